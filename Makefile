@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipvs_rs.ko, an out-of-tree Rust kernel module.
+#
+#   make KDIR=<Rust-enabled kernel build tree> [LLVM=1] [RUSTC=...]   build the module
+#   make clean | modules_install
+#   make check     fresh machine -> toolchain, test kernel, host tests, VM tests
+#   make demo      fresh machine -> a VM where stock ipvsadm drives ipvs_rs and traffic is balanced
+#   make host-test cargo tests of the pure logic (no kernel needed)
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+LLVM ?= 1
+RUSTC ?= rustc
+export KDIR LLVM RUSTC
+
+# The kernel's configuration as Kbuild sees it.
+kconf = $(KDIR)/include/config/auto.conf
+
+.PHONY: all modules clean modules_install preflight check demo host-test vm-test bootstrap
+
+all modules: preflight
+	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules
+
+# One-line, actionable errors for the usual setup mistakes.
+preflight:
+	@test -f $(KDIR)/Makefile -a -f $(kconf) || { echo "error: KDIR=$(KDIR) is not a configured, built kernel tree; pass KDIR=<Rust-enabled kernel build tree> (make check/demo build one)"; exit 1; }
+	@grep -qx 'CONFIG_RUST=y' $(kconf) || { echo "error: the kernel in KDIR=$(KDIR) has no CONFIG_RUST=y; build a Rust-enabled kernel (see README)"; exit 1; }
+	@test -f $(KDIR)/rust/libkernel.rmeta || { echo "error: KDIR=$(KDIR) lacks rust/libkernel.rmeta; it must be the full build tree the kernel was built in, not a headers package"; exit 1; }
+	@want=$$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="*\([^"]*\)"*$$/\1/p' $(kconf)); have=$$($(RUSTC) --version 2>/dev/null); \
+	 test "$$want" = "$$have" || { echo "error: RUSTC=$(RUSTC) is '$$have' but the kernel was built with '$$want'; pass RUSTC=<that rustc>"; exit 1; }
+
+clean:
+	@test -f $(KDIR)/Makefile && $(MAKE) -C $(KDIR) M=$(CURDIR) clean || rm -f *.o *.ko *.mod *.mod.c .*.cmd rust/*.o rust/.*.cmd Module.symvers modules.order
+
+modules_install: preflight
+	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules_install
+
+host-test:
+	cd tests/host && cargo test
+
+check:
+	tests/run.sh check
+
+demo:
+	tests/run.sh demo

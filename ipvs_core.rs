@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ipvs_rs: the IP Virtual Server (Linux's in-kernel layer-4 load balancer) as a Rust module.
+//!
+//! It speaks the generic-netlink family `IPVS`, so the stock `ipvsadm` drives it. This file is
+//! the crate root: the module, the per-namespace state and the packet hooks' entry points.
+
+use kernel::prelude::*;
+
+#[path = "rust/mod.rs"]
+mod kernel_ext;
+
+mod ipvs_conn;
+mod ipvs_ctl;
+mod ipvs_proto;
+mod ipvs_sched;
+mod ipvs_xmit;
+
+use ipvs_conn::{Conn, ConnTable, FlowKey};
+use ipvs_ctl::{uapi, Counters, CtlState, Service, Timeouts};
+use ipvs_proto::{tcp, Ipv4, Proto};
+use kernel::{
+    alloc::KVec,
+    new_mutex,
+    sync::{atomic::Relaxed, Arc, Mutex},
+};
+use kernel_ext::{
+    genl,
+    netfilter::Hook,
+    pernet::{self, Net, PernetState},
+    skb::{SkBuff, Verdict, PACKET_HOST},
+    sync::{new_spinlock_bh, SpinLockBh},
+    time,
+};
+
+module! {
+    type: IpvsModule,
+    name: "ipvs_rs",
+    authors: ["ipvs-rs developers"],
+    description: "IP Virtual Server (IPVS) load balancer, in Rust",
+    license: "GPL",
+}
+
+/// The loaded module: owns the pernet registration and the genl family.
+struct IpvsModule;
+
+impl kernel::Module for IpvsModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        pernet::register()?;
+        if let Err(e) = genl::register() {
+            pernet::unregister();
+            pr_err!("cannot register the genl family IPVS ({e:?}): is the C ip_vs module loaded? rmmod ip_vs first\n");
+            return Err(e);
+        }
+        pr_info!("ipvs_rs loaded (IPVS 1.2.1 protocol)\n");
+        Ok(IpvsModule)
+    }
+}
+
+impl Drop for IpvsModule {
+    fn drop(&mut self) {
+        // No new commands, then every namespace's state goes (hooks first, then tables).
+        genl::unregister();
+        pernet::unregister();
+        pr_info!("ipvs_rs unloaded\n");
+    }
+}
+
+/// The IPVS state of one network namespace.
+#[pin_data]
+pub(crate) struct Ipvs {
+    /// The namespace.
+    pub(crate) net: Net,
+    /// Serialises configuration changes.
+    #[pin]
+    pub(crate) ctl: Mutex<CtlState>,
+    /// Virtual services.
+    #[pin]
+    pub(crate) svcs: SpinLockBh<KVec<Arc<Service>>>,
+    /// Connections.
+    #[pin]
+    pub(crate) conns: SpinLockBh<ConnTable>,
+    /// Protocol timeouts.
+    pub(crate) timeouts: Timeouts,
+    /// Totals over all services.
+    pub(crate) stats: Counters,
+}
+
+impl PernetState for Ipvs {
+    fn new(net: Net) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            try_pin_init!(Ipvs {
+                net,
+                ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
+                svcs <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::svcs"),
+                conns <- ConnTable::new_locked(),
+                timeouts: Timeouts::default(),
+                stats: Counters::default(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn exit(&self, _net: Net) {
+        self.ctl_exit();
+        self.conns.lock().expire(0, true);
+    }
+
+    fn tick(&self) {
+        self.conns.lock().expire(time::jiffies(), false);
+    }
+}
+
+impl Ipvs {
+    /// The timeout (seconds) of a connection of `proto` in TCP state `st`.
+    fn timeout(&self, proto: Proto, st: tcp::State) -> u32 {
+        match (proto, st) {
+            (Proto::Udp, _) => self.timeouts.udp.load(Relaxed),
+            (Proto::Tcp, tcp::State::Established) => self.timeouts.tcp.load(Relaxed),
+            (Proto::Tcp, tcp::State::FinWait) => self.timeouts.tcp_fin.load(Relaxed),
+            (Proto::Tcp, s) => tcp::Timeouts::default().get(s),
+        }
+    }
+
+    /// Advances a connection's state for a packet travelling `dir` and re-arms its expiry.
+    fn update_state(&self, c: &Conn, dir: tcp::Dir, tcp_flags: u8) {
+        let now = time::jiffies();
+        let mut st = c.st.lock();
+        if c.key_in.proto == Proto::Tcp {
+            let new = tcp::next(st.tcp, dir, tcp_flags);
+            if new != st.tcp {
+                let active = new.is_active();
+                if active == st.inactive {
+                    c.dest.conn_activity(active);
+                    st.inactive = !active;
+                }
+                st.tcp = new;
+            }
+        }
+        let secs = self.timeout(c.key_in.proto, st.tcp);
+        st.expires = now.wrapping_add(u64::from(secs) * time::hz());
+    }
+
+    /// Finds or creates the connection of a client packet; `Err` carries the verdict when the
+    /// packet is not (or no longer) for IPVS.
+    fn conn_for(&self, key: &FlowKey, tcp_flags: u8) -> core::result::Result<Arc<Conn>, Verdict> {
+        if let Some(c) = self.conns.lock().lookup_in(key) {
+            if c.st.lock().dead {
+                return Err(Verdict::Drop);
+            }
+            // A connection whose real server was removed gets no more packets.
+            return if c.dest.is_available() { Ok(c) } else { Err(Verdict::Drop) };
+        }
+        if key.proto == Proto::Tcp
+            && (tcp_flags & tcp::flags::RST != 0 || tcp_flags & tcp::flags::SYN == 0)
+        {
+            return Err(Verdict::Accept);
+        }
+        let svc = self
+            .lookup_service(uapi::AF_INET, u16::from(key.proto.ip()), &key.daddr, key.dport)
+            .ok_or(Verdict::Accept)?;
+        let dest = svc.schedule().ok_or(Verdict::Drop)?;
+        let c = Conn::new(*key, dest, svc.clone(), time::jiffies()).map_err(|_| Verdict::Drop)?;
+        let c = self.conns.lock().insert_or_get(c).map_err(|_| Verdict::Drop)?;
+        svc.stats.conn();
+        c.dest.stats.conn();
+        self.stats.conn();
+        Ok(c)
+    }
+}
+
+/// Parses the IPv4/TCP/UDP headers of a packet: (IP header, transport offset, flow key, TCP
+/// flags). `Err` carries the verdict for packets IPVS does not handle.
+fn parse(skb: &SkBuff<'_>) -> core::result::Result<(Ipv4, usize, FlowKey, u8), Verdict> {
+    let nh = skb.network_offset();
+    let mut b = [0u8; 20];
+    let ip = skb.header(nh, &mut b).and_then(Ipv4::parse).ok_or(Verdict::Accept)?;
+    if ip.is_fragment() {
+        return Err(Verdict::Accept);
+    }
+    let proto = Proto::from_ip(ip.protocol).ok_or(Verdict::Accept)?;
+    let l4off = nh + ip.ihl;
+    let mut t = [0u8; 20];
+    // A transport header too short to read is dropped, as C IPVS does.
+    let th = skb.header(l4off, &mut t[..proto.hdr_len()]).ok_or(Verdict::Drop)?;
+    let (sport, dport) = ipvs_proto::ports(th).ok_or(Verdict::Drop)?;
+    let flags = if proto == Proto::Tcp { th[13] } else { 0 };
+    let key = FlowKey { proto, saddr: ip.saddr, sport, daddr: ip.daddr, dport };
+    Ok((ip, l4off, key, flags))
+}
+
+/// The request-direction hook: schedule new flows, forward packets of known ones.
+pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+    if skb.ipvs_property() || !skb.has_dst() || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST) {
+        return Verdict::Accept;
+    }
+    let (_ip, l4off, key, flags) = match parse(&skb) {
+        Ok(p) => p,
+        Err(v) => return v,
+    };
+    let c = match ipvs.conn_for(&key, flags) {
+        Ok(c) => c,
+        Err(v) => return v,
+    };
+    let len = skb.len();
+    c.dest.stats.packet_in(len);
+    c.svc.stats.packet_in(len);
+    ipvs.stats.packet_in(len);
+    let nat = c.dest.fwd() == uapi::CONN_F_MASQ;
+    ipvs.update_state(&c, if nat { tcp::Dir::Input } else { tcp::Dir::InputOnly }, flags);
+    if nat {
+        ipvs_xmit::nat_xmit(net, skb, &c, l4off)
+    } else {
+        // Other forwarding methods arrive with their issue; never forward wrongly meanwhile.
+        Verdict::Drop
+    }
+}
+
+/// The reply-direction hook: rewrite NAT replies from real servers.
+pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>) -> Verdict {
+    if skb.ipvs_property() {
+        return Verdict::Accept;
+    }
+    let (_ip, l4off, key, flags) = match parse(&skb) {
+        Ok(p) => p,
+        Err(_) => return Verdict::Accept,
+    };
+    let Some(c) = ipvs.conns.lock().lookup_out(&key) else {
+        return Verdict::Accept;
+    };
+    if c.dest.fwd() != uapi::CONN_F_MASQ {
+        return Verdict::Accept;
+    }
+    let len = skb.len();
+    c.dest.stats.packet_out(len);
+    c.svc.stats.packet_out(len);
+    ipvs.stats.packet_out(len);
+    ipvs.update_state(&c, tcp::Dir::Output, flags);
+    match ipvs_xmit::nat_reply(&mut skb, &c, l4off) {
+        Ok(()) => Verdict::Accept,
+        Err(_) => Verdict::Drop,
+    }
+}

@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The control plane: virtual services and their destinations, and the `IPVS` generic-netlink
+//! commands that manage them.
+//!
+//! Tables are per network namespace. Changes are serialised by the namespace's control mutex;
+//! the packet path reads the service list and each service's destination list under
+//! bottom-half spinlocks and keeps references (`Arc`) to what it uses, so a removed service or
+//! destination lives on while connections still point at it.
+
+pub(crate) mod msg;
+pub(crate) mod nlattr;
+pub(crate) mod uapi;
+
+use crate::ipvs_sched::{DestState, Scheduler};
+use crate::kernel_ext::{
+    genl::{Dump, Reply, Request},
+    pernet::Net,
+    sync::{new_spinlock_bh, SpinLockBh},
+};
+use crate::Ipvs;
+use kernel::{
+    alloc::KVec,
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
+};
+use msg::{DestConf, DestReq, DestView, Name, Stats, SvcConf, SvcKey, SvcReq, SvcView};
+use nlattr::{Errno, Writer};
+use uapi::{cmd, cmd_attr, AF_INET, AF_INET6, CONN_F_TUNNEL, SVC_F_HASHED, TUNNEL_TYPE_GUE};
+
+/// Size of the buffer one reply message is built in.
+const MSG_BUF: usize = 1024;
+
+/// Converts a pure-code errno into a kernel error.
+pub(crate) fn kerr(e: Errno) -> Error {
+    Error::from_errno(-e.0)
+}
+
+/// Counters updated on the packet path without locks.
+pub(crate) struct Counters {
+    conns: Atomic<u64>,
+    inpkts: Atomic<u64>,
+    outpkts: Atomic<u64>,
+    inbytes: Atomic<u64>,
+    outbytes: Atomic<u64>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            conns: Atomic::new(0),
+            inpkts: Atomic::new(0),
+            outpkts: Atomic::new(0),
+            inbytes: Atomic::new(0),
+            outbytes: Atomic::new(0),
+        }
+    }
+}
+
+impl Counters {
+    /// A new connection was scheduled.
+    pub(crate) fn conn(&self) {
+        self.conns.add(1, Relaxed);
+    }
+
+    /// A packet of `bytes` went from client to server.
+    pub(crate) fn packet_in(&self, bytes: u32) {
+        self.inpkts.add(1, Relaxed);
+        self.inbytes.add(u64::from(bytes), Relaxed);
+    }
+
+    /// A packet of `bytes` went from server to client.
+    pub(crate) fn packet_out(&self, bytes: u32) {
+        self.outpkts.add(1, Relaxed);
+        self.outbytes.add(u64::from(bytes), Relaxed);
+    }
+
+    /// A snapshot in the form the codec writes.
+    pub(crate) fn snapshot(&self) -> Stats {
+        Stats {
+            conns: self.conns.load(Relaxed),
+            inpkts: self.inpkts.load(Relaxed),
+            outpkts: self.outpkts.load(Relaxed),
+            inbytes: self.inbytes.load(Relaxed),
+            outbytes: self.outbytes.load(Relaxed),
+            ..Stats::default()
+        }
+    }
+
+    /// Zeroes the counters.
+    pub(crate) fn zero(&self) {
+        for c in [&self.conns, &self.inpkts, &self.outpkts, &self.inbytes, &self.outbytes] {
+            c.store(0, Relaxed);
+        }
+    }
+}
+
+/// A real server of a service.
+pub(crate) struct Dest {
+    /// Address family.
+    pub(crate) af: u16,
+    /// Address (IPv4 in the first four bytes).
+    pub(crate) addr: [u8; 16],
+    /// Port, host order.
+    pub(crate) port: u16,
+    fwd: Atomic<u32>,
+    weight: Atomic<i32>,
+    u_thresh: Atomic<u32>,
+    l_thresh: Atomic<u32>,
+    tun: Atomic<u32>,
+    tun_port: Atomic<u32>,
+    active: Atomic<i32>,
+    total: Atomic<i32>,
+    available: Atomic<bool>,
+    /// Traffic counters.
+    pub(crate) stats: Counters,
+}
+
+impl Dest {
+    fn new(af: u16, req: &DestReq, conf: &DestConf) -> Self {
+        let d = Self {
+            af,
+            addr: req.addr,
+            port: req.port,
+            fwd: Atomic::new(0),
+            weight: Atomic::new(0),
+            u_thresh: Atomic::new(0),
+            l_thresh: Atomic::new(0),
+            tun: Atomic::new(0),
+            tun_port: Atomic::new(0),
+            active: Atomic::new(0),
+            total: Atomic::new(0),
+            available: Atomic::new(true),
+            stats: Counters::default(),
+        };
+        d.set_conf(conf);
+        d
+    }
+
+    fn set_conf(&self, c: &DestConf) {
+        self.fwd.store(c.fwd, Relaxed);
+        self.weight.store(c.weight as i32, Relaxed);
+        self.u_thresh.store(c.u_thresh, Relaxed);
+        self.l_thresh.store(c.l_thresh, Relaxed);
+        self.tun.store(u32::from(c.tun_type) | (u32::from(c.tun_flags) << 8), Relaxed);
+        self.tun_port.store(u32::from(c.tun_port), Relaxed);
+    }
+
+    fn conf(&self) -> DestConf {
+        let tun = self.tun.load(Relaxed);
+        DestConf {
+            fwd: self.fwd.load(Relaxed),
+            weight: self.weight.load(Relaxed) as u32,
+            u_thresh: self.u_thresh.load(Relaxed),
+            l_thresh: self.l_thresh.load(Relaxed),
+            tun_type: tun as u8,
+            tun_flags: (tun >> 8) as u16,
+            tun_port: self.tun_port.load(Relaxed) as u16,
+        }
+    }
+
+    /// The forwarding method (`IP_VS_CONN_F_*`).
+    pub(crate) fn fwd(&self) -> u32 {
+        self.fwd.load(Relaxed)
+    }
+
+    /// Whether the destination is still linked to its service.
+    pub(crate) fn is_available(&self) -> bool {
+        self.available.load(Relaxed)
+    }
+
+    /// The scheduler's view of this destination.
+    pub(crate) fn sched_state(&self) -> DestState {
+        let active = self.active.load(Relaxed).max(0) as u32;
+        DestState {
+            weight: self.weight.load(Relaxed),
+            active,
+            inactive: self.inactive(),
+            overloaded: false,
+        }
+    }
+
+    fn inactive(&self) -> u32 {
+        (self.total.load(Relaxed) - self.active.load(Relaxed)).max(0) as u32
+    }
+
+    /// A connection was bound to this destination (it starts inactive).
+    pub(crate) fn bind_conn(&self) {
+        self.total.add(1, Relaxed);
+    }
+
+    /// A connection bound to this destination went away.
+    pub(crate) fn unbind_conn(&self, was_active: bool) {
+        if was_active {
+            self.active.add(-1, Relaxed);
+        }
+        self.total.add(-1, Relaxed);
+    }
+
+    /// A connection changed between active and inactive.
+    pub(crate) fn conn_activity(&self, now_active: bool) {
+        self.active.add(if now_active { 1 } else { -1 }, Relaxed);
+    }
+
+    fn view(&self) -> DestView {
+        DestView {
+            af: self.af,
+            addr: self.addr,
+            port: self.port,
+            conf: self.conf(),
+            active: self.active.load(Relaxed).max(0) as u32,
+            inactive: self.inactive(),
+            persist: 0,
+            stats: self.stats.snapshot(),
+        }
+    }
+}
+
+/// The mutable part of a service.
+pub(crate) struct SvcInner {
+    /// The bound scheduler (`None`: `-s none`).
+    pub(crate) sched: Option<Scheduler>,
+    /// Destinations in C IPVS's list order (newest first).
+    pub(crate) dests: KVec<Arc<Dest>>,
+    pe: Option<Name>,
+    flags: u32,
+    timeout: u32,
+    netmask: u32,
+}
+
+/// A virtual service.
+#[pin_data]
+pub(crate) struct Service {
+    /// Identity.
+    pub(crate) key: SvcKey,
+    /// Scheduler, destinations and settings.
+    #[pin]
+    pub(crate) inner: SpinLockBh<SvcInner>,
+    /// Traffic counters.
+    pub(crate) stats: Counters,
+}
+
+impl Service {
+    /// Picks a destination for a new connection (packet path).
+    pub(crate) fn schedule(&self) -> Option<Arc<Dest>> {
+        let mut g = self.inner.lock();
+        let inner = &mut *g;
+        let dests = &inner.dests;
+        let idx = inner.sched.as_mut()?.pick(dests.len(), |i| dests[i].sched_state())?;
+        dests.get(idx).cloned()
+    }
+
+    fn view<R>(&self, f: impl FnOnce(&SvcView<'_>) -> R) -> R {
+        let g = self.inner.lock();
+        let pe = g.pe;
+        let v = SvcView {
+            key: self.key,
+            sched: g.sched.as_ref().map_or(b"none".as_slice(), |s| s.name().as_bytes()),
+            pe: pe.as_ref().map(|p| p.as_bytes()),
+            flags: g.flags | SVC_F_HASHED,
+            timeout: g.timeout,
+            netmask: g.netmask,
+            stats: self.stats.snapshot(),
+        };
+        f(&v)
+    }
+}
+
+/// Looks up a scheduler by name: `None` for `none`, `ENOENT` for an unknown one.
+fn scheduler(name: &Name) -> Result<Option<Scheduler>> {
+    if name.as_bytes() == b"none" {
+        return Ok(None);
+    }
+    Scheduler::new(name.as_bytes()).map(Some).ok_or(ENOENT)
+}
+
+/// Checks a persistence engine name: only "no engine" exists so far.
+fn check_pe(pe: &Option<Name>) -> Result<Option<Name>> {
+    match pe {
+        Some(p) if !p.as_bytes().is_empty() => Err(ENOENT),
+        _ => Ok(None),
+    }
+}
+
+/// Timeouts (seconds) of `ipvsadm --set`.
+pub(crate) struct Timeouts {
+    /// TCP ESTABLISHED.
+    pub(crate) tcp: Atomic<u32>,
+    /// TCP FIN_WAIT.
+    pub(crate) tcp_fin: Atomic<u32>,
+    /// UDP.
+    pub(crate) udp: Atomic<u32>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            tcp: Atomic::new(900),
+            tcp_fin: Atomic::new(120),
+            udp: Atomic::new(crate::ipvs_proto::udp::DEFAULT_TIMEOUT),
+        }
+    }
+}
+
+/// State serialised by the control mutex.
+#[derive(Default)]
+pub(crate) struct CtlState {
+    /// Whether this namespace's hooks are registered.
+    pub(crate) hooks: bool,
+}
+
+impl Ipvs {
+    /// Finds a service by identity (packet path and control plane).
+    pub(crate) fn find_service(&self, key: &SvcKey) -> Option<Arc<Service>> {
+        self.svcs.lock().iter().find(|s| s.key == *key).cloned()
+    }
+
+    /// Finds the service for a packet: by `<proto, vaddr, vport>`.
+    pub(crate) fn lookup_service(&self, af: u16, proto: u16, addr: &[u8], port: u16) -> Option<Arc<Service>> {
+        self.svcs
+            .lock()
+            .iter()
+            .find(|s| {
+                s.key.fwmark == 0
+                    && s.key.af == af
+                    && s.key.protocol == proto
+                    && s.key.port == port
+                    && s.key.addr.starts_with(addr)
+            })
+            .cloned()
+    }
+
+    fn add_service(&self, ctl: &mut CtlState, key: SvcKey, conf: &SvcConf) -> Result {
+        let sched = scheduler(&conf.sched)?;
+        let pe = check_pe(&conf.pe)?;
+        if key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
+            return Err(EINVAL);
+        }
+        let inner = SvcInner {
+            sched,
+            dests: KVec::new(),
+            pe,
+            flags: conf.flags & conf.mask,
+            timeout: conf.timeout,
+            netmask: conf.netmask,
+        };
+        let svc = Arc::pin_init(
+            pin_init!(Service {
+                key,
+                inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
+                stats: Counters::default(),
+            }),
+            GFP_KERNEL,
+        )?;
+        if !ctl.hooks {
+            crate::kernel_ext::netfilter::register(self.net)?;
+            ctl.hooks = true;
+        }
+        self.conns.lock().ensure_table()?;
+        self.svcs.lock().push(svc, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    fn edit_service(&self, svc: &Service, conf: &SvcConf) -> Result {
+        let sched = scheduler(&conf.sched)?;
+        let pe = check_pe(&conf.pe)?;
+        if svc.key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
+            return Err(EINVAL);
+        }
+        let mut g = svc.inner.lock();
+        let same = matches!((&g.sched, &sched), (Some(a), Some(b)) if a.name() == b.name());
+        if !same {
+            g.sched = sched;
+        }
+        g.pe = pe;
+        g.flags = (g.flags & !conf.mask) | (conf.flags & conf.mask);
+        g.timeout = conf.timeout;
+        g.netmask = conf.netmask;
+        Ok(())
+    }
+
+    fn unlink_dests(svc: &Service) {
+        let mut g = svc.inner.lock();
+        for d in g.dests.iter() {
+            d.available.store(false, Relaxed);
+        }
+        g.dests.clear();
+    }
+
+    fn del_service(&self, ctl: &mut CtlState, svc: &Arc<Service>) {
+        let now_empty = {
+            let mut svcs = self.svcs.lock();
+            if let Some(i) = svcs.iter().position(|s| Arc::ptr_eq(s, svc)) {
+                svcs.remove(i);
+            }
+            svcs.is_empty()
+        };
+        Self::unlink_dests(svc);
+        if now_empty && ctl.hooks {
+            crate::kernel_ext::netfilter::unregister(self.net);
+            ctl.hooks = false;
+        }
+    }
+
+    fn flush(&self, ctl: &mut CtlState) {
+        let svcs = core::mem::take(&mut *self.svcs.lock());
+        for s in svcs.iter() {
+            Self::unlink_dests(s);
+        }
+        if ctl.hooks {
+            crate::kernel_ext::netfilter::unregister(self.net);
+            ctl.hooks = false;
+        }
+    }
+
+    fn add_dest(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
+        check_dest_conf(conf)?;
+        if req.addr == [0; 16] && af == AF_INET {
+            return Err(EINVAL);
+        }
+        let d = Arc::new(Dest::new(af, req, conf), GFP_KERNEL)?;
+        let mut g = svc.inner.lock();
+        if g.dests.iter().any(|d| d.af == af && d.addr == req.addr && d.port == req.port) {
+            return Err(EEXIST);
+        }
+        g.dests.reserve(1, GFP_ATOMIC)?;
+        g.dests.insert_within_capacity(0, d).map_err(|_| ENOMEM)?;
+        if let Some(s) = g.sched.as_mut() {
+            s.add_dest(0);
+        }
+        Ok(())
+    }
+
+    fn edit_dest(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
+        check_dest_conf(conf)?;
+        let g = svc.inner.lock();
+        let d = g.dests.iter().find(|d| d.af == af && d.addr == req.addr && d.port == req.port);
+        d.ok_or(ENOENT)?.set_conf(conf);
+        Ok(())
+    }
+
+    fn del_dest(svc: &Service, af: u16, req: &DestReq) -> Result {
+        let mut g = svc.inner.lock();
+        let i = g
+            .dests
+            .iter()
+            .position(|d| d.af == af && d.addr == req.addr && d.port == req.port)
+            .ok_or(ENOENT)?;
+        let d = g.dests.remove(i).map_err(|_| EINVAL)?;
+        d.available.store(false, Relaxed);
+        if let Some(s) = g.sched.as_mut() {
+            s.del_dest(i);
+        }
+        Ok(())
+    }
+
+    fn zero_all(&self) {
+        for s in self.svcs.lock().iter() {
+            Self::zero_service(s);
+        }
+        self.stats.zero();
+    }
+
+    fn zero_service(svc: &Service) {
+        svc.stats.zero();
+        for d in svc.inner.lock().dests.iter() {
+            d.stats.zero();
+        }
+    }
+
+    fn set_config(&self, a: &msg::CmdAttrs<'_>) -> Result {
+        let get = |t: u16| a[usize::from(t)].map(nlattr::get_u32);
+        let (tcp, fin, udp) = (get(cmd_attr::TIMEOUT_TCP), get(cmd_attr::TIMEOUT_TCP_FIN), get(cmd_attr::TIMEOUT_UDP));
+        // Timeouts are stored in jiffies as an int in C: larger values are invalid.
+        let max = (i32::MAX as u64 / crate::kernel_ext::time::hz()) as u32;
+        if [tcp, fin, udp].iter().flatten().any(|&v| v > max) {
+            return Err(EINVAL);
+        }
+        for (v, slot) in [(tcp, &self.timeouts.tcp), (fin, &self.timeouts.tcp_fin), (udp, &self.timeouts.udp)] {
+            if let Some(v) = v.filter(|&v| v != 0) {
+                slot.store(v, Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    fn set_cmd(&self, net: Net, req: Request<'_>) -> Result {
+        let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
+        let mut ctl = self.ctl.lock();
+        match req.cmd {
+            cmd::FLUSH => {
+                self.flush(&mut ctl);
+                return Ok(());
+            }
+            cmd::SET_CONFIG => return self.set_config(&a),
+            cmd::ZERO if a[usize::from(cmd_attr::SERVICE)].is_none() => {
+                self.zero_all();
+                return Ok(());
+            }
+            _ => {}
+        }
+        let full_svc = matches!(req.cmd, cmd::NEW_SERVICE | cmd::SET_SERVICE);
+        let SvcReq { key, conf } =
+            msg::parse_service(a[usize::from(cmd_attr::SERVICE)], full_svc).map_err(kerr)?;
+        let svc = self.find_service(&key);
+        let svc = match (req.cmd, svc) {
+            (cmd::NEW_SERVICE, Some(_)) => return Err(EEXIST),
+            (cmd::NEW_SERVICE, None) => {
+                let conf = conf.ok_or(EINVAL)?;
+                return self.add_service(&mut ctl, key, &conf);
+            }
+            (_, None) => return Err(ESRCH),
+            (_, Some(s)) => s,
+        };
+        let dest = if matches!(req.cmd, cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST) {
+            let d = msg::parse_dest(a[usize::from(cmd_attr::DEST)], req.cmd != cmd::DEL_DEST)
+                .map_err(kerr)?;
+            let af = if d.af == 0 { svc.key.af } else { d.af };
+            if !msg::af_valid(af) {
+                return Err(EAFNOSUPPORT);
+            }
+            if af != svc.key.af && req.cmd != cmd::DEL_DEST && d.conf.map(|c| c.fwd) != Some(CONN_F_TUNNEL) {
+                return Err(EINVAL);
+            }
+            Some((af, d))
+        } else {
+            None
+        };
+        let _ = net;
+        match (req.cmd, dest) {
+            (cmd::SET_SERVICE, _) => self.edit_service(&svc, &conf.ok_or(EINVAL)?),
+            (cmd::DEL_SERVICE, _) => {
+                self.del_service(&mut ctl, &svc);
+                Ok(())
+            }
+            (cmd::NEW_DEST, Some((af, d))) => Self::add_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
+            (cmd::SET_DEST, Some((af, d))) => Self::edit_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
+            (cmd::DEL_DEST, Some((af, d))) => Self::del_dest(&svc, af, &d),
+            (cmd::ZERO, _) => {
+                Self::zero_service(&svc);
+                Ok(())
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Handles a genl doit request.
+    pub(crate) fn doit(&self, net: Net, req: Request<'_>, reply: Reply<'_>) -> Result {
+        let mut buf = KVec::from_elem(0u8, MSG_BUF, GFP_KERNEL)?;
+        let mut w = Writer::new(&mut buf);
+        match req.cmd {
+            cmd::GET_INFO => {
+                msg::put_info(&mut w, uapi::VERSION_CODE, self.conns.lock().size()).map_err(kerr)?;
+                reply.send(cmd::SET_INFO, w.bytes())
+            }
+            cmd::GET_CONFIG => {
+                let t = &self.timeouts;
+                msg::put_timeouts(&mut w, t.tcp.load(Relaxed), t.tcp_fin.load(Relaxed), t.udp.load(Relaxed))
+                    .map_err(kerr)?;
+                reply.send(cmd::SET_CONFIG, w.bytes())
+            }
+            cmd::GET_SERVICE => {
+                let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
+                let s = msg::parse_service(a[usize::from(cmd_attr::SERVICE)], false).map_err(kerr)?;
+                let svc = self.find_service(&s.key).ok_or(ESRCH)?;
+                svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
+                reply.send(cmd::NEW_SERVICE, w.bytes())
+            }
+            cmd::NEW_DAEMON | cmd::DEL_DAEMON => daemon_cmd(req),
+            _ => self.set_cmd(net, req),
+        }
+    }
+
+    /// Handles one round of a genl dump.
+    pub(crate) fn dumpit(&self, _net: Net, req: Request<'_>, dump: &mut Dump<'_>) -> Result {
+        let mut buf = KVec::from_elem(0u8, MSG_BUF, GFP_KERNEL)?;
+        match req.cmd {
+            cmd::GET_SERVICE => {
+                let svcs = self.snapshot_services()?;
+                let start = dump.cursor(0).max(0) as usize;
+                let mut idx = start;
+                for svc in svcs.iter().skip(start) {
+                    let mut w = Writer::new(&mut buf);
+                    svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
+                    if dump.put(cmd::NEW_SERVICE, w.bytes()).is_err() {
+                        break;
+                    }
+                    idx += 1;
+                }
+                dump.set_cursor(0, idx as i64);
+                Ok(())
+            }
+            cmd::GET_DEST => {
+                let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
+                let Ok(s) = msg::parse_service(a[usize::from(cmd_attr::SERVICE)], false) else {
+                    return Ok(());
+                };
+                let Some(svc) = self.find_service(&s.key) else {
+                    return Ok(());
+                };
+                let dests = {
+                    let g = svc.inner.lock();
+                    let mut v = KVec::with_capacity(g.dests.len(), GFP_ATOMIC)?;
+                    for d in g.dests.iter() {
+                        v.push(d.clone(), GFP_ATOMIC)?;
+                    }
+                    v
+                };
+                let start = dump.cursor(0).max(0) as usize;
+                let mut idx = start;
+                for d in dests.iter().skip(start) {
+                    let mut w = Writer::new(&mut buf);
+                    msg::put_dest(&mut w, &d.view()).map_err(kerr)?;
+                    if dump.put(cmd::NEW_DEST, w.bytes()).is_err() {
+                        break;
+                    }
+                    idx += 1;
+                }
+                dump.set_cursor(0, idx as i64);
+                Ok(())
+            }
+            cmd::GET_DAEMON => Ok(()),
+            _ => Err(EOPNOTSUPP),
+        }
+    }
+
+    fn snapshot_services(&self) -> Result<KVec<Arc<Service>>> {
+        let g = self.svcs.lock();
+        let mut v = KVec::with_capacity(g.len(), GFP_ATOMIC)?;
+        for s in g.iter() {
+            v.push(s.clone(), GFP_ATOMIC)?;
+        }
+        Ok(v)
+    }
+
+    /// Tears down the control plane of a namespace that is going away.
+    pub(crate) fn ctl_exit(&self) {
+        let mut ctl = self.ctl.lock();
+        self.flush(&mut ctl);
+    }
+}
+
+/// The sync daemon is not implemented yet: nothing runs, so stopping finds nothing and
+/// starting is refused.
+fn daemon_cmd(req: Request<'_>) -> Result {
+    if req.cmd == cmd::DEL_DAEMON {
+        Err(ESRCH)
+    } else {
+        Err(EOPNOTSUPP)
+    }
+}
+
+/// Checks a destination's weight, thresholds and tunnel settings.
+fn check_dest_conf(c: &DestConf) -> Result {
+    if (c.weight as i32) < 0 {
+        return Err(ERANGE);
+    }
+    if c.l_thresh > c.u_thresh {
+        return Err(ERANGE);
+    }
+    if c.u_thresh > i32::MAX as u32 {
+        return Err(EINVAL);
+    }
+    if c.fwd == CONN_F_TUNNEL && c.tun_type == TUNNEL_TYPE_GUE && c.tun_port == 0 {
+        return Err(EINVAL);
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Protocol handling: header parsing and per-protocol connection states.
+//!
+//! Pure code: parsing works on byte slices copied or borrowed from the packet.
+
+pub(crate) mod tcp;
+pub(crate) mod udp;
+
+/// The fields of an IPv4 header that IPVS needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ipv4 {
+    /// Header length in bytes.
+    pub(crate) ihl: usize,
+    /// Total length.
+    pub(crate) tot_len: u16,
+    /// Fragment offset and flags (host order).
+    pub(crate) frag_off: u16,
+    /// Protocol.
+    pub(crate) protocol: u8,
+    /// Source address, network order bytes.
+    pub(crate) saddr: [u8; 4],
+    /// Destination address, network order bytes.
+    pub(crate) daddr: [u8; 4],
+}
+
+/// Offset of the IPv4 header checksum.
+pub(crate) const IPV4_CSUM_OFF: usize = 10;
+/// Offset of the IPv4 source address.
+pub(crate) const IPV4_SADDR_OFF: usize = 12;
+/// Offset of the IPv4 destination address.
+pub(crate) const IPV4_DADDR_OFF: usize = 16;
+
+impl Ipv4 {
+    /// Parses the first 20 bytes of an IPv4 header; `None` if it is not a sane one.
+    pub(crate) fn parse(b: &[u8]) -> Option<Self> {
+        let b = b.get(..20)?;
+        let ihl = usize::from(b[0] & 0x0f) * 4;
+        if b[0] >> 4 != 4 || ihl < 20 {
+            return None;
+        }
+        Some(Self {
+            ihl,
+            tot_len: u16::from_be_bytes([b[2], b[3]]),
+            frag_off: u16::from_be_bytes([b[6], b[7]]),
+            protocol: b[9],
+            saddr: [b[12], b[13], b[14], b[15]],
+            daddr: [b[16], b[17], b[18], b[19]],
+        })
+    }
+
+    /// Whether this is a fragment (more fragments, or a non-zero offset).
+    pub(crate) fn is_fragment(&self) -> bool {
+        self.frag_off & 0x3fff != 0
+    }
+}
+
+/// The transport ports of a TCP/UDP/SCTP header (first four bytes), host order.
+pub(crate) fn ports(b: &[u8]) -> Option<(u16, u16)> {
+    let b = b.get(..4)?;
+    Some((u16::from_be_bytes([b[0], b[1]]), u16::from_be_bytes([b[2], b[3]])))
+}
+
+/// Protocols the datapath handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Proto {
+    /// Maps an IP protocol number.
+    pub(crate) fn from_ip(p: u8) -> Option<Self> {
+        match p {
+            6 => Some(Self::Tcp),
+            17 => Some(Self::Udp),
+            _ => None,
+        }
+    }
+
+    /// The IP protocol number.
+    pub(crate) fn ip(self) -> u8 {
+        match self {
+            Self::Tcp => 6,
+            Self::Udp => 17,
+        }
+    }
+
+    /// Bytes of transport header the datapath needs to read.
+    pub(crate) fn hdr_len(self) -> usize {
+        match self {
+            Self::Tcp => 20,
+            Self::Udp => 8,
+        }
+    }
+
+    /// Offset of the checksum inside the transport header.
+    pub(crate) fn csum_off(self) -> usize {
+        match self {
+            Self::Tcp => 16,
+            Self::Udp => 6,
+        }
+    }
+
+    /// Name as `/proc/net/ip_vs_conn` prints it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Tcp => "TCP",
+            Self::Udp => "UDP",
+        }
+    }
+}

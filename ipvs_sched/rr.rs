@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Round robin: the next available destination after the last one picked, circularly.
+
+use super::DestState;
+
+/// Round-robin state: the list position of the last pick (`None`: the list head).
+#[derive(Debug, Default)]
+pub(crate) struct Rr {
+    last: Option<usize>,
+}
+
+impl Rr {
+    /// Picks the first available destination after the last pick, wrapping once.
+    pub(crate) fn pick(&mut self, n: usize, dest: impl Fn(usize) -> DestState) -> Option<usize> {
+        if n == 0 {
+            return None;
+        }
+        let start = self.last.filter(|&l| l < n).unwrap_or(n - 1);
+        let hit = (1..=n).map(|k| (start + k) % n).find(|&i| dest(i).available())?;
+        self.last = Some(hit);
+        Some(hit)
+    }
+
+    /// A destination was inserted at `idx`: the remembered position follows its destination.
+    pub(crate) fn add_dest(&mut self, idx: usize) {
+        if let Some(l) = self.last.as_mut() {
+            if *l >= idx {
+                *l += 1;
+            }
+        }
+    }
+
+    /// The destination at `idx` was removed: a position on it moves to its predecessor.
+    pub(crate) fn del_dest(&mut self, idx: usize) {
+        self.last = match self.last {
+            Some(l) if l == idx => idx.checked_sub(1),
+            Some(l) if l > idx => Some(l - 1),
+            other => other,
+        };
+    }
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Transmitters: how a scheduled packet reaches its real server, and how replies are
+//! rewritten on their way back.
+
+use crate::ipvs_conn::Conn;
+use crate::ipvs_proto::{self, Proto};
+use crate::kernel_ext::{
+    pernet::Net,
+    skb::{SkBuff, Verdict},
+};
+use kernel::prelude::*;
+
+/// Rewrites one endpoint (address at `addr_off`, port at `l4off + port_off`) of an IPv4
+/// TCP/UDP packet and fixes the IP and transport checksums.
+fn rewrite(
+    skb: &mut SkBuff<'_>,
+    proto: Proto,
+    l4off: usize,
+    addr_off: usize,
+    port_off: usize,
+    addr: [u8; 4],
+    port: u16,
+) -> Result {
+    let nh = skb.network_offset();
+    skb.make_writable(l4off + proto.hdr_len())?;
+    let mut b4 = [0u8; 4];
+    let old_addr: [u8; 4] = skb.header(nh + addr_off, &mut b4).ok_or(EINVAL)?.try_into().map_err(|_| EINVAL)?;
+    let mut b2 = [0u8; 2];
+    let old_port: [u8; 2] = skb.header(l4off + port_off, &mut b2).ok_or(EINVAL)?.try_into().map_err(|_| EINVAL)?;
+    let new_port = port.to_be_bytes();
+    let csum_off = l4off + proto.csum_off();
+    let mut c2 = [0u8; 2];
+    let old_csum = skb.header(csum_off, &mut c2).map(|c| [c[0], c[1]]).ok_or(EINVAL)?;
+    // A UDP checksum of zero means "none" and stays so.
+    let fix_l4 = proto == Proto::Tcp || old_csum != [0, 0] || skb.csum_partial();
+    if fix_l4 {
+        skb.csum_replace4(csum_off, old_addr, addr, true)?;
+        skb.csum_replace2(csum_off, old_port, new_port)?;
+        let mut c = [0u8; 2];
+        if proto == Proto::Udp && !skb.csum_partial() && skb.header(csum_off, &mut c) == Some(&[0, 0]) {
+            skb.write(csum_off, &[0xff, 0xff])?;
+        }
+    }
+    skb.write(nh + addr_off, &addr)?;
+    skb.write(l4off + port_off, &new_port)?;
+    skb.ip_send_check();
+    Ok(())
+}
+
+/// NAT: sends a client packet to the connection's real server (`ip_vs_nat_xmit`'s job).
+pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
+    let daddr = c.key_out.saddr;
+    match skb.route4(net, daddr) {
+        Ok(false) => {}
+        // Local real servers are not supported by this transmitter yet.
+        Ok(true) | Err(_) => return Verdict::Drop,
+    }
+    let dport = c.key_out.sport;
+    if rewrite(&mut skb, c.key_in.proto, l4off, ipvs_proto::IPV4_DADDR_OFF, 2, daddr, dport).is_err() {
+        return Verdict::Drop;
+    }
+    skb.send4(net)
+}
+
+/// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).
+pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4off: usize) -> Result {
+    rewrite(skb, c.key_in.proto, l4off, ipvs_proto::IPV4_SADDR_OFF, 0, c.vaddr, c.vport)?;
+    skb.set_ipvs_property();
+    Ok(())
+}

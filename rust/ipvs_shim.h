@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C side of the ipvs_rs kernel glue: static inlines, macros and declarative tables (genl
+ * policies, netfilter hook arrays) that Rust cannot reach through kernel::bindings. Every
+ * function here is tiny and free of IPVS logic; the Rust declarations are in rust/shim.rs
+ * and must be kept in step with this file.
+ */
+#ifndef IPVS_RS_SHIM_H
+#define IPVS_RS_SHIM_H
+
+#include <linux/types.h>
+#include <linux/spinlock_types.h>
+
+struct sk_buff;
+struct net;
+struct genl_info;
+struct netlink_callback;
+struct nf_hook_state;
+
+/* Implemented in Rust (rust/genl.rs, rust/netfilter.rs, rust/pernet.rs). */
+int ipvs_rs_genl_doit(struct sk_buff *skb, struct genl_info *info);
+int ipvs_rs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+unsigned int ipvs_rs_hook_in(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+unsigned int ipvs_rs_hook_out(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+void *ipvs_rs_net_init(struct net *net);
+void ipvs_rs_net_exit(struct net *net, void *data);
+void ipvs_rs_net_tick(void *data);
+
+/* Generic netlink. */
+int ipvs_rs_genl_register(void);
+void ipvs_rs_genl_unregister(void);
+u8 ipvs_rs_genl_info_cmd(const struct genl_info *info);
+const void *ipvs_rs_genl_info_attrs(const struct genl_info *info, u32 *len);
+struct net *ipvs_rs_genl_info_net(const struct genl_info *info);
+int ipvs_rs_genl_reply(struct genl_info *info, u8 cmd, const void *buf, u32 len);
+u8 ipvs_rs_cb_cmd(const struct netlink_callback *cb);
+const void *ipvs_rs_cb_attrs(const struct netlink_callback *cb, u32 *len);
+struct net *ipvs_rs_cb_net(const struct netlink_callback *cb);
+long *ipvs_rs_cb_args(struct netlink_callback *cb);
+int ipvs_rs_dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd, const void *buf,
+		     u32 len);
+
+/* Per network namespace state and its 1 s tick. */
+int ipvs_rs_pernet_register(void);
+void ipvs_rs_pernet_unregister(void);
+void *ipvs_rs_net_data(const struct net *net);
+struct net *ipvs_rs_init_net(void);
+
+/* Netfilter hooks (IPv4 set of C IPVS: LOCAL_IN, LOCAL_OUT, FORWARD). */
+int ipvs_rs_hooks_register(struct net *net);
+void ipvs_rs_hooks_unregister(struct net *net);
+u32 ipvs_rs_state_hook(const struct nf_hook_state *state);
+struct net *ipvs_rs_state_net(const struct nf_hook_state *state);
+
+/* sk_buff access. */
+u32 ipvs_rs_skb_len(const struct sk_buff *skb);
+u32 ipvs_rs_skb_headlen(const struct sk_buff *skb);
+int ipvs_rs_skb_network_offset(const struct sk_buff *skb);
+u8 *ipvs_rs_skb_data(const struct sk_buff *skb);
+int ipvs_rs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len);
+int ipvs_rs_skb_make_writable(struct sk_buff *skb, u32 len);
+u32 ipvs_rs_skb_pkt_type(const struct sk_buff *skb);
+bool ipvs_rs_skb_has_dst(const struct sk_buff *skb);
+bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb);
+u32 ipvs_rs_skb_mark(const struct sk_buff *skb);
+void ipvs_rs_l4_csum_replace4(struct sk_buff *skb, u32 csum_off, __be32 from, __be32 to,
+			      bool pseudohdr);
+void ipvs_rs_l4_csum_replace2(struct sk_buff *skb, u32 csum_off, __be16 from, __be16 to);
+bool ipvs_rs_skb_csum_partial(const struct sk_buff *skb);
+void ipvs_rs_ip_send_check(struct sk_buff *skb);
+void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
+
+/* IPv4 routing and output. */
+int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool *local);
+unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb);
+
+/* Bottom-half-safe spinlocks (kernel::sync has none). */
+void ipvs_rs_spin_lock_bh(spinlock_t *lock);
+void ipvs_rs_spin_unlock_bh(spinlock_t *lock);
+int ipvs_rs_spin_trylock_bh(spinlock_t *lock);
+
+/* Time. */
+unsigned long ipvs_rs_jiffies(void);
+u32 ipvs_rs_hz(void);
+
+#endif

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per network namespace state (`register_pernet_subsys` + `net_generic`) and a 1 s tick.
+//!
+//! C header: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h)
+
+use super::shim;
+use core::ptr::NonNull;
+use kernel::{ffi::c_void, prelude::*, sync::Arc, sync::ArcBorrow};
+
+/// The module's per-namespace state type.
+type State = crate::Ipvs;
+
+/// What the per-namespace state must provide.
+pub(crate) trait PernetState: Send + Sync + Sized {
+    /// Creates the state of a new namespace.
+    fn new(net: Net) -> Result<Arc<Self>>;
+    /// Tears down before the state is dropped (the namespace is going away).
+    fn exit(&self, net: Net);
+    /// Called once a second from a timer (softirq context).
+    fn tick(&self);
+}
+
+/// A network namespace (`struct net`).
+///
+/// # Invariants
+///
+/// The namespace is alive for as long as any IPVS code can see this handle: handles come from
+/// hook, netlink and pernet callbacks, and the per-namespace state that stores one is dropped in
+/// the namespace's exit callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Net(NonNull<shim::RawNet>);
+
+// SAFETY: `struct net` is a kernel object usable from any thread; the handle is only passed
+// back to kernel functions while the namespace is alive (type invariant).
+unsafe impl Send for Net {}
+// SAFETY: As above; the handle itself is immutable.
+unsafe impl Sync for Net {}
+
+impl Net {
+    /// Wraps a namespace pointer received from a kernel callback.
+    pub(crate) fn from_raw(ptr: *mut shim::RawNet) -> Option<Self> {
+        NonNull::new(ptr).map(Self)
+    }
+
+    /// The raw pointer, for the shim.
+    pub(crate) fn raw(self) -> *mut shim::RawNet {
+        self.0.as_ptr()
+    }
+}
+
+/// Runs `f` with the state of `net`, if it has one.
+pub(crate) fn with<R>(net: Net, f: impl FnOnce(&State) -> R) -> Option<R> {
+    // SAFETY: `net` is alive (type invariant); the shim reads its `net_generic` slot.
+    let data = unsafe { shim::ipvs_rs_net_data(net.raw()) };
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: `data` came from `Arc::into_raw` in `ipvs_rs_net_init` and its reference is only
+    // given back in `ipvs_rs_net_exit`, which runs after every hook, timer and netlink caller of
+    // this namespace is gone, so it outlives this borrow.
+    let state = unsafe { ArcBorrow::<State>::from_raw(data.cast()) };
+    Some(f(&state))
+}
+
+/// Registers the pernet operations: [`PernetState::new`] runs for every namespace.
+pub(crate) fn register() -> Result {
+    // SAFETY: Plain registration of the shim's static pernet_operations.
+    kernel::error::to_result(unsafe { shim::ipvs_rs_pernet_register() })
+}
+
+/// Unregisters the pernet operations: [`PernetState::exit`] runs for every namespace.
+pub(crate) fn unregister() {
+    // SAFETY: Only called after a successful `register`.
+    unsafe { shim::ipvs_rs_pernet_unregister() }
+}
+
+/// Called by the shim for each new namespace; returns the state or NULL on failure.
+#[no_mangle]
+extern "C" fn ipvs_rs_net_init(net: *mut shim::RawNet) -> *mut c_void {
+    let Some(net) = Net::from_raw(net) else {
+        return core::ptr::null_mut();
+    };
+    match State::new(net) {
+        Ok(s) => Arc::into_raw(s).cast_mut().cast(),
+        Err(_) => core::ptr::null_mut(),
+    }
+}
+
+/// Called by the shim when a namespace goes away, after its tick timer is stopped.
+#[no_mangle]
+extern "C" fn ipvs_rs_net_exit(net: *mut shim::RawNet, data: *mut c_void) {
+    if data.is_null() {
+        return;
+    }
+    // SAFETY: `data` came from `Arc::into_raw` in `ipvs_rs_net_init`; this is the only place
+    // that takes that reference back, once.
+    let state = unsafe { Arc::<State>::from_raw(data.cast()) };
+    if let Some(net) = Net::from_raw(net) {
+        state.exit(net);
+    }
+}
+
+/// Called by the shim's per-namespace timer once a second.
+#[no_mangle]
+extern "C" fn ipvs_rs_net_tick(data: *mut c_void) {
+    if data.is_null() {
+        return;
+    }
+    // SAFETY: `data` came from `Arc::into_raw` and the timer is shut down before
+    // `ipvs_rs_net_exit` releases it.
+    let state = unsafe { ArcBorrow::<State>::from_raw(data.cast()) };
+    state.tick();
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Declarations of the C shim (`rust/ipvs_shim.h`). Keep in step with that header.
+//!
+//! The C types appear here only behind pointers, as opaque types, so no Rust code depends on
+//! the layout of a kernel structure.
+
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+
+/// Declares opaque C types that are only ever used behind pointers.
+macro_rules! opaque {
+    ($($(#[$m:meta])* $name:ident;)*) => {$(
+        $(#[$m])*
+        #[repr(C)]
+        pub(crate) struct $name {
+            _data: [u8; 0],
+            _pin: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+        }
+    )*};
+}
+
+opaque! {
+    /// `struct sk_buff`.
+    RawSkb;
+    /// `struct net`.
+    RawNet;
+    /// `struct genl_info`.
+    RawGenlInfo;
+    /// `struct netlink_callback`.
+    RawNlCb;
+    /// `struct nf_hook_state`.
+    RawHookState;
+}
+
+extern "C" {
+    pub(crate) fn ipvs_rs_genl_register() -> c_int;
+    pub(crate) fn ipvs_rs_genl_unregister();
+    pub(crate) fn ipvs_rs_genl_info_cmd(info: *const RawGenlInfo) -> u8;
+    pub(crate) fn ipvs_rs_genl_info_attrs(info: *const RawGenlInfo, len: *mut u32) -> *const u8;
+    pub(crate) fn ipvs_rs_genl_info_net(info: *const RawGenlInfo) -> *mut RawNet;
+    pub(crate) fn ipvs_rs_genl_reply(
+        info: *mut RawGenlInfo,
+        cmd: u8,
+        buf: *const c_void,
+        len: u32,
+    ) -> c_int;
+    pub(crate) fn ipvs_rs_cb_cmd(cb: *const RawNlCb) -> u8;
+    pub(crate) fn ipvs_rs_cb_attrs(cb: *const RawNlCb, len: *mut u32) -> *const u8;
+    pub(crate) fn ipvs_rs_cb_net(cb: *const RawNlCb) -> *mut RawNet;
+    pub(crate) fn ipvs_rs_cb_args(cb: *mut RawNlCb) -> *mut c_long;
+    pub(crate) fn ipvs_rs_dump_put(
+        skb: *mut RawSkb,
+        cb: *mut RawNlCb,
+        cmd: u8,
+        buf: *const c_void,
+        len: u32,
+    ) -> c_int;
+
+    pub(crate) fn ipvs_rs_pernet_register() -> c_int;
+    pub(crate) fn ipvs_rs_pernet_unregister();
+    pub(crate) fn ipvs_rs_net_data(net: *const RawNet) -> *mut c_void;
+
+    pub(crate) fn ipvs_rs_hooks_register(net: *mut RawNet) -> c_int;
+    pub(crate) fn ipvs_rs_hooks_unregister(net: *mut RawNet);
+    pub(crate) fn ipvs_rs_state_hook(state: *const RawHookState) -> u32;
+    pub(crate) fn ipvs_rs_state_net(state: *const RawHookState) -> *mut RawNet;
+
+    pub(crate) fn ipvs_rs_skb_len(skb: *const RawSkb) -> u32;
+    pub(crate) fn ipvs_rs_skb_headlen(skb: *const RawSkb) -> u32;
+    pub(crate) fn ipvs_rs_skb_network_offset(skb: *const RawSkb) -> c_int;
+    pub(crate) fn ipvs_rs_skb_data(skb: *const RawSkb) -> *mut u8;
+    pub(crate) fn ipvs_rs_skb_copy_bits(
+        skb: *const RawSkb,
+        offset: c_int,
+        to: *mut c_void,
+        len: c_int,
+    ) -> c_int;
+    pub(crate) fn ipvs_rs_skb_make_writable(skb: *mut RawSkb, len: u32) -> c_int;
+    pub(crate) fn ipvs_rs_skb_pkt_type(skb: *const RawSkb) -> u32;
+    pub(crate) fn ipvs_rs_skb_has_dst(skb: *const RawSkb) -> bool;
+    pub(crate) fn ipvs_rs_skb_ipvs_property(skb: *const RawSkb) -> bool;
+    pub(crate) fn ipvs_rs_skb_set_ipvs_property(skb: *mut RawSkb);
+    pub(crate) fn ipvs_rs_skb_mark(skb: *const RawSkb) -> u32;
+    pub(crate) fn ipvs_rs_l4_csum_replace4(
+        skb: *mut RawSkb,
+        csum_off: u32,
+        from: u32,
+        to: u32,
+        pseudohdr: bool,
+    );
+    pub(crate) fn ipvs_rs_l4_csum_replace2(skb: *mut RawSkb, csum_off: u32, from: u16, to: u16);
+    pub(crate) fn ipvs_rs_skb_csum_partial(skb: *const RawSkb) -> bool;
+    pub(crate) fn ipvs_rs_ip_send_check(skb: *mut RawSkb);
+
+    pub(crate) fn ipvs_rs_route4(
+        net: *mut RawNet,
+        skb: *mut RawSkb,
+        daddr: u32,
+        local: *mut bool,
+    ) -> c_int;
+    pub(crate) fn ipvs_rs_send4(net: *mut RawNet, skb: *mut RawSkb) -> c_uint;
+
+    pub(crate) fn ipvs_rs_jiffies() -> c_ulong;
+    pub(crate) fn ipvs_rs_hz() -> u32;
+
+    pub(crate) fn ipvs_rs_spin_lock_bh(lock: *mut kernel::bindings::spinlock_t);
+    pub(crate) fn ipvs_rs_spin_unlock_bh(lock: *mut kernel::bindings::spinlock_t);
+    pub(crate) fn ipvs_rs_spin_trylock_bh(lock: *mut kernel::bindings::spinlock_t) -> c_int;
+}

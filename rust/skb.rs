@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Borrowed `struct sk_buff` access for the packet path.
+//!
+//! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
+
+use super::{pernet::Net, shim};
+use core::{marker::PhantomData, ptr::NonNull};
+use kernel::prelude::*;
+
+/// A socket buffer handed to a netfilter hook.
+///
+/// # Invariants
+///
+/// `ptr` is a valid `sk_buff` exclusively owned by the current hook invocation for `'a`.
+pub(crate) struct SkBuff<'a> {
+    ptr: NonNull<shim::RawSkb>,
+    _p: PhantomData<&'a mut shim::RawSkb>,
+}
+
+/// The netfilter verdict a hook returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// `NF_DROP`: the kernel frees the packet.
+    Drop = 0,
+    /// `NF_ACCEPT`: the packet continues.
+    Accept = 1,
+    /// `NF_STOLEN`: the packet was consumed.
+    Stolen = 2,
+}
+
+/// `PACKET_HOST`.
+pub(crate) const PACKET_HOST: u32 = 0;
+
+impl<'a> SkBuff<'a> {
+    /// Wraps the packet of a hook invocation.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid `sk_buff` that the caller exclusively owns for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *mut shim::RawSkb) -> Option<Self> {
+        // INVARIANT: Guaranteed by the caller.
+        Some(Self { ptr: NonNull::new(ptr)?, _p: PhantomData })
+    }
+
+    fn raw(&self) -> *mut shim::RawSkb {
+        self.ptr.as_ptr()
+    }
+
+    /// Total length (`skb->len`).
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_len(self.raw()) }
+    }
+
+    /// Offset of the network header from `skb->data`.
+    pub(crate) fn network_offset(&self) -> usize {
+        // SAFETY: `raw()` is valid by the type invariant.
+        let off = unsafe { shim::ipvs_rs_skb_network_offset(self.raw()) };
+        usize::try_from(off).unwrap_or(0)
+    }
+
+    fn linear(&self) -> &[u8] {
+        // SAFETY: `raw()` is valid; `data` points to `headlen` initialised bytes that stay put
+        // while we hold the packet and do not call anything that reallocates it (which needs
+        // `&mut self`).
+        unsafe {
+            let data = shim::ipvs_rs_skb_data(self.raw());
+            let len = shim::ipvs_rs_skb_headlen(self.raw()) as usize;
+            core::slice::from_raw_parts(data, len)
+        }
+    }
+
+    /// `len` bytes at `off` from `skb->data`: borrowed from the linear area when possible,
+    /// otherwise copied into `buf` (`skb_header_pointer`). `None` if the packet is shorter.
+    pub(crate) fn header<'b>(&'b self, off: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        let len = buf.len();
+        let end = off.checked_add(len)?;
+        if end <= self.linear().len() {
+            return Some(&self.linear()[off..end]);
+        }
+        if end > self.len() as usize {
+            return None;
+        }
+        let (o, l) = (i32::try_from(off).ok()?, i32::try_from(len).ok()?);
+        // SAFETY: `raw()` is valid and `buf` has room for `len` bytes.
+        let r = unsafe { shim::ipvs_rs_skb_copy_bits(self.raw(), o, buf.as_mut_ptr().cast(), l) };
+        (r == 0).then_some(&*buf)
+    }
+
+    /// Makes the first `len` bytes linear and private so they can be modified in place.
+    pub(crate) fn make_writable(&mut self, len: usize) -> Result {
+        let len = u32::try_from(len).map_err(|_| EINVAL)?;
+        // SAFETY: `raw()` is valid and exclusively ours.
+        kernel::error::to_result(unsafe { shim::ipvs_rs_skb_make_writable(self.raw(), len) })
+    }
+
+    /// Writes `bytes` at `off`; the range must have been made writable first.
+    pub(crate) fn write(&mut self, off: usize, bytes: &[u8]) -> Result {
+        let end = off.checked_add(bytes.len()).ok_or(EINVAL)?;
+        if end > self.linear().len() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `raw()` is valid and exclusively ours, the range is inside the linear area
+        // (checked above) and was made private by `make_writable`.
+        unsafe {
+            let data = shim::ipvs_rs_skb_data(self.raw());
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), data.add(off), bytes.len());
+        }
+        Ok(())
+    }
+
+    /// `skb->pkt_type`.
+    pub(crate) fn pkt_type(&self) -> u32 {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_pkt_type(self.raw()) }
+    }
+
+    /// Whether the packet has a route attached.
+    pub(crate) fn has_dst(&self) -> bool {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_has_dst(self.raw()) }
+    }
+
+    /// Whether IPVS already handled this packet (`skb->ipvs_property`).
+    pub(crate) fn ipvs_property(&self) -> bool {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_ipvs_property(self.raw()) }
+    }
+
+    /// Marks the packet as handled by IPVS.
+    pub(crate) fn set_ipvs_property(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_set_ipvs_property(self.raw()) }
+    }
+
+    /// `skb->mark`.
+    pub(crate) fn mark(&self) -> u32 {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_mark(self.raw()) }
+    }
+
+    /// Whether the transport checksum is left to the device (`CHECKSUM_PARTIAL`).
+    pub(crate) fn csum_partial(&self) -> bool {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_csum_partial(self.raw()) }
+    }
+
+    /// Updates the 16-bit transport checksum at `csum_off` for a 4-byte field changing from
+    /// `from` to `to` (both as in the packet), honouring the skb's checksum state.
+    pub(crate) fn csum_replace4(&mut self, csum_off: usize, from: [u8; 4], to: [u8; 4], pseudo: bool) -> Result {
+        self.check_csum_off(csum_off)?;
+        // SAFETY: `raw()` is valid and exclusively ours; `csum_off + 2` is inside the linear
+        // area (checked above).
+        unsafe {
+            shim::ipvs_rs_l4_csum_replace4(
+                self.raw(),
+                csum_off as u32,
+                u32::from_ne_bytes(from),
+                u32::from_ne_bytes(to),
+                pseudo,
+            )
+        };
+        Ok(())
+    }
+
+    /// Like [`Self::csum_replace4`] for a 2-byte field outside the pseudo-header (a port).
+    pub(crate) fn csum_replace2(&mut self, csum_off: usize, from: [u8; 2], to: [u8; 2]) -> Result {
+        self.check_csum_off(csum_off)?;
+        // SAFETY: As in `csum_replace4`.
+        unsafe {
+            shim::ipvs_rs_l4_csum_replace2(
+                self.raw(),
+                csum_off as u32,
+                u16::from_ne_bytes(from),
+                u16::from_ne_bytes(to),
+            )
+        };
+        Ok(())
+    }
+
+    fn check_csum_off(&self, off: usize) -> Result {
+        if off.checked_add(2).is_some_and(|e| e <= self.linear().len()) && u32::try_from(off).is_ok() {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    /// Recomputes the IPv4 header checksum (the header must be writable).
+    pub(crate) fn ip_send_check(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours and its network header is an IPv4
+        // header (the only caller parsed it as one).
+        unsafe { shim::ipvs_rs_ip_send_check(self.raw()) }
+    }
+
+    /// Routes the packet to `daddr` (network-order bytes), attaching the route. Returns whether
+    /// the destination is local.
+    pub(crate) fn route4(&mut self, net: Net, daddr: [u8; 4]) -> Result<bool> {
+        let mut local = false;
+        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
+        // `Net`), `local` is a valid out pointer.
+        let r = unsafe {
+            shim::ipvs_rs_route4(net.raw(), self.raw(), u32::from_ne_bytes(daddr), &mut local)
+        };
+        kernel::error::to_result(r)?;
+        Ok(local)
+    }
+
+    /// Sends the routed packet out through `LOCAL_OUT`, consuming it.
+    pub(crate) fn send4(self, net: Net) -> Verdict {
+        // SAFETY: `raw()` is valid and exclusively ours; the shim takes ownership and returns
+        // `NF_STOLEN`, and `self` is consumed so it is not used again.
+        unsafe { shim::ipvs_rs_send4(net.raw(), self.raw()) };
+        Verdict::Stolen
+    }
+}
