@@ -1,11 +1,12 @@
-#![allow(dead_code)] // The ABI table is complete; not every value is used yet.
-
 // SPDX-License-Identifier: GPL-2.0
 
 //! IPVS user-space ABI: generic-netlink commands, attribute numbers and flag bits.
 //!
 //! Values follow `include/uapi/linux/ip_vs.h`. Pure data, shared by the module and the host
 //! tests.
+
+// The ABI table is complete; not every value is used yet.
+#![allow(dead_code)]
 
 /// Generic-netlink family name.
 pub(crate) const GENL_NAME: &str = "IPVS";

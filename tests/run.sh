@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The two top-level entry points (make check / make demo): set everything up on a fresh Debian
+# machine, build ipvs_rs.ko against the cached test kernel, then run the tests or the demo.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+what=${1:-check}
+cache=${IPVS_CACHE:-$HOME/.cache/ipvs-rs}
+
+kdir=$("$root/tests/bootstrap.sh" test | tail -n 1)
+export PATH="$HOME/.cargo/bin:$cache/venv/bin:$PATH"
+
+echo "[run] building ipvs_rs.ko against $kdir"
+make -s -C "$root" KDIR="$kdir" LLVM=-19 RUSTC=/usr/bin/rustc
+
+case $what in
+check)
+	echo "[run] host tests (cargo test)"
+	(cd "$root/tests/host" && cargo test -q 2>&1)
+	echo "[run] VM tests"
+	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh
+	;;
+demo)
+	"$root/tests/vm/run.sh" "$kdir" tests/vm/demo.sh
+	;;
+*)
+	echo "usage: $0 check|demo" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the VM: makes the test kernel's C modules loadable (the differential oracle), runs
+# SCRIPT, then fails the run on any kernel report in dmesg. Prints "VM-RESULT: <status>".
+kdir=$1
+script=$2
+shift 2
+ver=$(uname -r)
+if ! modprobe -n -q ip_vs 2>/dev/null; then
+	mount -t tmpfs none /lib/modules
+	ln -s "$kdir/mod/lib/modules/$ver" "/lib/modules/$ver"
+fi
+sysctl -qw kernel.panic_on_oops=0
+before=$(dmesg | wc -l)
+bash "$script" "$@"
+rc=$?
+# Give deferred work (RCU callbacks, timers) a moment to report.
+sleep 1
+reports=$(dmesg | tail -n +"$((before + 1))" |
+	grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|lockdep|inconsistent lock state|rcu.*stall|RCU stall|panicked|kernel BUG|Call Trace|kmemleak: [0-9]+ new suspected' || true)
+if [ -n "$reports" ]; then
+	echo "=== kernel reports in dmesg ==="
+	dmesg | tail -n +"$((before + 1))"
+	echo "=== end of dmesg ==="
+	rc=1
+fi
+echo "VM-RESULT: $rc"

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for the VM tests (sourced). Runs as root inside the test VM.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KO=$REPO/ipvs_rs.ko
+VIP=10.0.0.100
+
+fail() { echo "FAIL: $*" >&2; return 1; }
+
+loaded() { grep -q "^$1 " /proc/modules; }
+
+# use_impl rs|c: make exactly one IPVS implementation active, with an empty configuration.
+# For rs, ip_vs autoloading is blocked (ipvsadm runs `modprobe ip_vs` when it cannot resolve the
+# IPVS family), so a test of ipvs_rs can never silently exercise the C module.
+use_impl() {
+	ipvsadm -C 2>/dev/null || true
+	case $1 in
+	rs)
+		for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do
+			[ "$m" = ip_vs ] || rmmod "$m"
+		done
+		loaded ip_vs && rmmod ip_vs
+		mkdir -p /run/modprobe.d
+		echo "install ip_vs /bin/false" >/run/modprobe.d/ipvs-rs-block.conf
+		loaded ipvs_rs || insmod "$KO" || fail "insmod ipvs_rs.ko"
+		loaded ip_vs && fail "C ip_vs is loaded while testing ipvs_rs"
+		loaded ipvs_rs || fail "ipvs_rs is not loaded"
+		;;
+	c)
+		loaded ipvs_rs && { rmmod ipvs_rs || fail "rmmod ipvs_rs"; }
+		rm -f /run/modprobe.d/ipvs-rs-block.conf
+		modprobe ip_vs || fail "modprobe ip_vs"
+		loaded ipvs_rs && fail "ipvs_rs is loaded while testing C ip_vs"
+		loaded ip_vs || fail "C ip_vs is not loaded"
+		;;
+	*) fail "use_impl rs|c" ;;
+	esac
+}
+
+# Topology for NAT: client netns "cl" (10.0.0.2) -- director (this namespace: 10.0.0.1 and the
+# VIP) -- bridge br-rs (10.0.1.1) -- real servers "rs1".."rsN" (10.0.1.11..). Real servers route
+# back through the director.
+nat_topology() {
+	local n=$1 i
+	ip netns add cl
+	ip link add vcl type veth peer name eth0 netns cl
+	ip addr add 10.0.0.1/24 dev vcl
+	ip addr add $VIP/32 dev vcl
+	ip link set vcl up
+	ip -n cl addr add 10.0.0.2/24 dev eth0
+	ip -n cl link set eth0 up
+	ip -n cl link set lo up
+	ip -n cl route add default via 10.0.0.1
+	ip link add br-rs type bridge
+	ip addr add 10.0.1.1/24 dev br-rs
+	ip link set br-rs up
+	for i in $(seq 1 "$n"); do
+		ip netns add "rs$i"
+		ip link add "vrs$i" type veth peer name eth0 netns "rs$i"
+		ip link set "vrs$i" master br-rs up
+		ip -n "rs$i" addr add "10.0.1.1$i/24" dev eth0
+		ip -n "rs$i" link set eth0 up
+		ip -n "rs$i" link set lo up
+		ip -n "rs$i" route add default via 10.0.1.1
+	done
+	sysctl -qw net.ipv4.ip_forward=1
+}
+
+# Real server i answers every TCP connection (and UDP datagram) on port 80 with "rs<i>".
+start_servers() {
+	local n=$1 i
+	for i in $(seq 1 "$n"); do
+		ip netns exec "rs$i" socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo rs$i" &
+		ip netns exec "rs$i" socat UDP-RECVFROM:80,fork SYSTEM:"echo rs$i" &
+	done
+	for i in $(seq 1 "$n"); do
+		for _ in $(seq 50); do
+			ip netns exec "rs$i" ss -ltn | grep -q ':80 ' && break
+			sleep 0.1
+		done
+	done
+}
+
+# One TCP request from the client; prints the answer.
+tcp_get() { ip netns exec cl socat -T3 - "TCP:$VIP:${1:-80},connect-timeout=3" </dev/null; }
+
+# One UDP request from the client; prints the answer.
+udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
+
+cleanup_net() {
+	pkill -f 'socat .*LISTEN:80' 2>/dev/null || true
+	pkill -f 'socat UDP-RECVFROM' 2>/dev/null || true
+	local ns
+	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns"; done
+	ip link del vcl 2>/dev/null || true
+	ip link del br-rs 2>/dev/null || true
+	sleep 0.2
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the test kernel under QEMU (TCG, 2 vCPUs) with virtme-ng, the host filesystem visible,
+# and runs tests/vm/guest.sh SCRIPT inside it. Exits with the script's status; a kernel report
+# in the guest's dmesg (BUG, WARNING, Oops, KASAN, lockdep, RCU stall, Rust panic) fails it.
+#
+# Usage: tests/vm/run.sh KDIR SCRIPT [ARGS...]   (SCRIPT relative to the repository)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+kdir=$1
+shift
+[ -f "$kdir/arch/x86/boot/bzImage" ] || { echo "error: no kernel image in $kdir (run tests/bootstrap.sh)" >&2; exit 1; }
+command -v vng >/dev/null || { echo "error: vng (virtme-ng) not on PATH (run tests/bootstrap.sh)" >&2; exit 1; }
+
+log=$(mktemp /tmp/ipvs-rs-vm.XXXXXX)
+trap 'rm -f "$log"' EXIT
+args=$(printf ' %q' "$@")
+# KVM hangs when nested here: always use TCG.
+timeout "${VM_TIMEOUT:-3000}" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p \
+	--cpus 2 --memory "${VM_MEMORY:-2G}" --user root \
+	--exec "cd $root && tests/vm/guest.sh $kdir$args" </dev/null 2>&1 | tee "$log" || true
+rc=$(sed -n 's/^VM-RESULT: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+if [ -z "$rc" ]; then
+	echo "error: the VM did not report a result (crashed or timed out)" >&2
+	exit 1
+fi
+exit "$rc"

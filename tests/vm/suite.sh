@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs every tests/vm/t_*.sh (or the ones named) in this VM, each in its own shell, with the
+# network cleaned up in between. Prints a TAP-like line per test and "N passed, N failed".
+cd "$(dirname "$0")" || exit 1
+. ./lib.sh
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(t_*.sh)
+pass=0
+failed=0
+for t in "${tests[@]}"; do
+	echo "--- $t"
+	if bash "./$t"; then
+		echo "ok - $t"
+		pass=$((pass + 1))
+	else
+		echo "not ok - $t"
+		failed=$((failed + 1))
+	fi
+	cleanup_net
+done
+echo "vm: $pass passed, $failed failed"
+[ "$failed" -eq 0 ]
