@@ -16,6 +16,8 @@ make -s -C "$root" KDIR="$kdir" LLVM=-19 RUSTC=/usr/bin/rustc
 
 case $what in
 check)
+	echo "[run] build preflight checks"
+	"$root/tests/preflight.sh" "$kdir"
 	echo "[run] host tests (cargo test)"
 	(cd "$root/tests/host" && cargo test -q 2>&1)
 	echo "[run] VM tests"

@@ -3,7 +3,7 @@
 # The walking skeleton, differential: the same ipvsadm configuration (rr, two NAT real servers)
 # and 10 TCP connections from a client netns, once on C ip_vs and once on ipvs_rs. ipvs_rs's
 # answers must alternate between the servers, and ipvsadm -Ln must print the same text for both
-# implementations, before and after the traffic.
+# implementations, before and after the traffic, and so must --stats, -S, -Z and -C.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -19,7 +19,11 @@ for impl in c rs; do
 	sleep 3 # C's counters trail the traffic.
 	ipvsadm -Ln >"$out/$impl.after"
 	ipvsadm -Ln --stats --exact >"$out/$impl.stats"
+	ipvsadm -S -n >"$out/$impl.save"
+	ipvsadm -Z
+	ipvsadm -Ln --stats --exact >"$out/$impl.zeroed"
 	ipvsadm -C
+	ipvsadm -Ln >"$out/$impl.flushed"
 done
 echo "ipvs_rs answers: $(tr '\n' ' ' <"$out/rs.answers")"
 cat "$out/rs.after"
@@ -29,5 +33,5 @@ cat "$out/rs.after"
 diff -u "$out/c.answers" "$out/rs.answers"
 diff -u "$out/c.config" "$out/rs.config"
 diff -u "$out/c.after" "$out/rs.after"
-diff -u "$out/c.stats" "$out/rs.stats"
+for f in stats save zeroed flushed; do diff -u "$out/c.$f" "$out/rs.$f"; done
 rm -rf "$out"

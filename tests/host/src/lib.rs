@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host-side tests of ipvs_rs's pure logic.
+//!
+//! The module's pure files (no `kernel::` imports, only `core`) are compiled here unchanged via
+//! `#[path]`, in a module tree that mirrors the kernel crate's so that their `super::` paths
+//! resolve. Their items are `pub(crate)`, so the tests live in this crate (`tests_*.rs`).
+//!
+//! Paths are relative to `src/`. A `#[path]` on an inline module block sets the directory its
+//! submodules are read from, so `ipvs_ctl { mod nlattr; }` reads `<module tree>/ipvs_ctl/nlattr.rs`
+//! without needing a `src/ipvs_ctl/` directory here. A `mod.rs` loaded through `#[path]` finds
+//! its own submodules (`rr`, `tcp`, `udp`) next to it.
+
+// Not every item of the pure files is used by the tests.
+#![allow(dead_code)]
+
+/// `ipvs_ctl.rs`'s pure submodules.
+#[path = "../../../ipvs_ctl"]
+pub mod ipvs_ctl {
+    pub mod msg;
+    pub mod nlattr;
+    pub mod uapi;
+}
+
+/// `ipvs_conn.rs`'s pure submodule.
+#[path = "../../../ipvs_conn"]
+pub mod ipvs_conn {
+    pub mod jhash;
+}
+
+// Whole pure directories (their `mod.rs` declares `rr`, `tcp`, `udp` next to it).
+#[path = "../../../ipvs_proto/mod.rs"]
+pub mod ipvs_proto;
+#[path = "../../../ipvs_sched/mod.rs"]
+pub mod ipvs_sched;
+
+#[cfg(test)]
+mod tests_jhash;
+#[cfg(test)]
+mod tests_msg;
+#[cfg(test)]
+mod tests_nlattr;
+#[cfg(test)]
+mod tests_proto;
+#[cfg(test)]
+mod tests_sched;
+#[cfg(test)]
+mod tests_tcp;
