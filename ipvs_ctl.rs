@@ -394,7 +394,8 @@ impl Ipvs {
         let now_empty = {
             let mut svcs = self.svcs.lock();
             if let Some(i) = svcs.iter().position(|s| Arc::ptr_eq(s, svc)) {
-                svcs.remove(i);
+                // The index was just found, so removal cannot fail.
+                let _ = svcs.remove(i);
             }
             svcs.is_empty()
         };

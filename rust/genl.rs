@@ -94,14 +94,6 @@ impl Dump<'_> {
     }
 }
 
-/// What the module implements for the family.
-pub(crate) trait Handler {
-    /// Handles a doit request.
-    fn doit(&self, net: Net, req: Request<'_>, reply: Reply<'_>) -> Result;
-    /// Handles one round of a dump.
-    fn dumpit(&self, net: Net, req: Request<'_>, dump: &mut Dump<'_>) -> Result;
-}
-
 /// Turns a raw (pointer, length) attribute area into a slice.
 ///
 /// # Safety
@@ -115,6 +107,11 @@ unsafe fn attrs<'a>(ptr: *const u8, len: u32) -> &'a [u8] {
     unsafe { core::slice::from_raw_parts(ptr, len as usize) }
 }
 
+/// The doit of every IPVS command (called by genetlink).
+///
+/// # Safety
+///
+/// `info` must be the `genl_info` of a running doit call.
 #[no_mangle]
 unsafe extern "C" fn ipvs_rs_genl_doit(_skb: *mut shim::RawSkb, info: *mut shim::RawGenlInfo) -> c_int {
     let mut len = 0u32;
@@ -140,6 +137,11 @@ unsafe extern "C" fn ipvs_rs_genl_doit(_skb: *mut shim::RawSkb, info: *mut shim:
     }
 }
 
+/// The dumpit of every IPVS dump command (called by genetlink).
+///
+/// # Safety
+///
+/// `skb` and `cb` must be the arguments of a running dumpit call.
 #[no_mangle]
 unsafe extern "C" fn ipvs_rs_genl_dumpit(skb: *mut shim::RawSkb, cb: *mut shim::RawNlCb) -> c_int {
     let mut len = 0u32;

@@ -70,6 +70,10 @@ unsafe fn dispatch(
 }
 
 /// The request-direction hook (`ip_vs_in_hook`'s role).
+///
+/// # Safety
+///
+/// The arguments must be those of a netfilter hook call.
 #[no_mangle]
 unsafe extern "C" fn ipvs_rs_hook_in(
     _priv: *mut c_void,
@@ -81,6 +85,10 @@ unsafe extern "C" fn ipvs_rs_hook_in(
 }
 
 /// The reply-direction hook (`ip_vs_out_hook`'s role).
+///
+/// # Safety
+///
+/// The arguments must be those of a netfilter hook call.
 #[no_mangle]
 unsafe extern "C" fn ipvs_rs_hook_out(
     _priv: *mut c_void,
