@@ -8,6 +8,7 @@
 //! it. Expiry runs from the namespace's 1 s tick.
 
 pub(crate) mod jhash;
+pub(crate) mod show;
 
 use crate::ipvs_ctl::{Dest, Service};
 use crate::ipvs_proto::{tcp, Proto};
@@ -189,6 +190,32 @@ impl ConnTable {
             return Err(e.into());
         }
         self.count += 1;
+        Ok(())
+    }
+
+    /// Writes `/proc/net/ip_vs_conn`.
+    pub(crate) fn show(&self, w: &mut impl core::fmt::Write, now: u64, hz: u64) -> core::fmt::Result {
+        w.write_str(show::HEADER)?;
+        for c in self.by_in.iter().flat_map(|b| b.iter()) {
+            let st = c.st.lock();
+            let left = st.expires.wrapping_sub(now);
+            let expires = if left < (1 << 62) { (left / hz.max(1)) as u32 } else { 0 };
+            let state = match c.key_in.proto {
+                Proto::Tcp => st.tcp.name(),
+                Proto::Udp => "UDP",
+            };
+            show::write_conn(
+                w,
+                &show::ConnLine {
+                    proto: c.key_in.proto.name(),
+                    client: (c.key_in.saddr, c.key_in.sport),
+                    virt: (c.vaddr, c.vport),
+                    dest: (c.key_out.saddr, c.key_out.sport),
+                    state,
+                    expires,
+                },
+            )?;
+        }
         Ok(())
     }
 

@@ -28,6 +28,7 @@ use kernel_ext::{
     genl,
     netfilter::Hook,
     pernet::{self, Net, PernetState},
+    proc::ProcFile,
     skb::{SkBuff, Verdict, PACKET_HOST},
     sync::{new_spinlock_bh, SpinLockBh},
     time,
@@ -139,6 +140,16 @@ impl Ipvs {
         }
         let secs = self.timeout(c.key_in.proto, st.tcp);
         st.expires = now.wrapping_add(u64::from(secs) * time::hz());
+    }
+
+    /// Renders a `/proc/net` file.
+    pub(crate) fn proc_show(&self, file: ProcFile, w: &mut impl core::fmt::Write) {
+        match file {
+            ProcFile::Conn => {
+                // A short buffer is retried by seq_file with a larger one.
+                let _ = self.conns.lock().show(w, time::jiffies(), time::hz());
+            }
+        }
     }
 
     /// Finds or creates the connection of a client packet; `Err` carries the verdict when the

@@ -13,6 +13,8 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/timer.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include <net/net_namespace.h>
@@ -170,6 +172,47 @@ struct ipvs_rs_net {
 
 static unsigned int ipvs_rs_net_id __read_mostly;
 
+/* The /proc/net files; Rust renders each one whole (ipvs_rs_proc_show). */
+static const struct {
+	const char *name;
+	umode_t mode;
+} ipvs_rs_proc_files[] = {
+	[IPVS_RS_PROC_CONN] = { "ip_vs_conn", 0444 },
+};
+
+static int ipvs_rs_proc_single_show(struct seq_file *seq, void *v)
+{
+	long kind = (long)pde_data(file_inode(seq->file));
+
+	return ipvs_rs_proc_show(seq, seq_file_single_net(seq), kind);
+}
+
+static void ipvs_rs_proc_remove_all(struct net *net, int n)
+{
+	while (n-- > 0)
+		remove_proc_entry(ipvs_rs_proc_files[n].name, net->proc_net);
+}
+
+static int ipvs_rs_proc_create_all(struct net *net)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ipvs_rs_proc_files); i++) {
+		if (!proc_create_net_single(ipvs_rs_proc_files[i].name, ipvs_rs_proc_files[i].mode,
+					    net->proc_net, ipvs_rs_proc_single_show,
+					    (void *)(long)i)) {
+			ipvs_rs_proc_remove_all(net, i);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void ipvs_rs_seq_write(struct seq_file *seq, const void *buf, u32 len)
+{
+	seq_write(seq, buf, len);
+}
+
 static void ipvs_rs_tick_fn(struct timer_list *t)
 {
 	struct ipvs_rs_net *n = timer_container_of(n, t, tick);
@@ -182,9 +225,17 @@ static int __net_init ipvs_rs_pernet_init(struct net *net)
 {
 	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
 
+	int err;
+
 	n->data = ipvs_rs_net_init(net);
 	if (!n->data)
 		return -ENOMEM;
+	err = ipvs_rs_proc_create_all(net);
+	if (err) {
+		ipvs_rs_net_exit(net, n->data);
+		n->data = NULL;
+		return err;
+	}
 	timer_setup(&n->tick, ipvs_rs_tick_fn, 0);
 	mod_timer(&n->tick, jiffies + HZ);
 	return 0;
@@ -195,6 +246,7 @@ static void __net_exit ipvs_rs_pernet_exit(struct net *net)
 	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
 
 	timer_shutdown_sync(&n->tick);
+	ipvs_rs_proc_remove_all(net, ARRAY_SIZE(ipvs_rs_proc_files));
 	ipvs_rs_net_exit(net, n->data);
 	n->data = NULL;
 }

@@ -16,6 +16,10 @@ struct net;
 struct genl_info;
 struct netlink_callback;
 struct nf_hook_state;
+struct seq_file;
+
+/* /proc/net files, by kind (the order of ipvs_rs_proc_files[] in the shim). */
+enum { IPVS_RS_PROC_CONN = 0 };
 
 /* Implemented in Rust (rust/genl.rs, rust/netfilter.rs, rust/pernet.rs). */
 int ipvs_rs_genl_doit(struct sk_buff *skb, struct genl_info *info);
@@ -25,6 +29,7 @@ unsigned int ipvs_rs_hook_out(void *priv, struct sk_buff *skb, const struct nf_h
 void *ipvs_rs_net_init(struct net *net);
 void ipvs_rs_net_exit(struct net *net, void *data);
 void ipvs_rs_net_tick(void *data);
+int ipvs_rs_proc_show(struct seq_file *seq, struct net *net, long kind);
 
 /* Generic netlink. */
 int ipvs_rs_genl_register(void);
@@ -45,6 +50,8 @@ int ipvs_rs_pernet_register(void);
 void ipvs_rs_pernet_unregister(void);
 void *ipvs_rs_net_data(const struct net *net);
 struct net *ipvs_rs_init_net(void);
+
+void ipvs_rs_seq_write(struct seq_file *seq, const void *buf, u32 len);
 
 /* Netfilter hooks (IPv4 set of C IPVS: LOCAL_IN, LOCAL_OUT, FORWARD). */
 int ipvs_rs_hooks_register(struct net *net);

@@ -30,6 +30,8 @@ opaque! {
     RawNlCb;
     /// `struct nf_hook_state`.
     RawHookState;
+    /// `struct seq_file`.
+    RawSeqFile;
 }
 
 extern "C" {
@@ -59,6 +61,8 @@ extern "C" {
     pub(crate) fn ipvs_rs_pernet_register() -> c_int;
     pub(crate) fn ipvs_rs_pernet_unregister();
     pub(crate) fn ipvs_rs_net_data(net: *const RawNet) -> *mut c_void;
+
+    pub(crate) fn ipvs_rs_seq_write(seq: *mut RawSeqFile, buf: *const c_void, len: u32);
 
     pub(crate) fn ipvs_rs_hooks_register(net: *mut RawNet) -> c_int;
     pub(crate) fn ipvs_rs_hooks_unregister(net: *mut RawNet);

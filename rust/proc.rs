@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `/proc/net/ip_vs*` files: the shim creates them per namespace, Rust renders them.
+//!
+//! C header: [`include/linux/seq_file.h`](srctree/include/linux/seq_file.h)
+
+use super::{pernet, pernet::Net, shim};
+use core::marker::PhantomData;
+use kernel::ffi::{c_int, c_long};
+
+/// The files, numbered as in the shim's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProcFile {
+    /// `/proc/net/ip_vs_conn`.
+    Conn,
+}
+
+/// Text output into the `seq_file` being read.
+///
+/// # Invariants
+///
+/// `seq` is the `seq_file` of the running show call.
+pub(crate) struct SeqWriter<'a> {
+    seq: *mut shim::RawSeqFile,
+    _p: PhantomData<&'a mut shim::RawSeqFile>,
+}
+
+impl core::fmt::Write for SeqWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let len = u32::try_from(s.len()).map_err(|_| core::fmt::Error)?;
+        // SAFETY: `seq` is valid (type invariant) and `s` is valid for `len` bytes. An overflow
+        // is recorded by seq_file itself, which then retries with a larger buffer.
+        unsafe { shim::ipvs_rs_seq_write(self.seq, s.as_ptr().cast(), len) };
+        Ok(())
+    }
+}
+
+/// Renders one file (called by the shim's single_show).
+///
+/// # Safety
+///
+/// `seq` must be the `seq_file` of a running show call and `net` its namespace.
+#[no_mangle]
+unsafe extern "C" fn ipvs_rs_proc_show(seq: *mut shim::RawSeqFile, net: *mut shim::RawNet, kind: c_long) -> c_int {
+    let (Some(net), Some(file)) = (Net::from_raw(net), (kind == 0).then_some(ProcFile::Conn)) else {
+        return 0;
+    };
+    // INVARIANT: `seq` is this show call's seq_file.
+    let mut w = SeqWriter { seq, _p: PhantomData };
+    pernet::with(net, |ipvs| ipvs.proc_show(file, &mut w));
+    0
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# ipvsadm -Lcn (which reads /proc/net/ip_vs_conn) lists the same connections in the same states,
+# with the same expiry (within a second), under C ip_vs and ipvs_rs, for finished TCP
+# connections and UDP flows through NAT.
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+nat_topology 3
+start_servers 3
+# Drop the client port (ephemeral) and the expiry; sort, since table order is an implementation
+# detail.
+norm() { awk 'NR <= 2 {print; next} {sub(/:[0-9]+$/, "", $4); print $1, $3, $4, $5, $6}' | sort; }
+expiry() { awk 'NR > 2 {split($2, t, ":"); print $1, $3, t[1] * 60 + t[2]}' | sort; }
+for impl in c rs; do
+	use_impl $impl
+	ipvsadm -A -t $VIP:80 -s rr
+	ipvsadm -A -u $VIP:80 -s rr
+	for i in 1 2 3; do
+		ipvsadm -a -t $VIP:80 -r 10.0.1.1$i:80 -m
+		ipvsadm -a -u $VIP:80 -r 10.0.1.1$i:80 -m
+	done
+	for _ in $(seq 6); do tcp_get; done >/dev/null
+	for _ in $(seq 3); do udp_get; done >/dev/null
+	sleep 1
+	ipvsadm -Lcn >"$out/$impl.raw"
+	norm <"$out/$impl.raw" >"$out/$impl.conns"
+	expiry <"$out/$impl.raw" >"$out/$impl.expiry"
+	ipvsadm -C
+done
+cat "$out/rs.raw"
+[ "$(grep -c TIME_WAIT "$out/rs.raw")" = 6 ] || fail "expected 6 TIME_WAIT entries"
+[ "$(grep -c '^UDP ' "$out/rs.raw")" = 3 ] || fail "expected 3 UDP entries"
+diff -u "$out/c.conns" "$out/rs.conns"
+# Same expiry, within a second, entry by entry (both lists sorted by protocol and state).
+paste "$out/c.expiry" "$out/rs.expiry" | awk '{d = $3 - $6; if (d < -1 || d > 1) {print "expiry differs:", $0; bad = 1}} END {exit bad}'
+rm -rf "$out"
