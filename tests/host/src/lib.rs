@@ -22,10 +22,11 @@ pub mod ipvs_ctl {
     pub mod uapi;
 }
 
-/// `ipvs_conn.rs`'s pure submodule.
+/// `ipvs_conn.rs`'s pure submodules.
 #[path = "../../../ipvs_conn"]
 pub mod ipvs_conn {
     pub mod jhash;
+    pub mod show;
 }
 
 // Whole pure directories (their `mod.rs` declares `rr`, `tcp`, `udp` next to it).
@@ -34,6 +35,8 @@ pub mod ipvs_proto;
 #[path = "../../../ipvs_sched/mod.rs"]
 pub mod ipvs_sched;
 
+#[cfg(test)]
+mod tests_conn_show;
 #[cfg(test)]
 mod tests_jhash;
 #[cfg(test)]

@@ -66,10 +66,7 @@ fn align_rounds_up_to_four() {
 fn iteration_skips_padding() {
     let buf = [attr(1, &[0xaa]), attr(2, &[1, 2, 3, 4]), attr(3, &[]), attr(4, &[5, 6, 7])].concat();
     assert_eq!(buf.len(), 8 + 8 + 4 + 8);
-    assert_eq!(
-        collect(&buf),
-        [(1, vec![0xaa]), (2, vec![1, 2, 3, 4]), (3, vec![]), (4, vec![5, 6, 7])]
-    );
+    assert_eq!(collect(&buf), [(1, vec![0xaa]), (2, vec![1, 2, 3, 4]), (3, vec![]), (4, vec![5, 6, 7])]);
 }
 
 #[test]
@@ -177,10 +174,11 @@ fn validate_nul_string() {
     assert_eq!(check(p, &[&x15[..], b"\0"].concat()), Ok(()));
     // 16 characters + NUL: no NUL within the first max+1 = 16 bytes -> EINVAL, not ERANGE.
     assert_eq!(check(p, &[&x15[..], b"x\0"].concat()), Err(Errno::EINVAL));
-    // A NUL within the window but too long after dropping one trailing NUL: ERANGE.
+    // A NUL within the window but too long after dropping one trailing NUL (17, 17 and 16
+    // bytes): ERANGE.
     assert_eq!(check(p, &[&x15[..], b"\0y"].concat()), Err(Errno::ERANGE));
-    assert_eq!(check(p, &[b"rr\0".as_slice(), &[0; 14]].concat()), Err(Errno::ERANGE)); // 17 bytes
-    assert_eq!(check(p, &[b"rr\0".as_slice(), &[b'z'; 13]].concat()), Err(Errno::ERANGE)); // 16 bytes
+    assert_eq!(check(p, &[b"rr\0".as_slice(), &[0; 14]].concat()), Err(Errno::ERANGE));
+    assert_eq!(check(p, &[b"rr\0".as_slice(), &[b'z'; 13]].concat()), Err(Errno::ERANGE));
     // Exactly 16 bytes ending in NUL, with an inner NUL: 15 after dropping the last one.
     assert_eq!(check(p, &[b"rr\0".as_slice(), &[b'z'; 12], b"\0"].concat()), Ok(()));
     // A single trailing NUL is dropped, not two.
