@@ -373,7 +373,12 @@ impl Ipvs {
         let mut g = svc.inner.lock();
         let same = matches!((&g.sched, &sched), (Some(a), Some(b)) if a.name() == b.name());
         if !same {
-            g.sched = sched;
+            let inner = &mut *g;
+            inner.sched = sched;
+            let dests = &inner.dests;
+            if let Some(s) = inner.sched.as_mut() {
+                s.init(dests.len(), |i| dests[i].sched_state());
+            }
         }
         g.pe = pe;
         g.flags = (g.flags & !conf.mask) | (conf.flags & conf.mask);
@@ -429,17 +434,27 @@ impl Ipvs {
         }
         g.dests.reserve(1, GFP_ATOMIC)?;
         g.dests.insert_within_capacity(0, d).map_err(|_| ENOMEM)?;
-        if let Some(s) = g.sched.as_mut() {
-            s.add_dest(0);
+        let inner = &mut *g;
+        let dests = &inner.dests;
+        if let Some(s) = inner.sched.as_mut() {
+            s.add_dest(0, dests.len(), |i| dests[i].sched_state());
         }
         Ok(())
     }
 
     fn edit_dest(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
         check_dest_conf(conf)?;
-        let g = svc.inner.lock();
-        let d = g.dests.iter().find(|d| d.af == af && d.addr == req.addr && d.port == req.port);
-        d.ok_or(ENOENT)?.set_conf(conf);
+        let mut g = svc.inner.lock();
+        let inner = &mut *g;
+        let dests = &inner.dests;
+        let idx = dests
+            .iter()
+            .position(|d| d.af == af && d.addr == req.addr && d.port == req.port)
+            .ok_or(ENOENT)?;
+        dests[idx].set_conf(conf);
+        if let Some(s) = inner.sched.as_mut() {
+            s.upd_dest(idx, dests.len(), |i| dests[i].sched_state());
+        }
         Ok(())
     }
 
@@ -452,8 +467,10 @@ impl Ipvs {
             .ok_or(ENOENT)?;
         let d = g.dests.remove(i).map_err(|_| EINVAL)?;
         d.available.store(false, Relaxed);
-        if let Some(s) = g.sched.as_mut() {
-            s.del_dest(i);
+        let inner = &mut *g;
+        let dests = &inner.dests;
+        if let Some(s) = inner.sched.as_mut() {
+            s.del_dest(i, dests.len(), |i| dests[i].sched_state());
         }
         Ok(())
     }

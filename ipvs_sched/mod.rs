@@ -7,7 +7,9 @@
 //! side keeps the slice in step with the service's destination list and calls
 //! [`Scheduler::add_dest`]/[`Scheduler::del_dest`] when it changes.
 
+mod least;
 mod rr;
+mod wrr;
 
 /// What a scheduler may look at for one destination.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,6 +29,27 @@ impl DestState {
     pub(crate) fn available(&self) -> bool {
         !self.overloaded && self.weight > 0
     }
+}
+
+/// The destinations of a service as a scheduler sees them: count and per-index state.
+pub(crate) type Dests<'a> = &'a dyn Fn(usize) -> DestState;
+
+/// One scheduling algorithm with its per-service state.
+pub(crate) trait Algorithm: Default {
+    /// Picks a destination index among `n` destinations, or `None` if none is available.
+    fn pick(&mut self, n: usize, dest: Dests<'_>) -> Option<usize>;
+
+    /// The scheduler was bound to a service that has these destinations.
+    fn init(&mut self, _n: usize, _dest: Dests<'_>) {}
+
+    /// A destination was inserted at `idx` (the list is already updated).
+    fn add_dest(&mut self, _idx: usize, _n: usize, _dest: Dests<'_>) {}
+
+    /// The destination at `idx` was removed (the list is already updated).
+    fn del_dest(&mut self, _idx: usize, _n: usize, _dest: Dests<'_>) {}
+
+    /// The destination at `idx` was edited (weight, thresholds, method).
+    fn upd_dest(&mut self, _idx: usize, _n: usize, _dest: Dests<'_>) {}
 }
 
 /// Declares the scheduler registry: one line per scheduler (`name => module::Type`).
@@ -58,25 +81,75 @@ macro_rules! schedulers {
                 match self { $(Self::$ty(_) => $name,)* }
             }
 
-            /// Picks a destination index for a new connection among `n` destinations whose
-            /// state `dest(i)` reports.
-            pub(crate) fn pick(&mut self, n: usize, dest: impl Fn(usize) -> DestState) -> Option<usize> {
-                match self { $(Self::$ty(s) => s.pick(n, dest),)* }
-            }
-
-            /// A destination was inserted at `idx` of the list.
-            pub(crate) fn add_dest(&mut self, idx: usize) {
-                match self { $(Self::$ty(s) => s.add_dest(idx),)* }
-            }
-
-            /// The destination at `idx` was removed from the list.
-            pub(crate) fn del_dest(&mut self, idx: usize) {
-                match self { $(Self::$ty(s) => s.del_dest(idx),)* }
+            fn algorithm(&mut self) -> &mut dyn AlgorithmDyn {
+                match self { $(Self::$ty(s) => s,)* }
             }
         }
     };
 }
 
+/// Object-safe view of [`Algorithm`] used for dispatch.
+trait AlgorithmDyn {
+    fn pick(&mut self, n: usize, dest: Dests<'_>) -> Option<usize>;
+    fn init(&mut self, n: usize, dest: Dests<'_>);
+    fn add_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>);
+    fn del_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>);
+    fn upd_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>);
+}
+
+impl<T: Algorithm> AlgorithmDyn for T {
+    fn pick(&mut self, n: usize, dest: Dests<'_>) -> Option<usize> {
+        Algorithm::pick(self, n, dest)
+    }
+    fn init(&mut self, n: usize, dest: Dests<'_>) {
+        Algorithm::init(self, n, dest)
+    }
+    fn add_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>) {
+        Algorithm::add_dest(self, idx, n, dest)
+    }
+    fn del_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>) {
+        Algorithm::del_dest(self, idx, n, dest)
+    }
+    fn upd_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>) {
+        Algorithm::upd_dest(self, idx, n, dest)
+    }
+}
+
+impl Scheduler {
+    /// Picks a destination index for a new connection among `n` destinations whose state
+    /// `dest(i)` reports.
+    pub(crate) fn pick(&mut self, n: usize, dest: impl Fn(usize) -> DestState) -> Option<usize> {
+        self.algorithm().pick(n, &dest)
+    }
+
+    /// Binds the scheduler to a service's current destinations.
+    pub(crate) fn init(&mut self, n: usize, dest: impl Fn(usize) -> DestState) {
+        self.algorithm().init(n, &dest)
+    }
+
+    /// A destination was inserted at `idx` of the list.
+    pub(crate) fn add_dest(&mut self, idx: usize, n: usize, dest: impl Fn(usize) -> DestState) {
+        self.algorithm().add_dest(idx, n, &dest)
+    }
+
+    /// The destination at `idx` was removed from the list.
+    pub(crate) fn del_dest(&mut self, idx: usize, n: usize, dest: impl Fn(usize) -> DestState) {
+        self.algorithm().del_dest(idx, n, &dest)
+    }
+
+    /// The destination at `idx` was edited.
+    pub(crate) fn upd_dest(&mut self, idx: usize, n: usize, dest: impl Fn(usize) -> DestState) {
+        self.algorithm().upd_dest(idx, n, &dest)
+    }
+}
+
 schedulers! {
     "rr" => rr::Rr,
+    "wrr" => wrr::Wrr,
+    "lc" => least::Lc,
+    "wlc" => least::Wlc,
+    "sed" => least::Sed,
+    "nq" => least::Nq,
+    "fo" => least::Fo,
+    "ovf" => least::Ovf,
 }

@@ -2,7 +2,7 @@
 
 //! Round robin: the next available destination after the last one picked, circularly.
 
-use super::DestState;
+use super::{Algorithm, Dests};
 
 /// Round-robin state: the list position of the last pick (`None`: the list head).
 #[derive(Debug, Default)]
@@ -10,9 +10,9 @@ pub(crate) struct Rr {
     last: Option<usize>,
 }
 
-impl Rr {
+impl Algorithm for Rr {
     /// Picks the first available destination after the last pick, wrapping once.
-    pub(crate) fn pick(&mut self, n: usize, dest: impl Fn(usize) -> DestState) -> Option<usize> {
+    fn pick(&mut self, n: usize, dest: Dests<'_>) -> Option<usize> {
         if n == 0 {
             return None;
         }
@@ -23,7 +23,7 @@ impl Rr {
     }
 
     /// A destination was inserted at `idx`: the remembered position follows its destination.
-    pub(crate) fn add_dest(&mut self, idx: usize) {
+    fn add_dest(&mut self, idx: usize, _n: usize, _dest: Dests<'_>) {
         if let Some(l) = self.last.as_mut() {
             if *l >= idx {
                 *l += 1;
@@ -32,7 +32,7 @@ impl Rr {
     }
 
     /// The destination at `idx` was removed: a position on it moves to its predecessor.
-    pub(crate) fn del_dest(&mut self, idx: usize) {
+    fn del_dest(&mut self, idx: usize, _n: usize, _dest: Dests<'_>) {
         self.last = match self.last {
             Some(l) if l == idx => idx.checked_sub(1),
             Some(l) if l > idx => Some(l - 1),

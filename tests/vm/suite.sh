@@ -11,13 +11,18 @@ pass=0
 failed=0
 for t in "${tests[@]}"; do
 	echo "--- $t"
-	if bash "./$t"; then
+	trace=$(mktemp)
+	# The test's own output is shown; its shell trace only when it fails.
+	if BASH_XTRACEFD=7 bash -x "./$t" 7>"$trace"; then
 		echo "ok - $t"
 		pass=$((pass + 1))
 	else
+		echo "--- last commands of $t:"
+		tail -n 25 "$trace"
 		echo "not ok - $t"
 		failed=$((failed + 1))
 	fi
+	rm -f "$trace"
 	cleanup_net
 done
 echo "vm: $pass passed, $failed failed"

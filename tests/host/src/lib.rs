@@ -48,4 +48,6 @@ mod tests_proto;
 #[cfg(test)]
 mod tests_sched;
 #[cfg(test)]
+mod tests_sched2;
+#[cfg(test)]
 mod tests_tcp;

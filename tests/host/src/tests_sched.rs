@@ -26,9 +26,11 @@ fn picks(s: &mut Scheduler, dests: &[DestState], k: usize) -> Vec<Option<usize>>
 
 #[test]
 fn registry() {
-    assert_eq!(NAMES, ["rr"]);
-    assert_eq!(rr().name(), "rr");
-    for bad in [&b"foo"[..], b"", b"RR", b"rr\0", b"r", b"rrr", b"wrr"] {
+    assert_eq!(NAMES, ["rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf"]);
+    for n in NAMES {
+        assert_eq!(Scheduler::new(n.as_bytes()).expect("registered").name(), *n);
+    }
+    for bad in [&b"foo"[..], b"", b"RR", b"rr\0", b"r", b"rrr", b"none"] {
         assert!(Scheduler::new(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
     }
 }
@@ -98,7 +100,7 @@ fn rr_add_at_head_keeps_the_cursor_on_its_destination() {
     let mut s = rr();
     assert_eq!(picks(&mut s, &[up(1); 3], 2), [Some(0), Some(1)]);
     // N is inserted at the head: [N, A, B, C]. The cursor stays on B (now index 2).
-    s.add_dest(0);
+    s.add_dest(0, 0, |_| DestState::default());
     assert_eq!(picks(&mut s, &[up(1); 4], 5), [Some(3), Some(0), Some(1), Some(2), Some(3)]);
 }
 
@@ -108,7 +110,7 @@ fn rr_add_at_the_cursors_own_index_moves_it_along() {
     let mut s = rr();
     assert_eq!(picks(&mut s, &[up(1); 2], 1), [Some(0)]);
     // N is inserted at the head: [N, A, B]. The cursor follows A to index 1, so B is next.
-    s.add_dest(0);
+    s.add_dest(0, 0, |_| DestState::default());
     assert_eq!(picks(&mut s, &[up(1); 3], 3), [Some(2), Some(0), Some(1)]);
 }
 
@@ -116,14 +118,14 @@ fn rr_add_at_the_cursors_own_index_moves_it_along() {
 fn rr_add_after_the_cursor_leaves_it() {
     let mut s = rr();
     assert_eq!(picks(&mut s, &[up(1); 3], 1), [Some(0)]);
-    s.add_dest(1); // [A, N, B, C], cursor still on A
+    s.add_dest(1, 0, |_| DestState::default()); // [A, N, B, C], cursor still on A
     assert_eq!(picks(&mut s, &[up(1); 4], 2), [Some(1), Some(2)]);
 }
 
 #[test]
 fn rr_add_before_any_pick() {
     let mut s = rr();
-    s.add_dest(0);
+    s.add_dest(0, 0, |_| DestState::default());
     assert_eq!(picks(&mut s, &[up(1); 2], 1), [Some(0)]);
 }
 
@@ -133,7 +135,7 @@ fn rr_del_of_the_cursor_moves_to_its_predecessor() {
     let mut s = rr();
     assert_eq!(picks(&mut s, &[up(1); 4], 2), [Some(0), Some(1)]);
     // B is removed: [A, C, D]; the next pick is C, the destination after B.
-    s.del_dest(1);
+    s.del_dest(1, 0, |_| DestState::default());
     assert_eq!(picks(&mut s, &[up(1); 3], 3), [Some(1), Some(2), Some(0)]);
 }
 
@@ -143,7 +145,7 @@ fn rr_del_of_the_head_under_the_cursor_restarts_at_the_new_head() {
     let mut s = rr();
     assert_eq!(picks(&mut s, &[up(1); 3], 1), [Some(0)]);
     // A is removed: [B, C]; its predecessor is the list head, so the next pick is B.
-    s.del_dest(0);
+    s.del_dest(0, 0, |_| DestState::default());
     assert_eq!(picks(&mut s, &[up(1); 2], 3), [Some(0), Some(1), Some(0)]);
 }
 
@@ -152,12 +154,12 @@ fn rr_del_before_and_after_the_cursor() {
     // [A, B, C, D]; cursor on C.
     let mut s = rr();
     assert_eq!(picks(&mut s, &[up(1); 4], 3), [Some(0), Some(1), Some(2)]);
-    s.del_dest(0); // [B, C, D]: cursor follows C to index 1
+    s.del_dest(0, 0, |_| DestState::default()); // [B, C, D]: cursor follows C to index 1
     assert_eq!(picks(&mut s, &[up(1); 3], 1), [Some(2)]); // D
-    s.del_dest(0); // [C, D]: cursor follows D to index 1
-    s.add_dest(0); // [N, C, D]: cursor follows D to index 2
+    s.del_dest(0, 0, |_| DestState::default()); // [C, D]: cursor follows D to index 1
+    s.add_dest(0, 0, |_| DestState::default()); // [N, C, D]: cursor follows D to index 2
     assert_eq!(picks(&mut s, &[up(1); 3], 1), [Some(0)]); // N
-    s.del_dest(2); // [N, C]: after the cursor, no change
+    s.del_dest(2, 0, |_| DestState::default()); // [N, C]: after the cursor, no change
     assert_eq!(picks(&mut s, &[up(1); 2], 1), [Some(1)]); // C
 }
 
@@ -165,15 +167,15 @@ fn rr_del_before_and_after_the_cursor() {
 fn rr_del_of_the_last_destination() {
     let mut s = rr();
     assert_eq!(picks(&mut s, &[up(1)], 1), [Some(0)]);
-    s.del_dest(0);
+    s.del_dest(0, 0, |_| DestState::default());
     assert_eq!(s.pick(0, |_| up(1)), None);
-    s.add_dest(0);
+    s.add_dest(0, 0, |_| DestState::default());
     assert_eq!(picks(&mut s, &[up(1)], 1), [Some(0)]);
 }
 
 #[test]
 fn rr_del_before_any_pick() {
     let mut s = rr();
-    s.del_dest(0);
+    s.del_dest(0, 0, |_| DestState::default());
     assert_eq!(picks(&mut s, &[up(1); 2], 1), [Some(0)]);
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Scheduler picks, differential: for every scheduler ipvs_rs has, the same sequence of TCP
+# connections (with a destination re-weighted, quiesced and removed mid-way) lands on the same
+# real servers under C ip_vs and ipvs_rs.
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+nat_topology 3
+start_servers 3
+scheds="rr wrr lc wlc sed nq fo ovf"
+run() {
+	local s
+	for s in $scheds; do
+		ipvsadm -A -t $VIP:80 -s "$s"
+		ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m -w 3
+		ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m -w 2
+		ipvsadm -a -t $VIP:80 -r 10.0.1.13:80 -m -w 1
+		echo "== $s"
+		for _ in $(seq 8); do tcp_get; done
+		ipvsadm -e -t $VIP:80 -r 10.0.1.13:80 -m -w 4
+		for _ in $(seq 6); do tcp_get; done
+		ipvsadm -e -t $VIP:80 -r 10.0.1.11:80 -m -w 0
+		for _ in $(seq 4); do tcp_get; done
+		ipvsadm -d -t $VIP:80 -r 10.0.1.12:80
+		for _ in $(seq 4); do tcp_get; done
+		ipvsadm -C
+	done
+}
+for impl in c rs; do
+	use_impl $impl
+	run >"$out/$impl" 2>&1
+done
+paste -d' ' "$out/c" "$out/rs" | tr '\n' ';'
+echo
+diff -u "$out/c" "$out/rs"
+rm -rf "$out"
