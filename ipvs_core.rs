@@ -17,12 +17,15 @@ mod ipvs_sched;
 mod ipvs_xmit;
 
 use ipvs_conn::{Conn, ConnTable, FlowKey};
-use ipvs_ctl::{uapi, Counters, CtlState, Service, Timeouts};
+use ipvs_ctl::{uapi, Counters, CtlState, Service, Timeouts, TrashEntry};
 use ipvs_proto::{tcp, Ipv4, Proto};
 use kernel::{
     alloc::KVec,
     new_mutex,
-    sync::{atomic::Relaxed, Arc, Mutex},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, Mutex,
+    },
 };
 use kernel_ext::{
     genl,
@@ -47,10 +50,15 @@ struct IpvsModule;
 
 impl kernel::Module for IpvsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        pernet::register()?;
+        // The family first: it is what collides with the C ip_vs (and its /proc/net files would
+        // next), so a conflict is found before anything else is set up. Until the pernet state
+        // exists, commands get ENOENT.
         if let Err(e) = genl::register() {
-            pernet::unregister();
             pr_err!("cannot register the genl family IPVS ({e:?}): is the C ip_vs module loaded? rmmod ip_vs first\n");
+            return Err(e);
+        }
+        if let Err(e) = pernet::register() {
+            genl::unregister();
             return Err(e);
         }
         pr_info!("ipvs_rs loaded (IPVS 1.2.1 protocol)\n");
@@ -81,6 +89,11 @@ pub(crate) struct Ipvs {
     /// Connections.
     #[pin]
     pub(crate) conns: SpinLockBh<ConnTable>,
+    /// Destinations removed from their services (see `Ipvs::trash_put`).
+    #[pin]
+    pub(crate) trash: SpinLockBh<KVec<TrashEntry>>,
+    /// Source of service object identities.
+    pub(crate) next_svc_id: Atomic<u64>,
     /// Protocol timeouts.
     pub(crate) timeouts: Timeouts,
     /// Totals over all services.
@@ -95,6 +108,8 @@ impl PernetState for Ipvs {
                 ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
                 svcs <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::svcs"),
                 conns <- ConnTable::new_locked(),
+                trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
+                next_svc_id: Atomic::new(1),
                 timeouts: Timeouts::default(),
                 stats: Counters::default(),
             }),
@@ -108,7 +123,9 @@ impl PernetState for Ipvs {
     }
 
     fn tick(&self) {
-        self.conns.lock().expire(time::jiffies(), false);
+        let now = time::jiffies();
+        self.conns.lock().expire(now, false);
+        self.trash_expire(now);
     }
 }
 

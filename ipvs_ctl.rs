@@ -115,12 +115,16 @@ pub(crate) struct Dest {
     active: Atomic<i32>,
     total: Atomic<i32>,
     available: Atomic<bool>,
+    /// The service it was created for (a trashed destination is only revived by it).
+    svc_key: SvcKey,
+    /// Identity of the service object it is linked to (revived under a new object: stats reset).
+    svc_id: Atomic<u64>,
     /// Traffic counters.
     pub(crate) stats: Counters,
 }
 
 impl Dest {
-    fn new(af: u16, req: &DestReq, conf: &DestConf) -> Self {
+    fn new(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Self {
         let d = Self {
             af,
             addr: req.addr,
@@ -134,6 +138,8 @@ impl Dest {
             active: Atomic::new(0),
             total: Atomic::new(0),
             available: Atomic::new(true),
+            svc_key: svc.key,
+            svc_id: Atomic::new(svc.id),
             stats: Counters::default(),
         };
         d.set_conf(conf);
@@ -181,6 +187,11 @@ impl Dest {
             inactive: self.inactive(),
             overloaded: false,
         }
+    }
+
+    /// Whether no connection is bound to it any more.
+    fn unused(&self) -> bool {
+        self.total.load(Relaxed) <= 0
     }
 
     fn inactive(&self) -> u32 {
@@ -236,6 +247,8 @@ pub(crate) struct SvcInner {
 pub(crate) struct Service {
     /// Identity.
     pub(crate) key: SvcKey,
+    /// Unique among the namespace's service objects, ever.
+    id: u64,
     /// Scheduler, destinations and settings.
     #[pin]
     pub(crate) inner: SpinLockBh<SvcInner>,
@@ -305,6 +318,16 @@ impl Default for Timeouts {
     }
 }
 
+/// Seconds a destination stays in the trash once unused (`IP_VS_DEST_TRASH_PERIOD`).
+const TRASH_PERIOD: u64 = 120;
+
+/// A destination removed from its service, kept for connections and possible revival.
+pub(crate) struct TrashEntry {
+    dest: Arc<Dest>,
+    /// When it was first seen unused (jiffies; 0: not yet).
+    idle_start: u64,
+}
+
 /// State serialised by the control mutex.
 #[derive(Default)]
 pub(crate) struct CtlState {
@@ -350,6 +373,7 @@ impl Ipvs {
         let svc = Arc::pin_init(
             pin_init!(Service {
                 key,
+                id: self.next_svc_id.fetch_add(1, Relaxed),
                 inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
                 stats: Counters::default(),
             }),
@@ -387,12 +411,44 @@ impl Ipvs {
         Ok(())
     }
 
-    fn unlink_dests(svc: &Service) {
-        let mut g = svc.inner.lock();
-        for d in g.dests.iter() {
-            d.available.store(false, Relaxed);
+    fn unlink_dests(&self, svc: &Service) {
+        let dests = core::mem::take(&mut svc.inner.lock().dests);
+        for d in dests.iter() {
+            self.trash_put(d.clone());
         }
-        g.dests.clear();
+    }
+
+    /// A destination leaves its service: it stays in the trash while connections use it, and
+    /// is revived if re-added to the same service meanwhile (C IPVS's dest trash).
+    fn trash_put(&self, d: Arc<Dest>) {
+        d.available.store(false, Relaxed);
+        // Without memory the destination is simply dropped: connections keep it alive anyway.
+        let _ = self.trash.lock().push(TrashEntry { dest: d, idle_start: 0 }, GFP_ATOMIC);
+    }
+
+    /// Takes a trashed destination of `svc` with this identity back out of the trash.
+    fn trash_get(&self, svc: &Service, af: u16, req: &DestReq) -> Option<Arc<Dest>> {
+        let mut t = self.trash.lock();
+        let i = t.iter().position(|e| {
+            let d = &e.dest;
+            d.af == af && d.addr == req.addr && d.port == req.port && d.svc_key == svc.key
+        })?;
+        t.remove(i).ok().map(|e| e.dest)
+    }
+
+    /// Frees trashed destinations unused for [`TRASH_PERIOD`] seconds.
+    pub(crate) fn trash_expire(&self, now: u64) {
+        let period = TRASH_PERIOD * crate::kernel_ext::time::hz();
+        self.trash.lock().retain(|e| {
+            if !e.dest.unused() {
+                return true;
+            }
+            if e.idle_start == 0 {
+                e.idle_start = now.max(1);
+                return true;
+            }
+            now.wrapping_sub(e.idle_start) < period
+        });
     }
 
     fn del_service(&self, ctl: &mut CtlState, svc: &Arc<Service>) {
@@ -404,7 +460,7 @@ impl Ipvs {
             }
             svcs.is_empty()
         };
-        Self::unlink_dests(svc);
+        self.unlink_dests(svc);
         if now_empty && ctl.hooks {
             crate::kernel_ext::netfilter::unregister(self.net);
             ctl.hooks = false;
@@ -414,7 +470,7 @@ impl Ipvs {
     fn flush(&self, ctl: &mut CtlState) {
         let svcs = core::mem::take(&mut *self.svcs.lock());
         for s in svcs.iter() {
-            Self::unlink_dests(s);
+            self.unlink_dests(s);
         }
         if ctl.hooks {
             crate::kernel_ext::netfilter::unregister(self.net);
@@ -422,16 +478,27 @@ impl Ipvs {
         }
     }
 
-    fn add_dest(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
+    fn add_dest(&self, svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
         check_dest_conf(conf)?;
         if req.addr == [0; 16] && af == AF_INET {
             return Err(EINVAL);
         }
-        let d = Arc::new(Dest::new(af, req, conf), GFP_KERNEL)?;
-        let mut g = svc.inner.lock();
-        if g.dests.iter().any(|d| d.af == af && d.addr == req.addr && d.port == req.port) {
+        if svc.inner.lock().dests.iter().any(|d| d.af == af && d.addr == req.addr && d.port == req.port) {
             return Err(EEXIST);
         }
+        // Serialised by the control mutex: nothing can add the same destination meanwhile.
+        let d = match self.trash_get(svc, af, req) {
+            Some(d) => {
+                if d.svc_id.xchg(svc.id, Relaxed) != svc.id {
+                    d.stats.zero();
+                }
+                d.set_conf(conf);
+                d.available.store(true, Relaxed);
+                d
+            }
+            None => Arc::new(Dest::new(svc, af, req, conf), GFP_KERNEL)?,
+        };
+        let mut g = svc.inner.lock();
         g.dests.reserve(1, GFP_ATOMIC)?;
         g.dests.insert_within_capacity(0, d).map_err(|_| ENOMEM)?;
         let inner = &mut *g;
@@ -458,7 +525,7 @@ impl Ipvs {
         Ok(())
     }
 
-    fn del_dest(svc: &Service, af: u16, req: &DestReq) -> Result {
+    fn del_dest(&self, svc: &Service, af: u16, req: &DestReq) -> Result {
         let mut g = svc.inner.lock();
         let i = g
             .dests
@@ -466,12 +533,13 @@ impl Ipvs {
             .position(|d| d.af == af && d.addr == req.addr && d.port == req.port)
             .ok_or(ENOENT)?;
         let d = g.dests.remove(i).map_err(|_| EINVAL)?;
-        d.available.store(false, Relaxed);
         let inner = &mut *g;
         let dests = &inner.dests;
         if let Some(s) = inner.sched.as_mut() {
             s.del_dest(i, dests.len(), |i| dests[i].sched_state());
         }
+        drop(g);
+        self.trash_put(d);
         Ok(())
     }
 
@@ -554,9 +622,9 @@ impl Ipvs {
                 self.del_service(&mut ctl, &svc);
                 Ok(())
             }
-            (cmd::NEW_DEST, Some((af, d))) => Self::add_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
+            (cmd::NEW_DEST, Some((af, d))) => self.add_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
             (cmd::SET_DEST, Some((af, d))) => Self::edit_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
-            (cmd::DEL_DEST, Some((af, d))) => Self::del_dest(&svc, af, &d),
+            (cmd::DEL_DEST, Some((af, d))) => self.del_dest(&svc, af, &d),
             (cmd::ZERO, _) => {
                 Self::zero_service(&svc);
                 Ok(())
