@@ -290,11 +290,17 @@ fn scheduler(name: &Name) -> Result<Option<Scheduler>> {
     Scheduler::new(name.as_bytes()).map(Some).ok_or(ENOENT)
 }
 
-/// Checks a persistence engine name: only "no engine" exists so far.
+/// Persistence engines known by name (C IPVS has `sip`). The engine's effect on persistence
+/// templates comes with persistence in the datapath.
+const PE_NAMES: &[&[u8]] = &[b"sip"];
+
+/// Checks a persistence engine name: empty means none, unknown is `ENOENT`.
 fn check_pe(pe: &Option<Name>) -> Result<Option<Name>> {
     match pe {
-        Some(p) if !p.as_bytes().is_empty() => Err(ENOENT),
-        _ => Ok(None),
+        Some(p) if p.as_bytes().is_empty() => Ok(None),
+        Some(p) if PE_NAMES.contains(&p.as_bytes()) => Ok(Some(*p)),
+        Some(_) => Err(ENOENT),
+        None => Ok(None),
     }
 }
 
@@ -480,9 +486,6 @@ impl Ipvs {
 
     fn add_dest(&self, svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
         check_dest_conf(conf)?;
-        if req.addr == [0; 16] && af == AF_INET {
-            return Err(EINVAL);
-        }
         if svc.inner.lock().dests.iter().any(|d| d.af == af && d.addr == req.addr && d.port == req.port) {
             return Err(EEXIST);
         }
@@ -496,7 +499,17 @@ impl Ipvs {
                 d.available.store(true, Relaxed);
                 d
             }
-            None => Arc::new(Dest::new(svc, af, req, conf), GFP_KERNEL)?,
+            None => {
+                let ok = if af == AF_INET6 {
+                    self.net.ipv6_dest_ok(&req.addr)
+                } else {
+                    self.net.ipv4_unicast_or_local([req.addr[0], req.addr[1], req.addr[2], req.addr[3]])
+                };
+                if !ok {
+                    return Err(EINVAL);
+                }
+                Arc::new(Dest::new(svc, af, req, conf), GFP_KERNEL)?
+            }
         };
         let mut g = svc.inner.lock();
         g.dests.reserve(1, GFP_ATOMIC)?;

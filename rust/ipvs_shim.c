@@ -22,6 +22,8 @@
 #include <net/dst.h>
 #include <net/ip.h>
 #include <net/checksum.h>
+#include <net/addrconf.h>
+#include <net/ip6_route.h>
 
 #include "ipvs_shim.h"
 
@@ -435,6 +437,28 @@ void ipvs_rs_spin_unlock_bh(spinlock_t *lock)
 int ipvs_rs_spin_trylock_bh(spinlock_t *lock)
 {
 	return spin_trylock_bh(lock);
+}
+
+/* ---- address classification ---------------------------------------------------------- */
+
+u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr)
+{
+	return inet_addr_type(net, addr);
+}
+
+u32 ipvs_rs_ipv6_addr_type(const u8 *addr)
+{
+	return ipv6_addr_type((const struct in6_addr *)addr);
+}
+
+bool ipvs_rs_ipv6_is_local(struct net *net, const u8 *addr)
+{
+	struct flowi6 fl6 = { .daddr = *(const struct in6_addr *)addr };
+	struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
+	bool local = !dst->error && dst->dev && (dst->dev->flags & IFF_LOOPBACK);
+
+	dst_release(dst);
+	return local;
 }
 
 /* ---- time ------------------------------------------------------------------------------ */

@@ -86,6 +86,11 @@ void ipvs_rs_spin_lock_bh(spinlock_t *lock);
 void ipvs_rs_spin_unlock_bh(spinlock_t *lock);
 int ipvs_rs_spin_trylock_bh(spinlock_t *lock);
 
+/* Address classification (route tables). */
+u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr);
+u32 ipvs_rs_ipv6_addr_type(const u8 *addr);
+bool ipvs_rs_ipv6_is_local(struct net *net, const u8 *addr);
+
 /* Time. */
 unsigned long ipvs_rs_jiffies(void);
 u32 ipvs_rs_hz(void);

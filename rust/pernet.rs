@@ -49,6 +49,37 @@ impl Net {
     }
 }
 
+/// `RTN_UNICAST`.
+const RTN_UNICAST: u32 = 1;
+/// `RTN_LOCAL`.
+const RTN_LOCAL: u32 = 2;
+/// `IPV6_ADDR_UNICAST`.
+const IPV6_ADDR_UNICAST: u32 = 0x0001;
+/// `IPV6_ADDR_LINKLOCAL`.
+const IPV6_ADDR_LINKLOCAL: u32 = 0x0020;
+
+impl Net {
+    /// Whether `addr` (network-order bytes) is a unicast or local IPv4 address in this
+    /// namespace's routing tables.
+    pub(crate) fn ipv4_unicast_or_local(self, addr: [u8; 4]) -> bool {
+        // SAFETY: `self` is alive (type invariant).
+        let t = unsafe { shim::ipvs_rs_inet_addr_type(self.raw(), u32::from_ne_bytes(addr)) };
+        t == RTN_UNICAST || t == RTN_LOCAL
+    }
+
+    /// Whether `addr` is a global unicast IPv6 address, or any address that routes locally
+    /// (what C IPVS accepts for a real server).
+    pub(crate) fn ipv6_dest_ok(self, addr: &[u8; 16]) -> bool {
+        // SAFETY: `addr` points to 16 readable bytes.
+        let t = unsafe { shim::ipvs_rs_ipv6_addr_type(addr.as_ptr()) };
+        if t & IPV6_ADDR_UNICAST != 0 && t & IPV6_ADDR_LINKLOCAL == 0 {
+            return true;
+        }
+        // SAFETY: `self` is alive (type invariant) and `addr` points to 16 readable bytes.
+        unsafe { shim::ipvs_rs_ipv6_is_local(self.raw(), addr.as_ptr()) }
+    }
+}
+
 /// Runs `f` with the state of `net`, if it has one.
 pub(crate) fn with<R>(net: Net, f: impl FnOnce(&State) -> R) -> Option<R> {
     // SAFETY: `net` is alive (type invariant); the shim reads its `net_generic` slot.

@@ -104,6 +104,10 @@ extern "C" {
     ) -> c_int;
     pub(crate) fn ipvs_rs_send4(net: *mut RawNet, skb: *mut RawSkb) -> c_uint;
 
+    pub(crate) fn ipvs_rs_inet_addr_type(net: *mut RawNet, addr: u32) -> u32;
+    pub(crate) fn ipvs_rs_ipv6_addr_type(addr: *const u8) -> u32;
+    pub(crate) fn ipvs_rs_ipv6_is_local(net: *mut RawNet, addr: *const u8) -> bool;
+
     pub(crate) fn ipvs_rs_jiffies() -> c_ulong;
     pub(crate) fn ipvs_rs_hz() -> u32;
 

@@ -26,8 +26,11 @@ check)
 demo)
 	"$root/tests/vm/run.sh" "$kdir" tests/vm/demo.sh
 	;;
+matrix)
+	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh matrix_ctl.sh
+	;;
 *)
-	echo "usage: $0 check|demo" >&2
+	echo "usage: $0 check|demo|matrix" >&2
 	exit 2
 	;;
 esac
