@@ -19,6 +19,7 @@ mod ipvs_xmit;
 use ipvs_conn::{Conn, ConnTable, FlowKey};
 use ipvs_ctl::{uapi, Counters, CtlState, Service, Timeouts, TrashEntry};
 use ipvs_proto::{tcp, Ipv4, Proto};
+use ipvs_sched::Packet;
 use kernel::{
     alloc::KVec,
     new_mutex,
@@ -187,7 +188,10 @@ impl Ipvs {
         let svc = self
             .lookup_service(uapi::AF_INET, u16::from(key.proto.ip()), &key.daddr, key.dport)
             .ok_or(Verdict::Accept)?;
-        let dest = svc.schedule().ok_or(Verdict::Drop)?;
+        let mut pkt = Packet { sport: key.sport, ..Packet::default() };
+        pkt.saddr[..4].copy_from_slice(&key.saddr);
+        pkt.daddr[..4].copy_from_slice(&key.daddr);
+        let dest = svc.schedule(pkt).ok_or(Verdict::Drop)?;
         let c = Conn::new(*key, dest, svc.clone(), time::jiffies()).map_err(|_| Verdict::Drop)?;
         let c = self.conns.lock().insert_or_get(c).map_err(|_| Verdict::Drop)?;
         svc.stats.conn();

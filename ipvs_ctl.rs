@@ -12,7 +12,7 @@ pub(crate) mod msg;
 pub(crate) mod nlattr;
 pub(crate) mod uapi;
 
-use crate::ipvs_sched::{DestState, Scheduler};
+use crate::ipvs_sched::{DestState, Packet, Scheduler};
 use crate::kernel_ext::{
     genl::{Dump, Reply, Request},
     pernet::Net,
@@ -258,11 +258,13 @@ pub(crate) struct Service {
 
 impl Service {
     /// Picks a destination for a new connection (packet path).
-    pub(crate) fn schedule(&self) -> Option<Arc<Dest>> {
+    pub(crate) fn schedule(&self, mut pkt: Packet) -> Option<Arc<Dest>> {
         let mut g = self.inner.lock();
         let inner = &mut *g;
+        pkt.af = self.key.af;
+        pkt.svc_flags = inner.flags;
         let dests = &inner.dests;
-        let idx = inner.sched.as_mut()?.pick(dests.len(), |i| dests[i].sched_state())?;
+        let idx = inner.sched.as_mut()?.pick_for(dests.len(), |i| dests[i].sched_state(), &pkt)?;
         dests.get(idx).cloned()
     }
 

@@ -5,7 +5,7 @@
 //! All are stateless: each pick scans the destinations in list order. Ties keep the earlier
 //! destination, like C IPVS.
 
-use super::{Algorithm, DestState, Dests};
+use super::{Algorithm, DestState, Dests, Packet};
 
 /// `activeconns * 256 + totalconns`: C IPVS's estimate of a destination's load.
 fn overhead(d: &DestState) -> i64 {
@@ -43,7 +43,7 @@ macro_rules! stateless {
         pub(crate) struct $name;
 
         impl Algorithm for $name {
-            fn pick(&mut self, $n: usize, $dest: Dests<'_>) -> Option<usize> {
+            fn pick(&mut self, $n: usize, $dest: Dests<'_>, _pkt: &Packet) -> Option<usize> {
                 $body
             }
         }

@@ -7,6 +7,7 @@
 //! side keeps the slice in step with the service's destination list and calls
 //! [`Scheduler::add_dest`]/[`Scheduler::del_dest`] when it changes.
 
+mod hashing;
 mod least;
 mod rr;
 mod wrr;
@@ -31,13 +32,51 @@ impl DestState {
     }
 }
 
+/// What a scheduler may look at of the packet that opens a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Packet {
+    /// Address family of the service.
+    pub(crate) af: u16,
+    /// Source address (IPv4 in the first four bytes).
+    pub(crate) saddr: [u8; 16],
+    /// Destination address.
+    pub(crate) daddr: [u8; 16],
+    /// Source port, host order (0 for protocols without ports).
+    pub(crate) sport: u16,
+    /// The service's flags (`IP_VS_SVC_F_*`: the scheduler flags live there).
+    pub(crate) svc_flags: u32,
+}
+
+impl Packet {
+    /// The address folded to 32 bits in host order: IPv4 as is, IPv6 as the XOR of its words.
+    pub(crate) fn fold(af: u16, a: &[u8; 16]) -> u32 {
+        let w = |i: usize| u32::from_be_bytes([a[i], a[i + 1], a[i + 2], a[i + 3]]);
+        if af == 10 {
+            w(0) ^ w(4) ^ w(8) ^ w(12)
+        } else {
+            w(0)
+        }
+    }
+}
+
+/// The kernel's `hash_32`: multiplicative hashing to `bits` bits.
+pub(crate) fn hash_32(val: u32, bits: u32) -> u32 {
+    val.wrapping_mul(0x61C8_8647) >> (32 - bits)
+}
+
+/// Scheduler flag 1 (`sh-fallback`, `mh-fallback`).
+pub(crate) const SVC_F_SCHED1: u32 = 0x0008;
+/// Scheduler flag 2 (`sh-port`, `mh-port`).
+pub(crate) const SVC_F_SCHED2: u32 = 0x0010;
+
 /// The destinations of a service as a scheduler sees them: count and per-index state.
 pub(crate) type Dests<'a> = &'a dyn Fn(usize) -> DestState;
 
 /// One scheduling algorithm with its per-service state.
 pub(crate) trait Algorithm: Default {
-    /// Picks a destination index among `n` destinations, or `None` if none is available.
-    fn pick(&mut self, n: usize, dest: Dests<'_>) -> Option<usize>;
+    /// Picks a destination index among `n` destinations for a connection opened by `pkt`, or
+    /// `None` if none is available.
+    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize>;
 
     /// The scheduler was bound to a service that has these destinations.
     fn init(&mut self, _n: usize, _dest: Dests<'_>) {}
@@ -90,7 +129,7 @@ macro_rules! schedulers {
 
 /// Object-safe view of [`Algorithm`] used for dispatch.
 trait AlgorithmDyn {
-    fn pick(&mut self, n: usize, dest: Dests<'_>) -> Option<usize>;
+    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize>;
     fn init(&mut self, n: usize, dest: Dests<'_>);
     fn add_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>);
     fn del_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>);
@@ -98,8 +137,8 @@ trait AlgorithmDyn {
 }
 
 impl<T: Algorithm> AlgorithmDyn for T {
-    fn pick(&mut self, n: usize, dest: Dests<'_>) -> Option<usize> {
-        Algorithm::pick(self, n, dest)
+    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
+        Algorithm::pick(self, n, dest, pkt)
     }
     fn init(&mut self, n: usize, dest: Dests<'_>) {
         Algorithm::init(self, n, dest)
@@ -119,7 +158,12 @@ impl Scheduler {
     /// Picks a destination index for a new connection among `n` destinations whose state
     /// `dest(i)` reports.
     pub(crate) fn pick(&mut self, n: usize, dest: impl Fn(usize) -> DestState) -> Option<usize> {
-        self.algorithm().pick(n, &dest)
+        self.pick_for(n, dest, &Packet::default())
+    }
+
+    /// Like [`Self::pick`] for the connection `pkt` opens (hashing schedulers look at it).
+    pub(crate) fn pick_for(&mut self, n: usize, dest: impl Fn(usize) -> DestState, pkt: &Packet) -> Option<usize> {
+        self.algorithm().pick(n, &dest, pkt)
     }
 
     /// Binds the scheduler to a service's current destinations.
@@ -152,4 +196,6 @@ schedulers! {
     "nq" => least::Nq,
     "fo" => least::Fo,
     "ovf" => least::Ovf,
+    "dh" => hashing::Dh,
+    "sh" => hashing::Sh,
 }

@@ -2,7 +2,7 @@
 
 //! Round robin: the next available destination after the last one picked, circularly.
 
-use super::{Algorithm, Dests};
+use super::{Algorithm, Dests, Packet};
 
 /// Round-robin state: the list position of the last pick (`None`: the list head).
 #[derive(Debug, Default)]
@@ -12,7 +12,7 @@ pub(crate) struct Rr {
 
 impl Algorithm for Rr {
     /// Picks the first available destination after the last pick, wrapping once.
-    fn pick(&mut self, n: usize, dest: Dests<'_>) -> Option<usize> {
+    fn pick(&mut self, n: usize, dest: Dests<'_>, _pkt: &Packet) -> Option<usize> {
         if n == 0 {
             return None;
         }

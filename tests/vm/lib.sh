@@ -83,7 +83,7 @@ start_servers() {
 }
 
 # One TCP request from the client; prints the answer.
-tcp_get() { ip netns exec cl socat -T3 - "TCP:$VIP:${1:-80},connect-timeout=3" </dev/null; }
+tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10" </dev/null; }
 
 # One UDP request from the client; prints the answer.
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }

@@ -124,3 +124,60 @@ fn ovf_highest_weight_not_over_its_weight() {
     assert_eq!(pick("ovf", &[d(3, 3, 0), d(3, 0, 0)]), Some(0));
     assert_eq!(pick("ovf", &[d(1, 2, 0), d(0, 0, 0)]), None);
 }
+
+// dh and sh: bucket = hash_32(address, 8) (multiplier 0x61C88647), expected buckets computed
+// independently (Python): 10.0.0.2 -> 137, 10.0.0.3 -> 235, 192.168.7.9 -> 74,
+// 10.0.0.2 + port 1234 -> 226, 2001:db8::1 folded (0x20010db9) -> 63.
+
+use crate::ipvs_sched::{Packet, SVC_F_SCHED1, SVC_F_SCHED2};
+
+fn v4(a: [u8; 4]) -> [u8; 16] {
+    let mut x = [0u8; 16];
+    x[..4].copy_from_slice(&a);
+    x
+}
+
+fn pick_pkt(s: &mut Scheduler, dests: &[DestState], pkt: Packet) -> Option<usize> {
+    s.pick_for(dests.len(), |i| dests[i], &pkt)
+}
+
+#[test]
+fn dh_maps_destination_address_to_bucket_round_robin_fill() {
+    let dests = [d(1, 0, 0), d(1, 0, 0), d(5, 0, 0)];
+    let mut s = sched("dh", &dests);
+    let to = |a| Packet { af: 2, daddr: v4(a), ..Packet::default() };
+    assert_eq!(pick_pkt(&mut s, &dests, to([10, 0, 0, 2])), Some(137 % 3));
+    assert_eq!(pick_pkt(&mut s, &dests, to([10, 0, 0, 3])), Some(235 % 3));
+    assert_eq!(pick_pkt(&mut s, &dests, to([192, 168, 7, 9])), Some(74 % 3));
+    let mut six = [0u8; 16];
+    six[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+    six[15] = 1;
+    assert_eq!(pick_pkt(&mut s, &dests, Packet { af: 10, daddr: six, ..Packet::default() }), Some(63 % 3));
+    // The bucket's destination quiesced: no fallback in dh.
+    let quiet = [d(1, 0, 0), d(1, 0, 0), d(0, 0, 0)];
+    assert_eq!(pick_pkt(&mut s, &quiet, to([10, 0, 0, 2])), None);
+}
+
+#[test]
+fn sh_fills_by_weight_and_hashes_source() {
+    // Weights 2, 1: buckets A A B A A B ...
+    let dests = [d(2, 0, 0), d(1, 0, 0)];
+    let mut s = sched("sh", &dests);
+    let from = |a, sport, flags| Packet { af: 2, saddr: v4(a), sport, svc_flags: flags, ..Packet::default() };
+    assert_eq!(pick_pkt(&mut s, &dests, from([10, 0, 0, 2], 1234, 0)), Some(1)); // 137 % 3 == 2
+    assert_eq!(pick_pkt(&mut s, &dests, from([10, 0, 0, 3], 0, 0)), Some(0)); // 235 % 3 == 1
+    // sh-port: the port is added before hashing (226 % 3 == 1 -> A).
+    assert_eq!(pick_pkt(&mut s, &dests, from([10, 0, 0, 2], 1234, SVC_F_SCHED2)), Some(0));
+}
+
+#[test]
+fn sh_fallback_probes_other_buckets() {
+    let dests = [d(2, 0, 0), d(1, 0, 0)];
+    let mut s = sched("sh", &dests);
+    let mut over = dests;
+    over[1].overloaded = true;
+    let from = |flags| Packet { af: 2, saddr: v4([10, 0, 0, 2]), svc_flags: flags, ..Packet::default() };
+    assert_eq!(pick_pkt(&mut s, &over, from(0)), None);
+    // Offset 0 probes bucket (137 + 137) & 255 = 18 -> 18 % 3 == 0 -> A.
+    assert_eq!(pick_pkt(&mut s, &over, from(SVC_F_SCHED1)), Some(0));
+}
