@@ -162,12 +162,12 @@ impl Ipvs {
 
     /// Renders a `/proc/net` file.
     pub(crate) fn proc_show(&self, file: ProcFile, w: &mut impl core::fmt::Write) {
-        match file {
-            ProcFile::Conn => {
-                // A short buffer is retried by seq_file with a larger one.
-                let _ = self.conns.lock().show(w, time::jiffies(), time::hz());
-            }
-        }
+        // A short buffer is retried by seq_file with a larger one: errors need no handling.
+        let _ = match file {
+            ProcFile::Conn => self.conns.lock().show(w, time::jiffies(), time::hz()),
+            ProcFile::Services => self.show_services(w),
+            ProcFile::Stats => ipvs_ctl::procfmt::write_stats(w, &self.stats.snapshot()),
+        };
     }
 
     /// Finds or creates the connection of a client packet; `Err` carries the verdict when the

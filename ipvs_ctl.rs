@@ -10,6 +10,7 @@
 
 pub(crate) mod msg;
 pub(crate) mod nlattr;
+pub(crate) mod procfmt;
 pub(crate) mod uapi;
 
 use crate::ipvs_sched::{DestState, Packet, Scheduler};
@@ -29,7 +30,7 @@ use kernel::{
 };
 use msg::{DestConf, DestReq, DestView, Name, Stats, SvcConf, SvcKey, SvcReq, SvcView};
 use nlattr::{Errno, Writer};
-use uapi::{cmd, cmd_attr, AF_INET, AF_INET6, CONN_F_TUNNEL, SVC_F_HASHED, TUNNEL_TYPE_GUE};
+use uapi::{cmd, cmd_attr, AF_INET6, CONN_F_TUNNEL, SVC_F_HASHED, TUNNEL_TYPE_GUE};
 
 /// Size of the buffer one reply message is built in.
 const MSG_BUF: usize = 1024;
@@ -735,6 +736,23 @@ impl Ipvs {
             v.push(s.clone(), GFP_ATOMIC)?;
         }
         Ok(v)
+    }
+
+    /// Writes `/proc/net/ip_vs`.
+    pub(crate) fn show_services(&self, w: &mut impl core::fmt::Write) -> core::fmt::Result {
+        let size = self.conns.lock().size();
+        procfmt::write_header(w, uapi::VERSION_CODE, size)?;
+        let hz = crate::kernel_ext::time::hz();
+        for svc in self.svcs.lock().iter() {
+            let g = svc.inner.lock();
+            let sched = g.sched.as_ref().map_or("none", |s| s.name());
+            procfmt::write_service(w, &svc.key, sched, g.flags, u64::from(g.timeout) * hz, g.netmask)?;
+            for d in g.dests.iter() {
+                let st = d.sched_state();
+                procfmt::write_dest(w, d.af, &d.addr, d.port, d.fwd(), st.weight, st.active, st.inactive)?;
+            }
+        }
+        Ok(())
     }
 
     /// Tears down the control plane of a namespace that is going away.

@@ -180,6 +180,8 @@ static const struct {
 	umode_t mode;
 } ipvs_rs_proc_files[] = {
 	[IPVS_RS_PROC_CONN] = { "ip_vs_conn", 0444 },
+	[IPVS_RS_PROC_SERVICES] = { "ip_vs", 0444 },
+	[IPVS_RS_PROC_STATS] = { "ip_vs_stats", 0444 },
 };
 
 static int ipvs_rs_proc_single_show(struct seq_file *seq, void *v)

@@ -19,7 +19,7 @@ struct nf_hook_state;
 struct seq_file;
 
 /* /proc/net files, by kind (the order of ipvs_rs_proc_files[] in the shim). */
-enum { IPVS_RS_PROC_CONN = 0 };
+enum { IPVS_RS_PROC_CONN = 0, IPVS_RS_PROC_SERVICES = 1, IPVS_RS_PROC_STATS = 2 };
 
 /* Implemented in Rust (rust/genl.rs, rust/netfilter.rs, rust/pernet.rs). */
 int ipvs_rs_genl_doit(struct sk_buff *skb, struct genl_info *info);

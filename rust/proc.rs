@@ -13,6 +13,21 @@ use kernel::ffi::{c_int, c_long};
 pub(crate) enum ProcFile {
     /// `/proc/net/ip_vs_conn`.
     Conn,
+    /// `/proc/net/ip_vs`.
+    Services,
+    /// `/proc/net/ip_vs_stats`.
+    Stats,
+}
+
+impl ProcFile {
+    fn from_raw(kind: c_long) -> Option<Self> {
+        Some(match kind {
+            0 => Self::Conn,
+            1 => Self::Services,
+            2 => Self::Stats,
+            _ => return None,
+        })
+    }
 }
 
 /// Text output into the `seq_file` being read.
@@ -42,7 +57,7 @@ impl core::fmt::Write for SeqWriter<'_> {
 /// `seq` must be the `seq_file` of a running show call and `net` its namespace.
 #[no_mangle]
 unsafe extern "C" fn ipvs_rs_proc_show(seq: *mut shim::RawSeqFile, net: *mut shim::RawNet, kind: c_long) -> c_int {
-    let (Some(net), Some(file)) = (Net::from_raw(net), (kind == 0).then_some(ProcFile::Conn)) else {
+    let (Some(net), Some(file)) = (Net::from_raw(net), ProcFile::from_raw(kind)) else {
         return 0;
     };
     // INVARIANT: `seq` is this show call's seq_file.

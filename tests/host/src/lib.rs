@@ -19,6 +19,7 @@
 pub mod ipvs_ctl {
     pub mod msg;
     pub mod nlattr;
+    pub mod procfmt;
     pub mod uapi;
 }
 
@@ -43,6 +44,8 @@ mod tests_jhash;
 mod tests_msg;
 #[cfg(test)]
 mod tests_nlattr;
+#[cfg(test)]
+mod tests_procfmt;
 #[cfg(test)]
 mod tests_proto;
 #[cfg(test)]

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The text of `/proc/net/ip_vs` (services and destinations) and `/proc/net/ip_vs_stats`, as C
+//! IPVS prints them.
+//!
+//! Pure code.
+
+use super::msg::{SvcKey, Stats};
+use super::uapi::{AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL};
+use core::fmt::{self, Write};
+
+/// Service flag: one-packet scheduling.
+const SVC_F_ONEPACKET: u32 = 0x0004;
+/// Service flag: persistent.
+const SVC_F_PERSISTENT: u32 = 0x0001;
+
+/// The three header lines of `/proc/net/ip_vs`.
+pub(crate) fn write_header(w: &mut impl Write, version: u32, conn_tab_size: u32) -> fmt::Result {
+    writeln!(
+        w,
+        "IP Virtual Server version {}.{}.{} (size={})",
+        (version >> 16) & 0xff,
+        (version >> 8) & 0xff,
+        version & 0xff,
+        conn_tab_size
+    )?;
+    w.write_str("Prot LocalAddress:Port Scheduler Flags\n")?;
+    w.write_str("  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n")
+}
+
+/// An IPv6 address the way the kernel's `%pI6` prints it: eight 4-digit lower-case groups.
+struct Ipv6Full<'a>(&'a [u8; 16]);
+
+impl fmt::Display for Ipv6Full<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, pair) in self.0.chunks(2).enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{:02x}{:02x}", pair[0], pair[1])?;
+        }
+        Ok(())
+    }
+}
+
+fn v4(a: &[u8; 16]) -> u32 {
+    u32::from_be_bytes([a[0], a[1], a[2], a[3]])
+}
+
+/// The protocol name C IPVS prints.
+pub(crate) fn proto_name(p: u16) -> &'static str {
+    match p {
+        6 => "TCP",
+        17 => "UDP",
+        132 => "SCTP",
+        50 => "ESP",
+        51 => "AH",
+        _ => "ERR!",
+    }
+}
+
+/// One service line. `timeout_jiffies` is printed raw, as C does.
+pub(crate) fn write_service(
+    w: &mut impl Write,
+    key: &SvcKey,
+    sched: &str,
+    flags: u32,
+    timeout_jiffies: u64,
+    netmask: u32,
+) -> fmt::Result {
+    let ops = if flags & SVC_F_ONEPACKET != 0 { "ops " } else { "" };
+    if key.fwmark != 0 {
+        write!(w, "FWM  {:08X} {} {}", key.fwmark, sched, ops)?;
+    } else if key.af == AF_INET6 {
+        write!(w, "{}  [{}]:{:04X} {} ", proto_name(key.protocol), Ipv6Full(&key.addr), key.port, sched)?;
+    } else {
+        write!(w, "{}  {:08X}:{:04X} {} {} ", proto_name(key.protocol), v4(&key.addr), key.port, sched, ops)?;
+    }
+    if flags & SVC_F_PERSISTENT != 0 {
+        // The netmask is stored as sent (network order for IPv4), printed through ntohl.
+        writeln!(w, "persistent {} {:08X}", timeout_jiffies as i32, u32::from_be(netmask))
+    } else {
+        w.write_str("\n")
+    }
+}
+
+/// The forwarding method's name.
+pub(crate) fn fwd_name(fwd: u32) -> &'static str {
+    match fwd & CONN_F_FWD_MASK {
+        CONN_F_LOCALNODE => "Local",
+        CONN_F_TUNNEL => "Tunnel",
+        CONN_F_DROUTE => "Route",
+        _ => "Masq",
+    }
+}
+
+/// One destination line.
+pub(crate) fn write_dest(
+    w: &mut impl Write,
+    af: u16,
+    addr: &[u8; 16],
+    port: u16,
+    fwd: u32,
+    weight: i32,
+    active: u32,
+    inactive: u32,
+) -> fmt::Result {
+    if af == AF_INET6 {
+        write!(w, "  -> [{}]:{:04X}", Ipv6Full(addr), port)?;
+    } else {
+        write!(w, "  -> {:08X}:{:04X}", v4(addr), port)?;
+    }
+    writeln!(w, "      {:<7} {:<6} {:<10} {:<10}", fwd_name(fwd), weight, active as i32, inactive as i32)
+}
+
+/// `/proc/net/ip_vs_stats`.
+pub(crate) fn write_stats(w: &mut impl Write, s: &Stats) -> fmt::Result {
+    w.write_str("   Total Incoming Outgoing         Incoming         Outgoing\n")?;
+    w.write_str("   Conns  Packets  Packets            Bytes            Bytes\n")?;
+    writeln!(w, "{:8X} {:8X} {:8X} {:16X} {:16X}\n", s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes)?;
+    w.write_str(" Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n")?;
+    writeln!(w, "{:8X} {:8X} {:8X} {:16X} {:16X}", s.cps, s.inpps, s.outpps, s.inbps, s.outbps)
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# /proc/net/ip_vs and /proc/net/ip_vs_stats, differential against C ip_vs: services of every
+# kind (TCP, UDP with ops, persistent with a netmask, fwmark, IPv6) with destinations of every
+# forwarding method, then the totals after NAT traffic (the rate lines are the estimator's and
+# are left out).
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+nat_topology 2
+start_servers 2
+# Each destination line is prefixed with its service line, then all lines are sorted: the
+# table order of services is an implementation detail.
+blocks() { awk 'NR <= 3 {print; next} /^  ->/ {print svc " |" $0; next} {svc = $0; print}' | sort; }
+for impl in c rs; do
+	use_impl $impl
+	ipvsadm -A -t $VIP:80 -s rr
+	ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m
+	ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m -w 7
+	ipvsadm -A -u 10.9.0.1:53 -s wlc -o
+	ipvsadm -a -u 10.9.0.1:53 -r 10.9.1.1 -g -w 0
+	ipvsadm -A -t 10.9.0.2:443 -s sh -p 600 -M 255.255.255.0
+	ipvsadm -a -t 10.9.0.2:443 -r 10.9.1.2 -i
+	ipvsadm -A -f 77 -s lc
+	ipvsadm -a -f 77 -r 10.9.1.3:8080 -g
+	ipvsadm -A -t [2001:db8::10]:80 -s wrr -p
+	ipvsadm -a -t [2001:db8::10]:80 -r [2001:db8::11]:8080 -m
+	blocks </proc/net/ip_vs >"$out/$impl.ip_vs"
+	for _ in 1 2 3 4; do tcp_get >/dev/null; done
+	sleep 3 # C's counters trail the traffic.
+	head -n 3 /proc/net/ip_vs_stats >"$out/$impl.stats"
+	ipvsadm -C
+done
+cat "$out/rs.ip_vs" "$out/rs.stats"
+diff -u "$out/c.ip_vs" "$out/rs.ip_vs"
+diff -u "$out/c.stats" "$out/rs.stats"
+rm -rf "$out"
