@@ -193,6 +193,25 @@ impl ConnTable {
         Ok(())
     }
 
+    /// Unhashes `c` now (its time is up early), unbinding it from its destination.
+    pub(crate) fn expire_now(&mut self, c: &Arc<Conn>) {
+        let mut st = c.st.lock();
+        if st.dead {
+            return;
+        }
+        st.dead = true;
+        c.dest.unbind_conn(!st.inactive);
+        drop(st);
+        let (hi, ho) = (c.key_in.hash(), c.key_out.hash());
+        if let Some(b) = self.by_in.get_mut(hi) {
+            b.retain(|x| !Arc::ptr_eq(x, c));
+        }
+        if let Some(b) = self.by_out.get_mut(ho) {
+            b.retain(|x| !Arc::ptr_eq(x, c));
+        }
+        self.count -= 1;
+    }
+
     /// Writes `/proc/net/ip_vs_conn`.
     pub(crate) fn show(&self, w: &mut impl core::fmt::Write, now: u64, hz: u64) -> core::fmt::Result {
         w.write_str(show::HEADER)?;

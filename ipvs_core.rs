@@ -173,13 +173,25 @@ impl Ipvs {
     /// Finds or creates the connection of a client packet; `Err` carries the verdict when the
     /// packet is not (or no longer) for IPVS.
     fn conn_for(&self, key: &FlowKey, tcp_flags: u8) -> core::result::Result<Arc<Conn>, Verdict> {
-        if let Some(c) = self.conns.lock().lookup_in(key) {
-            if c.st.lock().dead {
+        let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
+        let mut conns = self.conns.lock();
+        if let Some(c) = conns.lookup_in(key) {
+            let st = c.st.lock();
+            if st.dead {
                 return Err(Verdict::Drop);
             }
-            // A connection whose real server was removed gets no more packets.
-            return if c.dest.is_available() { Ok(c) } else { Err(Verdict::Drop) };
+            // conn_reuse_mode 1 (the default): a SYN on a finished connection (a client reusing
+            // its port) starts a new one, scheduled afresh.
+            if syn && matches!(st.tcp, tcp::State::TimeWait | tcp::State::Close) {
+                drop(st);
+                conns.expire_now(&c);
+            } else {
+                drop(st);
+                // A connection whose real server was removed gets no more packets.
+                return if c.dest.is_available() { Ok(c) } else { Err(Verdict::Drop) };
+            }
         }
+        drop(conns);
         if key.proto == Proto::Tcp
             && (tcp_flags & tcp::flags::RST != 0 || tcp_flags & tcp::flags::SYN == 0)
         {
