@@ -190,6 +190,11 @@ impl Dest {
         }
     }
 
+    /// Whether this is the destination `<af, addr, port>` of a request.
+    fn is(&self, af: u16, req: &DestReq) -> bool {
+        self.af == af && self.addr == req.addr && self.port == req.port
+    }
+
     /// Whether no connection is bound to it any more.
     fn unused(&self) -> bool {
         self.total.load(Relaxed) <= 0
@@ -241,6 +246,21 @@ pub(crate) struct SvcInner {
     flags: u32,
     timeout: u32,
     netmask: u32,
+}
+
+impl SvcInner {
+    /// The list index of the destination `<af, addr, port>`.
+    fn find_dest(&self, af: u16, req: &DestReq) -> Option<usize> {
+        self.dests.iter().position(|d| d.is(af, req))
+    }
+
+    /// Tells the bound scheduler (if any) about a change, with a view of the destinations.
+    fn sched_event(&mut self, f: impl FnOnce(&mut Scheduler, usize, &dyn Fn(usize) -> DestState)) {
+        let dests = &self.dests;
+        if let Some(s) = self.sched.as_mut() {
+            f(s, dests.len(), &|i| dests[i].sched_state());
+        }
+    }
 }
 
 /// A virtual service.
@@ -406,12 +426,8 @@ impl Ipvs {
         let mut g = svc.inner.lock();
         let same = matches!((&g.sched, &sched), (Some(a), Some(b)) if a.name() == b.name());
         if !same {
-            let inner = &mut *g;
-            inner.sched = sched;
-            let dests = &inner.dests;
-            if let Some(s) = inner.sched.as_mut() {
-                s.init(dests.len(), |i| dests[i].sched_state());
-            }
+            g.sched = sched;
+            g.sched_event(|s, n, d| s.init(n, d));
         }
         g.pe = pe;
         g.flags = (g.flags & !conf.mask) | (conf.flags & conf.mask);
@@ -440,7 +456,7 @@ impl Ipvs {
         let mut t = self.trash.lock();
         let i = t.iter().position(|e| {
             let d = &e.dest;
-            d.af == af && d.addr == req.addr && d.port == req.port && d.svc_key == svc.key
+            d.is(af, req) && d.svc_key == svc.key
         })?;
         t.remove(i).ok().map(|e| e.dest)
     }
@@ -489,7 +505,7 @@ impl Ipvs {
 
     fn add_dest(&self, svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
         check_dest_conf(conf)?;
-        if svc.inner.lock().dests.iter().any(|d| d.af == af && d.addr == req.addr && d.port == req.port) {
+        if svc.inner.lock().find_dest(af, req).is_some() {
             return Err(EEXIST);
         }
         // Serialised by the control mutex: nothing can add the same destination meanwhile.
@@ -517,43 +533,24 @@ impl Ipvs {
         let mut g = svc.inner.lock();
         g.dests.reserve(1, GFP_ATOMIC)?;
         g.dests.insert_within_capacity(0, d).map_err(|_| ENOMEM)?;
-        let inner = &mut *g;
-        let dests = &inner.dests;
-        if let Some(s) = inner.sched.as_mut() {
-            s.add_dest(0, dests.len(), |i| dests[i].sched_state());
-        }
+        g.sched_event(|s, n, d| s.add_dest(0, n, d));
         Ok(())
     }
 
     fn edit_dest(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
         check_dest_conf(conf)?;
         let mut g = svc.inner.lock();
-        let inner = &mut *g;
-        let dests = &inner.dests;
-        let idx = dests
-            .iter()
-            .position(|d| d.af == af && d.addr == req.addr && d.port == req.port)
-            .ok_or(ENOENT)?;
-        dests[idx].set_conf(conf);
-        if let Some(s) = inner.sched.as_mut() {
-            s.upd_dest(idx, dests.len(), |i| dests[i].sched_state());
-        }
+        let idx = g.find_dest(af, req).ok_or(ENOENT)?;
+        g.dests[idx].set_conf(conf);
+        g.sched_event(|s, n, d| s.upd_dest(idx, n, d));
         Ok(())
     }
 
     fn del_dest(&self, svc: &Service, af: u16, req: &DestReq) -> Result {
         let mut g = svc.inner.lock();
-        let i = g
-            .dests
-            .iter()
-            .position(|d| d.af == af && d.addr == req.addr && d.port == req.port)
-            .ok_or(ENOENT)?;
+        let i = g.find_dest(af, req).ok_or(ENOENT)?;
         let d = g.dests.remove(i).map_err(|_| EINVAL)?;
-        let inner = &mut *g;
-        let dests = &inner.dests;
-        if let Some(s) = inner.sched.as_mut() {
-            s.del_dest(i, dests.len(), |i| dests[i].sched_state());
-        }
+        g.sched_event(|s, n, d| s.del_dest(i, n, d));
         drop(g);
         self.trash_put(d);
         Ok(())
