@@ -71,7 +71,8 @@ nat_topology() {
 start_servers() {
 	local n=$1 i
 	for i in $(seq 1 "$n"); do
-		ip netns exec "rs$i" socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo rs$i" &
+		# -t10: after the client's EOF, wait for the answer however slow the (TCG) VM is.
+		ip netns exec "rs$i" socat -t10 TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo rs$i" &
 		ip netns exec "rs$i" socat UDP-RECVFROM:80,fork SYSTEM:"echo rs$i" &
 	done
 	for i in $(seq 1 "$n"); do
