@@ -8,6 +8,7 @@
 #   make demo      fresh machine -> a VM where stock ipvsadm drives ipvs_rs and traffic is balanced
 #   make host-test cargo tests of the pure logic (no kernel needed)
 #   make ctl-matrix the long differential ipvsadm command matrix against C ip_vs
+#   make fuzz      the long generic-netlink fuzz run (FUZZ_COUNT=100000)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 LLVM ?= 1
@@ -17,7 +18,7 @@ export KDIR LLVM RUSTC
 # The kernel's configuration as Kbuild sees it.
 kconf = $(KDIR)/include/config/auto.conf
 
-.PHONY: all modules clean modules_install preflight check demo host-test ctl-matrix
+.PHONY: all modules clean modules_install preflight check demo host-test ctl-matrix fuzz
 
 all modules: preflight
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules
@@ -48,3 +49,7 @@ demo:
 # The full differential ipvsadm matrix against C ip_vs (not yet all equal: see README Status).
 ctl-matrix:
 	tests/run.sh matrix
+
+# The long generic-netlink fuzz run (FUZZ_COUNT messages; the suite runs 5000).
+fuzz:
+	FUZZ_COUNT=$${FUZZ_COUNT:-100000} tests/run.sh fuzz

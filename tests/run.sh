@@ -29,8 +29,11 @@ demo)
 matrix)
 	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh matrix_ctl.sh
 	;;
+fuzz)
+	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh t_genl_fuzz.sh
+	;;
 *)
-	echo "usage: $0 check|demo|matrix" >&2
+	echo "usage: $0 check|demo|matrix|fuzz" >&2
 	exit 2
 	;;
 esac

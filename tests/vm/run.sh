@@ -16,10 +16,12 @@ command -v vng >/dev/null || { echo "error: vng (virtme-ng) not on PATH (run tes
 log=$(mktemp /tmp/ipvs-rs-vm.XXXXXX)
 trap 'rm -f "$log"' EXIT
 args=$(printf ' %q' "$@")
+# The guest does not inherit our environment: pass the test knobs on.
+envs=$(env | grep -E '^(FUZZ_[A-Z]+)=' | while IFS= read -r kv; do printf '%q ' "$kv"; done)
 # KVM hangs when nested here: always use TCG.
 timeout "${VM_TIMEOUT:-3000}" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p \
 	--cpus 2 --memory "${VM_MEMORY:-2G}" --user root \
-	--exec "cd $root && tests/vm/guest.sh $kdir$args" </dev/null 2>&1 | tee "$log" || true
+	--exec "cd $root && env $envs tests/vm/guest.sh $kdir$args" </dev/null 2>&1 | tee "$log" || true
 rc=$(sed -n 's/^VM-RESULT: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 if [ -z "$rc" ]; then
 	echo "error: the VM did not report a result (crashed or timed out)" >&2
