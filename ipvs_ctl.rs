@@ -759,14 +759,14 @@ impl Ipvs {
     }
 }
 
-/// The sync daemon is not implemented yet: nothing runs, so stopping finds nothing and
-/// starting is refused.
+/// NEW/DEL_DAEMON: the request is validated like C IPVS's; the sync daemon itself is not
+/// implemented yet, so nothing runs: stopping finds nothing (`ESRCH`), starting is refused
+/// (`EOPNOTSUPP`).
 fn daemon_cmd(req: Request<'_>) -> Result {
-    if req.cmd == cmd::DEL_DAEMON {
-        Err(ESRCH)
-    } else {
-        Err(EOPNOTSUPP)
-    }
+    let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
+    let new = req.cmd == cmd::NEW_DAEMON;
+    msg::parse_daemon(a[usize::from(cmd_attr::DAEMON)], new).map_err(kerr)?;
+    Err(if new { EOPNOTSUPP } else { ESRCH })
 }
 
 /// Checks a destination's weight, thresholds and tunnel settings.

@@ -269,6 +269,37 @@ pub(crate) fn parse_dest(nla: Option<&[u8]>, full: bool) -> Result<DestReq, Errn
     })
 }
 
+/// A parsed sync-daemon nest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DaemonReq {
+    /// 1 master, 2 backup.
+    pub(crate) state: u32,
+}
+
+/// Parses a daemon nest like `ip_vs_genl_set_daemon` and `ip_vs_genl_new_daemon`: `EINVAL`
+/// for a missing or malformed nest, missing `STATE` (and for `new`, missing `MCAST_IFN` or
+/// `SYNC_ID`), or a multicast group that is not multicast.
+pub(crate) fn parse_daemon(nla: Option<&[u8]>, new: bool) -> Result<DaemonReq, Errno> {
+    let nla = nla.ok_or(Errno::EINVAL)?;
+    let a = nlattr::parse(nla, &DAEMON_POLICY).map_err(|_| Errno::EINVAL)?;
+    let state = a[daemon_attr::STATE as usize].ok_or(Errno::EINVAL)?;
+    if new {
+        if a[daemon_attr::MCAST_IFN as usize].is_none() || a[daemon_attr::SYNC_ID as usize].is_none() {
+            return Err(Errno::EINVAL);
+        }
+        if let Some(g) = a[daemon_attr::MCAST_GROUP as usize] {
+            if nlattr::get_u8(g) & 0xf0 != 0xe0 {
+                return Err(Errno::EINVAL);
+            }
+        } else if let Some(g) = a[daemon_attr::MCAST_GROUP6 as usize] {
+            if nlattr::get_u8(g) != 0xff {
+                return Err(Errno::EINVAL);
+            }
+        }
+    }
+    Ok(DaemonReq { state: nlattr::get_u32(state) })
+}
+
 /// Counters and rates of a service, destination or the whole table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Stats {

@@ -620,3 +620,73 @@ fn policies_match_the_c_tables() {
     assert_eq!(msg::DAEMON_POLICY, [Unspec, U32, NulString(15), U32, U16, U32, MinLen(16), U16, U8]);
     assert_eq!(msg::CMD_POLICY, [Unspec, Nested, Nested, Nested, U32, U32, U32]);
 }
+
+mod daemon {
+    use crate::ipvs_ctl::msg::parse_daemon;
+    use crate::ipvs_ctl::nlattr::{Errno, Writer};
+
+    /// A daemon nest body (the attributes inside IPVS_CMD_ATTR_DAEMON).
+    fn nest(state: Option<u32>, ifn: Option<&[u8]>, syncid: Option<u32>, group: Option<[u8; 4]>, group6: Option<[u8; 16]>) -> Vec<u8> {
+        let mut buf = vec![0u8; 256];
+        let mut w = Writer::new(&mut buf);
+        if let Some(s) = state {
+            w.put_u32(1, s).unwrap();
+        }
+        if let Some(i) = ifn {
+            w.put_str(2, i).unwrap();
+        }
+        if let Some(id) = syncid {
+            w.put_u32(3, id).unwrap();
+        }
+        if let Some(g) = group {
+            w.put(5, &g).unwrap();
+        }
+        if let Some(g) = group6 {
+            w.put(6, &g).unwrap();
+        }
+        let n = w.len();
+        buf.truncate(n);
+        buf
+    }
+
+    #[test]
+    fn mandatory_attributes() {
+        assert_eq!(parse_daemon(None, true), Err(Errno::EINVAL));
+        assert_eq!(parse_daemon(Some(&nest(None, Some(b"eth0"), Some(0), None, None)), true), Err(Errno::EINVAL));
+        assert_eq!(parse_daemon(Some(&nest(Some(1), None, Some(0), None, None)), true), Err(Errno::EINVAL));
+        assert_eq!(parse_daemon(Some(&nest(Some(1), Some(b"eth0"), None, None, None)), true), Err(Errno::EINVAL));
+        assert_eq!(parse_daemon(Some(&nest(Some(1), Some(b"eth0"), Some(7), None, None)), true).unwrap().state, 1);
+        // DEL needs only the state.
+        assert_eq!(parse_daemon(Some(&nest(Some(2), None, None, None, None)), false).unwrap().state, 2);
+        assert_eq!(parse_daemon(Some(&nest(None, Some(b"eth0"), Some(0), None, None)), false), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn groups_must_be_multicast() {
+        let ok = |g| parse_daemon(Some(&nest(Some(1), Some(b"eth0"), Some(0), g, None)), true);
+        assert!(ok(Some([224, 0, 0, 81])).is_ok());
+        assert!(ok(Some([239, 1, 2, 3])).is_ok());
+        assert_eq!(ok(Some([10, 0, 0, 1])), Err(Errno::EINVAL));
+        assert_eq!(ok(Some([240, 0, 0, 1])), Err(Errno::EINVAL));
+        let mut ff = [0u8; 16];
+        ff[0] = 0xff;
+        ff[1] = 0x02;
+        let six = |g| parse_daemon(Some(&nest(Some(1), Some(b"eth0"), Some(0), None, Some(g))), true);
+        assert!(six(ff).is_ok());
+        let mut uni = [0u8; 16];
+        uni[0] = 0x20;
+        assert_eq!(six(uni), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn malformed_nest_is_einval() {
+        // An interface name without NUL fails NUL_STRING validation: EINVAL from the nest.
+        let mut buf = vec![0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        w.put_u32(1, 1).unwrap();
+        w.put(2, b"eth0").unwrap();
+        w.put_u32(3, 0).unwrap();
+        let n = w.len();
+        assert_eq!(parse_daemon(Some(&buf[..n]), true), Err(Errno::EINVAL));
+    }
+}
