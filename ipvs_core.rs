@@ -200,7 +200,11 @@ impl Ipvs {
         let svc = self
             .lookup_service(uapi::AF_INET, u16::from(key.proto.ip()), &key.daddr, key.dport)
             .ok_or(Verdict::Accept)?;
-        let mut pkt = Packet { sport: key.sport, ..Packet::default() };
+        let mut pkt = Packet {
+            sport: key.sport,
+            random: Some(kernel_ext::random::random_u32),
+            ..Packet::default()
+        };
         pkt.saddr[..4].copy_from_slice(&key.saddr);
         pkt.daddr[..4].copy_from_slice(&key.daddr);
         let dest = svc.schedule(pkt).ok_or(Verdict::Drop)?;

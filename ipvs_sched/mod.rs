@@ -10,6 +10,7 @@
 mod hashing;
 mod least;
 mod rr;
+mod twos;
 mod wrr;
 
 /// What a scheduler may look at for one destination.
@@ -45,6 +46,8 @@ pub(crate) struct Packet {
     pub(crate) sport: u16,
     /// The service's flags (`IP_VS_SVC_F_*`: the scheduler flags live there).
     pub(crate) svc_flags: u32,
+    /// A source of random numbers (the kernel's `get_random_u32`; tests pass their own).
+    pub(crate) random: Option<fn() -> u32>,
 }
 
 impl Packet {
@@ -57,6 +60,12 @@ impl Packet {
             w(0)
         }
     }
+}
+
+/// A random number below `n` (`n > 0`) from `r`, by multiply-shift like the kernel's
+/// `get_random_u32_below`.
+pub(crate) fn below(r: u32, n: u32) -> u32 {
+    ((u64::from(r) * u64::from(n)) >> 32) as u32
 }
 
 /// The kernel's `hash_32`: multiplicative hashing to `bits` bits.
@@ -198,4 +207,5 @@ schedulers! {
     "ovf" => least::Ovf,
     "dh" => hashing::Dh,
     "sh" => hashing::Sh,
+    "twos" => twos::Twos,
 }

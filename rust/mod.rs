@@ -9,6 +9,7 @@ pub(crate) mod genl;
 pub(crate) mod netfilter;
 pub(crate) mod pernet;
 pub(crate) mod proc;
+pub(crate) mod random;
 pub(crate) mod shim;
 pub(crate) mod skb;
 pub(crate) mod sync;

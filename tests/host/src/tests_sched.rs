@@ -26,7 +26,7 @@ fn picks(s: &mut Scheduler, dests: &[DestState], k: usize) -> Vec<Option<usize>>
 
 #[test]
 fn registry() {
-    assert_eq!(NAMES, ["rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "dh", "sh"]);
+    assert_eq!(NAMES, ["rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "dh", "sh", "twos"]);
     for n in NAMES {
         assert_eq!(Scheduler::new(n.as_bytes()).expect("registered").name(), *n);
     }

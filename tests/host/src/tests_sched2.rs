@@ -181,3 +181,73 @@ fn sh_fallback_probes_other_buckets() {
     // Offset 0 probes bucket (137 + 137) & 255 = 18 -> 18 % 3 == 0 -> A.
     assert_eq!(pick_pkt(&mut s, &over, from(SVC_F_SCHED1)), Some(0));
 }
+
+// twos: two weighted random draws in [0, total weight] (inclusive, as C), lower overhead per
+// weight wins, ties keep the first draw.
+
+use std::cell::Cell;
+
+thread_local! {
+    static RNG: Cell<u32> = const { Cell::new(0x1234_5678) };
+    static FIXED: Cell<[u32; 2]> = const { Cell::new([0, 0]) };
+    static NEXT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// xorshift32: a deterministic stand-in for get_random_u32.
+fn xorshift() -> u32 {
+    RNG.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        s.set(x);
+        x
+    })
+}
+
+/// Returns the two FIXED values in turn.
+fn fixed() -> u32 {
+    let i = NEXT.with(|n| {
+        let i = n.get();
+        n.set(i + 1);
+        i
+    });
+    FIXED.with(|f| f.get()[i % 2])
+}
+
+#[test]
+fn twos_draws_in_proportion_to_weight() {
+    let dests = [d(1, 0, 0), d(2, 0, 0), d(3, 0, 0)];
+    let mut s = sched("twos", &dests);
+    let pkt = Packet { random: Some(xorshift), ..Packet::default() };
+    let n = 70_000;
+    let mut hits = [0usize; 3];
+    for _ in 0..n {
+        hits[pick_pkt(&mut s, &dests, pkt).unwrap()] += 1;
+    }
+    // With equal (zero) loads the first draw wins: P = (w1 + 1) / 7, w2 / 7, w3 / 7.
+    // Bound: 1.5 percentage points (about 10 standard deviations at n = 70,000).
+    for (h, p) in hits.iter().zip([2.0 / 7.0, 2.0 / 7.0, 3.0 / 7.0]) {
+        let f = *h as f64 / n as f64;
+        assert!((f - p).abs() < 0.015, "{hits:?}");
+    }
+}
+
+#[test]
+fn twos_prefers_lower_overhead_per_weight() {
+    let dests = [d(1, 5, 0), d(1, 0, 0)];
+    let mut s = sched("twos", &dests);
+    let pkt = Packet { random: Some(fixed), ..Packet::default() };
+    // Draws 0 and 0xC0000000 (below bound 3: 0 and 2): first A, second B; B has the lower overhead.
+    FIXED.with(|f| f.set([0, 0xC000_0000]));
+    NEXT.with(|n| n.set(0));
+    assert_eq!(pick_pkt(&mut s, &dests, pkt), Some(1));
+    // Both draws A: A.
+    FIXED.with(|f| f.set([0, 0]));
+    NEXT.with(|n| n.set(0));
+    assert_eq!(pick_pkt(&mut s, &dests, pkt), Some(0));
+    // Nothing available, or no random source: none.
+    let none = [d(0, 0, 0)];
+    assert_eq!(pick_pkt(&mut s, &none, pkt), None);
+    assert_eq!(pick_pkt(&mut s, &dests, Packet::default()), None);
+}

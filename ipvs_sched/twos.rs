@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Power of two choices: two destinations drawn at random in proportion to their weights; the
+//! one with the lower connection overhead per weight wins.
+
+use super::{below, Algorithm, Dests, Packet};
+
+/// Stateless.
+#[derive(Debug, Default)]
+pub(crate) struct Twos;
+
+/// `activeconns * 256 + totalconns`.
+fn overhead(active: u32, inactive: u32) -> i64 {
+    (i64::from(active) << 8) + i64::from(active) + i64::from(inactive)
+}
+
+impl Algorithm for Twos {
+    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
+        let usable = |i: usize| {
+            let d = dest(i);
+            (!d.overloaded && d.weight > 0).then_some(d)
+        };
+        let total: i64 = (0..n).filter_map(usable).map(|d| i64::from(d.weight)).sum();
+        if total == 0 {
+            return None;
+        }
+        let random = pkt.random?;
+        // Draws are inclusive of the total, as in C.
+        let bound = u32::try_from(total + 1).unwrap_or(u32::MAX);
+        let mut r1 = i64::from(below(random(), bound));
+        let mut r2 = i64::from(below(random(), bound));
+        let (mut c1, mut c2): (Option<(usize, i64, i64)>, Option<(usize, i64, i64)>) = (None, None);
+        for i in 0..n {
+            let Some(d) = usable(i) else { continue };
+            let w = i64::from(d.weight);
+            r1 -= w;
+            r2 -= w;
+            if r1 <= 0 && c1.is_none() {
+                c1 = Some((i, w, overhead(d.active, d.inactive)));
+            }
+            if r2 <= 0 && c2.is_none() {
+                c2 = Some((i, w, overhead(d.active, d.inactive)));
+            }
+            if c1.is_some() && c2.is_some() {
+                break;
+            }
+        }
+        let (i1, w1, o1) = c1?;
+        match c2 {
+            Some((i2, w2, o2)) if w2 * o1 > w1 * o2 => Some(i2),
+            _ => Some(i1),
+        }
+    }
+}
