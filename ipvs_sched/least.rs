@@ -7,11 +7,6 @@
 
 use super::{Algorithm, DestState, Dests, Packet};
 
-/// `activeconns * 256 + totalconns`: C IPVS's estimate of a destination's load.
-fn overhead(d: &DestState) -> i64 {
-    (i64::from(d.active) << 8) + i64::from(d.active) + i64::from(d.inactive)
-}
-
 /// Expected delay of one more connection (sed, nq): `activeconns + 1`.
 fn sed_overhead(d: &DestState) -> i64 {
     i64::from(d.active) + 1
@@ -60,7 +55,7 @@ stateless!(
             if d.overloaded || d.weight == 0 {
                 continue;
             }
-            let o = overhead(&d);
+            let o = d.overhead();
             if best.is_none_or(|(_, b)| o < b) {
                 best = Some((i, o));
             }
@@ -72,7 +67,7 @@ stateless!(
 stateless!(
     /// Weighted least connections: the lowest overhead per weight.
     Wlc,
-    |n, dest| least_weighted(n, dest, overhead)
+    |n, dest| least_weighted(n, dest, DestState::overhead)
 );
 
 stateless!(

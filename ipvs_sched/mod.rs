@@ -31,6 +31,11 @@ impl DestState {
     pub(crate) fn available(&self) -> bool {
         !self.overloaded && self.weight > 0
     }
+
+    /// `activeconns * 256 + totalconns`: C IPVS's estimate of a destination's load.
+    pub(crate) fn overhead(&self) -> i64 {
+        (i64::from(self.active) << 8) + i64::from(self.active) + i64::from(self.inactive)
+    }
 }
 
 /// What a scheduler may look at of the packet that opens a connection.

@@ -9,11 +9,6 @@ use super::{below, Algorithm, Dests, Packet};
 #[derive(Debug, Default)]
 pub(crate) struct Twos;
 
-/// `activeconns * 256 + totalconns`.
-fn overhead(active: u32, inactive: u32) -> i64 {
-    (i64::from(active) << 8) + i64::from(active) + i64::from(inactive)
-}
-
 impl Algorithm for Twos {
     fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
         let usable = |i: usize| {
@@ -36,10 +31,10 @@ impl Algorithm for Twos {
             r1 -= w;
             r2 -= w;
             if r1 <= 0 && c1.is_none() {
-                c1 = Some((i, w, overhead(d.active, d.inactive)));
+                c1 = Some((i, w, d.overhead()));
             }
             if r2 <= 0 && c2.is_none() {
-                c2 = Some((i, w, overhead(d.active, d.inactive)));
+                c2 = Some((i, w, d.overhead()));
             }
             if c1.is_some() && c2.is_some() {
                 break;
