@@ -7,6 +7,7 @@
 #   make check     fresh machine -> toolchain, test kernel, host tests, VM tests
 #   make demo      fresh machine -> a VM where stock ipvsadm drives ipvs_rs and traffic is balanced
 #   make host-test cargo tests of the pure logic (no kernel needed)
+#   make sched-bench ns per scheduling decision, every scheduler, 8/64/1024 destinations (host)
 #   make ctl-matrix the long differential ipvsadm command matrix against C ip_vs
 #   make fuzz      the long generic-netlink fuzz run (FUZZ_COUNT=100000)
 
@@ -18,7 +19,7 @@ export KDIR LLVM RUSTC
 # The kernel's configuration as Kbuild sees it.
 kconf = $(KDIR)/include/config/auto.conf
 
-.PHONY: all modules clean modules_install preflight check demo host-test ctl-matrix fuzz
+.PHONY: all modules clean modules_install preflight check demo host-test sched-bench ctl-matrix fuzz
 
 all modules: preflight
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules
@@ -39,6 +40,9 @@ modules_install: preflight
 
 host-test:
 	cd tests/host && cargo test
+
+sched-bench:
+	cd tests/host && cargo bench --bench sched
 
 check:
 	tests/run.sh check

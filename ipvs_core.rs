@@ -17,7 +17,7 @@ mod ipvs_sched;
 mod ipvs_xmit;
 
 use ipvs_conn::{Conn, ConnTable, FlowKey};
-use ipvs_ctl::{uapi, Counters, CtlState, Service, Timeouts, TrashEntry};
+use ipvs_ctl::{table::SvcTable, uapi, Counters, CtlState, Service, Timeouts, TrashEntry};
 use ipvs_proto::{tcp, Ipv4, Proto};
 use ipvs_sched::Packet;
 use kernel::{
@@ -31,7 +31,7 @@ use kernel::{
 use kernel_ext::{
     genl,
     netfilter::Hook,
-    pernet::{self, Net, PernetState},
+    pernet::{self, Net, PernetState, Sysctl},
     proc::ProcFile,
     skb::{SkBuff, Verdict, PACKET_HOST},
     sync::{new_spinlock_bh, SpinLockBh},
@@ -86,7 +86,7 @@ pub(crate) struct Ipvs {
     pub(crate) ctl: Mutex<CtlState>,
     /// Virtual services.
     #[pin]
-    pub(crate) svcs: SpinLockBh<KVec<Arc<Service>>>,
+    pub(crate) svcs: SpinLockBh<SvcTable<Arc<Service>>>,
     /// Connections.
     #[pin]
     pub(crate) conns: SpinLockBh<ConnTable>,
@@ -99,18 +99,22 @@ pub(crate) struct Ipvs {
     pub(crate) timeouts: Timeouts,
     /// Totals over all services.
     pub(crate) stats: Counters,
+    /// Seconds ticked (the rate estimator runs every other one).
+    ticks: Atomic<u32>,
 }
 
 impl PernetState for Ipvs {
     fn new(net: Net) -> Result<Arc<Self>> {
+        let svcs = SvcTable::new().map_err(|_| ENOMEM)?;
         Arc::pin_init(
             try_pin_init!(Ipvs {
                 net,
                 ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
-                svcs <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::svcs"),
+                svcs <- new_spinlock_bh!(svcs, c"ipvs_rs::Ipvs::svcs"),
                 conns <- ConnTable::new_locked(),
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
                 next_svc_id: Atomic::new(1),
+                ticks: Atomic::new(0),
                 timeouts: Timeouts::default(),
                 stats: Counters::default(),
             }),
@@ -127,6 +131,9 @@ impl PernetState for Ipvs {
         let now = time::jiffies();
         self.conns.lock().expire(now, false);
         self.trash_expire(now);
+        if u64::from(self.ticks.fetch_add(1, Relaxed)) % ipvs_ctl::est::PERIOD_S == 0 {
+            self.estimate_rates();
+        }
     }
 }
 
@@ -172,13 +179,13 @@ impl Ipvs {
 
     /// Finds or creates the connection of a client packet; `Err` carries the verdict when the
     /// packet is not (or no longer) for IPVS.
-    fn conn_for(&self, key: &FlowKey, tcp_flags: u8) -> core::result::Result<Arc<Conn>, Verdict> {
+    fn conn_for(&self, key: &FlowKey, tcp_flags: u8) -> core::result::Result<Arc<Conn>, NoConn> {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
         let mut conns = self.conns.lock();
         if let Some(c) = conns.lookup_in(key) {
             let st = c.st.lock();
             if st.dead {
-                return Err(Verdict::Drop);
+                return Err(Verdict::Drop.into());
             }
             // conn_reuse_mode 1 (the default): a SYN on a finished connection (a client reusing
             // its port) starts a new one, scheduled afresh.
@@ -188,26 +195,32 @@ impl Ipvs {
             } else {
                 drop(st);
                 // A connection whose real server was removed gets no more packets.
-                return if c.dest.is_available() { Ok(c) } else { Err(Verdict::Drop) };
+                return if c.dest.is_available() { Ok(c) } else { Err(Verdict::Drop.into()) };
             }
         }
         drop(conns);
         if key.proto == Proto::Tcp
             && (tcp_flags & tcp::flags::RST != 0 || tcp_flags & tcp::flags::SYN == 0)
         {
-            return Err(Verdict::Accept);
+            return Err(Verdict::Accept.into());
         }
         let svc = self
             .lookup_service(uapi::AF_INET, u16::from(key.proto.ip()), &key.daddr, key.dport)
             .ok_or(Verdict::Accept)?;
+        // A negative expiration (the sysctl is a plain int) counts as none.
+        let expiration = |s| u64::try_from(self.net.sysctl(s)).unwrap_or(0);
         let mut pkt = Packet {
             sport: key.sport,
             random: Some(kernel_ext::random::random_u32),
+            now: time::jiffies(),
+            hz: time::hz(),
+            lblc_expiration: expiration(Sysctl::LblcExpiration),
+            lblcr_expiration: expiration(Sysctl::LblcrExpiration),
             ..Packet::default()
         };
         pkt.saddr[..4].copy_from_slice(&key.saddr);
         pkt.daddr[..4].copy_from_slice(&key.daddr);
-        let dest = svc.schedule(pkt).ok_or(Verdict::Drop)?;
+        let dest = svc.schedule(pkt).ok_or(NoConn::NoDest)?;
         let c = Conn::new(*key, dest, svc.clone(), time::jiffies()).map_err(|_| Verdict::Drop)?;
         let c = self.conns.lock().insert_or_get(c).map_err(|_| Verdict::Drop)?;
         svc.stats.conn();
@@ -237,6 +250,20 @@ fn parse(skb: &SkBuff<'_>) -> core::result::Result<(Ipv4, usize, FlowKey, u8), V
     Ok((ip, l4off, key, flags))
 }
 
+/// Why a packet of the request direction has no connection.
+enum NoConn {
+    /// Leave the packet with this verdict.
+    Verdict(Verdict),
+    /// A new connection found no available destination.
+    NoDest,
+}
+
+impl From<Verdict> for NoConn {
+    fn from(v: Verdict) -> Self {
+        Self::Verdict(v)
+    }
+}
+
 /// The request-direction hook: schedule new flows, forward packets of known ones.
 pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property() || !skb.has_dst() || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST) {
@@ -248,19 +275,27 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     };
     let c = match ipvs.conn_for(&key, flags) {
         Ok(c) => c,
-        Err(v) => return v,
+        Err(NoConn::Verdict(v)) => return v,
+        Err(NoConn::NoDest) => {
+            // Like C: tell the client (there is no socket to reset), drop the packet.
+            skb.send_port_unreachable();
+            return Verdict::Drop;
+        }
     };
     let len = skb.len();
     c.dest.stats.packet_in(len);
     c.svc.stats.packet_in(len);
     ipvs.stats.packet_in(len);
-    let nat = c.dest.fwd() == uapi::CONN_F_MASQ;
+    let fwd = c.dest.fwd();
+    let nat = fwd == uapi::CONN_F_MASQ;
     ipvs.update_state(&c, if nat { tcp::Dir::Input } else { tcp::Dir::InputOnly }, flags);
-    if nat {
-        ipvs_xmit::nat_xmit(net, skb, &c, l4off)
-    } else {
-        // Other forwarding methods arrive with their issue; never forward wrongly meanwhile.
-        Verdict::Drop
+    match fwd {
+        uapi::CONN_F_MASQ => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
+        uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c),
+        // IP-in-IP only so far: GUE and GRE come with the forwarding issue.
+        uapi::CONN_F_TUNNEL if c.dest.tun_type() == uapi::TUNNEL_TYPE_IPIP => ipvs_xmit::tun_xmit(net, skb, &c),
+        // Local node and the other tunnel types arrive with their issue; never forward wrongly.
+        _ => Verdict::Drop,
     }
 }
 

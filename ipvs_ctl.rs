@@ -8,12 +8,14 @@
 //! bottom-half spinlocks and keeps references (`Arc`) to what it uses, so a removed service or
 //! destination lives on while connections still point at it.
 
+pub(crate) mod est;
 pub(crate) mod msg;
 pub(crate) mod nlattr;
 pub(crate) mod procfmt;
+pub(crate) mod table;
 pub(crate) mod uapi;
 
-use crate::ipvs_sched::{DestState, Packet, Scheduler};
+use crate::ipvs_sched::{lower_threshold, overload_after, Crossing, DestState, Packet, Scheduler};
 use crate::kernel_ext::{
     genl::{Dump, Reply, Request},
     pernet::Net,
@@ -34,6 +36,8 @@ use uapi::{cmd, cmd_attr, AF_INET6, CONN_F_TUNNEL, SVC_F_HASHED, TUNNEL_TYPE_GUE
 
 /// Size of the buffer one reply message is built in.
 const MSG_BUF: usize = 1024;
+/// Services taken per lock hold while dumping.
+const DUMP_BATCH: usize = 32;
 
 /// Converts a pure-code errno into a kernel error.
 pub(crate) fn kerr(e: Errno) -> Error {
@@ -47,6 +51,9 @@ pub(crate) struct Counters {
     outpkts: Atomic<u64>,
     inbytes: Atomic<u64>,
     outbytes: Atomic<u64>,
+    /// Rate estimator state ([`est::Est`]): written by the namespace's tick only.
+    est_last: [Atomic<u64>; est::COUNTERS],
+    est_avg: [Atomic<u64>; est::COUNTERS],
 }
 
 impl Default for Counters {
@@ -57,6 +64,8 @@ impl Default for Counters {
             outpkts: Atomic::new(0),
             inbytes: Atomic::new(0),
             outbytes: Atomic::new(0),
+            est_last: [const { Atomic::new(0) }; est::COUNTERS],
+            est_avg: [const { Atomic::new(0) }; est::COUNTERS],
         }
     }
 }
@@ -79,25 +88,60 @@ impl Counters {
         self.outbytes.add(u64::from(bytes), Relaxed);
     }
 
+    fn counters(&self) -> [&Atomic<u64>; est::COUNTERS] {
+        [&self.conns, &self.inpkts, &self.outpkts, &self.inbytes, &self.outbytes]
+    }
+
+    fn est(&self) -> est::Est {
+        est::Est {
+            last: self.est_last.each_ref().map(|a| a.load(Relaxed)),
+            avg: self.est_avg.each_ref().map(|a| a.load(Relaxed)),
+        }
+    }
+
+    /// Takes one rate estimation (every [`est::PERIOD_S`] seconds, from the tick).
+    pub(crate) fn estimate(&self) {
+        let mut e = self.est();
+        e.update(self.counters().map(|c| c.load(Relaxed)));
+        for (a, v) in self.est_last.iter().zip(e.last) {
+            a.store(v, Relaxed);
+        }
+        for (a, v) in self.est_avg.iter().zip(e.avg) {
+            a.store(v, Relaxed);
+        }
+    }
+
     /// A snapshot in the form the codec writes.
     pub(crate) fn snapshot(&self) -> Stats {
+        let [cps, inpps, outpps, inbps, outbps] = self.est().rates();
         Stats {
             conns: self.conns.load(Relaxed),
             inpkts: self.inpkts.load(Relaxed),
             outpkts: self.outpkts.load(Relaxed),
             inbytes: self.inbytes.load(Relaxed),
             outbytes: self.outbytes.load(Relaxed),
-            ..Stats::default()
+            cps,
+            inpps,
+            outpps,
+            inbps,
+            outbps,
         }
     }
 
-    /// Zeroes the counters.
+    /// Zeroes the counters and the rates.
     pub(crate) fn zero(&self) {
-        for c in [&self.conns, &self.inpkts, &self.outpkts, &self.inbytes, &self.outbytes] {
+        for c in self.counters() {
             c.store(0, Relaxed);
+        }
+        for (last, avg) in self.est_last.iter().zip(self.est_avg.iter()) {
+            last.store(0, Relaxed);
+            avg.store(0, Relaxed);
         }
     }
 }
+
+/// Source of [`Dest`] identities (never reused while the module is loaded).
+static NEXT_DEST_ID: Atomic<u64> = Atomic::new(1);
 
 /// A real server of a service.
 pub(crate) struct Dest {
@@ -107,10 +151,18 @@ pub(crate) struct Dest {
     pub(crate) addr: [u8; 16],
     /// Port, host order.
     pub(crate) port: u16,
+    /// Identity for the schedulers' tables.
+    id: u64,
     fwd: Atomic<u32>,
     weight: Atomic<i32>,
+    /// The latest non-zero weight (mh keeps quiesced destinations' slots).
+    last_weight: Atomic<i32>,
     u_thresh: Atomic<u32>,
     l_thresh: Atomic<u32>,
+    /// The lower threshold in use (`l_thresh`, or 3/4 of `u_thresh`).
+    l_thresh_val: Atomic<u32>,
+    /// Over the upper threshold, not yet back under the lower one.
+    overloaded: Atomic<bool>,
     tun: Atomic<u32>,
     tun_port: Atomic<u32>,
     active: Atomic<i32>,
@@ -130,10 +182,14 @@ impl Dest {
             af,
             addr: req.addr,
             port: req.port,
+            id: NEXT_DEST_ID.fetch_add(1, Relaxed),
             fwd: Atomic::new(0),
             weight: Atomic::new(0),
+            last_weight: Atomic::new(0),
             u_thresh: Atomic::new(0),
             l_thresh: Atomic::new(0),
+            l_thresh_val: Atomic::new(0),
+            overloaded: Atomic::new(false),
             tun: Atomic::new(0),
             tun_port: Atomic::new(0),
             active: Atomic::new(0),
@@ -143,15 +199,23 @@ impl Dest {
             svc_id: Atomic::new(svc.id),
             stats: Counters::default(),
         };
-        d.set_conf(conf);
+        d.set_conf(conf, true);
         d
     }
 
-    fn set_conf(&self, c: &DestConf) {
+    /// Applies a configuration (`added`: the destination is being linked to a service).
+    fn set_conf(&self, c: &DestConf, added: bool) {
         self.fwd.store(c.fwd, Relaxed);
+        if added || c.weight != 0 {
+            self.last_weight.store(c.weight as i32, Relaxed);
+        }
         self.weight.store(c.weight as i32, Relaxed);
-        self.u_thresh.store(c.u_thresh, Relaxed);
-        self.l_thresh.store(c.l_thresh, Relaxed);
+        if self.u_thresh.load(Relaxed) != c.u_thresh || self.l_thresh.load(Relaxed) != c.l_thresh {
+            self.u_thresh.store(c.u_thresh, Relaxed);
+            self.l_thresh.store(c.l_thresh, Relaxed);
+            self.l_thresh_val.store(lower_threshold(c.u_thresh, c.l_thresh), Relaxed);
+            self.update_overload(Crossing::Edit);
+        }
         self.tun.store(u32::from(c.tun_type) | (u32::from(c.tun_flags) << 8), Relaxed);
         self.tun_port.store(u32::from(c.tun_port), Relaxed);
     }
@@ -174,6 +238,11 @@ impl Dest {
         self.fwd.load(Relaxed)
     }
 
+    /// The tunnel type (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
+    pub(crate) fn tun_type(&self) -> u8 {
+        self.tun.load(Relaxed) as u8
+    }
+
     /// Whether the destination is still linked to its service.
     pub(crate) fn is_available(&self) -> bool {
         self.available.load(Relaxed)
@@ -183,10 +252,31 @@ impl Dest {
     pub(crate) fn sched_state(&self) -> DestState {
         let active = self.active.load(Relaxed).max(0) as u32;
         DestState {
+            id: self.id,
             weight: self.weight.load(Relaxed),
+            last_weight: self.last_weight.load(Relaxed),
             active,
             inactive: self.inactive(),
-            overloaded: false,
+            overloaded: self.overloaded.load(Relaxed),
+            af: self.svc_key.af,
+            addr: self.addr,
+            port: self.port,
+        }
+    }
+
+    /// Re-evaluates the overload flag after a threshold crossing. Concurrent crossings are
+    /// resolved by retrying until the flag was computed from the count still current when it
+    /// was stored (C serialises them with a lock instead).
+    fn update_overload(&self, crossing: Crossing) {
+        loop {
+            let was = self.overloaded.load(Relaxed);
+            let conns = i64::from(self.total.load(Relaxed));
+            let u = self.u_thresh.load(Relaxed);
+            let l = self.l_thresh_val.load(Relaxed);
+            let now = overload_after(crossing, conns, u, l, was);
+            if self.overloaded.cmpxchg(was, now, Relaxed).is_ok() && i64::from(self.total.load(Relaxed)) == conns {
+                return;
+            }
         }
     }
 
@@ -206,7 +296,10 @@ impl Dest {
 
     /// A connection was bound to this destination (it starts inactive).
     pub(crate) fn bind_conn(&self) {
-        self.total.add(1, Relaxed);
+        let total = self.total.fetch_add(1, Relaxed) + 1;
+        if total as u32 == self.u_thresh.load(Relaxed) {
+            self.update_overload(Crossing::Up);
+        }
     }
 
     /// A connection bound to this destination went away.
@@ -214,7 +307,10 @@ impl Dest {
         if was_active {
             self.active.add(-1, Relaxed);
         }
-        self.total.add(-1, Relaxed);
+        let was = self.total.fetch_add(-1, Relaxed);
+        if was as u32 == self.l_thresh_val.load(Relaxed) {
+            self.update_overload(Crossing::Down);
+        }
     }
 
     /// A connection changed between active and inactive.
@@ -275,6 +371,12 @@ pub(crate) struct Service {
     pub(crate) inner: SpinLockBh<SvcInner>,
     /// Traffic counters.
     pub(crate) stats: Counters,
+}
+
+impl table::Keyed for Arc<Service> {
+    fn key(&self) -> &SvcKey {
+        &self.key
+    }
 }
 
 impl Service {
@@ -367,22 +469,12 @@ pub(crate) struct CtlState {
 impl Ipvs {
     /// Finds a service by identity (packet path and control plane).
     pub(crate) fn find_service(&self, key: &SvcKey) -> Option<Arc<Service>> {
-        self.svcs.lock().iter().find(|s| s.key == *key).cloned()
+        self.svcs.lock().find(key).cloned()
     }
 
     /// Finds the service for a packet: by `<proto, vaddr, vport>`.
     pub(crate) fn lookup_service(&self, af: u16, proto: u16, addr: &[u8], port: u16) -> Option<Arc<Service>> {
-        self.svcs
-            .lock()
-            .iter()
-            .find(|s| {
-                s.key.fwmark == 0
-                    && s.key.af == af
-                    && s.key.protocol == proto
-                    && s.key.port == port
-                    && s.key.addr.starts_with(addr)
-            })
-            .cloned()
+        self.svcs.lock().lookup(af, proto, addr, port).cloned()
     }
 
     fn add_service(&self, ctl: &mut CtlState, key: SvcKey, conf: &SvcConf) -> Result {
@@ -413,7 +505,7 @@ impl Ipvs {
             ctl.hooks = true;
         }
         self.conns.lock().ensure_table()?;
-        self.svcs.lock().push(svc, GFP_KERNEL)?;
+        self.svcs.lock().insert(svc).map_err(|_| ENOMEM)?;
         Ok(())
     }
 
@@ -479,10 +571,7 @@ impl Ipvs {
     fn del_service(&self, ctl: &mut CtlState, svc: &Arc<Service>) {
         let now_empty = {
             let mut svcs = self.svcs.lock();
-            if let Some(i) = svcs.iter().position(|s| Arc::ptr_eq(s, svc)) {
-                // The index was just found, so removal cannot fail.
-                let _ = svcs.remove(i);
-            }
+            drop(svcs.remove(&svc.key));
             svcs.is_empty()
         };
         self.unlink_dests(svc);
@@ -493,7 +582,7 @@ impl Ipvs {
     }
 
     fn flush(&self, ctl: &mut CtlState) {
-        let svcs = core::mem::take(&mut *self.svcs.lock());
+        let svcs = self.svcs.lock().take_all();
         for s in svcs.iter() {
             self.unlink_dests(s);
         }
@@ -514,7 +603,7 @@ impl Ipvs {
                 if d.svc_id.xchg(svc.id, Relaxed) != svc.id {
                     d.stats.zero();
                 }
-                d.set_conf(conf);
+                d.set_conf(conf, true);
                 d.available.store(true, Relaxed);
                 d
             }
@@ -541,7 +630,7 @@ impl Ipvs {
         check_dest_conf(conf)?;
         let mut g = svc.inner.lock();
         let idx = g.find_dest(af, req).ok_or(ENOENT)?;
-        g.dests[idx].set_conf(conf);
+        g.dests[idx].set_conf(conf, false);
         g.sched_event(|s, n, d| s.upd_dest(idx, n, d));
         Ok(())
     }
@@ -554,6 +643,17 @@ impl Ipvs {
         drop(g);
         self.trash_put(d);
         Ok(())
+    }
+
+    /// Updates every rate estimator of the namespace (from the tick).
+    pub(crate) fn estimate_rates(&self) {
+        self.stats.estimate();
+        for s in self.svcs.lock().iter() {
+            s.stats.estimate();
+            for d in s.inner.lock().dests.iter() {
+                d.stats.estimate();
+            }
+        }
     }
 
     fn zero_all(&self) {
@@ -668,7 +768,7 @@ impl Ipvs {
                 svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
                 reply.send(cmd::NEW_SERVICE, w.bytes())
             }
-            cmd::NEW_DAEMON | cmd::DEL_DAEMON => daemon_cmd(req),
+            cmd::NEW_DAEMON | cmd::DEL_DAEMON => self.daemon_cmd(req),
             _ => self.set_cmd(net, req),
         }
     }
@@ -678,16 +778,27 @@ impl Ipvs {
         let mut buf = KVec::from_elem(0u8, MSG_BUF, GFP_KERNEL)?;
         match req.cmd {
             cmd::GET_SERVICE => {
-                let svcs = self.snapshot_services()?;
-                let start = dump.cursor(0).max(0) as usize;
-                let mut idx = start;
-                for svc in svcs.iter().skip(start) {
-                    let mut w = Writer::new(&mut buf);
-                    svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
-                    if dump.put(cmd::NEW_SERVICE, w.bytes()).is_err() {
+                let mut idx = dump.cursor(0).max(0) as usize;
+                let mut batch = KVec::with_capacity(DUMP_BATCH, GFP_KERNEL)?;
+                'full: loop {
+                    // Take a batch under the lock, render it outside (cost O(batch), not O(n)).
+                    {
+                        let g = self.svcs.lock();
+                        for s in (idx..).map_while(|i| g.get(i)).take(DUMP_BATCH) {
+                            batch.push(s.clone(), GFP_ATOMIC)?;
+                        }
+                    }
+                    if batch.is_empty() {
                         break;
                     }
-                    idx += 1;
+                    for svc in batch.drain_all() {
+                        let mut w = Writer::new(&mut buf);
+                        svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
+                        if dump.put(cmd::NEW_SERVICE, w.bytes()).is_err() {
+                            break 'full;
+                        }
+                        idx += 1;
+                    }
                 }
                 dump.set_cursor(0, idx as i64);
                 Ok(())
@@ -726,13 +837,26 @@ impl Ipvs {
         }
     }
 
-    fn snapshot_services(&self) -> Result<KVec<Arc<Service>>> {
-        let g = self.svcs.lock();
-        let mut v = KVec::with_capacity(g.len(), GFP_ATOMIC)?;
-        for s in g.iter() {
-            v.push(s.clone(), GFP_ATOMIC)?;
+    /// NEW/DEL_DAEMON: validated exactly like C IPVS; then, with no sync daemon implemented,
+    /// a start is refused (`EPROTONOSUPPORT`: ipvsadm prints "Protocol not supported") and a
+    /// stop finds none running (`ESRCH`).
+    fn daemon_cmd(&self, req: Request<'_>) -> Result {
+        let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
+        let new = req.cmd == cmd::NEW_DAEMON;
+        let d = msg::parse_daemon(a[usize::from(cmd_attr::DAEMON)], new).map_err(kerr)?;
+        if !new {
+            return Err(ESRCH);
         }
-        Ok(v)
+        // The sync protocol cannot carry real servers of another family than their service.
+        let mixed = self.svcs.lock().iter().any(|s| s.inner.lock().dests.iter().any(|d| d.af != s.key.af));
+        if mixed {
+            return Err(EINVAL);
+        }
+        if !self.net.has_device(&d.ifname) {
+            return Err(ENODEV);
+        }
+        kernel::pr_info_once!("the IPVS connection synchronisation daemon is not implemented\n");
+        Err(EPROTONOSUPPORT)
     }
 
     /// Writes `/proc/net/ip_vs`.
@@ -762,13 +886,6 @@ impl Ipvs {
 /// NEW/DEL_DAEMON: the request is validated like C IPVS's; the sync daemon itself is not
 /// implemented yet, so nothing runs: stopping finds nothing (`ESRCH`), starting is refused
 /// (`EOPNOTSUPP`).
-fn daemon_cmd(req: Request<'_>) -> Result {
-    let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
-    let new = req.cmd == cmd::NEW_DAEMON;
-    msg::parse_daemon(a[usize::from(cmd_attr::DAEMON)], new).map_err(kerr)?;
-    Err(if new { EOPNOTSUPP } else { ESRCH })
-}
-
 /// Checks a destination's weight, thresholds and tunnel settings.
 fn check_dest_conf(c: &DestConf) -> Result {
     if (c.weight as i32) < 0 {

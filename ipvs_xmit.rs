@@ -51,7 +51,7 @@ fn rewrite(
 /// NAT: sends a client packet to the connection's real server (`ip_vs_nat_xmit`'s job).
 pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
     let daddr = c.key_out.saddr;
-    match skb.route4(net, daddr) {
+    match skb.route4(net, daddr, false) {
         Ok(false) => {}
         // Local real servers are not supported by this transmitter yet.
         Ok(true) | Err(_) => return Verdict::Drop,
@@ -64,6 +64,28 @@ pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) ->
 }
 
 /// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).
+/// Direct routing: the packet goes out unchanged, to the real server's link-layer address
+/// (the real server, which also has the virtual address, answers the client directly). A real
+/// server that is this host gets the packet through local delivery.
+pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn) -> Verdict {
+    match skb.route4(net, c.key_out.saddr, true) {
+        Ok(false) => {}
+        Ok(true) => return Verdict::Accept,
+        Err(_) => return Verdict::Drop,
+    }
+    skb.ip_send_check();
+    skb.set_ignore_df();
+    skb.send4(net)
+}
+
+/// Tunnelling (IP-in-IP): the packet goes to the real server inside an outer IPv4 header
+/// addressed to it; the real server decapsulates it (its tunnel device has the virtual
+/// address) and answers the client directly.
+pub(crate) fn tun_xmit(net: Net, skb: SkBuff<'_>, c: &Conn) -> Verdict {
+    // pmtu_disc (default on): the outer header keeps the inner DF.
+    skb.ipip_xmit(net, c.key_out.saddr, true)
+}
+
 pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4off: usize) -> Result {
     rewrite(skb, c.key_in.proto, l4off, ipvs_proto::IPV4_SADDR_OFF, 0, c.vaddr, c.vport)?;
     skb.set_ipvs_property();

@@ -274,6 +274,8 @@ pub(crate) fn parse_dest(nla: Option<&[u8]>, full: bool) -> Result<DestReq, Errn
 pub(crate) struct DaemonReq {
     /// 1 master, 2 backup.
     pub(crate) state: u32,
+    /// The multicast interface's name, NUL-terminated (empty for a stop request).
+    pub(crate) ifname: [u8; 16],
 }
 
 /// Parses a daemon nest like `ip_vs_genl_set_daemon` and `ip_vs_genl_new_daemon`: `EINVAL`
@@ -297,7 +299,14 @@ pub(crate) fn parse_daemon(nla: Option<&[u8]>, new: bool) -> Result<DaemonReq, E
             }
         }
     }
-    Ok(DaemonReq { state: nlattr::get_u32(state) })
+    let mut ifname = [0u8; 16];
+    if let Some(n) = a[daemon_attr::MCAST_IFN as usize] {
+        // Like strscpy into IFNAMSIZ: up to the first NUL, at most 15 bytes.
+        let n = n.split(|&b| b == 0).next().unwrap_or_default();
+        let len = n.len().min(ifname.len() - 1);
+        ifname[..len].copy_from_slice(&n[..len]);
+    }
+    Ok(DaemonReq { state: nlattr::get_u32(state), ifname })
 }
 
 /// Counters and rates of a service, destination or the whole table.

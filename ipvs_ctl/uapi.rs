@@ -147,3 +147,5 @@ pub(crate) const CONN_F_BYPASS: u32 = 4;
 
 /// Tunnel type GUE (the only one that needs a port).
 pub(crate) const TUNNEL_TYPE_GUE: u8 = 1;
+/// IP-in-IP tunnelling (`IP_VS_CONN_F_TUNNEL_TYPE_IPIP`, the default).
+pub(crate) const TUNNEL_TYPE_IPIP: u8 = 0;

@@ -9,21 +9,35 @@
 
 mod hashing;
 mod least;
+mod locality;
+pub(crate) mod mh;
 mod rr;
+pub(crate) mod siphash;
 mod twos;
 mod wrr;
 
 /// What a scheduler may look at for one destination.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DestState {
+    /// Stable identity of the destination object (never reused while the module is loaded).
+    pub(crate) id: u64,
     /// Current weight; 0 means quiesced.
     pub(crate) weight: i32,
+    /// The latest non-zero weight it was given (a new destination's weight even if 0): mh
+    /// keeps a quiesced destination's share of its table.
+    pub(crate) last_weight: i32,
     /// Active connections.
     pub(crate) active: u32,
     /// Inactive connections.
     pub(crate) inactive: u32,
     /// Over its upper connection threshold.
     pub(crate) overloaded: bool,
+    /// The service's address family (C hashes destination addresses by it).
+    pub(crate) af: u16,
+    /// Address (IPv4 in the first four bytes).
+    pub(crate) addr: [u8; 16],
+    /// Port, host order.
+    pub(crate) port: u16,
 }
 
 impl DestState {
@@ -39,7 +53,7 @@ impl DestState {
 }
 
 /// What a scheduler may look at of the packet that opens a connection.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Packet {
     /// Address family of the service.
     pub(crate) af: u16,
@@ -53,6 +67,15 @@ pub(crate) struct Packet {
     pub(crate) svc_flags: u32,
     /// A source of random numbers (the kernel's `get_random_u32`; tests pass their own).
     pub(crate) random: Option<fn() -> u32>,
+    /// The time, in jiffies.
+    pub(crate) now: u64,
+    /// Jiffies per second.
+    pub(crate) hz: u64,
+    /// `lblc_expiration` (jiffies): how long an unused lblc entry lives.
+    pub(crate) lblc_expiration: u64,
+    /// `lblcr_expiration` (jiffies): how long an lblcr server set lives unchanged before its
+    /// busiest member is dropped.
+    pub(crate) lblcr_expiration: u64,
 }
 
 impl Packet {
@@ -76,6 +99,47 @@ pub(crate) fn below(r: u32, n: u32) -> u32 {
 /// The kernel's `hash_32`: multiplicative hashing to `bits` bits.
 pub(crate) fn hash_32(val: u32, bits: u32) -> u32 {
     val.wrapping_mul(0x61C8_8647) >> (32 - bits)
+}
+
+/// Which threshold crossing re-evaluates a destination's overload flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Crossing {
+    /// The thresholds were edited.
+    Edit,
+    /// A connection was bound and the count reached the upper threshold.
+    Up,
+    /// A connection was unbound and the count was at the lower threshold.
+    Down,
+}
+
+/// The lower threshold in use: the configured one, or 3/4 of the upper one when it is 0.
+pub(crate) fn lower_threshold(upper: u32, lower: u32) -> u32 {
+    if lower != 0 {
+        lower
+    } else {
+        upper - (upper >> 2)
+    }
+}
+
+/// The overload flag after `crossing`, with `conns` bound connections and thresholds
+/// `upper` / `lower` (the value of [`lower_threshold`]): set at the upper threshold, cleared
+/// below the lower one, unchanged in between; no upper threshold means never overloaded.
+pub(crate) fn overload_after(crossing: Crossing, conns: i64, upper: u32, lower: u32, was: bool) -> bool {
+    if upper == 0 {
+        return false;
+    }
+    let (set_at, keep_at) = match crossing {
+        Crossing::Edit => (upper, lower),
+        Crossing::Up => (lower, lower),
+        Crossing::Down => (upper, upper),
+    };
+    if conns >= i64::from(set_at) {
+        true
+    } else if conns >= i64::from(keep_at) {
+        was
+    } else {
+        false
+    }
 }
 
 /// Scheduler flag 1 (`sh-fallback`, `mh-fallback`).
@@ -210,7 +274,10 @@ schedulers! {
     "nq" => least::Nq,
     "fo" => least::Fo,
     "ovf" => least::Ovf,
+    "lblc" => locality::Lblc,
+    "lblcr" => locality::Lblcr,
     "dh" => hashing::Dh,
     "sh" => hashing::Sh,
+    "mh" => mh::Mh,
     "twos" => twos::Twos,
 }

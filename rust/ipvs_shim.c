@@ -15,12 +15,18 @@
 #include <linux/timer.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+#include <linux/user_namespace.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include <net/net_namespace.h>
 #include <net/route.h>
 #include <net/dst.h>
 #include <net/ip.h>
+#include <net/icmp.h>
+#include <net/inet_ecn.h>
+#include <net/ip_tunnels.h>
 #include <net/checksum.h>
 #include <net/addrconf.h>
 #include <net/ip6_route.h>
@@ -170,6 +176,9 @@ int ipvs_rs_dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd, c
 struct ipvs_rs_net {
 	void *data;		/* Rust's per-netns state (an Arc raw pointer). */
 	struct timer_list tick;
+	int sysctl[IPVS_RS_SYSCTL_COUNT];
+	struct ctl_table *sysctl_table;
+	struct ctl_table_header *sysctl_header;
 };
 
 static unsigned int ipvs_rs_net_id __read_mostly;
@@ -225,19 +234,96 @@ static void ipvs_rs_tick_fn(struct timer_list *t)
 	mod_timer(&n->tick, jiffies + HZ);
 }
 
+/*
+ * net/ipv4/vs/ sysctls, each an int in struct ipvs_rs_net that Rust reads with
+ * ipvs_rs_sysctl(). Like C IPVS, they are not exported to namespaces owned by other user
+ * namespaces.
+ */
+static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
+	[IPVS_RS_SYSCTL_LBLC_EXPIRATION] = { .procname = "lblc_expiration", .maxlen = sizeof(int),
+					     .mode = 0644, .proc_handler = proc_dointvec_jiffies },
+	[IPVS_RS_SYSCTL_LBLCR_EXPIRATION] = { .procname = "lblcr_expiration", .maxlen = sizeof(int),
+					      .mode = 0644, .proc_handler = proc_dointvec_jiffies },
+};
+
+static const int ipvs_rs_sysctl_default[IPVS_RS_SYSCTL_COUNT] = {
+	[IPVS_RS_SYSCTL_LBLC_EXPIRATION] = 24 * 60 * 60 * HZ,
+	[IPVS_RS_SYSCTL_LBLCR_EXPIRATION] = 24 * 60 * 60 * HZ,
+};
+
+static int ipvs_rs_sysctl_register(struct net *net, struct ipvs_rs_net *n)
+{
+	size_t count = ARRAY_SIZE(ipvs_rs_sysctl_template);
+	int i;
+
+	for (i = 0; i < IPVS_RS_SYSCTL_COUNT; i++)
+		n->sysctl[i] = ipvs_rs_sysctl_default[i];
+	if (!IS_ENABLED(CONFIG_SYSCTL))
+		return 0;
+	n->sysctl_table = kmemdup(ipvs_rs_sysctl_template, sizeof(ipvs_rs_sysctl_template),
+				  GFP_KERNEL);
+	if (!n->sysctl_table)
+		return -ENOMEM;
+	for (i = 0; i < IPVS_RS_SYSCTL_COUNT; i++)
+		n->sysctl_table[i].data = &n->sysctl[i];
+	if (net->user_ns != &init_user_ns)
+		count = 0;
+	n->sysctl_header = register_net_sysctl_sz(net, "net/ipv4/vs", n->sysctl_table, count);
+	if (!n->sysctl_header) {
+		kfree(n->sysctl_table);
+		n->sysctl_table = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ipvs_rs_sysctl_unregister(struct ipvs_rs_net *n)
+{
+	if (n->sysctl_header)
+		unregister_net_sysctl_table(n->sysctl_header);
+	kfree(n->sysctl_table);
+	n->sysctl_header = NULL;
+	n->sysctl_table = NULL;
+}
+
+int ipvs_rs_sysctl(const struct net *net, unsigned int which)
+{
+	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
+
+	if (which >= IPVS_RS_SYSCTL_COUNT)
+		return 0;
+	return READ_ONCE(n->sysctl[which]);
+}
+
+bool ipvs_rs_dev_exists(struct net *net, const char *name)
+{
+	bool found;
+
+	rcu_read_lock();
+	found = dev_get_by_name_rcu(net, name) != NULL;
+	rcu_read_unlock();
+	return found;
+}
+
 static int __net_init ipvs_rs_pernet_init(struct net *net)
 {
 	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
 
 	int err;
 
+	err = ipvs_rs_sysctl_register(net, n);
+	if (err)
+		return err;
 	n->data = ipvs_rs_net_init(net);
-	if (!n->data)
+	if (!n->data) {
+		ipvs_rs_sysctl_unregister(n);
 		return -ENOMEM;
+	}
 	err = ipvs_rs_proc_create_all(net);
 	if (err) {
 		ipvs_rs_net_exit(net, n->data);
 		n->data = NULL;
+		ipvs_rs_sysctl_unregister(n);
 		return err;
 	}
 	timer_setup(&n->tick, ipvs_rs_tick_fn, 0);
@@ -253,6 +339,7 @@ static void __net_exit ipvs_rs_pernet_exit(struct net *net)
 	ipvs_rs_proc_remove_all(net, ARRAY_SIZE(ipvs_rs_proc_files));
 	ipvs_rs_net_exit(net, n->data);
 	n->data = NULL;
+	ipvs_rs_sysctl_unregister(n);
 }
 
 static struct pernet_operations ipvs_rs_pernet_ops = {
@@ -370,6 +457,16 @@ void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb)
 	skb->ipvs_property = 1;
 }
 
+void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb)
+{
+	skb->ignore_df = 1;
+}
+
+void ipvs_rs_icmp_port_unreach(struct sk_buff *skb)
+{
+	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+}
+
 u32 ipvs_rs_skb_mark(const struct sk_buff *skb)
 {
 	return skb->mark;
@@ -398,7 +495,7 @@ void ipvs_rs_ip_send_check(struct sk_buff *skb)
 
 /* ---- IPv4 routing and output ----------------------------------------------------------- */
 
-int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool *local)
+int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool known_nh, bool *local)
 {
 	struct flowi4 fl4;
 	struct rtable *rt;
@@ -406,6 +503,8 @@ int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool *loc
 	memset(&fl4, 0, sizeof(fl4));
 	fl4.daddr = daddr;
 	fl4.flowi4_scope = RT_SCOPE_UNIVERSE;
+	/* Direct routing: daddr is the next hop, whatever the packet's own destination. */
+	fl4.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0;
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
@@ -415,12 +514,104 @@ int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool *loc
 	return 0;
 }
 
+/*
+ * A packet from LOCAL_IN may carry an early-demuxed socket (even a TIME-WAIT one) that must not
+ * follow it out.
+ */
+static void ipvs_rs_drop_early_demux_sk(struct sk_buff *skb)
+{
+	if (skb->dev)
+		skb_orphan(skb);
+}
+
 unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb)
 {
+	ipvs_rs_drop_early_demux_sk(skb);
 	skb->ipvs_property = 1;
 	skb_forward_csum(skb);
 	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev,
 		dst_output);
+	return NF_STOLEN;
+}
+
+/*
+ * IP-in-IP encapsulation towards daddr, as C IPVS's tunnel transmitter does it: the outer
+ * source is the route's preferred source, TTL and DS field (ECN encapsulated) come from the
+ * inner header, and DF too when copy_df (the pmtu_disc sysctl). Returns NF_ACCEPT, without
+ * touching the packet, when daddr is local; otherwise consumes it and returns NF_STOLEN.
+ */
+unsigned int ipvs_rs_ipip_xmit(struct net *net, struct sk_buff *skb, __be32 daddr, bool copy_df)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+	struct iphdr *old, *iph;
+	unsigned int headroom;
+	__be16 df;
+	u8 dsfield, ttl;
+
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = daddr;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		goto drop;
+	if (rt->rt_type == RTN_LOCAL) {
+		ip_rt_put(rt);
+		return NF_ACCEPT;
+	}
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+	ipvs_rs_drop_early_demux_sk(skb);
+
+	headroom = LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr);
+	if (skb_headroom(skb) < headroom || skb_cloned(skb)) {
+		struct sk_buff *new_skb = skb_realloc_headroom(skb, headroom);
+
+		if (!new_skb)
+			goto drop;
+		if (skb->sk)
+			skb_set_owner_w(new_skb, skb->sk);
+		consume_skb(skb);
+		skb = new_skb;
+	}
+
+	old = ip_hdr(skb);
+	df = copy_df ? (old->frag_off & htons(IP_DF)) : 0;
+	ip_send_check(old);
+	dsfield = INET_ECN_encapsulate(ipv4_get_dsfield(old), ipv4_get_dsfield(old));
+	ttl = old->ttl;
+
+	if (iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4))
+		goto drop;
+	skb->transport_header = skb->network_header;
+	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+
+	skb_push(skb, sizeof(struct iphdr));
+	skb_reset_network_header(skb);
+	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
+	iph = ip_hdr(skb);
+	iph->version = 4;
+	iph->ihl = sizeof(struct iphdr) >> 2;
+	iph->frag_off = df;
+	iph->protocol = IPPROTO_IPIP;
+	iph->tos = dsfield;
+	iph->daddr = daddr;
+	iph->saddr = fl4.saddr;
+	iph->ttl = ttl;
+	ip_select_ident(net, skb, NULL);
+
+	/* Fragmentation needed is not sent from here (C IPVS checks the MTU before). */
+	skb->ignore_df = 1;
+	skb->ipvs_property = 1;
+	nf_reset_ct(skb);
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
+	ip_local_out(net, skb->sk, skb);
+	return NF_STOLEN;
+
+drop:
+	kfree_skb(skb);
 	return NF_STOLEN;
 }
 

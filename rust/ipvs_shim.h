@@ -49,6 +49,15 @@ int ipvs_rs_dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd, c
 int ipvs_rs_pernet_register(void);
 void ipvs_rs_pernet_unregister(void);
 void *ipvs_rs_net_data(const struct net *net);
+
+/* Per-namespace sysctls under net/ipv4/vs/ (int values; jiffies for the expirations). */
+enum {
+	IPVS_RS_SYSCTL_LBLC_EXPIRATION = 0,
+	IPVS_RS_SYSCTL_LBLCR_EXPIRATION = 1,
+	IPVS_RS_SYSCTL_COUNT = 2,
+};
+int ipvs_rs_sysctl(const struct net *net, unsigned int which);
+bool ipvs_rs_dev_exists(struct net *net, const char *name);
 struct net *ipvs_rs_init_net(void);
 
 void ipvs_rs_seq_write(struct seq_file *seq, const void *buf, u32 len);
@@ -70,16 +79,19 @@ u32 ipvs_rs_skb_pkt_type(const struct sk_buff *skb);
 bool ipvs_rs_skb_has_dst(const struct sk_buff *skb);
 bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb);
 u32 ipvs_rs_skb_mark(const struct sk_buff *skb);
+void ipvs_rs_icmp_port_unreach(struct sk_buff *skb);
 void ipvs_rs_l4_csum_replace4(struct sk_buff *skb, u32 csum_off, __be32 from, __be32 to,
 			      bool pseudohdr);
 void ipvs_rs_l4_csum_replace2(struct sk_buff *skb, u32 csum_off, __be16 from, __be16 to);
 bool ipvs_rs_skb_csum_partial(const struct sk_buff *skb);
 void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
+void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
 
 /* IPv4 routing and output. */
-int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool *local);
+int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool known_nh, bool *local);
 unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb);
+unsigned int ipvs_rs_ipip_xmit(struct net *net, struct sk_buff *skb, __be32 daddr, bool copy_df);
 
 /* Bottom-half-safe spinlocks (kernel::sync has none). */
 void ipvs_rs_spin_lock_bh(spinlock_t *lock);

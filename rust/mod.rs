@@ -5,6 +5,7 @@
 //! Each file wraps one kernel facility in a safe API; `ipvs_shim.c` holds what Rust cannot
 //! reach through `kernel::bindings` (static inlines, macros and C tables).
 
+pub(crate) mod avec;
 pub(crate) mod genl;
 pub(crate) mod netfilter;
 pub(crate) mod pernet;

@@ -49,6 +49,34 @@ impl Net {
     }
 }
 
+/// A per-namespace sysctl of `net/ipv4/vs/` (the index is `IPVS_RS_SYSCTL_*` of the shim).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sysctl {
+    /// `lblc_expiration` (jiffies).
+    LblcExpiration = 0,
+    /// `lblcr_expiration` (jiffies).
+    LblcrExpiration = 1,
+}
+
+impl Net {
+    /// The current value of a sysctl of this namespace.
+    pub(crate) fn sysctl(self, which: Sysctl) -> i32 {
+        // SAFETY: `self` is alive (type invariant); the shim bounds-checks `which`.
+        unsafe { shim::ipvs_rs_sysctl(self.raw(), which as u32) }
+    }
+}
+
+impl Net {
+    /// Whether a network device called `name` (NUL-terminated) exists in this namespace.
+    pub(crate) fn has_device(self, name: &[u8; 16]) -> bool {
+        if !name.contains(&0) {
+            return false;
+        }
+        // SAFETY: `self` is alive (type invariant); `name` is NUL-terminated within its 16 bytes.
+        unsafe { shim::ipvs_rs_dev_exists(self.raw(), name.as_ptr()) }
+    }
+}
+
 /// `RTN_UNICAST`.
 const RTN_UNICAST: u32 = 1;
 /// `RTN_LOCAL`.

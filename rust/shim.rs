@@ -61,6 +61,8 @@ extern "C" {
     pub(crate) fn ipvs_rs_pernet_register() -> c_int;
     pub(crate) fn ipvs_rs_pernet_unregister();
     pub(crate) fn ipvs_rs_net_data(net: *const RawNet) -> *mut c_void;
+    pub(crate) fn ipvs_rs_sysctl(net: *const RawNet, which: c_uint) -> c_int;
+    pub(crate) fn ipvs_rs_dev_exists(net: *mut RawNet, name: *const u8) -> bool;
 
     pub(crate) fn ipvs_rs_seq_write(seq: *mut RawSeqFile, buf: *const c_void, len: u32);
 
@@ -84,7 +86,9 @@ extern "C" {
     pub(crate) fn ipvs_rs_skb_has_dst(skb: *const RawSkb) -> bool;
     pub(crate) fn ipvs_rs_skb_ipvs_property(skb: *const RawSkb) -> bool;
     pub(crate) fn ipvs_rs_skb_set_ipvs_property(skb: *mut RawSkb);
+    pub(crate) fn ipvs_rs_skb_set_ignore_df(skb: *mut RawSkb);
     pub(crate) fn ipvs_rs_skb_mark(skb: *const RawSkb) -> u32;
+    pub(crate) fn ipvs_rs_icmp_port_unreach(skb: *mut RawSkb);
     pub(crate) fn ipvs_rs_l4_csum_replace4(
         skb: *mut RawSkb,
         csum_off: u32,
@@ -100,9 +104,11 @@ extern "C" {
         net: *mut RawNet,
         skb: *mut RawSkb,
         daddr: u32,
+        known_nh: bool,
         local: *mut bool,
     ) -> c_int;
     pub(crate) fn ipvs_rs_send4(net: *mut RawNet, skb: *mut RawSkb) -> c_uint;
+    pub(crate) fn ipvs_rs_ipip_xmit(net: *mut RawNet, skb: *mut RawSkb, daddr: u32, copy_df: bool) -> c_uint;
 
     pub(crate) fn ipvs_rs_inet_addr_type(net: *mut RawNet, addr: u32) -> u32;
     pub(crate) fn ipvs_rs_ipv6_addr_type(addr: *const u8) -> u32;

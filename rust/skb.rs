@@ -134,6 +134,20 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_skb_set_ipvs_property(self.raw()) }
     }
 
+    /// Lets the packet be fragmented on output even with DF set (`skb->ignore_df`).
+    pub(crate) fn set_ignore_df(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_set_ignore_df(self.raw()) }
+    }
+
+    /// Answers the packet's sender with an ICMP "port unreachable" (`icmp_send`; rate-limited
+    /// by the kernel). The packet itself is left to the caller's verdict.
+    pub(crate) fn send_port_unreachable(&self) {
+        // SAFETY: `raw()` is valid by the type invariant; `icmp_send` only reads the packet and
+        // may be called from the hook's (softirq or process) context.
+        unsafe { shim::ipvs_rs_icmp_port_unreach(self.raw()) }
+    }
+
     /// `skb->mark`.
     pub(crate) fn mark(&self) -> u32 {
         // SAFETY: `raw()` is valid by the type invariant.
@@ -194,17 +208,34 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_ip_send_check(self.raw()) }
     }
 
-    /// Routes the packet to `daddr` (network-order bytes), attaching the route. Returns whether
-    /// the destination is local.
-    pub(crate) fn route4(&mut self, net: Net, daddr: [u8; 4]) -> Result<bool> {
+    /// Routes the packet to `daddr` (network-order bytes), attaching the route. With
+    /// `known_nh`, `daddr` is the next hop even on a directly attached network (direct
+    /// routing: the packet keeps its own destination address). Returns whether the
+    /// destination is local.
+    pub(crate) fn route4(&mut self, net: Net, daddr: [u8; 4], known_nh: bool) -> Result<bool> {
         let mut local = false;
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
         // `Net`), `local` is a valid out pointer.
         let r = unsafe {
-            shim::ipvs_rs_route4(net.raw(), self.raw(), u32::from_ne_bytes(daddr), &mut local)
+            shim::ipvs_rs_route4(net.raw(), self.raw(), u32::from_ne_bytes(daddr), known_nh, &mut local)
         };
         kernel::error::to_result(r)?;
         Ok(local)
+    }
+
+    /// Encapsulates the packet in IPv4 (IP-in-IP) towards `daddr` and sends it, consuming it;
+    /// `copy_df` copies the inner DF bit to the outer header. A local `daddr` gives the packet
+    /// back untouched, with the verdict to deliver it locally.
+    pub(crate) fn ipip_xmit(self, net: Net, daddr: [u8; 4], copy_df: bool) -> Verdict {
+        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
+        // `Net`); the shim either consumes the packet (`NF_STOLEN`) or leaves it untouched
+        // (`NF_ACCEPT`), and `self` is consumed so it is not used again either way.
+        let v = unsafe { shim::ipvs_rs_ipip_xmit(net.raw(), self.raw(), u32::from_ne_bytes(daddr), copy_df) };
+        if v == Verdict::Accept as u32 {
+            Verdict::Accept
+        } else {
+            Verdict::Stolen
+        }
     }
 
     /// Sends the routed packet out through `LOCAL_OUT`, consuming it.

@@ -27,7 +27,7 @@ demo)
 	"$root/tests/vm/run.sh" "$kdir" tests/vm/demo.sh
 	;;
 matrix)
-	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh matrix_ctl.sh
+	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh t_ctl_matrix.sh
 	;;
 fuzz)
 	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh t_genl_fuzz.sh

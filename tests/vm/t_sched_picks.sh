@@ -8,13 +8,25 @@ set -e
 out=$(mktemp -d)
 nat_topology 3
 start_servers 3
-scheds="rr wrr lc wlc sed nq fo ovf dh sh"
+# Clients: 10.0.0.2 and seven more addresses, taken in turn, so that the hashing schedulers
+# (sh, mh) see varied sources.
+for i in $(seq 3 9); do ip -n cl addr add 10.0.0.$i/24 dev eth0; done
+# name[:flags] (flags for -b)
+scheds="rr wrr lc wlc sed nq fo ovf lblc lblcr dh sh sh:sh-fallback mh mh:mh-fallback"
+n=0
 # A refused connection (no destination available) is part of the sequence.
-get() { tcp_get 2>/dev/null || echo none; }
+get() {
+	n=$((n + 1))
+	local src=10.0.0.$((2 + n % 8))
+	echo "$src $(ip netns exec cl socat -T10 - "TCP:$VIP:80,bind=$src,connect-timeout=10" </dev/null 2>/dev/null || echo none)"
+}
 run() {
-	local s
+	local s flags
+	n=0
 	for s in $scheds; do
-		ipvsadm -A -t $VIP:80 -s "$s"
+		flags=
+		case $s in *:*) flags="-b ${s#*:}" ;; esac
+		ipvsadm -A -t $VIP:80 -s "${s%%:*}" $flags
 		ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m -w 3
 		ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m -w 2
 		ipvsadm -a -t $VIP:80 -r 10.0.1.13:80 -m -w 1
@@ -28,6 +40,20 @@ run() {
 		for _ in $(seq 4); do get; done
 		ipvsadm -C
 	done
+	# Connection thresholds: rs1 takes 2 connections (counted until they expire), then is
+	# overloaded and skipped; raising the threshold above its count clears the flag.
+	echo "== thresholds"
+	ipvsadm -A -t $VIP:80 -s rr
+	ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m -x 2
+	ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m
+	for _ in $(seq 6); do get; done
+	ipvsadm -e -t $VIP:80 -r 10.0.1.11:80 -m -x 20 -y 5
+	for _ in $(seq 4); do get; done
+	ipvsadm -e -t $VIP:80 -r 10.0.1.12:80 -m -x 1
+	for _ in $(seq 3); do get; done
+	# The thresholds as set (connection counts depend on how fast the run went: not compared).
+	ipvsadm -L -n --thresholds | awk 'NR > 1 {print $1, $2, $3, $4}'
+	ipvsadm -C
 }
 for impl in c rs; do
 	use_impl $impl

@@ -17,9 +17,11 @@
 /// `ipvs_ctl.rs`'s pure submodules.
 #[path = "../../../ipvs_ctl"]
 pub mod ipvs_ctl {
+    pub mod est;
     pub mod msg;
     pub mod nlattr;
     pub mod procfmt;
+    pub mod table;
     pub mod uapi;
 }
 
@@ -29,6 +31,13 @@ pub mod ipvs_conn {
     pub mod jhash;
     pub mod show;
 }
+
+/// Stand-ins for the module's kernel glue that pure code may use (`crate::kernel_ext::...`).
+pub mod kernel_ext {
+    pub use super::avec;
+}
+pub mod avec;
+pub mod bench;
 
 // Whole pure directories (their `mod.rs` declares `rr`, `tcp`, `udp` next to it).
 #[path = "../../../ipvs_proto/mod.rs"]
@@ -52,5 +61,9 @@ mod tests_proto;
 mod tests_sched;
 #[cfg(test)]
 mod tests_sched2;
+#[cfg(test)]
+mod tests_sched3;
+#[cfg(test)]
+mod tests_table;
 #[cfg(test)]
 mod tests_tcp;

@@ -26,7 +26,7 @@ fn picks(s: &mut Scheduler, dests: &[DestState], k: usize) -> Vec<Option<usize>>
 
 #[test]
 fn registry() {
-    assert_eq!(NAMES, ["rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "dh", "sh", "twos"]);
+    assert_eq!(NAMES, ["rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "lblc", "lblcr", "dh", "sh", "mh", "twos"]);
     for n in NAMES {
         assert_eq!(Scheduler::new(n.as_bytes()).expect("registered").name(), *n);
     }
@@ -41,9 +41,9 @@ fn availability() {
     assert!(!up(0).available());
     assert!(!up(-1).available());
     assert!(!overloaded().available());
-    assert_eq!(DestState::default(), DestState { weight: 0, active: 0, inactive: 0, overloaded: false });
+    assert_eq!(DestState::default(), DestState { id: 0, weight: 0, last_weight: 0, active: 0, inactive: 0, overloaded: false, af: 0, addr: [0; 16], port: 0 });
     // Connection counts do not matter to availability.
-    assert!(DestState { weight: 1, active: 1_000_000, inactive: 5, overloaded: false }.available());
+    assert!(DestState { weight: 1, active: 1_000_000, inactive: 5, ..DestState::default() }.available());
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use crate::ipvs_sched::{DestState, Scheduler};
 
 fn d(weight: i32, active: u32, inactive: u32) -> DestState {
-    DestState { weight, active, inactive, overloaded: false }
+    DestState { weight, active, inactive, ..DestState::default() }
 }
 
 fn sched(name: &str, dests: &[DestState]) -> Scheduler {

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Direct routing (-g) and IP-in-IP tunnelling (-i), differential. Three real servers on the
+# director's LAN (br-rs) are set up the standard way: the VIP on their loopback with
+# arp_ignore/arp_announce (DR), and the ipip fallback device tunl0 up with reverse-path
+# filtering off (TUN). The director hands them the client's packets unchanged (DR: only the MAC
+# changes) or inside an outer IPv4 header (TUN); they answer the client directly, from the VIP,
+# through their default router, which here is the director (so it accepts packets from its own
+# VIP: accept_local). For each method: every TCP and UDP request is answered, rr spreads them,
+# the real servers' sockets have the VIP as local address, the director's IPIP packets reach
+# the real servers' tunl0, and `ipvsadm -Ln --stats` counts the same (inbound only) under
+# C ip_vs and ipvs_rs.
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+nat_topology 3
+for i in 1 2 3; do
+	ip -n "rs$i" addr add $VIP/32 dev lo
+	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+		net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 net.ipv4.conf.all.rp_filter=0
+	ip -n "rs$i" link set tunl0 up
+	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
+done
+sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br-rs.rp_filter=0
+start_servers 3
+# TCP sockets on the real servers whose local address is the VIP (open or TIME-WAIT).
+vip_sockets() { for i in 1 2 3; do ip netns exec "rs$i" ss -tanH; done | awk -v v="$VIP:80" '$4 == v' | wc -l; }
+# IPIP packets received by the real servers' tunl0.
+tunl_rx() { for i in 1 2 3; do ip netns exec "rs$i" cat /sys/class/net/tunl0/statistics/rx_packets; done | awk '{s += $1} END {print s + 0}'; }
+for m in g i; do
+	for impl in c rs; do
+		use_impl $impl
+		ipvsadm -A -t $VIP:80 -s rr
+		ipvsadm -A -u $VIP:80 -s rr
+		for i in 1 2 3; do
+			ipvsadm -a -t $VIP:80 -r 10.0.1.1$i -$m
+			ipvsadm -a -u $VIP:80 -r 10.0.1.1$i -$m
+		done
+		before=$(vip_sockets)
+		tun_before=$(tunl_rx)
+		{
+			for _ in $(seq 6); do tcp_get || echo none; done
+			for _ in $(seq 3); do udp_get || echo none; done
+		} >"$out/$m.$impl.answers" 2>/dev/null
+		echo "$(($(vip_sockets) - before))" >"$out/$m.$impl.vip_sockets"
+		echo "$(($(tunl_rx) - tun_before))" >"$out/$m.$impl.tunl_rx"
+		sleep 3 # C's counters trail the traffic.
+		ipvsadm -Ln --stats --exact >"$out/$m.$impl.stats"
+		ipvsadm -Ln >"$out/$m.$impl.list"
+		ipvsadm -C
+	done
+	r=$out/$m.rs
+	echo "-$m: ipvs_rs answers: $(tr '\n' ' ' <"$r.answers"); new VIP sockets on the real servers: C $(cat "$out/$m.c.vip_sockets"), ipvs_rs $(cat "$r.vip_sockets"); IPIP packets into tunl0: C $(cat "$out/$m.c.tunl_rx"), ipvs_rs $(cat "$r.tunl_rx")"
+	cat "$r.stats"
+	grep -q none "$r.answers" && fail "-$m: ipvs_rs: a request was not answered"
+	[ "$(sort "$r.answers" | uniq -c | awk '{print $1}' | tr '\n' ' ')" = "3 3 3 " ] || fail "-$m: ipvs_rs: rr did not spread 9 requests 3/3/3"
+	[ "$(cat "$r.vip_sockets")" = 6 ] || fail "-$m: ipvs_rs: the real servers did not see 6 connections to the VIP"
+	case $m in
+	g) [ "$(cat "$r.tunl_rx")" = 0 ] || fail "-g: ipvs_rs: direct routing went through a tunnel" ;;
+	i) [ "$(cat "$r.tunl_rx")" -ge 9 ] || fail "-i: ipvs_rs: the real servers' tunl0 got $(cat "$r.tunl_rx") packets" ;;
+	esac
+	diff -u "$out/$m.c.answers" "$r.answers"
+	diff -u "$out/$m.c.stats" "$r.stats"
+	diff -u "$out/$m.c.list" "$r.list"
+done
+rm -rf "$out"
