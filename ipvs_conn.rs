@@ -10,7 +10,7 @@
 pub(crate) mod jhash;
 pub(crate) mod show;
 
-use crate::ipvs_ctl::{Dest, Service};
+use crate::ipvs_ctl::{uapi::CONN_F_MASQ, Dest, Service};
 use crate::ipvs_proto::{tcp, Proto};
 use crate::kernel_ext::sync::{new_spinlock_bh, SpinLockBh};
 use kernel::{alloc::KVec, prelude::*, sync::Arc};
@@ -53,6 +53,9 @@ pub(crate) struct ConnState {
     pub(crate) expires: u64,
     /// Unhashed by expiry: no longer to be used.
     pub(crate) dead: bool,
+    /// No reply seen yet from a real server that answers clients directly (DR, TUN): TCP
+    /// follows the input-only transitions until one passes through this host.
+    pub(crate) no_output: bool,
 }
 
 /// One connection.
@@ -60,8 +63,15 @@ pub(crate) struct ConnState {
 pub(crate) struct Conn {
     /// Client to virtual service.
     pub(crate) key_in: FlowKey,
-    /// Real server to client.
+    /// Replies to the client: from the real server (NAT), or from the virtual service (DR and
+    /// TUN real servers answer from the virtual address).
     pub(crate) key_out: FlowKey,
+    /// The real server's address.
+    pub(crate) daddr: [u8; 4],
+    /// The real server's port, host order.
+    pub(crate) dport: u16,
+    /// The forwarding method (`IP_VS_CONN_F_*`), fixed when the connection is made.
+    pub(crate) fwd: u32,
     /// The destination it is bound to.
     pub(crate) dest: Arc<Dest>,
     /// The service it was scheduled by.
@@ -79,19 +89,24 @@ impl Conn {
     /// Creates a connection for `key_in` bound to `dest` (packet path: atomic allocation).
     pub(crate) fn new(key_in: FlowKey, dest: Arc<Dest>, svc: Arc<Service>, now: u64) -> Result<Arc<Self>> {
         let daddr = [dest.addr[0], dest.addr[1], dest.addr[2], dest.addr[3]];
+        let fwd = dest.fwd();
+        let masq = fwd == CONN_F_MASQ;
         let key_out = FlowKey {
             proto: key_in.proto,
-            saddr: daddr,
-            sport: dest.port,
+            saddr: if masq { daddr } else { key_in.daddr },
+            sport: if masq { dest.port } else { key_in.dport },
             daddr: key_in.saddr,
             dport: key_in.sport,
         };
         dest.bind_conn();
-        let st = ConnState { tcp: tcp::State::None, inactive: true, expires: now, dead: false };
+        let st = ConnState { tcp: tcp::State::None, inactive: true, expires: now, dead: false, no_output: !masq };
         Arc::pin_init(
             pin_init!(Conn {
                 key_in,
                 key_out,
+                daddr,
+                dport: dest.port,
+                fwd,
                 vaddr: key_in.daddr,
                 vport: key_in.dport,
                 dest,
@@ -229,7 +244,7 @@ impl ConnTable {
                     proto: c.key_in.proto.name(),
                     client: (c.key_in.saddr, c.key_in.sport),
                     virt: (c.vaddr, c.vport),
-                    dest: (c.key_out.saddr, c.key_out.sport),
+                    dest: (c.daddr, c.dport),
                     state,
                     expires,
                 },

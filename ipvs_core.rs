@@ -148,10 +148,20 @@ impl Ipvs {
         }
     }
 
-    /// Advances a connection's state for a packet travelling `dir` and re-arms its expiry.
-    fn update_state(&self, c: &Conn, dir: tcp::Dir, tcp_flags: u8) {
+    /// Advances a connection's state for a packet from the client (`reply` false) or to it,
+    /// and re-arms its expiry.
+    fn update_state(&self, c: &Conn, reply: bool, tcp_flags: u8) {
         let now = time::jiffies();
         let mut st = c.st.lock();
+        // A reply seen once means this host is on the return path: full transitions from then.
+        let dir = if reply {
+            st.no_output = false;
+            tcp::Dir::Output
+        } else if st.no_output {
+            tcp::Dir::InputOnly
+        } else {
+            tcp::Dir::Input
+        };
         if c.key_in.proto == Proto::Tcp {
             let new = tcp::next(st.tcp, dir, tcp_flags);
             if new != st.tcp {
@@ -286,10 +296,8 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     c.dest.stats.packet_in(len);
     c.svc.stats.packet_in(len);
     ipvs.stats.packet_in(len);
-    let fwd = c.dest.fwd();
-    let nat = fwd == uapi::CONN_F_MASQ;
-    ipvs.update_state(&c, if nat { tcp::Dir::Input } else { tcp::Dir::InputOnly }, flags);
-    match fwd {
+    ipvs.update_state(&c, false, flags);
+    match c.fwd {
         uapi::CONN_F_MASQ => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
         uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c),
         // IP-in-IP only so far: GUE and GRE come with the forwarding issue.
@@ -299,7 +307,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     }
 }
 
-/// The reply-direction hook: rewrite NAT replies from real servers.
+/// The reply-direction hook: rewrite NAT replies from real servers; count DR/TUN replies that pass.
 pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property() {
         return Verdict::Accept;
@@ -311,14 +319,16 @@ pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>)
     let Some(c) = ipvs.conns.lock().lookup_out(&key) else {
         return Verdict::Accept;
     };
-    if c.dest.fwd() != uapi::CONN_F_MASQ {
-        return Verdict::Accept;
-    }
     let len = skb.len();
     c.dest.stats.packet_out(len);
     c.svc.stats.packet_out(len);
     ipvs.stats.packet_out(len);
-    ipvs.update_state(&c, tcp::Dir::Output, flags);
+    ipvs.update_state(&c, true, flags);
+    if c.fwd != uapi::CONN_F_MASQ {
+        // A DR/TUN real server's reply routed through this host: counted, left as it is.
+        skb.set_ipvs_property();
+        return Verdict::Accept;
+    }
     match ipvs_xmit::nat_reply(&mut skb, &c, l4off) {
         Ok(()) => Verdict::Accept,
         Err(_) => Verdict::Drop,

@@ -14,6 +14,7 @@ loaded() { grep -q "^$1 " /proc/modules; }
 # For rs, ip_vs autoloading is blocked (ipvsadm runs `modprobe ip_vs` when it cannot resolve the
 # IPVS family), so a test of ipvs_rs can never silently exercise the C module.
 use_impl() {
+	local m
 	ipvsadm -C 2>/dev/null || true
 	case $1 in
 	rs)
