@@ -10,6 +10,7 @@
 #   make sched-bench ns per scheduling decision, every scheduler, 8/64/1024 destinations (host)
 #   make ctl-matrix the long differential ipvsadm command matrix against C ip_vs
 #   make fuzz      the long generic-netlink fuzz run (FUZZ_COUNT=100000)
+#   make check-debug the VM suite (or TESTS="t_x.sh ...") on the debug kernel (KASAN, lockdep...)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 LLVM ?= 1
@@ -19,7 +20,7 @@ export KDIR LLVM RUSTC
 # The kernel's configuration as Kbuild sees it.
 kconf = $(KDIR)/include/config/auto.conf
 
-.PHONY: all modules clean modules_install preflight check demo host-test sched-bench ctl-matrix fuzz
+.PHONY: all modules clean modules_install preflight check check-debug demo host-test sched-bench ctl-matrix fuzz
 
 all modules: preflight
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules
@@ -46,6 +47,9 @@ sched-bench:
 
 check:
 	tests/run.sh check
+
+check-debug:
+	tests/run.sh debug
 
 demo:
 	tests/run.sh demo

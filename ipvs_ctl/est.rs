@@ -34,11 +34,11 @@ fn shift(i: usize) -> u32 {
 impl Est {
     /// Takes one estimation with the counters' current values.
     pub(crate) fn update(&mut self, now: [u64; COUNTERS]) {
-        for i in 0..COUNTERS {
-            let rate = now[i].wrapping_sub(self.last[i]).wrapping_shl(shift(i)) as i64;
-            self.last[i] = now[i];
-            let avg = self.avg[i] as i64;
-            self.avg[i] = avg.wrapping_add(rate.wrapping_sub(avg) >> 2) as u64;
+        for (i, ((last, avg), now)) in self.last.iter_mut().zip(self.avg.iter_mut()).zip(now).enumerate() {
+            let rate = now.wrapping_sub(*last).wrapping_shl(shift(i)) as i64;
+            *last = now;
+            let a = *avg as i64;
+            *avg = a.wrapping_add(rate.wrapping_sub(a) >> 2) as u64;
         }
     }
 

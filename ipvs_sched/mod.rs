@@ -181,7 +181,8 @@ macro_rules! schedulers {
             )*
         }
 
-        /// Names of the available schedulers.
+        /// Names of the available schedulers (listed by the host tests and benchmark).
+        #[allow(dead_code)]
         pub(crate) const NAMES: &[&str] = &[$($name),*];
 
         impl Scheduler {
@@ -234,7 +235,9 @@ impl<T: Algorithm> AlgorithmDyn for T {
 
 impl Scheduler {
     /// Picks a destination index for a new connection among `n` destinations whose state
-    /// `dest(i)` reports.
+    /// `dest(i)` reports, for a packet that does not matter (host tests of the schedulers that
+    /// only look at the destinations).
+    #[allow(dead_code)]
     pub(crate) fn pick(&mut self, n: usize, dest: impl Fn(usize) -> DestState) -> Option<usize> {
         self.pick_for(n, dest, &Packet::default())
     }

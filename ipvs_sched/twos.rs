@@ -24,7 +24,9 @@ impl Algorithm for Twos {
         let bound = u32::try_from(total + 1).unwrap_or(u32::MAX);
         let mut r1 = i64::from(below(random(), bound));
         let mut r2 = i64::from(below(random(), bound));
-        let (mut c1, mut c2): (Option<(usize, i64, i64)>, Option<(usize, i64, i64)>) = (None, None);
+        // (index, weight, overhead) of each draw's destination.
+        type Choice = Option<(usize, i64, i64)>;
+        let (mut c1, mut c2): (Choice, Choice) = (None, None);
         for i in 0..n {
             let Some(d) = usable(i) else { continue };
             let w = i64::from(d.weight);

@@ -8,7 +8,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:-check}
 cache=${IPVS_CACHE:-$HOME/.cache/ipvs-rs}
 
-kdir=$("$root/tests/bootstrap.sh" test | tail -n 1)
+flavour=test
+[ "$what" = debug ] && flavour=debug
+kdir=$("$root/tests/bootstrap.sh" "$flavour" | tail -n 1)
 export PATH="$HOME/.cargo/bin:$cache/venv/bin:$PATH"
 
 echo "[run] building ipvs_rs.ko against $kdir"
@@ -32,8 +34,14 @@ matrix)
 fuzz)
 	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh t_genl_fuzz.sh
 	;;
+debug)
+	# The VM suite (or the tests named in TESTS) on the debug kernel: KASAN, lockdep, RCU and
+	# atomic-sleep checks, kmemleak scanned at the end. About 6x slower than the test kernel.
+	# shellcheck disable=SC2086
+	VM_TIMEOUT=${VM_TIMEOUT:-14400} "$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh ${TESTS:-}
+	;;
 *)
-	echo "usage: $0 check|demo|matrix|fuzz" >&2
+	echo "usage: $0 check|demo|matrix|fuzz|debug" >&2
 	exit 2
 	;;
 esac

@@ -12,11 +12,26 @@ if ! modprobe -n -q ip_vs 2>/dev/null; then
 	ln -s "$kdir/mod/lib/modules/$ver" "/lib/modules/$ver"
 fi
 sysctl -qw kernel.panic_on_oops=0
+# Debug kernels: kmemleak reports only what leaks from here on.
+leaks=/sys/kernel/debug/kmemleak
+[ -d /sys/kernel/debug/tracing ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+[ -w "$leaks" ] && echo clear >"$leaks"
 before=$(dmesg | wc -l)
 bash "$script" "$@"
 rc=$?
 # Give deferred work (RCU callbacks, timers) a moment to report.
 sleep 1
+if [ -w "$leaks" ]; then
+	# Objects must be unreferenced for two scans in a row to be reported.
+	echo scan >"$leaks"
+	sleep 6
+	echo scan >"$leaks"
+	if grep -q ipvs "$leaks"; then
+		echo "=== kmemleak: objects leaked by ipvs_rs ==="
+		cat "$leaks"
+		rc=1
+	fi
+fi
 reports=$(dmesg | tail -n +"$((before + 1))" |
 	grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|lockdep|inconsistent lock state|rcu.*stall|RCU stall|panicked|kernel BUG|Call Trace|kmemleak: [0-9]+ new suspected' || true)
 if [ -n "$reports" ]; then

@@ -45,16 +45,18 @@ pub fn ns_per_pick(name: &str, n: usize, picks: u32) -> f64 {
     start.elapsed().as_nanos() as f64 / f64::from(picks)
 }
 
+/// Advances an xorshift32 state and returns the new value.
+pub fn xorshift_step(s: &std::cell::Cell<u32>) -> u32 {
+    let mut x = s.get();
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    s.set(x);
+    x
+}
+
 /// A fast deterministic random source for twos.
 fn xorshift() -> u32 {
-    use std::cell::Cell;
-    thread_local!(static S: Cell<u32> = const { Cell::new(0x9e37_79b9) });
-    S.with(|s| {
-        let mut x = s.get();
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        s.set(x);
-        x
-    })
+    thread_local!(static S: std::cell::Cell<u32> = const { std::cell::Cell::new(0x9e37_79b9) });
+    S.with(xorshift_step)
 }

@@ -193,16 +193,9 @@ thread_local! {
     static NEXT: Cell<usize> = const { Cell::new(0) };
 }
 
-/// xorshift32: a deterministic stand-in for get_random_u32.
+/// A deterministic stand-in for get_random_u32.
 fn xorshift() -> u32 {
-    RNG.with(|s| {
-        let mut x = s.get();
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        s.set(x);
-        x
-    })
+    RNG.with(|s| crate::bench::xorshift_step(s))
 }
 
 /// Returns the two FIXED values in turn.
