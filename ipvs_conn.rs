@@ -66,10 +66,6 @@ pub(crate) struct Conn {
     /// Replies to the client: from the real server (NAT), or from the virtual service (DR and
     /// TUN real servers answer from the virtual address).
     pub(crate) key_out: FlowKey,
-    /// The real server's address.
-    pub(crate) daddr: [u8; 4],
-    /// The real server's port, host order.
-    pub(crate) dport: u16,
     /// The forwarding method (`IP_VS_CONN_F_*`), fixed when the connection is made.
     pub(crate) fwd: u32,
     /// The destination it is bound to.
@@ -86,6 +82,12 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
+    /// The real server's (IPv4) address.
+    pub(crate) fn daddr(&self) -> [u8; 4] {
+        let a = &self.dest.addr;
+        [a[0], a[1], a[2], a[3]]
+    }
+
     /// Creates a connection for `key_in` bound to `dest` (packet path: atomic allocation).
     pub(crate) fn new(key_in: FlowKey, dest: Arc<Dest>, svc: Arc<Service>, now: u64) -> Result<Arc<Self>> {
         let daddr = [dest.addr[0], dest.addr[1], dest.addr[2], dest.addr[3]];
@@ -104,8 +106,6 @@ impl Conn {
             pin_init!(Conn {
                 key_in,
                 key_out,
-                daddr,
-                dport: dest.port,
                 fwd,
                 vaddr: key_in.daddr,
                 vport: key_in.dport,
@@ -244,7 +244,7 @@ impl ConnTable {
                     proto: c.key_in.proto.name(),
                     client: (c.key_in.saddr, c.key_in.sport),
                     virt: (c.vaddr, c.vport),
-                    dest: (c.daddr, c.dport),
+                    dest: (c.daddr(), c.dest.port),
                     state,
                     expires,
                 },

@@ -168,29 +168,22 @@ pub(crate) struct Lblc {
 impl Algorithm for Lblc {
     fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
         self.table.maybe_check(pkt, pkt.lblc_expiration);
-        if let Some(en) = self.table.get_mut(pkt) {
-            en.lastuse = pkt.now;
-            if let Some(i) = find(n, dest, en.dest) {
-                let d = dest(i);
-                if d.weight > 0 && !is_overloaded(&d, n, dest) {
-                    return Some(i);
-                }
+        let Some(en) = self.table.get_mut(pkt) else {
+            let i = least_weighted(n, dest, DestState::overhead)?;
+            let e = LblcEntry { af: pkt.af, addr: pkt.daddr, dest: dest(i).id, lastuse: pkt.now };
+            self.table.insert(pkt, e);
+            return Some(i);
+        };
+        en.lastuse = pkt.now;
+        if let Some(i) = find(n, dest, en.dest) {
+            let d = dest(i);
+            if d.weight > 0 && !is_overloaded(&d, n, dest) {
+                return Some(i);
             }
         }
+        // The entry now points at the new pick (C replaces it with one used now: same thing).
         let i = least_weighted(n, dest, DestState::overhead)?;
-        let id = dest(i).id;
-        match self.table.get_mut(pkt) {
-            Some(en) if en.dest == id => {}
-            Some(en) => {
-                // C replaces the entry: a new one, used now.
-                en.dest = id;
-                en.lastuse = pkt.now;
-            }
-            None => {
-                let e = LblcEntry { af: pkt.af, addr: pkt.daddr, dest: id, lastuse: pkt.now };
-                self.table.insert(pkt, e);
-            }
-        }
+        en.dest = dest(i).id;
         Some(i)
     }
 }

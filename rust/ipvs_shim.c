@@ -495,7 +495,12 @@ void ipvs_rs_ip_send_check(struct sk_buff *skb)
 
 /* ---- IPv4 routing and output ----------------------------------------------------------- */
 
-int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool known_nh, bool *local)
+/*
+ * The output route to daddr (an ERR_PTR on failure); *saddr gets the route's preferred source.
+ * With known_nh (direct routing), daddr is the next hop whatever the packet's own destination.
+ */
+static struct rtable *ipvs_rs_output_route4(struct net *net, __be32 daddr, bool known_nh,
+					    __be32 *saddr)
 {
 	struct flowi4 fl4;
 	struct rtable *rt;
@@ -503,9 +508,19 @@ int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool know
 	memset(&fl4, 0, sizeof(fl4));
 	fl4.daddr = daddr;
 	fl4.flowi4_scope = RT_SCOPE_UNIVERSE;
-	/* Direct routing: daddr is the next hop, whatever the packet's own destination. */
 	fl4.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0;
 	rt = ip_route_output_key(net, &fl4);
+	if (!IS_ERR(rt))
+		*saddr = fl4.saddr;
+	return rt;
+}
+
+int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool known_nh, bool *local)
+{
+	struct rtable *rt;
+	__be32 saddr;
+
+	rt = ipvs_rs_output_route4(net, daddr, known_nh, &saddr);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	*local = rt->rt_type == RTN_LOCAL;
@@ -542,16 +557,14 @@ unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb)
  */
 unsigned int ipvs_rs_ipip_xmit(struct net *net, struct sk_buff *skb, __be32 daddr, bool copy_df)
 {
-	struct flowi4 fl4;
 	struct rtable *rt;
 	struct iphdr *old, *iph;
 	unsigned int headroom;
+	__be32 saddr;
 	__be16 df;
 	u8 dsfield, ttl;
 
-	memset(&fl4, 0, sizeof(fl4));
-	fl4.daddr = daddr;
-	rt = ip_route_output_key(net, &fl4);
+	rt = ipvs_rs_output_route4(net, daddr, false, &saddr);
 	if (IS_ERR(rt))
 		goto drop;
 	if (rt->rt_type == RTN_LOCAL) {
@@ -596,7 +609,7 @@ unsigned int ipvs_rs_ipip_xmit(struct net *net, struct sk_buff *skb, __be32 dadd
 	iph->protocol = IPPROTO_IPIP;
 	iph->tos = dsfield;
 	iph->daddr = daddr;
-	iph->saddr = fl4.saddr;
+	iph->saddr = saddr;
 	iph->ttl = ttl;
 	ip_select_ident(net, skb, NULL);
 
