@@ -5,18 +5,25 @@
 //!
 //! Each connection is hashed twice: by its request-direction key (client -> virtual service)
 //! and by its reply-direction key (real server -> client), so both directions of a NAT flow find
-//! it. Expiry runs from the namespace's 1 s tick.
+//! it. The table is read under RCU and written under striped bucket locks
+//! ([`crate::kernel_ext::rcuhash`]); it grows and shrinks with the number of connections like
+//! C IPVS 7.3's, up to `2^conn_tab_bits` buckets. Expiry runs from the namespace's 1 s tick.
 
 pub(crate) mod jhash;
 pub(crate) mod show;
+pub(crate) mod sizing;
 
 use crate::ipvs_ctl::{uapi::CONN_F_MASQ, Dest, Service};
 use crate::ipvs_proto::{tcp, Proto};
-use crate::kernel_ext::sync::{new_spinlock_bh, SpinLockBh};
-use kernel::{alloc::KVec, prelude::*, sync::Arc};
-
-/// Bits of the connection hash table (C IPVS starts its table at 2^8 buckets).
-const TAB_BITS: u32 = 8;
+use crate::kernel_ext::{
+    rcuhash::{self, Chain, Links},
+    random::random_u32,
+    sync::{new_spinlock_bh, SpinLockBh},
+};
+use kernel::{
+    prelude::*,
+    sync::{rcu, Arc, ArcBorrow},
+};
 
 /// A flow key: protocol and two endpoints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,12 +41,12 @@ pub(crate) struct FlowKey {
 }
 
 impl FlowKey {
-    fn hash(&self) -> usize {
+    /// The key's hash under the table's random `seed`.
+    fn hash(&self, seed: u32) -> u32 {
         let a = u32::from_ne_bytes(self.saddr);
         let b = u32::from_ne_bytes(self.daddr);
         let c = (u32::from(self.sport) << 16) | u32::from(self.dport);
-        let h = jhash::jhash_3words(a, b, c ^ u32::from(self.proto.ip()), 0x1f2e3d4c);
-        (h & ((1 << TAB_BITS) - 1)) as usize
+        jhash::jhash_3words(a, b, c ^ u32::from(self.proto.ip()), seed)
     }
 }
 
@@ -79,6 +86,20 @@ pub(crate) struct Conn {
     /// State and expiry.
     #[pin]
     pub(crate) st: SpinLockBh<ConnState>,
+    /// Hashes of `key_in` and `key_out`.
+    hashes: [u32; 2],
+    /// Table links.
+    links: Links<Conn>,
+}
+
+impl rcuhash::Entry for Conn {
+    fn links(&self) -> &Links<Self> {
+        &self.links
+    }
+
+    fn hash(&self, chain: Chain) -> u32 {
+        self.hashes[chain as usize]
+    }
 }
 
 impl Conn {
@@ -88,8 +109,9 @@ impl Conn {
         [a[0], a[1], a[2], a[3]]
     }
 
-    /// Creates a connection for `key_in` bound to `dest` (packet path: atomic allocation).
-    pub(crate) fn new(key_in: FlowKey, dest: Arc<Dest>, svc: Arc<Service>, now: u64) -> Result<Arc<Self>> {
+    /// Creates a connection for `key_in` bound to `dest`, for the table `tab` (packet path:
+    /// atomic allocation).
+    pub(crate) fn new(tab: &ConnTable, key_in: FlowKey, dest: Arc<Dest>, svc: Arc<Service>, now: u64) -> Result<Arc<Self>> {
         let daddr = [dest.addr[0], dest.addr[1], dest.addr[2], dest.addr[3]];
         let fwd = dest.fwd();
         let masq = fwd == CONN_F_MASQ;
@@ -112,6 +134,8 @@ impl Conn {
                 dest,
                 svc,
                 st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
+                hashes: [key_in.hash(tab.seed), key_out.hash(tab.seed)],
+                links: Links::new(),
             }),
             GFP_ATOMIC,
         )
@@ -120,96 +144,69 @@ impl Conn {
 
 /// The connection table of a namespace.
 pub(crate) struct ConnTable {
-    by_in: KVec<KVec<Arc<Conn>>>,
-    by_out: KVec<KVec<Arc<Conn>>>,
-    count: usize,
+    tab: rcuhash::Table<Conn>,
+    /// Hash seed, random per namespace.
+    seed: u32,
 }
 
 impl ConnTable {
     /// An empty table with no buckets yet (C IPVS allocates it with the first service).
-    pub(crate) fn new() -> Self {
-        Self { by_in: KVec::new(), by_out: KVec::new(), count: 0 }
-    }
-
-    /// A table initialiser for pinned embedding.
-    pub(crate) fn new_locked() -> impl PinInit<SpinLockBh<Self>> {
-        new_spinlock_bh!(Self::new(), c"ipvs_rs::ConnTable")
+    pub(crate) fn new() -> Result<Self> {
+        let tab = rcuhash::Table::new(c"ipvs_rs::ConnTable", kernel::static_lock_class!())?;
+        Ok(Self { tab, seed: random_u32() })
     }
 
     /// Allocates the buckets if they do not exist yet (process context).
-    pub(crate) fn ensure_table(&mut self) -> Result {
-        if !self.by_in.is_empty() {
-            return Ok(());
-        }
-        let n = 1usize << TAB_BITS;
-        let mut a = KVec::with_capacity(n, GFP_ATOMIC)?;
-        let mut b = KVec::with_capacity(n, GFP_ATOMIC)?;
-        for _ in 0..n {
-            a.push(KVec::new(), GFP_ATOMIC)?;
-            b.push(KVec::new(), GFP_ATOMIC)?;
-        }
-        self.by_in = a;
-        self.by_out = b;
-        Ok(())
+    pub(crate) fn ensure_table(&self) -> Result {
+        self.tab.ensure()
     }
 
     /// The number of buckets (`IPVS_INFO_ATTR_CONN_TAB_SIZE`).
     pub(crate) fn size(&self) -> u32 {
-        self.by_in.len() as u32
+        self.tab.size()
     }
 
-    /// The number of connections.
-    pub(crate) fn count(&self) -> usize {
-        self.count
-    }
-
-    fn find(tab: &KVec<KVec<Arc<Conn>>>, key: &FlowKey, out: bool) -> Option<Arc<Conn>> {
-        let bucket = tab.get(key.hash())?;
-        bucket
-            .iter()
-            .find(|c| if out { c.key_out == *key } else { c.key_in == *key })
-            .cloned()
+    /// Grows or shrinks the table for the current number of connections (process context).
+    pub(crate) fn resize(&self, lfactor: i32, max_bits: u32) {
+        let size = self.tab.size() as usize;
+        if size == 0 {
+            return;
+        }
+        let want = sizing::desired_size(self.tab.count(), size, lfactor, rcuhash::MIN_BITS, max_bits);
+        // Without memory for the new buckets the table keeps its size; the next tick retries.
+        let _ = self.tab.resize(want.trailing_zeros());
     }
 
     /// Finds the connection of a client-to-service packet.
-    pub(crate) fn lookup_in(&self, key: &FlowKey) -> Option<Arc<Conn>> {
-        Self::find(&self.by_in, key, false)
+    pub(crate) fn lookup_in<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
+        self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == *key)
     }
 
     /// Finds the connection of a server-to-client packet.
-    pub(crate) fn lookup_out(&self, key: &FlowKey) -> Option<Arc<Conn>> {
-        Self::find(&self.by_out, key, true)
+    pub(crate) fn lookup_out<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
+        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out == *key)
     }
 
     /// Hashes a new connection unless another CPU hashed the same flow first; returns the
     /// connection to use.
-    pub(crate) fn insert_or_get(&mut self, c: Arc<Conn>) -> Result<Arc<Conn>> {
-        if let Some(old) = self.lookup_in(&c.key_in) {
-            c.dest.unbind_conn(false);
-            return Ok(old);
+    pub(crate) fn insert_or_get<'a>(&'a self, g: &'a rcu::Guard, c: Arc<Conn>) -> Result<ArcBorrow<'a, Conn>> {
+        let dest = c.dest.clone();
+        let key = c.key_in;
+        match self.tab.insert_unique(g, c, |x| x.key_in == key) {
+            Ok((c, true)) => Ok(c),
+            Ok((c, false)) => {
+                dest.unbind_conn(false);
+                Ok(c)
+            }
+            Err(e) => {
+                dest.unbind_conn(false);
+                Err(e)
+            }
         }
-        self.insert(c.clone()).inspect_err(|_| c.dest.unbind_conn(false))?;
-        Ok(c)
-    }
-
-    /// Hashes a new connection in both directions.
-    fn insert(&mut self, c: Arc<Conn>) -> Result {
-        let hi = c.key_in.hash();
-        let ho = c.key_out.hash();
-        let (Some(_), Some(_)) = (self.by_in.get(hi), self.by_out.get(ho)) else {
-            return Err(ENOMEM);
-        };
-        self.by_in[hi].push(c.clone(), GFP_ATOMIC)?;
-        if let Err(e) = self.by_out[ho].push(c, GFP_ATOMIC) {
-            self.by_in[hi].pop();
-            return Err(e.into());
-        }
-        self.count += 1;
-        Ok(())
     }
 
     /// Unhashes `c` now (its time is up early), unbinding it from its destination.
-    pub(crate) fn expire_now(&mut self, c: &Arc<Conn>) {
+    pub(crate) fn expire_now(&self, c: &Conn) {
         let mut st = c.st.lock();
         if st.dead {
             return;
@@ -217,20 +214,18 @@ impl ConnTable {
         st.dead = true;
         c.dest.unbind_conn(!st.inactive);
         drop(st);
-        let (hi, ho) = (c.key_in.hash(), c.key_out.hash());
-        if let Some(b) = self.by_in.get_mut(hi) {
-            b.retain(|x| !Arc::ptr_eq(x, c));
-        }
-        if let Some(b) = self.by_out.get_mut(ho) {
-            b.retain(|x| !Arc::ptr_eq(x, c));
-        }
-        self.count -= 1;
+        self.tab.remove(c);
     }
 
     /// Writes `/proc/net/ip_vs_conn`.
     pub(crate) fn show(&self, w: &mut impl core::fmt::Write, now: u64, hz: u64) -> core::fmt::Result {
         w.write_str(show::HEADER)?;
-        for c in self.by_in.iter().flat_map(|b| b.iter()) {
+        let g = rcu::read_lock();
+        let mut res = Ok(());
+        self.tab.for_each(&g, |c| {
+            if res.is_err() {
+                return;
+            }
             let st = c.st.lock();
             let left = st.expires.wrapping_sub(now);
             let expires = if left < (1 << 62) { (left / hz.max(1)) as u32 } else { 0 };
@@ -238,7 +233,7 @@ impl ConnTable {
                 Proto::Tcp => st.tcp.name(),
                 Proto::Udp => "UDP",
             };
-            show::write_conn(
+            res = show::write_conn(
                 w,
                 &show::ConnLine {
                     proto: c.key_in.proto.name(),
@@ -248,30 +243,25 @@ impl ConnTable {
                     state,
                     expires,
                 },
-            )?;
-        }
-        Ok(())
+            );
+        });
+        res
     }
 
     /// Removes every connection whose time is up (all of them if `all`), unbinding it from its
     /// destination.
-    pub(crate) fn expire(&mut self, now: u64, all: bool) {
-        let mut gone = 0;
-        for bucket in self.by_in.iter_mut() {
-            bucket.retain(|c| {
-                let mut st = c.st.lock();
-                // `now >= expires` in wrapping jiffies arithmetic.
-                st.dead = all || now.wrapping_sub(st.expires) < (1 << 62);
-                if st.dead {
-                    c.dest.unbind_conn(!st.inactive);
-                    gone += 1;
-                }
-                !st.dead
-            });
-        }
-        for bucket in self.by_out.iter_mut() {
-            bucket.retain(|c| !c.st.lock().dead);
-        }
-        self.count -= gone;
+    pub(crate) fn expire(&self, now: u64, all: bool) {
+        let g = rcu::read_lock();
+        self.tab.for_each(&g, |c| {
+            let mut st = c.st.lock();
+            // `now >= expires` in wrapping jiffies arithmetic.
+            if st.dead || !(all || now.wrapping_sub(st.expires) < (1 << 62)) {
+                return;
+            }
+            st.dead = true;
+            c.dest.unbind_conn(!st.inactive);
+            drop(st);
+            self.tab.remove(&c);
+        });
     }
 }

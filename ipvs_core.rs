@@ -25,7 +25,7 @@ use kernel::{
     new_mutex,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc, Mutex,
+        rcu, Arc, ArcBorrow, Mutex,
     },
 };
 use kernel_ext::{
@@ -44,6 +44,17 @@ module! {
     authors: ["ipvs-rs developers"],
     description: "IP Virtual Server (IPVS) load balancer, in Rust",
     license: "GPL",
+    params: {
+        conn_tab_bits: i32 {
+            default: 12,
+            description: "Largest size of the connection hash table, as a power of two (8-20)",
+        },
+    },
+}
+
+/// log2 of the largest connection table (the `conn_tab_bits` parameter, clamped like C's).
+fn conn_tab_max_bits() -> u32 {
+    module_parameters::conn_tab_bits.value().clamp(8, 20) as u32
 }
 
 /// The loaded module: owns the pernet registration and the genl family.
@@ -72,6 +83,8 @@ impl Drop for IpvsModule {
         // No new commands, then every namespace's state goes (hooks first, then tables).
         genl::unregister();
         pernet::unregister();
+        // Connections released by RCU callbacks run this module's code: wait for them.
+        kernel::sync::rcu::rcu_barrier();
         pr_info!("ipvs_rs unloaded\n");
     }
 }
@@ -88,8 +101,9 @@ pub(crate) struct Ipvs {
     #[pin]
     pub(crate) svcs: SpinLockBh<SvcTable<Arc<Service>>>,
     /// Connections.
-    #[pin]
-    pub(crate) conns: SpinLockBh<ConnTable>,
+    pub(crate) conns: ConnTable,
+    /// The connection table's load factor (see [`ipvs_conn::sizing`]).
+    conn_lfactor: i32,
     /// Destinations removed from their services (see `Ipvs::trash_put`).
     #[pin]
     pub(crate) trash: SpinLockBh<KVec<TrashEntry>>,
@@ -106,12 +120,15 @@ pub(crate) struct Ipvs {
 impl PernetState for Ipvs {
     fn new(net: Net) -> Result<Arc<Self>> {
         let svcs = SvcTable::new().map_err(|_| ENOMEM)?;
+        let conns = ConnTable::new()?;
+        let conn_lfactor = ipvs_conn::sizing::default_lfactor(net.is_init());
         Arc::pin_init(
             try_pin_init!(Ipvs {
                 net,
                 ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
                 svcs <- new_spinlock_bh!(svcs, c"ipvs_rs::Ipvs::svcs"),
-                conns <- ConnTable::new_locked(),
+                conns,
+                conn_lfactor,
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
                 next_svc_id: Atomic::new(1),
                 ticks: Atomic::new(0),
@@ -124,12 +141,13 @@ impl PernetState for Ipvs {
 
     fn exit(&self, _net: Net) {
         self.ctl_exit();
-        self.conns.lock().expire(0, true);
+        self.conns.expire(0, true);
     }
 
     fn tick(&self) {
         let now = time::jiffies();
-        self.conns.lock().expire(now, false);
+        self.conns.expire(now, false);
+        self.conns.resize(self.conn_lfactor, conn_tab_max_bits());
         self.trash_expire(now);
         if u64::from(self.ticks.fetch_add(1, Relaxed)) % ipvs_ctl::est::PERIOD_S == 0 {
             self.estimate_rates();
@@ -181,7 +199,7 @@ impl Ipvs {
     pub(crate) fn proc_show(&self, file: ProcFile, w: &mut impl core::fmt::Write) {
         // A short buffer is retried by seq_file with a larger one: errors need no handling.
         let _ = match file {
-            ProcFile::Conn => self.conns.lock().show(w, time::jiffies(), time::hz()),
+            ProcFile::Conn => self.conns.show(w, time::jiffies(), time::hz()),
             ProcFile::Services => self.show_services(w),
             ProcFile::Stats => ipvs_ctl::procfmt::write_stats(w, &self.stats.snapshot()),
         };
@@ -189,10 +207,14 @@ impl Ipvs {
 
     /// Finds or creates the connection of a client packet; `Err` carries the verdict when the
     /// packet is not (or no longer) for IPVS.
-    fn conn_for(&self, key: &FlowKey, tcp_flags: u8) -> core::result::Result<Arc<Conn>, NoConn> {
+    fn conn_for<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        key: &FlowKey,
+        tcp_flags: u8,
+    ) -> core::result::Result<ArcBorrow<'a, Conn>, NoConn> {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
-        let mut conns = self.conns.lock();
-        if let Some(c) = conns.lookup_in(key) {
+        if let Some(c) = self.conns.lookup_in(g, key) {
             let st = c.st.lock();
             if st.dead {
                 return Err(Verdict::Drop.into());
@@ -201,14 +223,13 @@ impl Ipvs {
             // its port) starts a new one, scheduled afresh.
             if syn && matches!(st.tcp, tcp::State::TimeWait | tcp::State::Close) {
                 drop(st);
-                conns.expire_now(&c);
+                self.conns.expire_now(&c);
             } else {
                 drop(st);
                 // A connection whose real server was removed gets no more packets.
                 return if c.dest.is_available() { Ok(c) } else { Err(Verdict::Drop.into()) };
             }
         }
-        drop(conns);
         if key.proto == Proto::Tcp
             && (tcp_flags & tcp::flags::RST != 0 || tcp_flags & tcp::flags::SYN == 0)
         {
@@ -231,8 +252,8 @@ impl Ipvs {
         pkt.saddr[..4].copy_from_slice(&key.saddr);
         pkt.daddr[..4].copy_from_slice(&key.daddr);
         let dest = svc.schedule(pkt).ok_or(NoConn::NoDest)?;
-        let c = Conn::new(*key, dest, svc.clone(), time::jiffies()).map_err(|_| Verdict::Drop)?;
-        let c = self.conns.lock().insert_or_get(c).map_err(|_| Verdict::Drop)?;
+        let c = Conn::new(&self.conns, *key, dest, svc.clone(), time::jiffies()).map_err(|_| Verdict::Drop)?;
+        let c = self.conns.insert_or_get(g, c).map_err(|_| Verdict::Drop)?;
         svc.stats.conn();
         c.dest.stats.conn();
         self.stats.conn();
@@ -283,7 +304,8 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
         Ok(p) => p,
         Err(v) => return v,
     };
-    let c = match ipvs.conn_for(&key, flags) {
+    let g = rcu::read_lock();
+    let c = match ipvs.conn_for(&g, &key, flags) {
         Ok(c) => c,
         Err(NoConn::Verdict(v)) => return v,
         Err(NoConn::NoDest) => {
@@ -316,7 +338,8 @@ pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>)
         Ok(p) => p,
         Err(_) => return Verdict::Accept,
     };
-    let Some(c) = ipvs.conns.lock().lookup_out(&key) else {
+    let g = rcu::read_lock();
+    let Some(c) = ipvs.conns.lookup_out(&g, &key) else {
         return Verdict::Accept;
     };
     let len = skb.len();

@@ -504,7 +504,7 @@ impl Ipvs {
             crate::kernel_ext::netfilter::register(self.net)?;
             ctl.hooks = true;
         }
-        self.conns.lock().ensure_table()?;
+        self.conns.ensure_table()?;
         self.svcs.lock().insert(svc).map_err(|_| ENOMEM)?;
         Ok(())
     }
@@ -752,7 +752,7 @@ impl Ipvs {
         let mut w = Writer::new(&mut buf);
         match req.cmd {
             cmd::GET_INFO => {
-                msg::put_info(&mut w, uapi::VERSION_CODE, self.conns.lock().size()).map_err(kerr)?;
+                msg::put_info(&mut w, uapi::VERSION_CODE, self.conns.size()).map_err(kerr)?;
                 reply.send(cmd::SET_INFO, w.bytes())
             }
             cmd::GET_CONFIG => {
@@ -861,7 +861,7 @@ impl Ipvs {
 
     /// Writes `/proc/net/ip_vs`.
     pub(crate) fn show_services(&self, w: &mut impl core::fmt::Write) -> core::fmt::Result {
-        let size = self.conns.lock().size();
+        let size = self.conns.size();
         procfmt::write_header(w, uapi::VERSION_CODE, size)?;
         let hz = crate::kernel_ext::time::hz();
         for svc in self.svcs.lock().iter() {

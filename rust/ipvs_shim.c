@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/timer.h>
+#include <linux/workqueue.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -175,7 +176,7 @@ int ipvs_rs_dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd, c
 
 struct ipvs_rs_net {
 	void *data;		/* Rust's per-netns state (an Arc raw pointer). */
-	struct timer_list tick;
+	struct delayed_work tick;	/* process context: it may sleep (table resizes) */
 	int sysctl[IPVS_RS_SYSCTL_COUNT];
 	struct ctl_table *sysctl_table;
 	struct ctl_table_header *sysctl_header;
@@ -226,12 +227,12 @@ void ipvs_rs_seq_write(struct seq_file *seq, const void *buf, u32 len)
 	seq_write(seq, buf, len);
 }
 
-static void ipvs_rs_tick_fn(struct timer_list *t)
+static void ipvs_rs_tick_fn(struct work_struct *work)
 {
-	struct ipvs_rs_net *n = timer_container_of(n, t, tick);
+	struct ipvs_rs_net *n = container_of(to_delayed_work(work), struct ipvs_rs_net, tick);
 
 	ipvs_rs_net_tick(n->data);
-	mod_timer(&n->tick, jiffies + HZ);
+	queue_delayed_work(system_dfl_long_wq, &n->tick, HZ);
 }
 
 /*
@@ -295,6 +296,11 @@ int ipvs_rs_sysctl(const struct net *net, unsigned int which)
 	return READ_ONCE(n->sysctl[which]);
 }
 
+bool ipvs_rs_net_is_init(struct net *net)
+{
+	return net_eq(net, &init_net);
+}
+
 bool ipvs_rs_dev_exists(struct net *net, const char *name)
 {
 	bool found;
@@ -326,8 +332,8 @@ static int __net_init ipvs_rs_pernet_init(struct net *net)
 		ipvs_rs_sysctl_unregister(n);
 		return err;
 	}
-	timer_setup(&n->tick, ipvs_rs_tick_fn, 0);
-	mod_timer(&n->tick, jiffies + HZ);
+	INIT_DELAYED_WORK(&n->tick, ipvs_rs_tick_fn);
+	queue_delayed_work(system_dfl_long_wq, &n->tick, HZ);
 	return 0;
 }
 
@@ -335,7 +341,7 @@ static void __net_exit ipvs_rs_pernet_exit(struct net *net)
 {
 	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
 
-	timer_shutdown_sync(&n->tick);
+	disable_delayed_work_sync(&n->tick);
 	ipvs_rs_proc_remove_all(net, ARRAY_SIZE(ipvs_rs_proc_files));
 	ipvs_rs_net_exit(net, n->data);
 	n->data = NULL;
@@ -643,6 +649,26 @@ void ipvs_rs_spin_unlock_bh(spinlock_t *lock)
 int ipvs_rs_spin_trylock_bh(spinlock_t *lock)
 {
 	return spin_trylock_bh(lock);
+}
+
+/* Two locks of one class, @a first (callers order them); @a == @b takes one. */
+void ipvs_rs_spin_lock2_bh(spinlock_t *a, spinlock_t *b)
+{
+	spin_lock_bh(a);
+	if (b != a)
+		spin_lock_nested(b, SINGLE_DEPTH_NESTING);
+}
+
+void ipvs_rs_spin_unlock2_bh(spinlock_t *a, spinlock_t *b)
+{
+	if (b != a)
+		spin_unlock(b);
+	spin_unlock_bh(a);
+}
+
+void ipvs_rs_cond_resched(void)
+{
+	cond_resched();
 }
 
 /* ---- address classification ---------------------------------------------------------- */

@@ -57,6 +57,7 @@ enum {
 	IPVS_RS_SYSCTL_COUNT = 2,
 };
 int ipvs_rs_sysctl(const struct net *net, unsigned int which);
+bool ipvs_rs_net_is_init(struct net *net);
 bool ipvs_rs_dev_exists(struct net *net, const char *name);
 struct net *ipvs_rs_init_net(void);
 
@@ -97,6 +98,9 @@ unsigned int ipvs_rs_ipip_xmit(struct net *net, struct sk_buff *skb, __be32 dadd
 void ipvs_rs_spin_lock_bh(spinlock_t *lock);
 void ipvs_rs_spin_unlock_bh(spinlock_t *lock);
 int ipvs_rs_spin_trylock_bh(spinlock_t *lock);
+void ipvs_rs_spin_lock2_bh(spinlock_t *a, spinlock_t *b);
+void ipvs_rs_spin_unlock2_bh(spinlock_t *a, spinlock_t *b);
+void ipvs_rs_cond_resched(void);
 
 /* Address classification (route tables). */
 u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr);

@@ -11,6 +11,7 @@ pub(crate) mod netfilter;
 pub(crate) mod pernet;
 pub(crate) mod proc;
 pub(crate) mod random;
+pub(crate) mod rcuhash;
 pub(crate) mod shim;
 pub(crate) mod skb;
 pub(crate) mod sync;

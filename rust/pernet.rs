@@ -17,7 +17,7 @@ pub(crate) trait PernetState: Send + Sync + Sized {
     fn new(net: Net) -> Result<Arc<Self>>;
     /// Tears down before the state is dropped (the namespace is going away).
     fn exit(&self, net: Net);
-    /// Called once a second from a timer (softirq context).
+    /// Called once a second from a delayed work (process context: it may sleep).
     fn tick(&self);
 }
 
@@ -67,6 +67,12 @@ impl Net {
 }
 
 impl Net {
+    /// Whether this is the initial namespace (`init_net`).
+    pub(crate) fn is_init(self) -> bool {
+        // SAFETY: `self` is alive (type invariant); the shim compares it with `&init_net`.
+        unsafe { shim::ipvs_rs_net_is_init(self.raw()) }
+    }
+
     /// Whether a network device called `name` (NUL-terminated) exists in this namespace.
     pub(crate) fn has_device(self, name: &[u8; 16]) -> bool {
         if !name.contains(&0) {
@@ -116,7 +122,7 @@ pub(crate) fn with<R>(net: Net, f: impl FnOnce(&State) -> R) -> Option<R> {
         return None;
     }
     // SAFETY: `data` came from `Arc::into_raw` in `ipvs_rs_net_init` and its reference is only
-    // given back in `ipvs_rs_net_exit`, which runs after every hook, timer and netlink caller of
+    // given back in `ipvs_rs_net_exit`, which runs after every hook, tick and netlink caller of
     // this namespace is gone, so it outlives this borrow.
     let state = unsafe { ArcBorrow::<State>::from_raw(data.cast()) };
     Some(f(&state))
@@ -146,7 +152,7 @@ extern "C" fn ipvs_rs_net_init(net: *mut shim::RawNet) -> *mut c_void {
     }
 }
 
-/// Called by the shim when a namespace goes away, after its tick timer is stopped.
+/// Called by the shim when a namespace goes away, after its tick work is stopped.
 #[no_mangle]
 extern "C" fn ipvs_rs_net_exit(net: *mut shim::RawNet, data: *mut c_void) {
     if data.is_null() {
@@ -160,13 +166,13 @@ extern "C" fn ipvs_rs_net_exit(net: *mut shim::RawNet, data: *mut c_void) {
     }
 }
 
-/// Called by the shim's per-namespace timer once a second.
+/// Called by the shim's per-namespace delayed work once a second.
 #[no_mangle]
 extern "C" fn ipvs_rs_net_tick(data: *mut c_void) {
     if data.is_null() {
         return;
     }
-    // SAFETY: `data` came from `Arc::into_raw` and the timer is shut down before
+    // SAFETY: `data` came from `Arc::into_raw` and the tick work is disabled before
     // `ipvs_rs_net_exit` releases it.
     let state = unsafe { ArcBorrow::<State>::from_raw(data.cast()) };
     state.tick();

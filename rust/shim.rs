@@ -62,6 +62,7 @@ extern "C" {
     pub(crate) fn ipvs_rs_pernet_unregister();
     pub(crate) fn ipvs_rs_net_data(net: *const RawNet) -> *mut c_void;
     pub(crate) fn ipvs_rs_sysctl(net: *const RawNet, which: c_uint) -> c_int;
+    pub(crate) fn ipvs_rs_net_is_init(net: *mut RawNet) -> bool;
     pub(crate) fn ipvs_rs_dev_exists(net: *mut RawNet, name: *const u8) -> bool;
 
     pub(crate) fn ipvs_rs_seq_write(seq: *mut RawSeqFile, buf: *const c_void, len: u32);
@@ -120,4 +121,7 @@ extern "C" {
     pub(crate) fn ipvs_rs_spin_lock_bh(lock: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_spin_unlock_bh(lock: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_spin_trylock_bh(lock: *mut kernel::bindings::spinlock_t) -> c_int;
+    pub(crate) fn ipvs_rs_spin_lock2_bh(a: *mut kernel::bindings::spinlock_t, b: *mut kernel::bindings::spinlock_t);
+    pub(crate) fn ipvs_rs_spin_unlock2_bh(a: *mut kernel::bindings::spinlock_t, b: *mut kernel::bindings::spinlock_t);
+    pub(crate) fn ipvs_rs_cond_resched();
 }

@@ -6,7 +6,14 @@
 //! C header: [`include/linux/spinlock.h`](srctree/include/linux/spinlock.h)
 
 use super::shim;
-use kernel::{bindings, ffi::c_char, sync::lock::Backend};
+use core::marker::PhantomData;
+use kernel::{
+    bindings,
+    ffi::c_char,
+    prelude::*,
+    sync::{lock::Backend, LockClassKey},
+    types::Opaque,
+};
 
 /// A `spinlock_t` taken with `spin_lock_bh`.
 pub(crate) type SpinLockBh<T> = kernel::sync::lock::Lock<T, SpinLockBhBackend>;
@@ -52,4 +59,65 @@ unsafe impl Backend for SpinLockBhBackend {
         // SAFETY: The caller guarantees the lock was initialised by `init`.
         unsafe { bindings::spin_assert_is_held(ptr) }
     }
+}
+
+/// A fixed array of spinlocks of one lock class, taken one or two at a time with bottom halves
+/// disabled (striped locking of hash chains).
+pub(crate) struct LockArray {
+    /// Never grown after [`LockArray::new`], so the locks never move.
+    locks: KVec<Opaque<bindings::spinlock_t>>,
+}
+
+// SAFETY: The locks are only used through the kernel's spinlock API, from any context.
+unsafe impl Send for LockArray {}
+// SAFETY: As above.
+unsafe impl Sync for LockArray {}
+
+impl LockArray {
+    /// `n` initialised locks of the lock class `key`.
+    pub(crate) fn new(n: usize, name: &'static CStr, key: Pin<&'static LockClassKey>) -> Result<Self> {
+        let mut locks = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            locks.push(Opaque::uninit(), GFP_KERNEL)?;
+        }
+        for l in locks.iter() {
+            // SAFETY: `l` is valid for writes and stays at this address (the vector is never
+            // grown); `name` and `key` live forever.
+            unsafe { bindings::__spin_lock_init(l.get(), name.as_char_ptr(), key.as_ptr()) };
+        }
+        Ok(Self { locks })
+    }
+
+    /// Takes locks `i` and `j` (one if equal), in a fixed order; both released on drop.
+    pub(crate) fn lock_pair(&self, i: usize, j: usize) -> PairGuard<'_> {
+        let n = self.locks.len();
+        let (a, b) = (i.min(j) % n, i.max(j) % n);
+        let (a, b) = (self.locks[a].get(), self.locks[b].get());
+        // SAFETY: Both locks were initialised in `new`; the lower index is always taken first,
+        // so two holders cannot deadlock.
+        unsafe { shim::ipvs_rs_spin_lock2_bh(a, b) };
+        PairGuard { a, b, _locks: PhantomData, _not_send: PhantomData }
+    }
+}
+
+/// Locks held by [`LockArray::lock_pair`].
+pub(crate) struct PairGuard<'a> {
+    a: *mut bindings::spinlock_t,
+    b: *mut bindings::spinlock_t,
+    _locks: PhantomData<&'a LockArray>,
+    /// Released on the CPU that took them.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl Drop for PairGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: Taken by `lock_pair` in this order and still held.
+        unsafe { shim::ipvs_rs_spin_unlock2_bh(self.a, self.b) };
+    }
+}
+
+/// Gives the CPU away if a reschedule is due (process context only).
+pub(crate) fn cond_resched() {
+    // SAFETY: Only called from process context without spinlocks held.
+    unsafe { shim::ipvs_rs_cond_resched() }
 }

@@ -30,6 +30,7 @@ pub mod ipvs_ctl {
 pub mod ipvs_conn {
     pub mod jhash;
     pub mod show;
+    pub mod sizing;
 }
 
 /// Stand-ins for the module's kernel glue that pure code may use (`crate::kernel_ext::...`).
@@ -49,6 +50,8 @@ pub mod ipvs_sched;
 mod tests_conn_show;
 #[cfg(test)]
 mod tests_jhash;
+#[cfg(test)]
+mod tests_sizing;
 #[cfg(test)]
 mod tests_msg;
 #[cfg(test)]

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The connection table's size policy (C 7.3's `ip_vs_rht_desired_size`).
+
+use crate::ipvs_conn::sizing::{default_lfactor, desired_size};
+
+const INIT: i32 = -4;
+
+#[test]
+fn starts_small_and_stays_at_the_minimum_while_empty() {
+    assert_eq!(desired_size(0, 256, INIT, 8, 12), 256);
+    assert_eq!(desired_size(16, 256, INIT, 8, 12), 256);
+}
+
+#[test]
+fn grows_to_16_buckets_per_connection_up_to_the_maximum() {
+    assert_eq!(desired_size(17, 256, INIT, 8, 12), 512);
+    assert_eq!(desired_size(100, 256, INIT, 8, 12), 2048);
+    assert_eq!(desired_size(100_000, 256, INIT, 8, 12), 4096);
+    assert_eq!(desired_size(100_000, 256, INIT, 8, 20), 1 << 20);
+}
+
+#[test]
+fn shrinks_only_when_16_times_too_big_and_then_to_twice_the_need() {
+    // 20 connections want 512 buckets: more than 4096/16, so 4096 stays.
+    assert_eq!(desired_size(20, 4096, INIT, 8, 12), 4096);
+    // 10 want 256: not more than 4096/16, so shrink to 2 * 256.
+    assert_eq!(desired_size(10, 4096, INIT, 8, 12), 512);
+    assert_eq!(desired_size(0, 4096, INIT, 8, 12), 256);
+}
+
+#[test]
+fn other_namespaces_and_positive_factors() {
+    assert_eq!(default_lfactor(true), -4);
+    assert_eq!(default_lfactor(false), -2);
+    assert_eq!(desired_size(100, 256, default_lfactor(false), 8, 12), 512);
+    // A positive factor allows 2^f connections per bucket.
+    assert_eq!(desired_size(1000, 256, 2, 8, 12), 256);
+    assert_eq!(desired_size(2000, 256, 2, 8, 12), 512);
+}
