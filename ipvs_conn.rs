@@ -7,7 +7,9 @@
 //! and by its reply-direction key (real server -> client), so both directions of a NAT flow find
 //! it. The table is read under RCU and written under striped bucket locks
 //! ([`crate::kernel_ext::rcuhash`]); it grows and shrinks with the number of connections like
-//! C IPVS 7.3's, up to `2^conn_tab_bits` buckets. Expiry runs from the namespace's 1 s tick.
+//! C IPVS 7.3's, up to `2^conn_tab_bits` buckets. Each connection has an expiry timer: packets
+//! only push its deadline back (the timer, when it fires early, re-arms itself for the
+//! deadline) and bring the timer forward when a state's timeout is shorter.
 
 pub(crate) mod jhash;
 pub(crate) mod show;
@@ -19,10 +21,14 @@ use crate::kernel_ext::{
     rcuhash::{self, Chain, Links},
     random::random_u32,
     sync::{new_spinlock_bh, SpinLockBh},
+    time,
 };
 use kernel::{
     prelude::*,
-    sync::{rcu, Arc, ArcBorrow},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        rcu, Arc, ArcBorrow,
+    },
 };
 
 /// A flow key: protocol and two endpoints.
@@ -58,8 +64,8 @@ pub(crate) struct ConnState {
     pub(crate) inactive: bool,
     /// Expiry time in jiffies.
     pub(crate) expires: u64,
-    /// Unhashed by expiry: no longer to be used.
-    pub(crate) dead: bool,
+    /// When the expiry timer is due, at the latest (jiffies).
+    pub(crate) timer_at: u64,
     /// No reply seen yet from a real server that answers clients directly (DR, TUN): TCP
     /// follows the input-only transitions until one passes through this host.
     pub(crate) no_output: bool,
@@ -86,9 +92,12 @@ pub(crate) struct Conn {
     /// State and expiry.
     #[pin]
     pub(crate) st: SpinLockBh<ConnState>,
+    /// Expired (set under `st`): no longer to be used, on its way out of the table.
+    dead: Atomic<bool>,
     /// Hashes of `key_in` and `key_out`.
     hashes: [u32; 2],
-    /// Table links.
+    /// Table links and expiry timer.
+    #[pin]
     links: Links<Conn>,
 }
 
@@ -100,9 +109,35 @@ impl rcuhash::Entry for Conn {
     fn hash(&self, chain: Chain) -> u32 {
         self.hashes[chain as usize]
     }
+
+    fn expire(&self, now: u64, force: bool) -> Option<u64> {
+        let mut st = self.st.lock();
+        if !force && !self.is_dead() {
+            let left = st.expires.wrapping_sub(now);
+            // The deadline moved on since the timer was set: wait for it.
+            if left != 0 && before_wrap(left) {
+                st.timer_at = st.expires;
+                return Some(st.expires);
+            }
+        }
+        if !self.dead.xchg(true, Relaxed) {
+            self.dest.unbind_conn(!st.inactive);
+        }
+        None
+    }
+}
+
+/// Whether a jiffies difference `later - earlier` (wrapping) means `later` is not before.
+fn before_wrap(diff: u64) -> bool {
+    diff < 1 << 62
 }
 
 impl Conn {
+    /// Whether the connection expired (it may still be found until it leaves the table).
+    pub(crate) fn is_dead(&self) -> bool {
+        self.dead.load(Relaxed)
+    }
+
     /// The real server's (IPv4) address.
     pub(crate) fn daddr(&self) -> [u8; 4] {
         let a = &self.dest.addr;
@@ -123,7 +158,9 @@ impl Conn {
             dport: key_in.sport,
         };
         dest.bind_conn();
-        let st = ConnState { tcp: tcp::State::None, inactive: true, expires: now, dead: false, no_output: !masq };
+        // Like C, a new connection has 3 s until its first state sets its timeout.
+        let expires = now.wrapping_add(3 * time::hz());
+        let st = ConnState { tcp: tcp::State::None, inactive: true, expires, timer_at: expires, no_output: !masq };
         Arc::pin_init(
             pin_init!(Conn {
                 key_in,
@@ -134,8 +171,9 @@ impl Conn {
                 dest,
                 svc,
                 st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
+                dead: Atomic::new(false),
                 hashes: [key_in.hash(tab.seed), key_out.hash(tab.seed)],
-                links: Links::new(),
+                links <- Links::new(),
             }),
             GFP_ATOMIC,
         )
@@ -143,7 +181,9 @@ impl Conn {
 }
 
 /// The connection table of a namespace.
+#[pin_data]
 pub(crate) struct ConnTable {
+    #[pin]
     tab: rcuhash::Table<Conn>,
     /// Hash seed, random per namespace.
     seed: u32,
@@ -151,9 +191,9 @@ pub(crate) struct ConnTable {
 
 impl ConnTable {
     /// An empty table with no buckets yet (C IPVS allocates it with the first service).
-    pub(crate) fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<impl PinInit<Self>> {
         let tab = rcuhash::Table::new(c"ipvs_rs::ConnTable", kernel::static_lock_class!())?;
-        Ok(Self { tab, seed: random_u32() })
+        Ok(pin_init!(Self { tab <- tab, seed: random_u32() }))
     }
 
     /// Allocates the buckets if they do not exist yet (process context).
@@ -177,14 +217,23 @@ impl ConnTable {
         let _ = self.tab.resize(want.trailing_zeros());
     }
 
-    /// Finds the connection of a client-to-service packet.
+    /// Finds the live connection of a client-to-service packet.
     pub(crate) fn lookup_in<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
-        self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == *key)
+        self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == *key && !c.is_dead())
     }
 
-    /// Finds the connection of a server-to-client packet.
+    /// Finds the live connection of a server-to-client packet.
     pub(crate) fn lookup_out<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
-        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out == *key)
+        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out == *key && !c.is_dead())
+    }
+
+    /// Brings `c`'s expiry timer forward to its deadline `at` if the timer is due later.
+    /// `st` is `c`'s state, locked.
+    pub(crate) fn rearm(&self, c: &Conn, st: &mut ConnState, at: u64) {
+        if at != st.timer_at && before_wrap(st.timer_at.wrapping_sub(at)) {
+            st.timer_at = at;
+            self.tab.arm(c, at);
+        }
     }
 
     /// Hashes a new connection unless another CPU hashed the same flow first; returns the
@@ -192,7 +241,8 @@ impl ConnTable {
     pub(crate) fn insert_or_get<'a>(&'a self, g: &'a rcu::Guard, c: Arc<Conn>) -> Result<ArcBorrow<'a, Conn>> {
         let dest = c.dest.clone();
         let key = c.key_in;
-        match self.tab.insert_unique(g, c, |x| x.key_in == key) {
+        let expires = c.st.lock().timer_at;
+        match self.tab.insert_unique(g, c, expires, |x| x.key_in == key && !x.is_dead()) {
             Ok((c, true)) => Ok(c),
             Ok((c, false)) => {
                 dest.unbind_conn(false);
@@ -205,16 +255,17 @@ impl ConnTable {
         }
     }
 
-    /// Unhashes `c` now (its time is up early), unbinding it from its destination.
-    pub(crate) fn expire_now(&self, c: &Conn) {
+    /// Ends `c` now (a new connection takes its place), unbinding it from its destination;
+    /// its timer takes it out of the table.
+    pub(crate) fn expire_now(&self, c: &Conn, now: u64) {
         let mut st = c.st.lock();
-        if st.dead {
+        if c.dead.xchg(true, Relaxed) {
             return;
         }
-        st.dead = true;
         c.dest.unbind_conn(!st.inactive);
-        drop(st);
-        self.tab.remove(c);
+        st.expires = now;
+        st.timer_at = now;
+        self.tab.arm(c, now);
     }
 
     /// Writes `/proc/net/ip_vs_conn`.
@@ -248,20 +299,8 @@ impl ConnTable {
         res
     }
 
-    /// Removes every connection whose time is up (all of them if `all`), unbinding it from its
-    /// destination.
-    pub(crate) fn expire(&self, now: u64, all: bool) {
-        let g = rcu::read_lock();
-        self.tab.for_each(&g, |c| {
-            let mut st = c.st.lock();
-            // `now >= expires` in wrapping jiffies arithmetic.
-            if st.dead || !(all || now.wrapping_sub(st.expires) < (1 << 62)) {
-                return;
-            }
-            st.dead = true;
-            c.dest.unbind_conn(!st.inactive);
-            drop(st);
-            self.tab.remove(&c);
-        });
+    /// Removes every connection (the namespace is going away; process context).
+    pub(crate) fn flush(&self) {
+        self.tab.drain();
     }
 }

@@ -101,6 +101,7 @@ pub(crate) struct Ipvs {
     #[pin]
     pub(crate) svcs: SpinLockBh<SvcTable<Arc<Service>>>,
     /// Connections.
+    #[pin]
     pub(crate) conns: ConnTable,
     /// The connection table's load factor (see [`ipvs_conn::sizing`]).
     conn_lfactor: i32,
@@ -127,7 +128,7 @@ impl PernetState for Ipvs {
                 net,
                 ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
                 svcs <- new_spinlock_bh!(svcs, c"ipvs_rs::Ipvs::svcs"),
-                conns,
+                conns <- conns,
                 conn_lfactor,
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
                 next_svc_id: Atomic::new(1),
@@ -141,12 +142,11 @@ impl PernetState for Ipvs {
 
     fn exit(&self, _net: Net) {
         self.ctl_exit();
-        self.conns.expire(0, true);
+        self.conns.flush();
     }
 
     fn tick(&self) {
         let now = time::jiffies();
-        self.conns.expire(now, false);
         self.conns.resize(self.conn_lfactor, conn_tab_max_bits());
         self.trash_expire(now);
         if u64::from(self.ticks.fetch_add(1, Relaxed)) % ipvs_ctl::est::PERIOD_S == 0 {
@@ -192,7 +192,9 @@ impl Ipvs {
             }
         }
         let secs = self.timeout(c.key_in.proto, st.tcp);
-        st.expires = now.wrapping_add(u64::from(secs) * time::hz());
+        let expires = now.wrapping_add(u64::from(secs) * time::hz());
+        st.expires = expires;
+        self.conns.rearm(c, &mut st, expires);
     }
 
     /// Renders a `/proc/net` file.
@@ -216,14 +218,11 @@ impl Ipvs {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
         if let Some(c) = self.conns.lookup_in(g, key) {
             let st = c.st.lock();
-            if st.dead {
-                return Err(Verdict::Drop.into());
-            }
             // conn_reuse_mode 1 (the default): a SYN on a finished connection (a client reusing
             // its port) starts a new one, scheduled afresh.
             if syn && matches!(st.tcp, tcp::State::TimeWait | tcp::State::Close) {
                 drop(st);
-                self.conns.expire_now(&c);
+                self.conns.expire_now(&c, time::jiffies());
             } else {
                 drop(st);
                 // A connection whose real server was removed gets no more packets.

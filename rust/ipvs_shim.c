@@ -671,6 +671,11 @@ void ipvs_rs_cond_resched(void)
 	cond_resched();
 }
 
+void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
+{
+	timer_setup(t, fn, 0);
+}
+
 /* ---- address classification ---------------------------------------------------------- */
 
 u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr)

@@ -101,6 +101,8 @@ int ipvs_rs_spin_trylock_bh(spinlock_t *lock);
 void ipvs_rs_spin_lock2_bh(spinlock_t *a, spinlock_t *b);
 void ipvs_rs_spin_unlock2_bh(spinlock_t *a, spinlock_t *b);
 void ipvs_rs_cond_resched(void);
+struct timer_list;
+void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));
 
 /* Address classification (route tables). */
 u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr);

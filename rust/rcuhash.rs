@@ -14,12 +14,22 @@
 //!   at a time, leaving the chains of the old table untouched for its readers; writers update
 //!   both tables for the locks already done. Then the new table is published and the old one is
 //!   freed after a grace period.
+//! - Each entry has an expiry timer, armed by the table at insertion and by [`Table::arm`]. When
+//!   it fires, [`Entry::expire`] either names a later time (the timer is re-armed: callers may
+//!   push an entry's deadline back without touching its timer) or agrees to go: the timer is
+//!   shut down (so nothing can arm it again) and the entry is removed. That, and
+//!   [`Table::drain`], are the only ways out of the table, which is what keeps an armed timer's
+//!   entry alive.
 //!
 //! C: the pattern of `net/netfilter/ipvs/ip_vs_conn.c` (hlist_bl buckets, `ip_vs_rht`), built
 //! from singly linked chains so that no entry is ever moved under a reader.
 
-use super::sync::{cond_resched, LockArray};
-use core::ptr::null_mut;
+use super::{
+    shim,
+    sync::{cond_resched, LockArray},
+    time,
+};
+use core::{marker::PhantomPinned, ptr::null_mut};
 use kernel::{
     alloc::KVVec,
     bindings,
@@ -49,44 +59,100 @@ pub(crate) enum Chain {
 const CHAINS: [Chain; 2] = [Chain::In, Chain::Out];
 
 /// What the table needs from its entries.
-pub(crate) trait Entry: Send + Sync + Sized {
+pub(crate) trait Entry: Send + Sync + Sized + 'static {
     /// The entry's links (embedded in it).
     fn links(&self) -> &Links<Self>;
     /// The entry's hash in `chain`; it must never change.
     fn hash(&self, chain: Chain) -> u32;
+    /// The entry's timer fired at `now` (jiffies), or the table is being drained (`force`):
+    /// returns when to look again, or `None` when the entry goes (it is then removed; `force`
+    /// must give `None`). Runs in softirq context.
+    fn expire(&self, now: u64, force: bool) -> Option<u64>;
 }
 
 /// The links of one entry: two per chain (one set for the current table, one for the table a
-/// resize builds) and what `call_rcu` needs.
+/// resize builds), its expiry timer and what `call_rcu` needs.
+#[pin_data]
 #[repr(C)]
-pub(crate) struct Links<T> {
+pub(crate) struct Links<T: Entry> {
     /// First field: the RCU callback finds the links from it.
     rcu: Opaque<bindings::callback_head>,
-    /// The entry itself, recorded for the RCU callback.
+    /// Expiry timer (`timer_list`), set up in place.
+    #[pin]
+    timer: Opaque<bindings::timer_list>,
+    /// The entry itself, recorded at insertion for the callbacks.
     owner: Atomic<*mut T>,
+    /// The table it was inserted into.
+    table: Atomic<*mut Table<T>>,
     /// Linked into the table (guarded by the entry's chain locks).
     hashed: Atomic<bool>,
     /// `next[set][chain]`.
     next: [[Atomic<*mut T>; 2]; 2],
 }
 
-impl<T> Links<T> {
+impl<T: Entry> Links<T> {
     /// Links of an entry that is in no table yet.
-    pub(crate) fn new() -> Self {
-        Self {
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
             rcu: Opaque::uninit(),
+            timer <- Opaque::ffi_init(|slot: *mut bindings::timer_list| {
+                // SAFETY: `slot` is valid for writes and pinned: the timer is set up where it
+                // stays. `timer_fired::<T>` expects the timer of a `Links<T>`, which this is.
+                unsafe { shim::ipvs_rs_timer_setup(slot, Some(timer_fired::<T>)) }
+            }),
             owner: Atomic::new(null_mut()),
+            table: Atomic::new(null_mut()),
             hashed: Atomic::new(false),
             next: [[Atomic::new(null_mut()), Atomic::new(null_mut())], [Atomic::new(null_mut()), Atomic::new(null_mut())]],
+        })
+    }
+
+    /// The entry and its table, once inserted.
+    fn inserted(&self) -> Option<(&T, &Table<T>)> {
+        let (e, t) = (self.owner.load(Acquire), self.table.load(Acquire));
+        if e.is_null() || t.is_null() {
+            return None;
+        }
+        // SAFETY: Both were recorded by `Table::insert_unique` (the entry holds these links;
+        // the table is pinned). The entry holds a table reference until it is removed, and
+        // the table drains its entries before it goes: while the links can be reached through
+        // `self` or through an armed timer, both are alive.
+        Some(unsafe { (&*e, &*t) })
+    }
+}
+
+/// An entry's timer fired.
+///
+/// # Safety
+///
+/// `t` is the `timer` of a [`Links<T>`] (only [`Links::new`] sets a timer up with it).
+unsafe extern "C" fn timer_fired<T: Entry>(t: *mut bindings::timer_list) {
+    let off = core::mem::offset_of!(Links<T>, timer);
+    // SAFETY: See the function's contract: stepping back to the start of the links stays within
+    // the same allocation.
+    let links = unsafe { &*t.cast::<u8>().sub(off).cast::<Links<T>>() };
+    let Some((e, table)) = links.inserted() else {
+        return;
+    };
+    match e.expire(time::jiffies(), false) {
+        // SAFETY: `t` is a set-up timer; if it was shut down meanwhile, this does nothing.
+        // `timer_reduce`: an earlier time set by `Table::arm` meanwhile stays.
+        Some(at) => unsafe {
+            bindings::timer_reduce(t, at as _);
+        },
+        None => {
+            // SAFETY: As above. Shut down, it can never be armed again.
+            unsafe { bindings::timer_shutdown(t) };
+            table.remove(e);
         }
     }
 }
 
 // SAFETY: The RCU head is only handed to `call_rcu`, once, after the entry was unlinked; every
 // other field is an atomic.
-unsafe impl<T> Sync for Links<T> {}
+unsafe impl<T: Entry> Sync for Links<T> {}
 // SAFETY: As above: nothing in the links is tied to a thread.
-unsafe impl<T> Send for Links<T> {}
+unsafe impl<T: Entry> Send for Links<T> {}
 
 /// One generation of buckets.
 struct Buckets<T> {
@@ -145,7 +211,8 @@ impl<T: Entry> Buckets<T> {
     }
 }
 
-/// The hash table.
+/// The hash table. Pinned: its entries point back at it.
+#[pin_data(PinnedDrop)]
 pub(crate) struct Table<T: Entry> {
     /// The published generation (null until [`Table::ensure`]).
     cur: Atomic<*mut Buckets<T>>,
@@ -155,6 +222,8 @@ pub(crate) struct Table<T: Entry> {
     moved: KVec<Atomic<bool>>,
     /// Number of entries.
     count: Atomic<usize>,
+    #[pin]
+    _pin: PhantomPinned,
 }
 
 /// Takes back the table's reference of an unlinked entry, after a grace period.
@@ -173,13 +242,20 @@ unsafe extern "C" fn release<T: Entry>(head: *mut bindings::callback_head) {
 }
 
 impl<T: Entry> Table<T> {
-    /// An empty table without buckets; lock names the writer locks for lockdep.
-    pub(crate) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> Result<Self> {
+    /// An empty table without buckets; `name` and `key` name the writer locks for lockdep.
+    pub(crate) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> Result<impl PinInit<Self>> {
         let mut moved = KVec::with_capacity(LOCKS, GFP_KERNEL)?;
         for _ in 0..LOCKS {
             moved.push(Atomic::new(false), GFP_KERNEL)?;
         }
-        Ok(Self { cur: Atomic::new(null_mut()), locks: LockArray::new(LOCKS, name, key)?, moved, count: Atomic::new(0) })
+        let locks = LockArray::new(LOCKS, name, key)?;
+        Ok(pin_init!(Self {
+            cur: Atomic::new(null_mut()),
+            locks,
+            moved,
+            count: Atomic::new(0),
+            _pin: PhantomPinned,
+        }))
     }
 
     /// The published generation, alive for the read section of `_g`.
@@ -265,12 +341,14 @@ impl<T: Entry> Table<T> {
         }
     }
 
-    /// Inserts `e` unless `same` accepts an entry of `e`'s `In` chain: returns the entry now in
-    /// the table and whether it is `e`. Fails only when the table has no buckets.
+    /// Inserts `e` with its timer set for `expires` (jiffies) unless `same` accepts an entry of
+    /// `e`'s `In` chain: returns the entry now in the table and whether it is `e`. Fails only
+    /// when the table has no buckets.
     pub(crate) fn insert_unique<'a>(
         &'a self,
         g: &'a rcu::Guard,
         e: Arc<T>,
+        expires: u64,
         mut same: impl FnMut(&T) -> bool,
     ) -> Result<(ArcBorrow<'a, T>, bool)> {
         let b = self.current(g).ok_or(ENOMEM)?;
@@ -298,14 +376,45 @@ impl<T: Entry> Table<T> {
         self.count.add(1, Relaxed);
         // The table's reference: given back by `release`.
         let raw = Arc::into_raw(e);
+        // SAFETY: `raw` is alive (the reference just leaked).
+        let links = unsafe { &*raw }.links();
+        links.table.store(core::ptr::from_ref(self).cast_mut(), Release);
+        links.owner.store(raw.cast_mut(), Release);
+        // SAFETY: The timer was set up by `Links::new`; its callback finds what it needs.
+        unsafe { bindings::mod_timer(links.timer.get(), expires as _) };
         // SAFETY: The table holds the reference just leaked until a grace period after the
         // entry is unlinked, which cannot end within the read section of `g`.
         Ok((unsafe { ArcBorrow::from_raw(raw) }, true))
     }
 
+    /// Brings the expiry timer of `e` (inserted in this table) forward to `at` (jiffies) if it
+    /// is set later; nothing once `e` is on its way out. Its callback re-arms it for later
+    /// deadlines ([`Entry::expire`]).
+    pub(crate) fn arm(&self, e: &T, at: u64) {
+        let links = e.links();
+        if links.owner.load(Acquire).is_null() {
+            return;
+        }
+        // SAFETY: The timer was set up by `Links::new`; a shut-down timer ignores this.
+        unsafe { bindings::timer_reduce(links.timer.get(), at as _) };
+    }
+
+    /// Removes every entry (process context): each timer is shut down, waiting for a running
+    /// callback, [`Entry::expire`] is told to go, and the entry is removed.
+    pub(crate) fn drain(&self) {
+        let g = rcu::read_lock();
+        let now = time::jiffies();
+        self.for_each(&g, |e| {
+            // SAFETY: The timer was set up by `Links::new`; not called from its own callback.
+            unsafe { bindings::timer_shutdown_sync(e.links().timer.get()) };
+            e.expire(now, true);
+            self.remove(&e);
+        });
+    }
+
     /// Unlinks `e` from its chains and releases the table's reference after a grace period.
-    /// Returns false if it was not in the table.
-    pub(crate) fn remove(&self, e: &T) -> bool {
+    /// Returns false if it was not in the table. Only with its timer shut down.
+    fn remove(&self, e: &T) -> bool {
         let g = rcu::read_lock();
         let Some(b) = self.current(&g) else {
             return false;
@@ -327,7 +436,6 @@ impl<T: Entry> Table<T> {
         drop(locked);
         self.count.fetch_sub(1, Relaxed);
         let links = e.links();
-        links.owner.store(core::ptr::from_ref(e).cast_mut(), Relaxed);
         // SAFETY: `hashed` was set (under the locks) exactly once per insertion and is cleared
         // here, so the head is queued once; `release` matches its contract.
         unsafe { bindings::call_rcu(links.rcu.get(), Some(release::<T>)) };
@@ -380,8 +488,11 @@ impl<T: Entry> Table<T> {
     }
 }
 
-impl<T: Entry> Drop for Table<T> {
-    fn drop(&mut self) {
+#[pinned_drop]
+impl<T: Entry> PinnedDrop for Table<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // Normally a no-op: the owner drains the table first.
+        self.drain();
         let p = self.cur.load(Relaxed);
         if p.is_null() {
             return;

@@ -124,4 +124,8 @@ extern "C" {
     pub(crate) fn ipvs_rs_spin_lock2_bh(a: *mut kernel::bindings::spinlock_t, b: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_spin_unlock2_bh(a: *mut kernel::bindings::spinlock_t, b: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_cond_resched();
+    pub(crate) fn ipvs_rs_timer_setup(
+        t: *mut kernel::bindings::timer_list,
+        f: Option<unsafe extern "C" fn(*mut kernel::bindings::timer_list)>,
+    );
 }
