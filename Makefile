@@ -11,6 +11,8 @@
 #   make ctl-matrix the long differential ipvsadm command matrix against C ip_vs
 #   make fuzz      the long generic-netlink fuzz run (FUZZ_COUNT=100000)
 #   make check-debug the VM suite (or TESTS="t_x.sh ...") on the debug kernel (KASAN, lockdep...)
+#   make check-vm    the VM suite (or TESTS="t_x.sh ...") on the test kernel
+#   make bench       the benchmark: ipvs_rs vs C ip_vs vs plain forwarding (bench-results/)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 LLVM ?= 1
@@ -20,7 +22,7 @@ export KDIR LLVM RUSTC
 # The kernel's configuration as Kbuild sees it.
 kconf = $(KDIR)/include/config/auto.conf
 
-.PHONY: all modules clean modules_install preflight check check-debug demo host-test sched-bench ctl-matrix fuzz
+.PHONY: all modules clean modules_install preflight check check-debug check-vm bench demo host-test sched-bench ctl-matrix fuzz
 
 all modules: preflight
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules
@@ -50,6 +52,14 @@ check:
 
 check-debug:
 	tests/run.sh debug
+
+# Named VM tests (TESTS="t_x.sh ...", default all) on the test kernel, e.g. long forms.
+check-vm:
+	tests/run.sh vm
+
+# ipvs_rs against C ip_vs and plain forwarding, same VM boot; tables in bench-results/.
+bench:
+	tests/run.sh bench
 
 demo:
 	tests/run.sh demo

@@ -122,6 +122,7 @@ impl PernetState for Ipvs {
     fn new(net: Net) -> Result<Arc<Self>> {
         let svcs = SvcTable::new().map_err(|_| ENOMEM)?;
         let conns = ConnTable::new()?;
+        let stats = Counters::new()?;
         let conn_lfactor = ipvs_conn::sizing::default_lfactor(net.is_init());
         Arc::pin_init(
             try_pin_init!(Ipvs {
@@ -134,7 +135,7 @@ impl PernetState for Ipvs {
                 next_svc_id: Atomic::new(1),
                 ticks: Atomic::new(0),
                 timeouts: Timeouts::default(),
-                stats: Counters::default(),
+                stats,
             }),
             GFP_KERNEL,
         )

@@ -17,6 +17,7 @@ pub(crate) mod uapi;
 
 use crate::ipvs_sched::{lower_threshold, overload_after, Crossing, DestState, Packet, Scheduler};
 use crate::kernel_ext::{
+    percpu::PerCpuCounters,
     genl::{Dump, Reply, Request},
     pernet::Net,
     sync::{new_spinlock_bh, SpinLockBh},
@@ -44,52 +45,58 @@ pub(crate) fn kerr(e: Errno) -> Error {
     Error::from_errno(-e.0)
 }
 
-/// Counters updated on the packet path without locks.
+/// Counter indices in [`Counters`].
+const CONNS: usize = 0;
+const INPKTS: usize = 1;
+const OUTPKTS: usize = 2;
+const INBYTES: usize = 3;
+const OUTBYTES: usize = 4;
+
+/// Counters updated on the packet path without shared writes (per-CPU), with the rate
+/// estimator's state.
 pub(crate) struct Counters {
-    conns: Atomic<u64>,
-    inpkts: Atomic<u64>,
-    outpkts: Atomic<u64>,
-    inbytes: Atomic<u64>,
-    outbytes: Atomic<u64>,
+    /// conns, inpkts, outpkts, inbytes, outbytes: monotonic, per CPU.
+    pcpu: PerCpuCounters<{ est::COUNTERS }>,
+    /// The sums at the last zeroing (`ipvsadm -Z`): shown values are relative to them.
+    base: [Atomic<u64>; est::COUNTERS],
     /// Rate estimator state ([`est::Est`]): written by the namespace's tick only.
     est_last: [Atomic<u64>; est::COUNTERS],
     est_avg: [Atomic<u64>; est::COUNTERS],
 }
 
-impl Default for Counters {
-    fn default() -> Self {
-        Self {
-            conns: Atomic::new(0),
-            inpkts: Atomic::new(0),
-            outpkts: Atomic::new(0),
-            inbytes: Atomic::new(0),
-            outbytes: Atomic::new(0),
+impl Counters {
+    /// Zeroed counters (process context).
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            pcpu: PerCpuCounters::new()?,
+            base: [const { Atomic::new(0) }; est::COUNTERS],
             est_last: [const { Atomic::new(0) }; est::COUNTERS],
             est_avg: [const { Atomic::new(0) }; est::COUNTERS],
-        }
+        })
     }
-}
 
-impl Counters {
     /// A new connection was scheduled.
     pub(crate) fn conn(&self) {
-        self.conns.add(1, Relaxed);
+        self.pcpu.add2(CONNS, 1, CONNS, 0);
     }
 
     /// A packet of `bytes` went from client to server.
     pub(crate) fn packet_in(&self, bytes: u32) {
-        self.inpkts.add(1, Relaxed);
-        self.inbytes.add(u64::from(bytes), Relaxed);
+        self.pcpu.add2(INPKTS, 1, INBYTES, u64::from(bytes));
     }
 
     /// A packet of `bytes` went from server to client.
     pub(crate) fn packet_out(&self, bytes: u32) {
-        self.outpkts.add(1, Relaxed);
-        self.outbytes.add(u64::from(bytes), Relaxed);
+        self.pcpu.add2(OUTPKTS, 1, OUTBYTES, u64::from(bytes));
     }
 
-    fn counters(&self) -> [&Atomic<u64>; est::COUNTERS] {
-        [&self.conns, &self.inpkts, &self.outpkts, &self.inbytes, &self.outbytes]
+    /// The counters since the last zeroing.
+    fn counters(&self) -> [u64; est::COUNTERS] {
+        let mut v = self.pcpu.sum();
+        for (c, b) in v.iter_mut().zip(self.base.iter()) {
+            *c = c.wrapping_sub(b.load(Relaxed));
+        }
+        v
     }
 
     fn est(&self) -> est::Est {
@@ -102,7 +109,7 @@ impl Counters {
     /// Takes one rate estimation (every [`est::PERIOD_S`] seconds, from the tick).
     pub(crate) fn estimate(&self) {
         let mut e = self.est();
-        e.update(self.counters().map(|c| c.load(Relaxed)));
+        e.update(self.counters());
         for (a, v) in self.est_last.iter().zip(e.last) {
             a.store(v, Relaxed);
         }
@@ -114,24 +121,14 @@ impl Counters {
     /// A snapshot in the form the codec writes.
     pub(crate) fn snapshot(&self) -> Stats {
         let [cps, inpps, outpps, inbps, outbps] = self.est().rates();
-        Stats {
-            conns: self.conns.load(Relaxed),
-            inpkts: self.inpkts.load(Relaxed),
-            outpkts: self.outpkts.load(Relaxed),
-            inbytes: self.inbytes.load(Relaxed),
-            outbytes: self.outbytes.load(Relaxed),
-            cps,
-            inpps,
-            outpps,
-            inbps,
-            outbps,
-        }
+        let [conns, inpkts, outpkts, inbytes, outbytes] = self.counters();
+        Stats { conns, inpkts, outpkts, inbytes, outbytes, cps, inpps, outpps, inbps, outbps }
     }
 
     /// Zeroes the counters and the rates.
     pub(crate) fn zero(&self) {
-        for c in self.counters() {
-            c.store(0, Relaxed);
+        for (b, v) in self.base.iter().zip(self.pcpu.sum()) {
+            b.store(v, Relaxed);
         }
         for (last, avg) in self.est_last.iter().zip(self.est_avg.iter()) {
             last.store(0, Relaxed);
@@ -177,7 +174,7 @@ pub(crate) struct Dest {
 }
 
 impl Dest {
-    fn new(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Self {
+    fn new(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result<Self> {
         let d = Self {
             af,
             addr: req.addr,
@@ -197,10 +194,10 @@ impl Dest {
             available: Atomic::new(true),
             svc_key: svc.key,
             svc_id: Atomic::new(svc.id),
-            stats: Counters::default(),
+            stats: Counters::new()?,
         };
         d.set_conf(conf, true);
-        d
+        Ok(d)
     }
 
     /// Applies a configuration (`added`: the destination is being linked to a service).
@@ -491,12 +488,13 @@ impl Ipvs {
             timeout: conf.timeout,
             netmask: conf.netmask,
         };
+        let stats = Counters::new()?;
         let svc = Arc::pin_init(
             pin_init!(Service {
                 key,
                 id: self.next_svc_id.fetch_add(1, Relaxed),
                 inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
-                stats: Counters::default(),
+                stats,
             }),
             GFP_KERNEL,
         )?;
@@ -616,7 +614,7 @@ impl Ipvs {
                 if !ok {
                     return Err(EINVAL);
                 }
-                Arc::new(Dest::new(svc, af, req, conf), GFP_KERNEL)?
+                Arc::new(Dest::new(svc, af, req, conf)?, GFP_KERNEL)?
             }
         };
         let mut g = svc.inner.lock();

@@ -14,6 +14,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/timer.h>
 #include <linux/workqueue.h>
+#include <linux/percpu.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -669,6 +670,34 @@ void ipvs_rs_spin_unlock2_bh(spinlock_t *a, spinlock_t *b)
 void ipvs_rs_cond_resched(void)
 {
 	cond_resched();
+}
+
+/* ---- per-CPU counters ------------------------------------------------------------------ */
+
+u64 __percpu *ipvs_rs_pcpu_alloc(u32 n)
+{
+	return __alloc_percpu(n * sizeof(u64), sizeof(u64));
+}
+
+void ipvs_rs_pcpu_add2(u64 __percpu *p, u32 i, u64 a, u32 j, u64 b)
+{
+	this_cpu_add(p[i], a);
+	this_cpu_add(p[j], b);
+}
+
+void ipvs_rs_pcpu_sum(const u64 __percpu *p, u32 n, u64 *out)
+{
+	int cpu;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		out[i] = 0;
+	for_each_possible_cpu(cpu) {
+		const u64 *c = per_cpu_ptr(p, cpu);
+
+		for (i = 0; i < n; i++)
+			out[i] += READ_ONCE(c[i]);
+	}
 }
 
 void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))

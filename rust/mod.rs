@@ -8,6 +8,7 @@
 pub(crate) mod avec;
 pub(crate) mod genl;
 pub(crate) mod netfilter;
+pub(crate) mod percpu;
 pub(crate) mod pernet;
 pub(crate) mod proc;
 pub(crate) mod random;

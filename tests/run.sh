@@ -34,6 +34,24 @@ matrix)
 fuzz)
 	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh t_genl_fuzz.sh
 	;;
+vm)
+	# The tests named in TESTS (default: all) on the test kernel, e.g. their long forms:
+	# CONNS=1000000 TESTS=t_conn_100k.sh, FUZZ_COUNT=100000 TESTS=t_malformed.sh.
+	# shellcheck disable=SC2086
+	VM_TIMEOUT=${VM_TIMEOUT:-14400} "$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh ${TESTS:-}
+	;;
+bench)
+	# The chart; the tables do without it.
+	python3 -c 'import matplotlib' 2>/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-matplotlib >/dev/null || true
+	echo "[run] building the load generator (tests/bench)"
+	(cd "$root/tests/bench" && cargo build --release -q)
+	out=${BENCH_DIR:-$root/bench-results}
+	mkdir -p "$out"
+	VM_TIMEOUT=${VM_TIMEOUT:-5400} "$root/tests/vm/run.sh" "$kdir" tests/vm/bench.sh | tee "$out/vm.log"
+	machine="$(nproc) host CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)); VM: QEMU TCG, 2 vCPUs, 2 GiB; kernel $(basename "$kdir")"
+	python3 "$root/tests/bench/report.py" "$out/vm.log" "$out" "$machine"
+	;;
 debug)
 	# The VM suite (or the tests named in TESTS) on the debug kernel: KASAN, lockdep, RCU and
 	# atomic-sleep checks, kmemleak scanned at the end. About 6x slower than the test kernel.
@@ -41,7 +59,7 @@ debug)
 	VM_TIMEOUT=${VM_TIMEOUT:-14400} "$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh ${TESTS:-}
 	;;
 *)
-	echo "usage: $0 check|demo|matrix|fuzz|debug" >&2
+	echo "usage: $0 check|demo|matrix|fuzz|debug|vm|bench" >&2
 	exit 2
 	;;
 esac

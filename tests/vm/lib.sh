@@ -68,20 +68,31 @@ nat_topology() {
 	sysctl -qw net.ipv4.ip_forward=1
 }
 
+# serve NETNS|- [answer.py options] PORT TEXT: starts tests/vm/answer.py in network namespace
+# NETNS (- for this one) in the background and waits until it listens.
+serve() {
+	local ns=$1 run=() opts=() bind=''
+	shift
+	[ "$ns" = - ] || run=(ip netns exec "$ns")
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--bind) bind=$2 opts+=("$1" "$2") && shift 2 ;;
+		--*) opts+=("$1") && shift ;;
+		*) break ;;
+		esac
+	done
+	"${run[@]}" python3 "$REPO/tests/vm/answer.py" "${opts[@]}" "$@" &
+	for _ in $(seq 100); do
+		"${run[@]}" ss -lntuH | awk '{print $5}' | grep -q "^${bind:-.*}:$1\$" && return 0
+		sleep 0.1
+	done
+	fail "no server on ${bind:-*}:$1 in $ns"
+}
+
 # Real server i answers every TCP connection (and UDP datagram) on port 80 with "rs<i>".
 start_servers() {
 	local n=$1 i
-	for i in $(seq 1 "$n"); do
-		# -t10: after the client's EOF, wait for the answer however slow the (TCG) VM is.
-		ip netns exec "rs$i" socat -t10 TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo rs$i" &
-		ip netns exec "rs$i" socat UDP-RECVFROM:80,fork SYSTEM:"echo rs$i" &
-	done
-	for i in $(seq 1 "$n"); do
-		for _ in $(seq 50); do
-			ip netns exec "rs$i" ss -ltn | grep -q ':80 ' && break
-			sleep 0.1
-		done
-	done
+	for i in $(seq 1 "$n"); do serve "rs$i" 80 "rs$i"; done
 }
 
 # One TCP request from the client; prints the answer.
@@ -91,8 +102,7 @@ tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10"
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
 
 cleanup_net() {
-	pkill -f 'socat .*LISTEN:80' 2>/dev/null || true
-	pkill -f 'socat UDP-RECVFROM' 2>/dev/null || true
+	pkill -f 'tests/vm/answer.py' 2>/dev/null || true
 	local ns
 	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns"; done
 	ip link del vcl 2>/dev/null || true

@@ -10,7 +10,8 @@
 # and after the module is unloaded (no leak). Also prints the slab memory per connection.
 . "$(dirname "$0")/lib.sh"
 set -e
-N=${CONNS:-100000}
+# 20,000 on a debug kernel (IPVS_DEBUG_KERNEL, set by guest.sh).
+N=${CONNS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 20000 || echo 100000)}
 
 # Director: client side as in nat_topology; real servers 10.0.1.11-14 behind vsink, whose
 # peer namespace has no address (frames for them are dropped there).

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
-N=${SCALE_SERVICES:-10000}
+N=${SCALE_SERVICES:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 1000 || echo 10000)}
 # 10.100.<i/250>.<i%250+1>:80, real servers 10.200.0.1..4:8080 (addresses only; no traffic).
 awk -v n="$N" 'BEGIN {
 	for (i = 0; i < n; i++) {

@@ -22,15 +22,11 @@ for i in 1 2 3; do
 	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
 done
 sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br-rs.rp_filter=0
-# Servers that answer "rs<i> <the local address the connection came to>" (socat's
-# SOCAT_SOCKADDR; TCP only); the UDP one is bound to the VIP, so that it hears only requests to
-# the VIP and its answers leave from the VIP.
+# Servers that answer "rs<i> <the local address the connection came to>"; the UDP one is bound
+# to the VIP, so that it hears only requests to the VIP and its answers leave from the VIP.
 for i in 1 2 3; do
-	ip netns exec "rs$i" socat -t10 TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo rs$i \$SOCAT_SOCKADDR" &
-	ip netns exec "rs$i" socat UDP-RECVFROM:80,bind=$VIP,fork SYSTEM:"echo rs$i \$SOCAT_SOCKADDR" &
-done
-for i in 1 2 3; do
-	for _ in $(seq 50); do ip netns exec "rs$i" ss -ltn | grep -q ':80 ' && break; sleep 0.1; done
+	serve "rs$i" --tcp-only --local 80 "rs$i"
+	serve "rs$i" --udp-only --local --bind $VIP 80 "rs$i"
 done
 # IPIP packets received by the real servers' tunl0.
 tunl_rx() { for i in 1 2 3; do ip netns exec "rs$i" cat /sys/class/net/tunl0/statistics/rx_packets; done | awk '{s += $1} END {print s + 0}'; }
@@ -59,8 +55,8 @@ for m in g i; do
 	cat "$r.stats"
 	grep -q none "$r.answers" && fail "-$m: ipvs_rs: a request was not answered"
 	[ "$(awk '{print $1}' "$r.answers" | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" = "3 3 3 " ] || fail "-$m: ipvs_rs: rr did not spread 9 requests 3/3/3"
-	# TCP answers name the address the connection came to; the UDP servers only hear the VIP.
-	[ "$(awk -v v=$VIP '$2 == v' "$r.answers" | wc -l)" = 6 ] || fail "-$m: ipvs_rs: a real server got a connection not addressed to the VIP"
+	# Answers name the address the request came to.
+	[ "$(awk -v v=$VIP '$2 == v' "$r.answers" | wc -l)" = 9 ] || fail "-$m: ipvs_rs: a real server got a request not addressed to the VIP"
 	case $m in
 	g) [ "$(cat "$r.tunl_rx")" = 0 ] || fail "-g: ipvs_rs: direct routing went through a tunnel" ;;
 	i) [ "$(cat "$r.tunl_rx")" -ge 9 ] || fail "-i: ipvs_rs: the real servers' tunl0 got $(cat "$r.tunl_rx") packets" ;;

@@ -10,14 +10,11 @@ start_servers 1
 use_impl rs
 ipvsadm -A -t $VIP:80 -s rr
 ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m
-socat TCP-LISTEN:8080,bind=$VIP,fork,reuseaddr SYSTEM:'echo director-8080' &
-socat TCP-LISTEN:80,bind=10.0.0.1,fork,reuseaddr SYSTEM:'echo director-80' &
-socat UDP-RECVFROM:80,bind=$VIP,fork SYSTEM:'echo director-udp' &
-sleep 0.5
+serve - --tcp-only --bind $VIP 8080 director-8080
+serve - --tcp-only --bind 10.0.0.1 80 director-80
+serve - --udp-only --bind $VIP 80 director-udp
 [ "$(tcp_get)" = rs1 ] || fail "service not balanced"
 [ "$(tcp_get 8080)" = director-8080 ] || fail "other port intercepted"
 [ "$(ip netns exec cl socat -T3 - TCP:10.0.0.1:80 </dev/null)" = director-80 ] || fail "other address intercepted"
 [ "$(udp_get)" = director-udp ] || fail "UDP without a service intercepted"
-pkill -f 'socat TCP-LISTEN:8080' || true
-pkill -f 'bind=10.0.0.1' || true
-pkill -f 'bind=10.0.0.100,fork SYSTEM:echo director-udp' || true
+pkill -f 'answer.py.* director-' || true

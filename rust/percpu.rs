@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-CPU `u64` counters: each CPU adds to its own copy (`this_cpu_add`, safe against
+//! softirqs and preemption), readers sum the copies.
+//!
+//! C header: [`include/linux/percpu.h`](srctree/include/linux/percpu.h)
+
+use super::shim;
+use core::ptr::NonNull;
+use kernel::{bindings, prelude::*};
+
+/// `N` counters per CPU.
+pub(crate) struct PerCpuCounters<const N: usize> {
+    /// A `u64 __percpu *` to `N` counters.
+    ptr: NonNull<u64>,
+}
+
+// SAFETY: The per-CPU area is only touched through `this_cpu_*` operations and whole-area reads,
+// which the kernel allows from any thread.
+unsafe impl<const N: usize> Send for PerCpuCounters<N> {}
+// SAFETY: As above.
+unsafe impl<const N: usize> Sync for PerCpuCounters<N> {}
+
+impl<const N: usize> PerCpuCounters<N> {
+    /// Zeroed counters (process context: may sleep).
+    pub(crate) fn new() -> Result<Self> {
+        const { assert!(N > 0 && N <= 8) };
+        // SAFETY: Plain allocation; the result is checked for NULL.
+        let p = unsafe { shim::ipvs_rs_pcpu_alloc(N as u32) };
+        NonNull::new(p).map(|ptr| Self { ptr }).ok_or(ENOMEM)
+    }
+
+    /// Adds `a` to counter `i` and `b` to counter `j` on this CPU.
+    pub(crate) fn add2(&self, i: usize, a: u64, j: usize, b: u64) {
+        if i < N && j < N {
+            // SAFETY: `ptr` is a live per-CPU area of `N` counters and `i`, `j` are in range.
+            unsafe { shim::ipvs_rs_pcpu_add2(self.ptr.as_ptr(), i as u32, a, j as u32, b) }
+        }
+    }
+
+    /// The counters summed over all CPUs.
+    pub(crate) fn sum(&self) -> [u64; N] {
+        let mut out = [0u64; N];
+        // SAFETY: `ptr` is a live per-CPU area of `N` counters; `out` has room for `N`.
+        unsafe { shim::ipvs_rs_pcpu_sum(self.ptr.as_ptr(), N as u32, out.as_mut_ptr()) };
+        out
+    }
+}
+
+impl<const N: usize> Drop for PerCpuCounters<N> {
+    fn drop(&mut self) {
+        // SAFETY: Allocated by `__alloc_percpu` and no longer used.
+        unsafe { bindings::free_percpu(self.ptr.as_ptr().cast()) }
+    }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turns the "BENCH <scenario> <impl> <round> <value> <unit>" lines of a benchmark VM log into
+OUT/results.md, OUT/results.json and (with matplotlib) OUT/results.png, and prints the table.
+
+usage: report.py LOG OUT [MACHINE-DESCRIPTION]
+"""
+import json
+import os
+import statistics
+import sys
+
+ORDER = [
+    ("udp_nat", "UDP request/response through NAT, 64 flows", True),
+    ("crr_nat", "TCP connections through NAT (connect, request, response, close)", True),
+    ("crr_dr", "TCP connections through DR", True),
+    ("stream_nat", "One TCP flow through NAT", True),
+    ("conn_mem", "Slab memory per ESTABLISHED connection", False),
+    ("ctl_restore", "ipvsadm -R of the services", False),
+    ("ctl_list", "ipvsadm -Ln of the services", False),
+]
+
+
+def human(v, unit):
+    if unit == "bit/s":
+        return "%.2f Gbit/s" % (v / 1e9) if v >= 1e9 else "%.0f Mbit/s" % (v / 1e6)
+    if unit == "s":
+        return "%.2f s" % v
+    return "%.0f %s" % (v, unit)
+
+
+def main():
+    log, out = sys.argv[1], sys.argv[2]
+    machine = sys.argv[3] if len(sys.argv) > 3 else ""
+    data = {}
+    for line in open(log, errors="replace"):
+        f = line.split()
+        if len(f) == 6 and f[0] == "BENCH":
+            try:
+                data.setdefault(f[1], {"unit": f[5], "runs": {}})["runs"].setdefault(f[2], []).append(float(f[4]))
+            except ValueError:
+                pass
+    if not data:
+        sys.exit("no BENCH lines in %s" % log)
+    os.makedirs(out, exist_ok=True)
+    rows = []
+    for key, title, higher_better in ORDER:
+        if key not in data:
+            continue
+        d = data[key]
+        row = {"scenario": key, "title": title, "unit": d["unit"], "higher_is_better": higher_better}
+        for impl, vals in d["runs"].items():
+            row[impl] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "runs": vals}
+        if "c" in row and "rs" in row and row["c"]["median"]:
+            row["ratio_rs_c"] = row["rs"]["median"] / row["c"]["median"]
+        rows.append(row)
+
+    def cell(row, impl):
+        if impl not in row:
+            return "-"
+        s = row[impl]
+        text = human(s["median"], row["unit"])
+        if len(s["runs"]) > 1:
+            text += " (%s - %s)" % (human(s["min"], row["unit"]), human(s["max"], row["unit"]))
+        return text
+
+    md = ["| Scenario | C ip_vs | ipvs_rs | ipvs_rs / C | no IPVS (ceiling) |", "|---|---|---|---|---|"]
+    for row in rows:
+        ratio = "%.2f" % row["ratio_rs_c"] if "ratio_rs_c" in row else "-"
+        better = "higher is better" if row["higher_is_better"] else "lower is better"
+        md.append("| %s (%s) | %s | %s | %s | %s |" % (row["title"], better, cell(row, "c"), cell(row, "rs"), ratio, cell(row, "fwd")))
+    text = "\n".join(md) + "\n\nMedians over the rounds, (min - max) where there were several.\n"
+    if machine:
+        text += "Machine: %s\n" % machine
+    open(os.path.join(out, "results.md"), "w").write(text)
+    json.dump({"machine": machine, "rows": rows}, open(os.path.join(out, "results.json"), "w"), indent=1)
+    print(text)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(no matplotlib: no results.png)")
+        return
+    shown = [r for r in rows if "ratio_rs_c" in r]
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(shown) + 1.5))
+    ys = range(len(shown))
+    ax.barh(list(ys), [r["ratio_rs_c"] for r in shown], color=["tab:green" if (r["ratio_rs_c"] >= 1) == r["higher_is_better"] else "tab:red" for r in shown])
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels(["%s (%s)" % (r["scenario"], "higher better" if r["higher_is_better"] else "lower better") for r in shown])
+    ax.set_xlabel("ipvs_rs / C ip_vs (median); green: ipvs_rs better")
+    ax.set_title("ipvs_rs against C IPVS, same kernel, same VM boot")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "results.png"), dpi=100)
+    print("chart: %s" % os.path.join(out, "results.png"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark (`make bench`), inside the VM: C ip_vs ("c"), ipvs_rs ("rs") and plain IP
+# forwarding without IPVS ("fwd", the ceiling) over the same topology and load, alternated in
+# rotating order for BENCH_ROUNDS rounds. Prints one line per measurement:
+#   BENCH <scenario> <impl> <round> <value> <unit>
+# which tests/bench/report.py turns into the tables.
+#
+# Topology: client netns "cl" (10.0.0.2) -- director (this namespace; VIP 10.0.0.100) -- bridge
+# -- real servers rs1..rs4 (10.0.1.11-14), which also hold the VIP on lo for DR. The load
+# generator (tests/bench, ipvs-bench-load) runs pinned to CPU 0, the servers to CPU 1.
+#
+# Scenarios (BENCH_SECS seconds each):
+#   udp_nat     UDP request/response from 64 flows through NAT (replies/s; 2 packets each)
+#   crr_nat     TCP connect/request/response/close, 4 loops, through NAT (connections/s)
+#   crr_dr      the same through DR (replies go around the director's IPVS)
+#   stream_nat  one TCP connection's throughput through NAT (bit/s)
+#   conn_mem    unreclaimable slab per connection for BENCH_CONNS ESTABLISHED connections (bytes)
+#   ctl_restore, ctl_list  ipvsadm -R / -Ln of BENCH_SERVICES services x 4 real servers (s)
+# For fwd, the client addresses a real server directly; the director only routes.
+. "$(dirname "$0")/lib.sh"
+set -e
+ROUNDS=${BENCH_ROUNDS:-3}
+SECS=${BENCH_SECS:-5}
+CONNS=${BENCH_CONNS:-100000}
+SERVICES=${BENCH_SERVICES:-10000}
+LOAD="$REPO/tests/bench/target/release/ipvs-bench-load"
+[ -x "$LOAD" ] || { echo "no $LOAD (cargo build --release in tests/bench)"; exit 1; }
+
+nat_topology 4
+for i in 1 2 3 4; do
+	ip -n "rs$i" addr add $VIP/32 dev lo
+	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	ip netns exec "rs$i" taskset -c 1 "$LOAD" serve 80 &
+done
+# Many short connections: any local port, reuse of TIME_WAIT ports.
+ip netns exec cl sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
+for i in 1 2 3 4; do ip netns exec "rs$i" sysctl -qw net.ipv4.tcp_tw_reuse=1; done
+# conn_mem: real servers 10.0.9.11-14 whose frames nobody takes; the flood's sources route back
+# to the client namespace, which drops the answers.
+ip route add 10.2.0.0/16 via 10.0.0.2
+for i in 1 2 3 4; do ip neigh replace 10.0.9.1$i lladdr 02:00:00:00:09:1$i dev br-rs nud permanent; done
+ip route add 10.0.9.0/24 dev br-rs
+sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vcl.rp_filter=0
+sleep 1
+
+load() { ip netns exec cl taskset -c 0 "$LOAD" "$@"; }
+report() { echo "BENCH $1 $2 $3 $4 $5"; }
+
+# impl none: no IPVS module loaded at all.
+unload_all() {
+	ipvsadm -C 2>/dev/null || true
+	loaded ipvs_rs && rmmod ipvs_rs
+	for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do [ "$m" = ip_vs ] || rmmod "$m"; done
+	loaded ip_vs && rmmod ip_vs
+	return 0
+}
+
+services() { # fwd-method
+	ipvsadm -C
+	ipvsadm -A -t $VIP:80 -s rr
+	ipvsadm -A -u $VIP:80 -s rr
+	for i in 1 2 3 4; do
+		ipvsadm -a -t $VIP:80 -r 10.0.1.1$i:80 "$1"
+		ipvsadm -a -u $VIP:80 -r 10.0.1.1$i:80 "$1"
+	done
+}
+
+traffic_round() { # impl round
+	local impl=$1 r=$2 dst=$VIP
+	if [ "$impl" = fwd ]; then
+		unload_all
+		dst=10.0.1.11
+	else
+		use_impl "$impl"
+		services -m
+	fi
+	report udp_nat "$impl" "$r" "$(load udp $dst 80 64 "$SECS")" replies/s
+	report crr_nat "$impl" "$r" "$(load crr $dst 80 4 "$SECS")" conn/s
+	report stream_nat "$impl" "$r" "$(load stream $dst 80 "$SECS")" bit/s
+	if [ "$impl" != fwd ]; then
+		services -g
+		report crr_dr "$impl" "$r" "$(load crr $dst 80 4 "$SECS")" conn/s
+		ipvsadm -C
+	fi
+}
+
+unreclaimable_kb() { awk '/^SUnreclaim:/ {print $2}' /proc/meminfo; }
+settle() {
+	local f
+	sync
+	sleep 3
+	for f in /sys/kernel/slab/*/shrink; do [ -e "$f" ] && echo 1 >"$f"; done 2>/dev/null || true
+	sleep 1
+}
+
+mem_run() { # impl
+	local before after
+	use_impl "$1"
+	ipvsadm -A -t $VIP:90 -s rr
+	for i in 1 2 3 4; do ipvsadm -a -t $VIP:90 -r 10.0.9.1$i:90 -m; done
+	settle
+	before=$(unreclaimable_kb)
+	ip netns exec cl taskset -c 0 python3 "$REPO/tests/vm/synflood.py" $VIP 90 "$CONNS"
+	settle
+	after=$(unreclaimable_kb)
+	held=$(ipvsadm -Ln | awk '/->/ && $2 ~ /:90$/ {a += $5} END {print a + 0}')
+	[ "$held" = "$CONNS" ] || echo "warning: $1 held $held of $CONNS connections"
+	report conn_mem "$1" 1 $(((after - before) * 1024 / CONNS)) bytes/conn
+	unload_all
+}
+
+ctl_run() { # impl restore-file
+	local t0 t1 t2
+	use_impl "$1"
+	t0=$(date +%s.%N)
+	ipvsadm -R <"$2"
+	t1=$(date +%s.%N)
+	ipvsadm -Ln >/dev/null
+	t2=$(date +%s.%N)
+	report ctl_restore "$1" 1 "$(echo "$t1 - $t0" | bc)" s
+	report ctl_list "$1" 1 "$(echo "$t2 - $t1" | bc)" s
+	unload_all
+}
+
+impls=(c rs fwd)
+for r in $(seq 1 "$ROUNDS"); do
+	for k in 0 1 2; do traffic_round "${impls[$(((r + k) % 3))]}" "$r"; done
+done
+unload_all
+for impl in c rs; do mem_run $impl; done
+restore=$(mktemp)
+awk -v n="$SERVICES" 'BEGIN {
+	for (i = 0; i < n; i++) {
+		vip = sprintf("10.100.%d.%d:80", int(i / 250), i % 250 + 1)
+		printf "-A -t %s -s wlc\n", vip
+		for (d = 1; d <= 4; d++) printf "-a -t %s -r 10.200.0.%d:8080 -m -w %d\n", vip, d, d
+	}
+}' >"$restore"
+for impl in rs c; do ctl_run $impl "$restore"; done
+rm -f "$restore"
+echo "BENCH-DONE"

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Malformed and random IPv4 packets at a virtual service, from a raw socket.
+
+usage: pktfuzz.py cases VIP PORT        named malformed cases, one source port each (2000 + i),
+                                       printed as "PORT NAME" on stdout
+       pktfuzz.py random VIP COUNT SEED  COUNT random packets (TCP/UDP/ICMP/SCTP/other; bad
+                                       lengths, header lengths, options, fragments, flags and
+                                       checksums) at VIP, ports 79-83
+
+The source address is the sender's own (SRC, default 10.0.0.2), so answers come back to it.
+With DMAC (the next hop's MAC address) set, random packets are sent as Ethernet frames on
+IFACE (default eth0), so that even their IP total length and checksum reach the receiver as
+made (a raw IP socket would fill those in).
+"""
+import os
+import random
+import socket
+import struct
+import sys
+
+SRC = socket.inet_aton(os.environ.get("SRC", "10.0.0.2"))
+TCP, UDP, ICMP, SCTP = 6, 17, 1, 132
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4(dst, proto, payload, options=b"", frag=0x4000, tot_len=None, ihl=None):
+    ihl = ihl if ihl is not None else 5 + len(options) // 4
+    tot = tot_len if tot_len is not None else 20 + len(options) + len(payload)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | (ihl & 0xF), 0, tot & 0xFFFF, 0x1234, frag, 64, proto, 0, SRC, dst)
+    h += options
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def l4sum(dst, proto, seg):
+    return csum(SRC + dst + struct.pack("!BBH", 0, proto, len(seg)) + seg)
+
+
+def tcp(dst, sport, dport, flags, doff=5, opts=b"", data=b"", good_csum=True):
+    h = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, (doff & 0xF) << 4, flags, 65535, 0, 0) + opts
+    seg = h + data
+    c = l4sum(dst, TCP, seg) if good_csum else 0xBEEF
+    return seg[:16] + struct.pack("!H", c) + seg[18:]
+
+
+def udp(dst, sport, dport, data=b"ping\n", length=None, good_csum=True):
+    ln = length if length is not None else 8 + len(data)
+    seg = struct.pack("!HHHH", sport, dport, ln & 0xFFFF, 0) + data
+    c = l4sum(dst, UDP, seg) if good_csum else 0xBEEF
+    return seg[:6] + struct.pack("!H", c or 0xFFFF) + seg[8:]
+
+
+SYN, ACK, RST, FIN = 0x02, 0x10, 0x04, 0x01
+
+
+def cases(dst, port):
+    """(name, packet) for source ports 2000, 2001, ..."""
+    out = []
+
+    def add(name, make):
+        sport = 2000 + len(out)
+        out.append((sport, name, make(sport)))
+
+    add("tcp-syn-valid", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN)))
+    add("tcp-header-10-bytes", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN)[:10]))
+    add("tcp-header-4-bytes", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN)[:4]))
+    add("tcp-doff-2", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN, doff=2)))
+    add("tcp-doff-15-short", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN, doff=15)))
+    add("tcp-syn-bad-checksum", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN, good_csum=False)))
+    add("tcp-syn-rst", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN | RST)))
+    add("tcp-syn-fin", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN | FIN)))
+    add("tcp-ack-no-conn", lambda p: ipv4(dst, TCP, tcp(dst, p, port, ACK)))
+    add("tcp-syn-ip-options", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN), options=b"\x01\x01\x01\x00"))
+    add("tcp-syn-tcp-options", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN, doff=7, opts=b"\x02\x04\x05\xb4\x01\x01\x04\x02")))
+    add("tcp-syn-data", lambda p: ipv4(dst, TCP, tcp(dst, p, port, SYN, data=b"x" * 100)))
+    add("udp-valid", lambda p: ipv4(dst, UDP, udp(dst, p, port)))
+    add("udp-header-4-bytes", lambda p: ipv4(dst, UDP, udp(dst, p, port)[:4]))
+    add("udp-length-too-big", lambda p: ipv4(dst, UDP, udp(dst, p, port, length=200)))
+    add("udp-length-too-small", lambda p: ipv4(dst, UDP, udp(dst, p, port, length=3)))
+    add("udp-bad-checksum", lambda p: ipv4(dst, UDP, udp(dst, p, port, good_csum=False)))
+    add("udp-no-payload", lambda p: ipv4(dst, UDP, udp(dst, p, port, data=b"")))
+    add("udp-ip-options", lambda p: ipv4(dst, UDP, udp(dst, p, port), options=b"\x01\x01\x01\x00"))
+    return out
+
+
+def random_packet(rng, dst):
+    proto = rng.choice([TCP, TCP, UDP, UDP, ICMP, SCTP, rng.randrange(256)])
+    port = rng.randrange(79, 84)
+    sport = rng.randrange(1024, 65536)
+    if proto == TCP:
+        seg = tcp(dst, sport, port, rng.randrange(256), doff=rng.randrange(16),
+                  opts=rng.randbytes(rng.choice([0, 4, 8, 40])), data=rng.randbytes(rng.choice([0, 1, 100])),
+                  good_csum=rng.random() < 0.7)
+    elif proto == UDP:
+        seg = udp(dst, sport, port, data=rng.randbytes(rng.choice([0, 1, 8, 300])),
+                  length=rng.choice([None, None, 0, 7, 8, 9, 65535]), good_csum=rng.random() < 0.7)
+    elif proto == SCTP:
+        seg = struct.pack("!HHI", sport, port, rng.getrandbits(32)) + rng.randbytes(rng.choice([0, 4, 16, 64]))
+    else:
+        seg = rng.randbytes(rng.choice([0, 4, 8, 28, 64]))
+    if rng.random() < 0.2:
+        seg = seg[: rng.randrange(len(seg) + 1)]
+    options = rng.choice([b"", b"", b"\x01\x01\x01\x00", rng.randbytes(4), rng.randbytes(40)])
+    frag = rng.choice([0x4000, 0x4000, 0x4000, 0x2000, 0x0001, 0x2005, 0x8000])
+    ihl = rng.choice([None, None, None, 5, 6, 15])
+    tot = rng.choice([None, None, None, 20, 40, 65535])
+    return ipv4(dst, proto, seg, options=options, frag=frag, tot_len=tot, ihl=ihl)
+
+
+def main():
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    mode, vip = sys.argv[1], sys.argv[2]
+    dst = socket.inet_aton(vip)
+    if mode == "cases":
+        for sport, name, pkt in cases(dst, int(sys.argv[3])):
+            s.sendto(pkt, (vip, 0))
+            print(sport, name)
+    else:
+        rng = random.Random(int(sys.argv[4]))
+        dmac = os.environ.get("DMAC")
+        if dmac:
+            ifname = os.environ.get("IFACE", "eth0")
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            s.bind((ifname, 0))
+            smac = bytes.fromhex(open("/sys/class/net/%s/address" % ifname).read().strip().replace(":", ""))
+            eth = bytes.fromhex(dmac.replace(":", "")) + smac + b"\x08\x00"
+        sent = 0
+        for _ in range(int(sys.argv[3])):
+            pkt = random_packet(rng, dst)
+            try:
+                if dmac:
+                    s.send(eth + pkt)
+                else:
+                    s.sendto(pkt, (vip, 0))
+                sent += 1
+            except OSError:
+                pass  # the sending stack refused it (e.g. a length it cannot send)
+        print("sent", sent)
+
+
+if __name__ == "__main__":
+    main()

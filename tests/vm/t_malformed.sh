@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Malformed packets at a NAT service (tests/vm/pktfuzz.py cases: truncated TCP/UDP headers, bad
+# data offsets, UDP lengths and checksums, IP and TCP options, odd flag combinations), one
+# source port each: the connections they leave (`ipvsadm -Lcn`) and the service's counters are
+# the same under C ip_vs and ipvs_rs. Then FUZZ_COUNT (default 2000) random packets (any
+# protocol, bad lengths, header lengths, options, fragments, checksums) at NAT, DR and TUN
+# services of ipvs_rs: it keeps balancing and unloads cleanly (the VM harness fails the run on
+# any kernel report).
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+nat_topology 2
+start_servers 2
+fuzz() { ip netns exec cl env ${DMAC:+DMAC=$DMAC} python3 "$REPO/tests/vm/pktfuzz.py" "$@"; }
+for impl in c rs; do
+	use_impl $impl
+	ipvsadm -A -t $VIP:80 -s rr
+	ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m
+	ipvsadm -A -u $VIP:80 -s rr
+	ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+	fuzz cases $VIP 80 >"$out/cases"
+	# Let C's estimator fold its per-CPU counters in.
+	sleep 3
+	# Each connection as "case-name protocol state" (expiry times left out).
+	ipvsadm -Lcn | awk 'NR > 2 {split($3, a, ":"); print a[2], $1, $2}' | sort >"$out/conns"
+	join "$out/cases" "$out/conns" | awk '{print $2, $3, $4}' >"$out/$impl.conns"
+	ipvsadm -Ln --stats --exact >"$out/$impl.stats"
+	ipvsadm -C
+done
+cat "$out/rs.conns"
+cat "$out/rs.stats"
+diff -u "$out/c.conns" "$out/rs.conns" || fail "connections left by malformed packets differ from C's"
+diff -u "$out/c.stats" "$out/rs.stats" || fail "counters after malformed packets differ from C's"
+
+ipvsadm -A -t $VIP:80 -s rr
+ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m
+ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m
+ipvsadm -A -u $VIP:80 -s rr
+ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+ipvsadm -A -t $VIP:81 -s rr
+ipvsadm -a -t $VIP:81 -r 10.0.1.12:81 -g
+ipvsadm -A -u $VIP:81 -s rr
+ipvsadm -a -u $VIP:81 -r 10.0.1.12:81 -g
+ipvsadm -A -t $VIP:82 -s rr
+ipvsadm -a -t $VIP:82 -r 10.0.1.12:82 -i
+ipvsadm -A -u $VIP:83 -s rr
+ipvsadm -a -u $VIP:83 -r 10.0.1.11:83 -i
+DMAC=$(cat /sys/class/net/vcl/address) fuzz random $VIP "${FUZZ_COUNT:-2000}" "${FUZZ_SEED:-1}"
+ipvsadm -Ln --stats
+a=$(tcp_get)
+b=$(tcp_get)
+echo "after the fuzz: $a $b"
+[ "$(printf '%s\n' "$a" "$b" | sort | tr '\n' ' ')" = "rs1 rs2 " ] || fail "not balanced after the fuzz: $a $b"
+ipvsadm -C
+rmmod ipvs_rs || fail "rmmod after the fuzz"
+rm -rf "$out"
