@@ -3,7 +3,8 @@
 """Malformed and random IPv4 packets at a virtual service, from a raw socket.
 
 usage: pktfuzz.py cases VIP PORT        named malformed cases, one source port each (2000 + i),
-                                       printed as "PORT NAME" on stdout
+                                       printed as "PORT NAME" on stdout; answers are taken
+                                       by UDP sockets on those ports
        pktfuzz.py random VIP COUNT SEED  COUNT random packets (TCP/UDP/ICMP/SCTP/other; bad
                                        lengths, header lengths, options, fragments, flags and
                                        checksums) at VIP, ports 79-83
@@ -18,6 +19,7 @@ import random
 import socket
 import struct
 import sys
+import time
 
 SRC = socket.inet_aton(os.environ.get("SRC", "10.0.0.2"))
 TCP, UDP, ICMP, SCTP = 6, 17, 1, 132
@@ -121,9 +123,18 @@ def main():
     mode, vip = sys.argv[1], sys.argv[2]
     dst = socket.inet_aton(vip)
     if mode == "cases":
-        for sport, name, pkt in cases(dst, int(sys.argv[3])):
+        todo = cases(dst, int(sys.argv[3]))
+        # UDP sockets on the cases' source ports take the answers, so that this host sends no
+        # ICMP port unreachable back (that is ICMP error handling, not what the cases test).
+        sinks = []
+        for sport, _, _ in todo:
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind((socket.inet_ntoa(SRC), sport))
+            sinks.append(u)
+        for sport, name, pkt in todo:
             s.sendto(pkt, (vip, 0))
             print(sport, name)
+        time.sleep(2)
     else:
         rng = random.Random(int(sys.argv[4]))
         dmac = os.environ.get("DMAC")

@@ -23,12 +23,13 @@ for impl in c rs; do
 	# Let C's estimator fold its per-CPU counters in.
 	sleep 3
 	# Each connection as "case-name protocol state" (expiry times left out).
-	ipvsadm -Lcn | awk 'NR > 2 {split($3, a, ":"); print a[2], $1, $2}' | sort >"$out/conns"
+	ipvsadm -Lcn | awk 'NR > 2 {split($4, a, ":"); print a[2], $1, $3}' | sort >"$out/conns"
 	join "$out/cases" "$out/conns" | awk '{print $2, $3, $4}' >"$out/$impl.conns"
 	ipvsadm -Ln --stats --exact >"$out/$impl.stats"
 	ipvsadm -C
 done
 cat "$out/rs.conns"
+[ -s "$out/rs.conns" ] || fail "no connection listed"
 cat "$out/rs.stats"
 diff -u "$out/c.conns" "$out/rs.conns" || fail "connections left by malformed packets differ from C's"
 diff -u "$out/c.stats" "$out/rs.stats" || fail "counters after malformed packets differ from C's"
