@@ -20,6 +20,7 @@ use crate::kernel_ext::{
     percpu::PerCpuCounters,
     genl::{Dump, Reply, Request},
     pernet::Net,
+    skb::DstCache,
     sync::{new_spinlock_bh, SpinLockBh},
 };
 use crate::Ipvs;
@@ -171,6 +172,8 @@ pub(crate) struct Dest {
     svc_id: Atomic<u64>,
     /// Traffic counters.
     pub(crate) stats: Counters,
+    /// Its route, cached.
+    pub(crate) route: DstCache,
 }
 
 impl Dest {
@@ -195,6 +198,7 @@ impl Dest {
             svc_key: svc.key,
             svc_id: Atomic::new(svc.id),
             stats: Counters::new()?,
+            route: DstCache::new()?,
         };
         d.set_conf(conf, true);
         Ok(d)
@@ -202,6 +206,8 @@ impl Dest {
 
     /// Applies a configuration (`added`: the destination is being linked to a service).
     fn set_conf(&self, c: &DestConf, added: bool) {
+        // The forwarding method decides how the route is looked up.
+        self.route.reset();
         self.fwd.store(c.fwd, Relaxed);
         if added || c.weight != 0 {
             self.last_weight.store(c.weight as i32, Relaxed);

@@ -51,7 +51,7 @@ fn rewrite(
 /// NAT: sends a client packet to the connection's real server (`ip_vs_nat_xmit`'s job).
 pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
     let daddr = c.daddr();
-    match skb.route4(net, daddr, false) {
+    match skb.route4(net, &c.dest.route, daddr, false) {
         Ok(false) => {}
         // Local real servers are not supported by this transmitter yet.
         Ok(true) | Err(_) => return Verdict::Drop,
@@ -68,7 +68,7 @@ pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) ->
 /// (the real server, which also has the virtual address, answers the client directly). A real
 /// server that is this host gets the packet through local delivery.
 pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn) -> Verdict {
-    match skb.route4(net, c.daddr(), true) {
+    match skb.route4(net, &c.dest.route, c.daddr(), true) {
         Ok(false) => {}
         Ok(true) => return Verdict::Accept,
         Err(_) => return Verdict::Drop,
@@ -83,7 +83,7 @@ pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn) -> Verdict {
 /// address) and answers the client directly.
 pub(crate) fn tun_xmit(net: Net, skb: SkBuff<'_>, c: &Conn) -> Verdict {
     // pmtu_disc (default on): the outer header keeps the inner DF.
-    skb.ipip_xmit(net, c.daddr(), true)
+    skb.ipip_xmit(net, &c.dest.route, c.daddr(), true)
 }
 
 pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4off: usize) -> Result {

@@ -25,6 +25,7 @@
 #include <net/net_namespace.h>
 #include <net/route.h>
 #include <net/dst.h>
+#include <net/dst_cache.h>
 #include <net/ip.h>
 #include <net/icmp.h>
 #include <net/inet_ecn.h>
@@ -522,12 +523,53 @@ static struct rtable *ipvs_rs_output_route4(struct net *net, __be32 daddr, bool 
 	return rt;
 }
 
-int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool known_nh, bool *local)
+/*
+ * A real server's route, cached per CPU (like C IPVS's per-destination dst cache): the kernel's
+ * dst_cache checks that a cached route is still valid (route changes make it obsolete).
+ */
+struct dst_cache *ipvs_rs_dst_cache_new(void)
+{
+	struct dst_cache *c = kzalloc(sizeof(*c), GFP_KERNEL);
+
+	if (c && dst_cache_init(c, GFP_KERNEL)) {
+		kfree(c);
+		c = NULL;
+	}
+	return c;
+}
+
+void ipvs_rs_dst_cache_reset(struct dst_cache *c)
+{
+	dst_cache_reset(c);
+}
+
+void ipvs_rs_dst_cache_free(struct dst_cache *c)
+{
+	dst_cache_destroy(c);
+	kfree(c);
+}
+
+/* The route to daddr, from the cache or looked up (and cached); a reference for the caller. */
+static struct rtable *ipvs_rs_cached_route4(struct net *net, struct dst_cache *cache,
+					    __be32 daddr, bool known_nh, __be32 *saddr)
+{
+	struct rtable *rt = dst_cache_get_ip4(cache, saddr);
+
+	if (rt)
+		return rt;
+	rt = ipvs_rs_output_route4(net, daddr, known_nh, saddr);
+	if (!IS_ERR(rt))
+		dst_cache_set_ip4(cache, &rt->dst, *saddr);
+	return rt;
+}
+
+int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb, __be32 daddr,
+		   bool known_nh, bool *local)
 {
 	struct rtable *rt;
 	__be32 saddr;
 
-	rt = ipvs_rs_output_route4(net, daddr, known_nh, &saddr);
+	rt = ipvs_rs_cached_route4(net, cache, daddr, known_nh, &saddr);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	*local = rt->rt_type == RTN_LOCAL;
@@ -562,7 +604,8 @@ unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb)
  * inner header, and DF too when copy_df (the pmtu_disc sysctl). Returns NF_ACCEPT, without
  * touching the packet, when daddr is local; otherwise consumes it and returns NF_STOLEN.
  */
-unsigned int ipvs_rs_ipip_xmit(struct net *net, struct sk_buff *skb, __be32 daddr, bool copy_df)
+unsigned int ipvs_rs_ipip_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+			       __be32 daddr, bool copy_df)
 {
 	struct rtable *rt;
 	struct iphdr *old, *iph;
@@ -571,7 +614,7 @@ unsigned int ipvs_rs_ipip_xmit(struct net *net, struct sk_buff *skb, __be32 dadd
 	__be16 df;
 	u8 dsfield, ttl;
 
-	rt = ipvs_rs_output_route4(net, daddr, false, &saddr);
+	rt = ipvs_rs_cached_route4(net, cache, daddr, false, &saddr);
 	if (IS_ERR(rt))
 		goto drop;
 	if (rt->rt_type == RTN_LOCAL) {

@@ -90,9 +90,15 @@ void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
 
 /* IPv4 routing and output. */
-int ipvs_rs_route4(struct net *net, struct sk_buff *skb, __be32 daddr, bool known_nh, bool *local);
+struct dst_cache;
+struct dst_cache *ipvs_rs_dst_cache_new(void);
+void ipvs_rs_dst_cache_reset(struct dst_cache *c);
+void ipvs_rs_dst_cache_free(struct dst_cache *c);
+int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb, __be32 daddr,
+		   bool known_nh, bool *local);
 unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb);
-unsigned int ipvs_rs_ipip_xmit(struct net *net, struct sk_buff *skb, __be32 daddr, bool copy_df);
+unsigned int ipvs_rs_ipip_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+			       __be32 daddr, bool copy_df);
 
 /* Bottom-half-safe spinlocks (kernel::sync has none). */
 void ipvs_rs_spin_lock_bh(spinlock_t *lock);

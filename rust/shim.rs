@@ -32,6 +32,8 @@ opaque! {
     RawHookState;
     /// `struct seq_file`.
     RawSeqFile;
+    /// `struct dst_cache`.
+    RawDstCache;
 }
 
 extern "C" {
@@ -101,15 +103,25 @@ extern "C" {
     pub(crate) fn ipvs_rs_skb_csum_partial(skb: *const RawSkb) -> bool;
     pub(crate) fn ipvs_rs_ip_send_check(skb: *mut RawSkb);
 
+    pub(crate) fn ipvs_rs_dst_cache_new() -> *mut RawDstCache;
+    pub(crate) fn ipvs_rs_dst_cache_reset(c: *mut RawDstCache);
+    pub(crate) fn ipvs_rs_dst_cache_free(c: *mut RawDstCache);
     pub(crate) fn ipvs_rs_route4(
         net: *mut RawNet,
+        cache: *mut RawDstCache,
         skb: *mut RawSkb,
         daddr: u32,
         known_nh: bool,
         local: *mut bool,
     ) -> c_int;
     pub(crate) fn ipvs_rs_send4(net: *mut RawNet, skb: *mut RawSkb) -> c_uint;
-    pub(crate) fn ipvs_rs_ipip_xmit(net: *mut RawNet, skb: *mut RawSkb, daddr: u32, copy_df: bool) -> c_uint;
+    pub(crate) fn ipvs_rs_ipip_xmit(
+        net: *mut RawNet,
+        cache: *mut RawDstCache,
+        skb: *mut RawSkb,
+        daddr: u32,
+        copy_df: bool,
+    ) -> c_uint;
 
     pub(crate) fn ipvs_rs_inet_addr_type(net: *mut RawNet, addr: u32) -> u32;
     pub(crate) fn ipvs_rs_ipv6_addr_type(addr: *const u8) -> u32;

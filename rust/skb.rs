@@ -212,12 +212,12 @@ impl<'a> SkBuff<'a> {
     /// `known_nh`, `daddr` is the next hop even on a directly attached network (direct
     /// routing: the packet keeps its own destination address). Returns whether the
     /// destination is local.
-    pub(crate) fn route4(&mut self, net: Net, daddr: [u8; 4], known_nh: bool) -> Result<bool> {
+    pub(crate) fn route4(&mut self, net: Net, cache: &DstCache, daddr: [u8; 4], known_nh: bool) -> Result<bool> {
         let mut local = false;
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), `local` is a valid out pointer.
+        // `Net`), `cache` is a live dst cache (type invariant), `local` a valid out pointer.
         let r = unsafe {
-            shim::ipvs_rs_route4(net.raw(), self.raw(), u32::from_ne_bytes(daddr), known_nh, &mut local)
+            shim::ipvs_rs_route4(net.raw(), cache.raw(), self.raw(), u32::from_ne_bytes(daddr), known_nh, &mut local)
         };
         kernel::error::to_result(r)?;
         Ok(local)
@@ -226,11 +226,14 @@ impl<'a> SkBuff<'a> {
     /// Encapsulates the packet in IPv4 (IP-in-IP) towards `daddr` and sends it, consuming it;
     /// `copy_df` copies the inner DF bit to the outer header. A local `daddr` gives the packet
     /// back untouched, with the verdict to deliver it locally.
-    pub(crate) fn ipip_xmit(self, net: Net, daddr: [u8; 4], copy_df: bool) -> Verdict {
+    pub(crate) fn ipip_xmit(self, net: Net, cache: &DstCache, daddr: [u8; 4], copy_df: bool) -> Verdict {
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`); the shim either consumes the packet (`NF_STOLEN`) or leaves it untouched
-        // (`NF_ACCEPT`), and `self` is consumed so it is not used again either way.
-        let v = unsafe { shim::ipvs_rs_ipip_xmit(net.raw(), self.raw(), u32::from_ne_bytes(daddr), copy_df) };
+        // `Net`), `cache` is a live dst cache (type invariant); the shim either consumes the
+        // packet (`NF_STOLEN`) or leaves it untouched (`NF_ACCEPT`), and `self` is consumed so
+        // it is not used again either way.
+        let v = unsafe {
+            shim::ipvs_rs_ipip_xmit(net.raw(), cache.raw(), self.raw(), u32::from_ne_bytes(daddr), copy_df)
+        };
         if v == Verdict::Accept as u32 {
             Verdict::Accept
         } else {
@@ -244,5 +247,39 @@ impl<'a> SkBuff<'a> {
         // `NF_STOLEN`, and `self` is consumed so it is not used again.
         unsafe { shim::ipvs_rs_send4(net.raw(), self.raw()) };
         Verdict::Stolen
+    }
+}
+
+/// A per-CPU cache of one destination's route (`struct dst_cache`): [`SkBuff::route4`] and
+/// [`SkBuff::ipip_xmit`] use a cached route while the kernel still deems it valid.
+pub(crate) struct DstCache(NonNull<shim::RawDstCache>);
+
+// SAFETY: `struct dst_cache` is per-CPU and safe to use from any context and thread.
+unsafe impl Send for DstCache {}
+// SAFETY: As above.
+unsafe impl Sync for DstCache {}
+
+impl DstCache {
+    /// An empty cache (process context).
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: Plain allocation; checked for NULL.
+        NonNull::new(unsafe { shim::ipvs_rs_dst_cache_new() }).map(Self).ok_or(ENOMEM)
+    }
+
+    /// Forgets the cached routes (the way to the destination changed).
+    pub(crate) fn reset(&self) {
+        // SAFETY: The cache is live (type invariant).
+        unsafe { shim::ipvs_rs_dst_cache_reset(self.raw()) }
+    }
+
+    fn raw(&self) -> *mut shim::RawDstCache {
+        self.0.as_ptr()
+    }
+}
+
+impl Drop for DstCache {
+    fn drop(&mut self) {
+        // SAFETY: Allocated by `ipvs_rs_dst_cache_new`, no longer used.
+        unsafe { shim::ipvs_rs_dst_cache_free(self.raw()) }
     }
 }

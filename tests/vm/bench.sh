@@ -18,6 +18,7 @@
 #   stream_nat  one TCP connection's throughput through NAT (bit/s)
 #   conn_mem    unreclaimable slab per connection for BENCH_CONNS ESTABLISHED connections (bytes)
 #   ctl_restore, ctl_list  ipvsadm -R / -Ln of BENCH_SERVICES services x 4 real servers (s)
+# BENCH_PARTS picks among "traffic mem ctl" (default: all).
 # For fwd, the client addresses a real server directly; the director only routes.
 . "$(dirname "$0")/lib.sh"
 set -e
@@ -25,6 +26,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECS:-5}
 CONNS=${BENCH_CONNS:-100000}
 SERVICES=${BENCH_SERVICES:-10000}
+PARTS=${BENCH_PARTS:-traffic mem ctl}
 LOAD="$REPO/tests/bench/target/release/ipvs-bench-load"
 [ -x "$LOAD" ] || { echo "no $LOAD (cargo build --release in tests/bench)"; exit 1; }
 
@@ -43,6 +45,8 @@ ip route add 10.2.0.0/16 via 10.0.0.2
 for i in 1 2 3 4; do ip neigh replace 10.0.9.1$i lladdr 02:00:00:00:09:1$i dev br-rs nud permanent; done
 ip route add 10.0.9.0/24 dev br-rs
 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vcl.rp_filter=0
+# DR: the real servers' answers come back from the VIP, an address of this host.
+sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.br-rs.rp_filter=0
 sleep 1
 
 load() { ip netns exec cl taskset -c 0 "$LOAD" "$@"; }
@@ -124,12 +128,18 @@ ctl_run() { # impl restore-file
 	unload_all
 }
 
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 impls=(c rs fwd)
-for r in $(seq 1 "$ROUNDS"); do
-	for k in 0 1 2; do traffic_round "${impls[$(((r + k) % 3))]}" "$r"; done
-done
-unload_all
-for impl in c rs; do mem_run $impl; done
+if part traffic; then
+	for r in $(seq 1 "$ROUNDS"); do
+		for k in 0 1 2; do traffic_round "${impls[$(((r + k) % 3))]}" "$r"; done
+	done
+	unload_all
+fi
+if part mem; then
+	for impl in c rs; do mem_run $impl; done
+fi
+part ctl || { echo "BENCH-DONE"; exit 0; }
 restore=$(mktemp)
 awk -v n="$SERVICES" 'BEGIN {
 	for (i = 0; i < n; i++) {
