@@ -475,11 +475,6 @@ void ipvs_rs_icmp_port_unreach(struct sk_buff *skb)
 	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
 }
 
-u32 ipvs_rs_skb_mark(const struct sk_buff *skb)
-{
-	return skb->mark;
-}
-
 void ipvs_rs_l4_csum_replace4(struct sk_buff *skb, u32 csum_off, __be32 from, __be32 to,
 			      bool pseudohdr)
 {

@@ -79,7 +79,6 @@ int ipvs_rs_skb_make_writable(struct sk_buff *skb, u32 len);
 u32 ipvs_rs_skb_pkt_type(const struct sk_buff *skb);
 bool ipvs_rs_skb_has_dst(const struct sk_buff *skb);
 bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb);
-u32 ipvs_rs_skb_mark(const struct sk_buff *skb);
 void ipvs_rs_icmp_port_unreach(struct sk_buff *skb);
 void ipvs_rs_l4_csum_replace4(struct sk_buff *skb, u32 csum_off, __be32 from, __be32 to,
 			      bool pseudohdr);

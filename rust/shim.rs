@@ -90,7 +90,6 @@ extern "C" {
     pub(crate) fn ipvs_rs_skb_ipvs_property(skb: *const RawSkb) -> bool;
     pub(crate) fn ipvs_rs_skb_set_ipvs_property(skb: *mut RawSkb);
     pub(crate) fn ipvs_rs_skb_set_ignore_df(skb: *mut RawSkb);
-    pub(crate) fn ipvs_rs_skb_mark(skb: *const RawSkb) -> u32;
     pub(crate) fn ipvs_rs_icmp_port_unreach(skb: *mut RawSkb);
     pub(crate) fn ipvs_rs_l4_csum_replace4(
         skb: *mut RawSkb,

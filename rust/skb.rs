@@ -148,12 +148,6 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_icmp_port_unreach(self.raw()) }
     }
 
-    /// `skb->mark`.
-    pub(crate) fn mark(&self) -> u32 {
-        // SAFETY: `raw()` is valid by the type invariant.
-        unsafe { shim::ipvs_rs_skb_mark(self.raw()) }
-    }
-
     /// Whether the transport checksum is left to the device (`CHECKSUM_PARTIAL`).
     pub(crate) fn csum_partial(&self) -> bool {
         // SAFETY: `raw()` is valid by the type invariant.
