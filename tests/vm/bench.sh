@@ -45,6 +45,7 @@ ip route add 10.2.0.0/16 via 10.0.0.2
 for i in 1 2 3 4; do ip neigh replace 10.0.9.1$i lladdr 02:00:00:00:09:1$i dev br-rs nud permanent; done
 ip route add 10.0.9.0/24 dev br-rs
 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vcl.rp_filter=0
+sysctl -qw net.core.netdev_max_backlog=200000
 # DR: the real servers' answers come back from the VIP, an address of this host.
 sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.br-rs.rp_filter=0
 sleep 1

@@ -33,6 +33,8 @@ ip -n sink link set eth0 up
 for i in 1 2 3 4; do ip neigh replace 10.0.1.1$i lladdr 02:00:00:00:00:1$i dev vsink nud permanent; done
 sysctl -qw net.ipv4.ip_forward=1
 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vcl.rp_filter=0
+# The flood outruns the receiving softirq on a slow (debug) kernel: let the backlog hold it.
+sysctl -qw net.core.netdev_max_backlog=200000
 
 unreclaimable_kb() { awk '/^SUnreclaim:/ {print $2}' /proc/meminfo; }
 # Let RCU callbacks run, then have SLUB give back empty slabs from its partial lists, so that
