@@ -53,14 +53,6 @@ sleep 1
 load() { ip netns exec cl taskset -c 0 "$LOAD" "$@"; }
 report() { echo "BENCH $1 $2 $3 $4 $5"; }
 
-# impl none: no IPVS module loaded at all.
-unload_all() {
-	ipvsadm -C 2>/dev/null || true
-	loaded ipvs_rs && rmmod ipvs_rs
-	for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do [ "$m" = ip_vs ] || rmmod "$m"; done
-	loaded ip_vs && rmmod ip_vs
-	return 0
-}
 
 services() { # fwd-method
 	ipvsadm -C
@@ -75,7 +67,7 @@ services() { # fwd-method
 traffic_round() { # impl round
 	local impl=$1 r=$2 dst=$VIP
 	if [ "$impl" = fwd ]; then
-		unload_all
+		unload_ipvs
 		dst=10.0.1.11
 	else
 		use_impl "$impl"
@@ -113,7 +105,7 @@ mem_run() { # impl
 	held=$(ipvsadm -Ln | awk '/->/ && $2 ~ /:90$/ {a += $5} END {print a + 0}')
 	[ "$held" = "$CONNS" ] || echo "warning: $1 held $held of $CONNS connections"
 	report conn_mem "$1" 1 $(((after - before) * 1024 / CONNS)) bytes/conn
-	unload_all
+	unload_ipvs
 }
 
 ctl_run() { # impl restore-file
@@ -126,7 +118,7 @@ ctl_run() { # impl restore-file
 	t2=$(date +%s.%N)
 	report ctl_restore "$1" 1 "$(echo "$t1 - $t0" | bc)" s
 	report ctl_list "$1" 1 "$(echo "$t2 - $t1" | bc)" s
-	unload_all
+	unload_ipvs
 }
 
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -135,7 +127,7 @@ if part traffic; then
 	for r in $(seq 1 "$ROUNDS"); do
 		for k in 0 1 2; do traffic_round "${impls[$(((r + k) % 3))]}" "$r"; done
 	done
-	unload_all
+	unload_ipvs
 fi
 if part mem; then
 	for impl in c rs; do mem_run $impl; done

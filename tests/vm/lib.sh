@@ -101,6 +101,16 @@ tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10"
 # One UDP request from the client; prints the answer.
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
 
+# Unloads ipvs_rs and C ip_vs (with its schedulers), whichever is loaded.
+unload_ipvs() {
+	local m
+	ipvsadm -C 2>/dev/null || true
+	loaded ipvs_rs && rmmod ipvs_rs
+	for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do [ "$m" = ip_vs ] || rmmod "$m"; done
+	loaded ip_vs && rmmod ip_vs
+	return 0
+}
+
 cleanup_net() {
 	pkill -f 'tests/vm/answer.py' 2>/dev/null || true
 	local ns

@@ -24,6 +24,8 @@ for t in "${tests[@]}"; do
 	fi
 	rm -f "$trace"
 	cleanup_net
+	# Every test starts with neither implementation loaded (no state left by a failed one).
+	unload_ipvs
 done
 echo "vm: $pass passed, $failed failed"
 [ "$failed" -eq 0 ]
