@@ -83,24 +83,15 @@ traffic_round() { # impl round
 	fi
 }
 
-unreclaimable_kb() { awk '/^SUnreclaim:/ {print $2}' /proc/meminfo; }
-settle() {
-	local f
-	sync
-	sleep 3
-	for f in /sys/kernel/slab/*/shrink; do [ -e "$f" ] && echo 1 >"$f"; done 2>/dev/null || true
-	sleep 1
-}
-
 mem_run() { # impl
 	local before after
 	use_impl "$1"
 	ipvsadm -A -t $VIP:90 -s rr
 	for i in 1 2 3 4; do ipvsadm -a -t $VIP:90 -r 10.0.9.1$i:90 -m; done
-	settle
+	settle_slab
 	before=$(unreclaimable_kb)
 	ip netns exec cl taskset -c 0 python3 "$REPO/tests/vm/synflood.py" $VIP 90 "$CONNS"
-	settle
+	settle_slab
 	after=$(unreclaimable_kb)
 	held=$(ipvsadm -Ln | awk '/->/ && $2 ~ /:90$/ {a += $5} END {print a + 0}')
 	[ "$held" = "$CONNS" ] || echo "warning: $1 held $held of $CONNS connections"
@@ -134,13 +125,7 @@ if part mem; then
 fi
 part ctl || { echo "BENCH-DONE"; exit 0; }
 restore=$(mktemp)
-awk -v n="$SERVICES" 'BEGIN {
-	for (i = 0; i < n; i++) {
-		vip = sprintf("10.100.%d.%d:80", int(i / 250), i % 250 + 1)
-		printf "-A -t %s -s wlc\n", vip
-		for (d = 1; d <= 4; d++) printf "-a -t %s -r 10.200.0.%d:8080 -m -w %d\n", vip, d, d
-	}
-}' >"$restore"
+scale_restore "$SERVICES" >"$restore"
 for impl in rs c; do ctl_run $impl "$restore"; done
 rm -f "$restore"
 echo "BENCH-DONE"

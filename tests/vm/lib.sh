@@ -39,11 +39,9 @@ use_impl() {
 	esac
 }
 
-# Topology for NAT: client netns "cl" (10.0.0.2) -- director (this namespace: 10.0.0.1 and the
-# VIP) -- bridge br-rs (10.0.1.1) -- real servers "rs1".."rsN" (10.0.1.11..). Real servers route
-# back through the director.
-nat_topology() {
-	local n=$1 i
+# The client side: netns "cl" (10.0.0.2, default route via the director) -- director (this
+# namespace: 10.0.0.1 and the VIP on vcl).
+client_topology() {
 	ip netns add cl
 	ip link add vcl type veth peer name eth0 netns cl
 	ip addr add 10.0.0.1/24 dev vcl
@@ -53,6 +51,13 @@ nat_topology() {
 	ip -n cl link set eth0 up
 	ip -n cl link set lo up
 	ip -n cl route add default via 10.0.0.1
+}
+
+# Topology for NAT: client_topology -- bridge br-rs (10.0.1.1) -- real servers "rs1".."rsN"
+# (10.0.1.11..). Real servers route back through the director.
+nat_topology() {
+	local n=$1 i
+	client_topology
 	ip link add br-rs type bridge
 	ip addr add 10.0.1.1/24 dev br-rs
 	ip link set br-rs up
@@ -100,6 +105,31 @@ tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10"
 
 # One UDP request from the client; prints the answer.
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
+
+# Unreclaimable slab memory, kB.
+unreclaimable_kb() { awk '/^SUnreclaim:/ {print $2}' /proc/meminfo; }
+
+# Lets RCU callbacks run, then has SLUB give back empty slabs from its partial lists, so that
+# what unreclaimable_kb measures next is memory in use, not fragmentation.
+settle_slab() {
+	local f
+	sync
+	sleep 3
+	for f in /sys/kernel/slab/*/shrink; do [ -e "$f" ] && echo 1 >"$f"; done 2>/dev/null || true
+	sleep 1
+}
+
+# scale_restore N: an `ipvsadm -R` input of N TCP services 10.100.<i/250>.<i%250+1>:80, wlc,
+# with 4 NAT real servers 10.200.0.1..4:8080 of weights 1..4 (addresses only; no traffic).
+scale_restore() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			vip = sprintf("10.100.%d.%d:80", int(i / 250), i % 250 + 1)
+			printf "-A -t %s -s wlc\n", vip
+			for (d = 1; d <= 4; d++) printf "-a -t %s -r 10.200.0.%d:8080 -m -w %d\n", vip, d, d
+		}
+	}'
+}
 
 # Unloads ipvs_rs and C ip_vs (with its schedulers), whichever is loaded.
 unload_ipvs() {

@@ -13,16 +13,9 @@ set -e
 # 20,000 on a debug kernel (IPVS_DEBUG_KERNEL, set by guest.sh).
 N=${CONNS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 20000 || echo 100000)}
 
-# Director: client side as in nat_topology; real servers 10.0.1.11-14 behind vsink, whose
-# peer namespace has no address (frames for them are dropped there).
-ip netns add cl
-ip link add vcl type veth peer name eth0 netns cl
-ip addr add 10.0.0.1/24 dev vcl
-ip addr add $VIP/32 dev vcl
-ip link set vcl up
-ip -n cl addr add 10.0.0.2/24 dev eth0
-ip -n cl link set eth0 up
-ip -n cl route add default via 10.0.0.1
+# The client side as in nat_topology; real servers 10.0.1.11-14 behind vsink, whose peer
+# namespace has no address (frames for them are dropped there).
+client_topology
 # Replies to the flood's sources go back to the client namespace, which does not forward them.
 ip route add 10.2.0.0/16 via 10.0.0.2
 ip netns add sink
@@ -36,30 +29,18 @@ sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vcl.rp_filter=0
 # The flood outruns the receiving softirq on a slow (debug) kernel: let the backlog hold it.
 sysctl -qw net.core.netdev_max_backlog=200000
 
-unreclaimable_kb() { awk '/^SUnreclaim:/ {print $2}' /proc/meminfo; }
-# Let RCU callbacks run, then have SLUB give back empty slabs from its partial lists, so that
-# what is measured is memory in use, not fragmentation.
-settle() {
-	local f
-	sync
-	sleep 3
-	for f in /sys/kernel/slab/*/shrink; do [ -e "$f" ] && echo 1 >"$f"; done 2>/dev/null || true
-	sleep 1
-}
 # ActiveConn and InActConn summed over the service's destinations.
 conn_counts() { ipvsadm -Ln | awk '/->/ && $2 ~ /:80$/ {a += $5; i += $6} END {print a + 0, i + 0}'; }
 tab_size() { ipvsadm -Ln | sed -n 's/.*(size=\([0-9]*\)).*/\1/p'; }
 
 for impl in c rs; do
-	loaded ipvs_rs && rmmod ipvs_rs
-	for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do [ "$m" = ip_vs ] || rmmod "$m"; done
-	loaded ip_vs && rmmod ip_vs
-	settle
+	unload_ipvs
+	settle_slab
 	base=$(unreclaimable_kb)
 	use_impl $impl
 	ipvsadm -A -t $VIP:80 -s rr
 	for i in 1 2 3 4; do ipvsadm -a -t $VIP:80 -r 10.0.1.1$i:80 -m; done
-	settle
+	settle_slab
 	loaded_kb=$(unreclaimable_kb)
 	start=$SECONDS
 	ip netns exec cl python3 "$REPO/tests/vm/synflood.py" $VIP 80 "$N"
@@ -87,14 +68,11 @@ for impl in c rs; do
 		sleep 1
 	done
 	echo "$impl expired size $(tab_size)" >>/tmp/conn100k.cmp
-	settle
+	settle_slab
 	after_kb=$(unreclaimable_kb)
-	ipvsadm -C
-	if [ $impl = rs ]; then rmmod ipvs_rs; else
-		for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do [ "$m" = ip_vs ] || rmmod "$m"; done
-		rmmod ip_vs
-	fi
-	settle
+	unload_ipvs
+	loaded ipvs_rs || loaded ip_vs && fail "$impl: the module did not unload"
+	settle_slab
 	gone_kb=$(unreclaimable_kb)
 	echo "$impl: unreclaimable slab: base $base, loaded $loaded_kb, peak $peak_kb, expired $after_kb, unloaded $gone_kb kB"
 	# 100,000 connections take tens of MB; what may stay is noise (per-CPU caches, pages kept by

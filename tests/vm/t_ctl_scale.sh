@@ -8,14 +8,7 @@
 set -e
 out=$(mktemp -d)
 N=${SCALE_SERVICES:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 1000 || echo 10000)}
-# 10.100.<i/250>.<i%250+1>:80, real servers 10.200.0.1..4:8080 (addresses only; no traffic).
-awk -v n="$N" 'BEGIN {
-	for (i = 0; i < n; i++) {
-		vip = sprintf("10.100.%d.%d:80", int(i / 250), i % 250 + 1)
-		printf "-A -t %s -s wlc\n", vip
-		for (d = 1; d <= 4; d++) printf "-a -t %s -r 10.200.0.%d:8080 -m -w %d\n", vip, d, d
-	}
-}' >"$out/restore"
+scale_restore "$N" >"$out/restore"
 secs() { date +%s.%N; }
 for impl in c rs; do
 	use_impl $impl
