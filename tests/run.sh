@@ -42,7 +42,7 @@ vm)
 	;;
 bench)
 	# The chart; the tables do without it.
-	python3 -c 'import matplotlib' 2>/dev/null ||
+	/usr/bin/python3 -c 'import matplotlib' 2>/dev/null ||
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-matplotlib >/dev/null || true
 	echo "[run] building the load generator (tests/bench)"
 	(cd "$root/tests/bench" && cargo build --release -q)
@@ -50,7 +50,8 @@ bench)
 	mkdir -p "$out"
 	VM_TIMEOUT=${VM_TIMEOUT:-5400} "$root/tests/vm/run.sh" "$kdir" tests/vm/bench.sh | tee "$out/vm.log"
 	machine="$(nproc) host CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)); VM: QEMU TCG, 2 vCPUs, 2 GiB; kernel $(basename "$kdir")"
-	python3 "$root/tests/bench/report.py" "$out/vm.log" "$out" "$machine"
+	# Debian's python3 (the one python3-matplotlib is for), not the virtme-ng venv's.
+	/usr/bin/python3 "$root/tests/bench/report.py" "$out/vm.log" "$out" "$machine"
 	;;
 debug)
 	# The VM suite (or the tests named in TESTS) on the debug kernel: KASAN, lockdep, RCU and
