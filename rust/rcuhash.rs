@@ -231,7 +231,7 @@ pub(crate) struct Table<T: Entry> {
 /// # Safety
 ///
 /// `head` is the `rcu` field of the [`Links`] of an entry whose `owner` was set by
-/// [`Table::remove`], passed to `call_rcu` once.
+/// [`Table::insert_unique`], passed to `call_rcu` once by [`Table::remove`].
 unsafe extern "C" fn release<T: Entry>(head: *mut bindings::callback_head) {
     // SAFETY: `rcu` is the first field of the `repr(C)` links (see the function's contract).
     let links = unsafe { &*head.cast::<Links<T>>() };
