@@ -13,6 +13,7 @@
 #   make check-debug the VM suite (or TESTS="t_x.sh ...") on the debug kernel (KASAN, lockdep...)
 #   make check-vm    the VM suite (or TESTS="t_x.sh ...") on the test kernel
 #   make bench       the benchmark: ipvs_rs vs C ip_vs vs plain forwarding (bench-results/)
+#   make bench-profile the traffic part of the benchmark, plus perf profiles of both (BENCH_PROFILE=1)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 LLVM ?= 1
@@ -22,7 +23,7 @@ export KDIR LLVM RUSTC
 # The kernel's configuration as Kbuild sees it.
 kconf = $(KDIR)/include/config/auto.conf
 
-.PHONY: all modules clean modules_install preflight check check-debug check-vm bench demo host-test sched-bench ctl-matrix fuzz
+.PHONY: all modules clean modules_install preflight check check-debug check-vm bench bench-profile demo host-test sched-bench ctl-matrix fuzz
 
 all modules: preflight
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules
@@ -60,6 +61,10 @@ check-vm:
 # ipvs_rs against C ip_vs and plain forwarding, same VM boot; tables in bench-results/.
 bench:
 	tests/run.sh bench
+
+# Where the director's CPU time goes under C ip_vs and ipvs_rs (perf, cpu-clock samples).
+bench-profile:
+	BENCH_PROFILE=1 BENCH_PARTS=$${BENCH_PARTS:-traffic} tests/run.sh bench
 
 demo:
 	tests/run.sh demo

@@ -33,6 +33,7 @@ use kernel_ext::{
     netfilter::Hook,
     pernet::{self, Net, PernetState, Sysctl},
     proc::ProcFile,
+    rcuindex::RcuIndex,
     skb::{SkBuff, Verdict, PACKET_HOST},
     sync::{new_spinlock_bh, SpinLockBh},
     time,
@@ -97,9 +98,12 @@ pub(crate) struct Ipvs {
     /// Serialises configuration changes.
     #[pin]
     pub(crate) ctl: Mutex<CtlState>,
-    /// Virtual services.
+    /// Virtual services in creation order (control plane and the tick).
     #[pin]
     pub(crate) svcs: SpinLockBh<SvcTable<Arc<Service>>>,
+    /// The same services, hashed by identity, read under RCU (the packet path).
+    #[pin]
+    pub(crate) svc_index: RcuIndex<Service>,
     /// Connections.
     #[pin]
     pub(crate) conns: ConnTable,
@@ -120,7 +124,7 @@ pub(crate) struct Ipvs {
 
 impl PernetState for Ipvs {
     fn new(net: Net) -> Result<Arc<Self>> {
-        let svcs = SvcTable::new().map_err(|_| ENOMEM)?;
+        let svc_index = RcuIndex::new(ipvs_ctl::table::BITS)?;
         let conns = ConnTable::new()?;
         let stats = Counters::new()?;
         let conn_lfactor = ipvs_conn::sizing::default_lfactor(net.is_init());
@@ -128,7 +132,8 @@ impl PernetState for Ipvs {
             try_pin_init!(Ipvs {
                 net,
                 ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
-                svcs <- new_spinlock_bh!(svcs, c"ipvs_rs::Ipvs::svcs"),
+                svcs <- new_spinlock_bh!(SvcTable::new(), c"ipvs_rs::Ipvs::svcs"),
+                svc_index <- svc_index,
                 conns <- conns,
                 conn_lfactor,
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
@@ -236,7 +241,7 @@ impl Ipvs {
             return Err(Verdict::Accept.into());
         }
         let svc = self
-            .lookup_service(uapi::AF_INET, u16::from(key.proto.ip()), &key.daddr, key.dport)
+            .lookup_service(g, uapi::AF_INET, u16::from(key.proto.ip()), &key.daddr, key.dport)
             .ok_or(Verdict::Accept)?;
         // A negative expiration (the sysctl is a plain int) counts as none.
         let expiration = |s| u64::try_from(self.net.sysctl(s)).unwrap_or(0);
@@ -252,7 +257,7 @@ impl Ipvs {
         pkt.saddr[..4].copy_from_slice(&key.saddr);
         pkt.daddr[..4].copy_from_slice(&key.daddr);
         let dest = svc.schedule(pkt).ok_or(NoConn::NoDest)?;
-        let c = Conn::new(&self.conns, *key, dest, svc.clone(), time::jiffies()).map_err(|_| Verdict::Drop)?;
+        let c = Conn::new(&self.conns, *key, dest, svc.into(), time::jiffies()).map_err(|_| Verdict::Drop)?;
         let c = self.conns.insert_or_get(g, c).map_err(|_| Verdict::Drop)?;
         svc.stats.conn();
         c.dest.stats.conn();

@@ -3,10 +3,11 @@
 //! The control plane: virtual services and their destinations, and the `IPVS` generic-netlink
 //! commands that manage them.
 //!
-//! Tables are per network namespace. Changes are serialised by the namespace's control mutex;
-//! the packet path reads the service list and each service's destination list under
-//! bottom-half spinlocks and keeps references (`Arc`) to what it uses, so a removed service or
-//! destination lives on while connections still point at it.
+//! Tables are per network namespace. Changes are serialised by the namespace's control mutex.
+//! The packet path finds services in an RCU hash index without a lock, and reads a service's
+//! destinations under that service's bottom-half spinlock (which also serialises its
+//! scheduler's state, like C's per-scheduler locks); connections keep references (`Arc`) to
+//! what they use, so a removed service or destination lives on while connections point at it.
 
 pub(crate) mod est;
 pub(crate) mod msg;
@@ -20,6 +21,7 @@ use crate::kernel_ext::{
     percpu::PerCpuCounters,
     genl::{Dump, Reply, Request},
     pernet::Net,
+    rcuindex::{IndexLink, Indexed},
     skb::DstCache,
     sync::{new_spinlock_bh, SpinLockBh},
 };
@@ -29,7 +31,7 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc,
+        rcu, Arc, ArcBorrow,
     },
 };
 use msg::{DestConf, DestReq, DestView, Name, Stats, SvcConf, SvcKey, SvcReq, SvcView};
@@ -374,6 +376,14 @@ pub(crate) struct Service {
     pub(crate) inner: SpinLockBh<SvcInner>,
     /// Traffic counters.
     pub(crate) stats: Counters,
+    /// Its link in the namespace's service index.
+    link: IndexLink<Service>,
+}
+
+impl Indexed for Service {
+    fn index_link(&self) -> &IndexLink<Self> {
+        &self.link
+    }
 }
 
 impl table::Keyed for Arc<Service> {
@@ -470,14 +480,27 @@ pub(crate) struct CtlState {
 }
 
 impl Ipvs {
-    /// Finds a service by identity (packet path and control plane).
-    pub(crate) fn find_service(&self, key: &SvcKey) -> Option<Arc<Service>> {
-        self.svcs.lock().find(key).cloned()
+    /// Finds a service by identity, within the read section of `g`.
+    fn find_service_rcu<'a>(&'a self, g: &'a rcu::Guard, key: &SvcKey) -> Option<ArcBorrow<'a, Service>> {
+        self.svc_index.find(g, table::bucket(key), |s| s.key == *key)
     }
 
-    /// Finds the service for a packet: by `<proto, vaddr, vport>`.
-    pub(crate) fn lookup_service(&self, af: u16, proto: u16, addr: &[u8], port: u16) -> Option<Arc<Service>> {
-        self.svcs.lock().lookup(af, proto, addr, port).cloned()
+    /// Finds a service by identity (control plane).
+    pub(crate) fn find_service(&self, key: &SvcKey) -> Option<Arc<Service>> {
+        let g = rcu::read_lock();
+        self.find_service_rcu(&g, key).map(Arc::from)
+    }
+
+    /// Finds the service for a packet, by `<proto, vaddr, vport>` (packet path: no lock).
+    pub(crate) fn lookup_service<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        af: u16,
+        proto: u16,
+        addr: &[u8],
+        port: u16,
+    ) -> Option<ArcBorrow<'a, Service>> {
+        self.find_service_rcu(g, &table::packet_key(af, proto, addr, port)?)
     }
 
     fn add_service(&self, ctl: &mut CtlState, key: SvcKey, conf: &SvcConf) -> Result {
@@ -501,6 +524,7 @@ impl Ipvs {
                 id: self.next_svc_id.fetch_add(1, Relaxed),
                 inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
                 stats,
+                link: IndexLink::new(),
             }),
             GFP_KERNEL,
         )?;
@@ -509,8 +533,9 @@ impl Ipvs {
             ctl.hooks = true;
         }
         self.conns.ensure_table()?;
-        self.svcs.lock().insert(svc).map_err(|_| ENOMEM)?;
-        Ok(())
+        self.svcs.lock().insert(svc.clone()).map_err(|_| ENOMEM)?;
+        // Visible to the packet path from here on (a new service is in no index).
+        self.svc_index.insert(table::bucket(&key), svc)
     }
 
     fn edit_service(&self, svc: &Service, conf: &SvcConf) -> Result {
@@ -573,6 +598,8 @@ impl Ipvs {
     }
 
     fn del_service(&self, ctl: &mut CtlState, svc: &Arc<Service>) {
+        // Gone from the packet path (after a grace period), then from the list.
+        drop(self.svc_index.remove(table::bucket(&svc.key), |s| s.key == svc.key));
         let now_empty = {
             let mut svcs = self.svcs.lock();
             drop(svcs.remove(&svc.key));
@@ -587,6 +614,13 @@ impl Ipvs {
 
     fn flush(&self, ctl: &mut CtlState) {
         let svcs = self.svcs.lock().take_all();
+        // Gone from the packet path after one grace period; without memory for the index's
+        // list, after one each.
+        if self.svc_index.take_all().is_err() {
+            for s in svcs.iter() {
+                drop(self.svc_index.remove(table::bucket(&s.key), |x| x.key == s.key));
+            }
+        }
         for s in svcs.iter() {
             self.unlink_dests(s);
         }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The service table of a namespace: a list in creation order (dumps, `/proc/net/ip_vs`) and a
-//! hash index over it (packet-path lookups by `<af, protocol, address, port>`, control-plane
-//! lookups by identity), so that both stay O(1) with tens of thousands of services.
+//! The service table of a namespace: a list in creation order (dumps, `/proc/net/ip_vs`, the
+//! rate estimator) and the bucket function of its hash index (lookups by identity and, on the
+//! packet path, by `<af, protocol, address, port>`), so that both stay O(1) with tens of
+//! thousands of services.
 //!
 //! Pure code over any handle type that knows its key; the kernel side stores `Arc<Service>`
-//! and serialises changes.
+//! and keeps the index itself in an RCU hash (`rust/rcuindex.rs`).
 
 use super::msg::SvcKey;
 use crate::ipvs_sched::{hash_32, Packet};
@@ -30,65 +31,43 @@ pub(crate) fn bucket(key: &SvcKey) -> usize {
     hash_32(h, BITS) as usize
 }
 
-/// Services in creation order, indexed by key.
-#[derive(Debug, Default)]
-pub(crate) struct SvcTable<T> {
-    list: AVec<T>,
-    index: AVec<AVec<T>>,
+/// The identity of the address service for a packet to `<af, protocol, addr, port>` (`addr`:
+/// 4 or 16 bytes).
+pub(crate) fn packet_key(af: u16, protocol: u16, addr: &[u8], port: u16) -> Option<SvcKey> {
+    let mut key = SvcKey { af, protocol, addr: [0; 16], port, fwmark: 0 };
+    key.addr.get_mut(..addr.len())?.copy_from_slice(addr);
+    Some(key)
 }
 
 /// Allocation failed (the table is unchanged).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct NoMemory;
 
-impl<T: Keyed + Clone> SvcTable<T> {
-    /// An empty table with its index allocated.
-    pub(crate) fn new() -> Result<Self, NoMemory> {
-        let mut index = AVec::new();
-        for _ in 0..1usize << BITS {
-            index.push(AVec::new()).map_err(|_| NoMemory)?;
-        }
-        Ok(Self { list: AVec::new(), index })
+/// Services in creation order.
+#[derive(Debug, Default)]
+pub(crate) struct SvcTable<T> {
+    list: AVec<T>,
+}
+
+impl<T: Keyed> SvcTable<T> {
+    /// An empty table.
+    pub(crate) const fn new() -> Self {
+        Self { list: AVec::new() }
     }
 
-    /// The service with identity `key`.
-    pub(crate) fn find(&self, key: &SvcKey) -> Option<&T> {
-        self.index.get(bucket(key))?.iter().find(|s| s.key() == key)
-    }
-
-    /// The address service for a packet to `<af, protocol, addr, port>` (`addr`: 4 or 16 bytes).
-    pub(crate) fn lookup(&self, af: u16, protocol: u16, addr: &[u8], port: u16) -> Option<&T> {
-        let mut key = SvcKey { af, protocol, addr: [0; 16], port, fwmark: 0 };
-        key.addr.get_mut(..addr.len())?.copy_from_slice(addr);
-        self.find(&key)
-    }
-
-    /// Adds a service (the caller has checked that its key is new).
+    /// Appends a service (the caller has checked that its key is new).
     pub(crate) fn insert(&mut self, s: T) -> Result<(), NoMemory> {
-        let b = bucket(s.key());
-        let slot = self.index.get_mut(b).ok_or(NoMemory)?;
-        slot.push(s.clone()).map_err(|_| NoMemory)?;
-        if self.list.push(s).is_err() {
-            slot.remove(slot.len() - 1);
-            return Err(NoMemory);
-        }
-        Ok(())
+        self.list.push(s).map_err(|_| NoMemory)
     }
 
     /// Removes and returns the service with identity `key`.
     pub(crate) fn remove(&mut self, key: &SvcKey) -> Option<T> {
-        let slot = self.index.get_mut(bucket(key))?;
-        let i = slot.iter().position(|s| s.key() == key)?;
-        slot.remove(i);
         let j = self.list.iter().position(|s| s.key() == key)?;
         self.list.remove(j)
     }
 
     /// Empties the table; returns its services in creation order.
     pub(crate) fn take_all(&mut self) -> AVec<T> {
-        for b in self.index.iter_mut() {
-            b.clear();
-        }
         core::mem::take(&mut self.list)
     }
 

@@ -13,6 +13,7 @@ pub(crate) mod pernet;
 pub(crate) mod proc;
 pub(crate) mod random;
 pub(crate) mod rcuhash;
+pub(crate) mod rcuindex;
 pub(crate) mod shim;
 pub(crate) mod skb;
 pub(crate) mod sync;

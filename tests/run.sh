@@ -44,6 +44,10 @@ bench)
 	# The chart; the tables do without it.
 	/usr/bin/python3 -c 'import matplotlib' 2>/dev/null ||
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-matplotlib >/dev/null || true
+	# The profiling mode (BENCH_PROFILE=1) runs the host's perf inside the VM.
+	if [ -n "${BENCH_PROFILE:-}" ] && ! command -v perf >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf >/dev/null || true
+	fi
 	echo "[run] building the load generator (tests/bench)"
 	(cd "$root/tests/bench" && cargo build --release -q)
 	out=${BENCH_DIR:-$root/bench-results}

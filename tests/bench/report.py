@@ -33,8 +33,12 @@ def main():
     log, out = sys.argv[1], sys.argv[2]
     machine = sys.argv[3] if len(sys.argv) > 3 else ""
     data = {}
+    profile = {}
     for line in open(log, errors="replace"):
         f = line.split()
+        if len(f) >= 6 and f[0] == "PROFILE":
+            # PROFILE <impl> <scenario> <share%> <symbol...> <object>
+            profile.setdefault((f[2], f[1]), []).append((f[3], " ".join(f[4:-1]), f[-1]))
         if len(f) == 6 and f[0] == "BENCH":
             try:
                 data.setdefault(f[1], {"unit": f[5], "runs": {}})["runs"].setdefault(f[2], []).append(float(f[4]))
@@ -72,8 +76,14 @@ def main():
     text = "\n".join(md) + "\n\nMedians over the rounds, (min - max) where there were several.\n"
     if machine:
         text += "Machine: %s\n" % machine
+    if profile:
+        text += "\n## Profile (perf cpu-clock samples over both vCPUs, director and load together)\n"
+        for (scenario, impl), syms in sorted(profile.items()):
+            text += "\n%s, %s:\n\n| share | symbol | object |\n|---|---|---|\n" % (scenario, {"c": "C ip_vs", "rs": "ipvs_rs"}.get(impl, impl))
+            for share, sym, obj in syms[:25]:
+                text += "| %s | `%s` | %s |\n" % (share, sym, obj)
     open(os.path.join(out, "results.md"), "w").write(text)
-    json.dump({"machine": machine, "rows": rows}, open(os.path.join(out, "results.json"), "w"), indent=1)
+    json.dump({"machine": machine, "rows": rows, "profile": {"%s/%s" % k: v for k, v in profile.items()}}, open(os.path.join(out, "results.json"), "w"), indent=1)
     print(text)
     try:
         import matplotlib

@@ -18,6 +18,9 @@
 #   stream_nat  one TCP connection's throughput through NAT (bit/s)
 #   conn_mem    unreclaimable slab per connection for BENCH_CONNS ESTABLISHED connections (bytes)
 #   ctl_restore, ctl_list  ipvsadm -R / -Ln of BENCH_SERVICES services x 4 real servers (s)
+#   profile     (BENCH_PROFILE=1) where the director's CPU time goes during udp_nat and crr_nat,
+#               for c and rs: perf's cpu-clock samples over both vCPUs, by symbol
+#               ("PROFILE <impl> <scenario> <share%> <symbol> <object>" lines)
 # BENCH_PARTS picks among "traffic mem ctl" (default: all).
 # For fwd, the client addresses a real server directly; the director only routes.
 . "$(dirname "$0")/lib.sh"
@@ -112,6 +115,26 @@ ctl_run() { # impl restore-file
 	unload_ipvs
 }
 
+# perf's symbols for the kernel and modules come from /proc/kallsyms; Rust names are v0-mangled
+# there, which tests/vm/demangle.py shortens to their paths.
+profile_run() { # impl
+	local sc data
+	use_impl "$1"
+	services -m
+	for sc in udp crr; do
+		data=$(mktemp)
+		case $sc in
+		udp) ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" udp $VIP 80 64 "$SECS" >/dev/null 2>&1 ;;
+		crr) ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" crr $VIP 80 4 "$SECS" >/dev/null 2>&1 ;;
+		esac
+		perf report -i "$data" --stdio --no-children --sort sym,dso --percent-limit 0.7 2>/dev/null |
+			python3 "$REPO/tests/vm/demangle.py" | awk -v impl="$1" -v sc="${sc}_nat" \
+			'$1 ~ /%$/ {sym = ""; for (i = 3; i < NF; i++) sym = sym (sym == "" ? "" : " ") $i; print "PROFILE", impl, sc, $1, sym, $NF}'
+		rm -f "$data"
+	done
+	ipvsadm -C
+}
+
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 impls=(c rs fwd)
 if part traffic; then
@@ -122,6 +145,15 @@ if part traffic; then
 fi
 if part mem; then
 	for impl in c rs; do mem_run $impl; done
+fi
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	if command -v perf >/dev/null && [ -e /proc/sys/kernel/perf_event_paranoid ]; then
+		sysctl -qw kernel.perf_event_paranoid=-1 kernel.kptr_restrict=0
+		for impl in c rs; do profile_run $impl; done
+		unload_ipvs
+	else
+		echo "warning: no perf in the VM (linux-perf) or no CONFIG_PERF_EVENTS: no profile"
+	fi
 fi
 part ctl || { echo "BENCH-DONE"; exit 0; }
 restore=$(mktemp)

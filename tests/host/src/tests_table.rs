@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The service table: creation order, lookups by identity and by packet, removal.
+//! The service table: creation order, removal, the index's buckets and packet keys.
 
 use crate::ipvs_ctl::msg::SvcKey;
-use crate::ipvs_ctl::table::{Keyed, SvcTable};
+use crate::ipvs_ctl::table::{bucket, packet_key, Keyed, SvcTable, BITS};
+use crate::ipvs_sched::hash_32;
 
 #[derive(Clone, Debug, PartialEq)]
 struct S(SvcKey, u32);
@@ -21,43 +22,58 @@ fn tcp(a: [u8; 4], port: u16) -> SvcKey {
 }
 
 #[test]
-fn ten_thousand_services_keep_order_and_are_found() {
-    let mut t = SvcTable::new().unwrap();
+fn ten_thousand_services_keep_order_and_spread_over_the_index() {
+    let mut t = SvcTable::new();
     let keys: Vec<SvcKey> = (0..10_000u32).map(|i| tcp([10, 1, (i >> 8) as u8, i as u8], 80 + (i % 3) as u16)).collect();
     for (i, k) in keys.iter().enumerate() {
         t.insert(S(*k, i as u32)).unwrap();
     }
     assert_eq!(t.iter().count(), 10_000);
     assert!(t.iter().map(|s| s.1).eq(0..10_000));
-    for (i, k) in keys.iter().enumerate() {
-        assert_eq!(t.find(k).map(|s| s.1), Some(i as u32));
-        assert_eq!(t.lookup(2, 6, &k.addr[..4], k.port).map(|s| s.1), Some(i as u32));
-    }
-    // Same address and port, other protocol or port: not found.
-    assert!(t.lookup(2, 17, &keys[5].addr[..4], keys[5].port).is_none());
-    assert!(t.lookup(2, 6, &keys[5].addr[..4], 9999).is_none());
     assert_eq!(t.get(9_999).map(|s| s.1), Some(9_999));
     assert!(t.get(10_000).is_none());
+    // The index: 1024 chains, none much longer than the mean (about 10).
+    let mut chains = vec![0u32; 1 << BITS];
+    for k in &keys {
+        chains[bucket(k)] += 1;
+    }
+    assert!(chains.iter().all(|&n| n <= 40), "longest chain {}", chains.iter().max().unwrap());
+    assert!(chains.iter().filter(|&&n| n == 0).count() < 64);
+}
+
+#[test]
+fn packet_keys_are_the_services_identities() {
+    let k = tcp([10, 0, 0, 1], 80);
+    let pk = packet_key(2, 6, &[10, 0, 0, 1], 80).unwrap();
+    assert_eq!(pk, k);
+    assert_eq!(bucket(&pk), bucket(&k));
+    // IPv6: all 16 bytes; more than 16 is no key.
+    let v6 = packet_key(10, 17, &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 53).unwrap();
+    assert_eq!(v6.addr[15], 1);
+    assert!(packet_key(10, 17, &[0; 17], 53).is_none());
+    // Other protocol or port: other identities.
+    assert_ne!(packet_key(2, 17, &[10, 0, 0, 1], 80), Some(k));
+    assert_ne!(packet_key(2, 6, &[10, 0, 0, 1], 81), Some(k));
+    // A fwmark service is never a packet's address service.
+    let fw = SvcKey { af: 2, protocol: 6, addr: [0; 16], port: 0, fwmark: 7 };
+    assert_ne!(packet_key(2, 6, &[0; 4], 0), Some(fw));
+    assert_eq!(bucket(&fw), hash_32(7, BITS) as usize);
 }
 
 #[test]
 fn remove_and_take_all() {
-    let mut t = SvcTable::new().unwrap();
+    let mut t = SvcTable::new();
     let fw = SvcKey { af: 2, protocol: 6, addr: [0; 16], port: 0, fwmark: 7 };
     for (i, k) in [tcp([10, 0, 0, 1], 80), fw, tcp([10, 0, 0, 2], 80)].iter().enumerate() {
         t.insert(S(*k, i as u32)).unwrap();
     }
-    assert_eq!(t.find(&fw).map(|s| s.1), Some(1));
-    // A fwmark service is never a packet's address service.
-    assert!(t.lookup(2, 6, &[0; 4], 0).is_none());
     assert_eq!(t.remove(&fw).map(|s| s.1), Some(1));
     assert!(t.remove(&fw).is_none());
-    assert!(t.find(&fw).is_none());
     assert!(t.iter().map(|s| s.1).eq([0, 2]));
     let all = t.take_all();
     assert_eq!(all.len(), 2);
     assert!(t.is_empty());
-    assert!(t.find(&tcp([10, 0, 0, 1], 80)).is_none());
+    assert!(t.remove(&tcp([10, 0, 0, 1], 80)).is_none());
 }
 
 /// The rate estimator: constant traffic converges to its rate; zero traffic decays to zero.

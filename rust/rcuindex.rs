@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A fixed-size hash index read under RCU, for reference-counted entries that are added and
+//! removed from process context only (the virtual-service table).
+//!
+//! - Readers walk a bucket's chain inside an RCU read-side critical section and take no lock.
+//! - Writers are serialised by the index's mutex. An entry is pushed at the head of its chain
+//!   (published with release ordering once its link is set); a removed entry is unlinked by
+//!   pointing its predecessor past it, so a reader standing on it still walks on.
+//! - The index holds one reference to each entry. A removal gives that reference back only
+//!   after a grace period (`synchronize_rcu`), so nothing a reader can reach is freed under it;
+//!   removing many entries at once waits once.
+//!
+//! C: the `hlist_add_head_rcu` / `hlist_del_rcu` service table of `ip_vs_ctl.c`.
+
+use core::ptr::null_mut;
+use kernel::{
+    alloc::KVec,
+    new_mutex,
+    prelude::*,
+    sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        rcu, Arc, ArcBorrow, Mutex,
+    },
+};
+
+/// What the index needs from its entries.
+pub(crate) trait Indexed: Send + Sync + Sized + 'static {
+    /// The entry's link (embedded in it).
+    fn index_link(&self) -> &IndexLink<Self>;
+}
+
+/// The link of one entry: its successor in its chain.
+pub(crate) struct IndexLink<T> {
+    next: Atomic<*mut T>,
+    /// In an index, or removed from one less than a grace period ago: an entry is in one
+    /// chain at a time (two would let a removal leave it reachable from the other).
+    busy: Atomic<bool>,
+}
+
+impl<T> IndexLink<T> {
+    /// The link of an entry in no index.
+    pub(crate) fn new() -> Self {
+        Self { next: Atomic::new(null_mut()), busy: Atomic::new(false) }
+    }
+}
+
+// SAFETY: The link is a pointer read and written atomically; the entries it points at are
+// `Send + Sync` (`Indexed`), and their lifetime is managed by the index.
+unsafe impl<T: Send + Sync> Send for IndexLink<T> {}
+// SAFETY: As for `Send`: shared access is only atomic loads and stores.
+unsafe impl<T: Send + Sync> Sync for IndexLink<T> {}
+
+/// The hash index: `1 << bits` chains.
+#[pin_data(PinnedDrop)]
+pub(crate) struct RcuIndex<T: Indexed> {
+    heads: KVec<Atomic<*mut T>>,
+    /// Serialises insertions and removals.
+    #[pin]
+    writer: Mutex<()>,
+}
+
+// SAFETY: Entries are `Send + Sync`; the heads are atomics; the index owns one reference to
+// each linked entry, which any thread may give back (`Arc<T>: Send` for `T: Send + Sync`).
+unsafe impl<T: Indexed> Send for RcuIndex<T> {}
+// SAFETY: Readers only load atomics and borrow entries; writers are serialised by `writer`.
+unsafe impl<T: Indexed> Sync for RcuIndex<T> {}
+
+impl<T: Indexed> RcuIndex<T> {
+    /// An empty index of `1 << bits` chains. Process context.
+    pub(crate) fn new(bits: u32) -> Result<impl PinInit<Self>> {
+        let n = 1usize << bits;
+        let mut heads = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            heads.push(Atomic::new(null_mut()), GFP_KERNEL)?;
+        }
+        Ok(pin_init!(Self {
+            heads,
+            writer <- new_mutex!((), "ipvs_rs::RcuIndex::writer"),
+        }))
+    }
+
+    fn head(&self, bucket: usize) -> &Atomic<*mut T> {
+        &self.heads[bucket & (self.heads.len() - 1)]
+    }
+
+    /// Finds an entry of chain `bucket` (reduced modulo the size) that `pred` accepts.
+    pub(crate) fn find<'a>(
+        &'a self,
+        _g: &'a rcu::Guard,
+        bucket: usize,
+        mut pred: impl FnMut(&T) -> bool,
+    ) -> Option<ArcBorrow<'a, T>> {
+        let mut p = self.head(bucket).load(Acquire);
+        while !p.is_null() {
+            // SAFETY: An entry reachable from a chain holds the index's reference, which a
+            // removal gives back only after a grace period that began once the entry was
+            // unreachable, so not before the read section of `_g` ends.
+            let e = unsafe { ArcBorrow::from_raw(p) };
+            if pred(&e) {
+                return Some(e);
+            }
+            p = e.index_link().next.load(Acquire);
+        }
+        None
+    }
+
+    /// Links `e` into chain `bucket`; `EBUSY` if it is in an index already.
+    pub(crate) fn insert(&self, bucket: usize, e: Arc<T>) -> Result {
+        if e.index_link().busy.xchg(true, Relaxed) {
+            return Err(EBUSY);
+        }
+        let _w = self.writer.lock();
+        let head = self.head(bucket);
+        e.index_link().next.store(head.load(Relaxed), Relaxed);
+        // The index's reference, given back by `remove` or `take_all`.
+        let raw = Arc::into_raw(e).cast_mut();
+        // Release: a reader that loads `raw` sees the link (and the entry) initialised.
+        head.store(raw, Release);
+        Ok(())
+    }
+
+    /// Unlinks the first entry of chain `bucket` that `pred` accepts, without waiting.
+    /// Returns the index's reference, which must not be dropped before a grace period.
+    fn unlink(&self, bucket: usize, mut pred: impl FnMut(&T) -> bool) -> Option<*const T> {
+        let mut prev = self.head(bucket);
+        loop {
+            let p = prev.load(Relaxed);
+            if p.is_null() {
+                return None;
+            }
+            // SAFETY: `p` is linked (writers are serialised by the caller's `writer` lock), so
+            // it holds the index's reference.
+            let e = unsafe { &*p };
+            let next = e.index_link().next.load(Relaxed);
+            if pred(e) {
+                // Readers on `e` still reach `next` through `e`'s own link, left as it is.
+                prev.store(next, Release);
+                return Some(p.cast_const());
+            }
+            prev = &e.index_link().next;
+        }
+    }
+
+    /// Removes the first entry of chain `bucket` that `pred` accepts and returns it once no
+    /// reader can see it any more. Process context (it waits for a grace period).
+    pub(crate) fn remove(&self, bucket: usize, pred: impl FnMut(&T) -> bool) -> Option<Arc<T>> {
+        let raw = {
+            let _w = self.writer.lock();
+            self.unlink(bucket, pred)?
+        };
+        rcu::synchronize_rcu();
+        // SAFETY: `raw` is the index's reference (leaked by `insert`), unreachable since before
+        // the grace period just waited for.
+        let e = unsafe { Arc::from_raw(raw) };
+        e.index_link().busy.store(false, Relaxed);
+        Some(e)
+    }
+
+    /// Removes every entry; returns them once no reader can see them any more (one grace
+    /// period). Process context. Without memory for the list nothing is removed.
+    pub(crate) fn take_all(&self) -> Result<KVec<Arc<T>>> {
+        let mut out = KVec::new();
+        {
+            let _w = self.writer.lock();
+            let mut n = 0;
+            for h in self.heads.iter() {
+                let mut p = h.load(Relaxed);
+                while !p.is_null() {
+                    n += 1;
+                    // SAFETY: `p` is linked (writers are serialised by `writer`), so it holds
+                    // the index's reference.
+                    p = unsafe { &*p }.index_link().next.load(Relaxed);
+                }
+            }
+            out.reserve(n, GFP_KERNEL)?;
+            for h in self.heads.iter() {
+                // The chain is cut at its head: all of it is unreachable from here on.
+                let mut p = h.xchg(null_mut(), Release);
+                while !p.is_null() {
+                    // SAFETY: As above, `p` holds the index's reference (leaked by `insert`),
+                    // taken over here once; it is dropped only after the grace period below.
+                    let e = unsafe { Arc::from_raw(p.cast_const()) };
+                    p = e.index_link().next.load(Relaxed);
+                    if let Err(e) = out.push_within_capacity(e) {
+                        // Cannot happen (`n` entries were counted under the lock); never drop
+                        // an entry before the grace period.
+                        core::mem::forget(e);
+                    }
+                }
+            }
+        }
+        if !out.is_empty() {
+            rcu::synchronize_rcu();
+        }
+        for e in out.iter() {
+            e.index_link().busy.store(false, Relaxed);
+        }
+        Ok(out)
+    }
+}
+
+#[pinned_drop]
+impl<T: Indexed> PinnedDrop for RcuIndex<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // Owners empty the index first (`take_all`). Whatever is left is released here without
+        // a grace period: a reader's borrows cannot outlive the index, so none is left. (No
+        // lock either: this may run in any context.)
+        for h in self.heads.iter() {
+            let mut p = h.xchg(null_mut(), Relaxed);
+            while !p.is_null() {
+                // SAFETY: `p` was linked, so it holds the index's reference (leaked by
+                // `insert`), taken back here once; nothing can reach it any more.
+                let e = unsafe { Arc::from_raw(p.cast_const()) };
+                p = e.index_link().next.load(Relaxed);
+                e.index_link().busy.store(false, Relaxed);
+            }
+        }
+    }
+}
