@@ -24,21 +24,18 @@ fn rewrite(
 ) -> Result {
     let nh = skb.network_offset();
     skb.make_writable(l4off + proto.hdr_len())?;
-    let mut b4 = [0u8; 4];
-    let old_addr: [u8; 4] = skb.header(nh + addr_off, &mut b4).ok_or(EINVAL)?.try_into().map_err(|_| EINVAL)?;
-    let mut b2 = [0u8; 2];
-    let old_port: [u8; 2] = skb.header(l4off + port_off, &mut b2).ok_or(EINVAL)?.try_into().map_err(|_| EINVAL)?;
+    // The headers are linear now.
+    let old_addr: [u8; 4] = skb.linear_bytes(nh + addr_off).ok_or(EINVAL)?;
+    let old_port: [u8; 2] = skb.linear_bytes(l4off + port_off).ok_or(EINVAL)?;
     let new_port = port.to_be_bytes();
     let csum_off = l4off + proto.csum_off();
-    let mut c2 = [0u8; 2];
-    let old_csum = skb.header(csum_off, &mut c2).map(|c| [c[0], c[1]]).ok_or(EINVAL)?;
+    let old_csum: [u8; 2] = skb.linear_bytes(csum_off).ok_or(EINVAL)?;
     // A UDP checksum of zero means "none" and stays so.
     let fix_l4 = proto == Proto::Tcp || old_csum != [0, 0] || skb.csum_partial();
     if fix_l4 {
-        skb.csum_replace4(csum_off, old_addr, addr, true)?;
-        skb.csum_replace2(csum_off, old_port, new_port)?;
-        let mut c = [0u8; 2];
-        if proto == Proto::Udp && !skb.csum_partial() && skb.header(csum_off, &mut c) == Some(&[0, 0]) {
+        skb.csum_nat(csum_off, (old_addr, addr), (old_port, new_port))?;
+        // A computed UDP checksum of zero is sent as all ones.
+        if proto == Proto::Udp && !skb.csum_partial() && skb.linear_bytes(csum_off) == Some([0, 0]) {
             skb.write(csum_off, &[0xff, 0xff])?;
         }
     }

@@ -33,6 +33,7 @@
 #include <net/checksum.h>
 #include <net/addrconf.h>
 #include <net/ip6_route.h>
+#include <net/netfilter/nf_conntrack.h>
 
 #include "ipvs_shim.h"
 
@@ -403,13 +404,9 @@ void ipvs_rs_hooks_unregister(struct net *net)
 	nf_unregister_net_hooks(net, ipvs_rs_ops4, ARRAY_SIZE(ipvs_rs_ops4));
 }
 
-u32 ipvs_rs_state_hook(const struct nf_hook_state *state)
+struct net *ipvs_rs_state_net_hook(const struct nf_hook_state *state, u32 *hook)
 {
-	return state->hook;
-}
-
-struct net *ipvs_rs_state_net(const struct nf_hook_state *state)
-{
+	*hook = state->hook;
 	return state->net;
 }
 
@@ -420,19 +417,16 @@ u32 ipvs_rs_skb_len(const struct sk_buff *skb)
 	return skb->len;
 }
 
-u32 ipvs_rs_skb_headlen(const struct sk_buff *skb)
+void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v)
 {
-	return skb_headlen(skb);
-}
-
-int ipvs_rs_skb_network_offset(const struct sk_buff *skb)
-{
-	return skb_network_offset(skb);
-}
-
-u8 *ipvs_rs_skb_data(const struct sk_buff *skb)
-{
-	return skb->data;
+	v->data = skb->data;
+	v->len = skb->len;
+	v->headlen = skb_headlen(skb);
+	v->network_offset = skb_network_offset(skb);
+	v->pkt_type = skb->pkt_type;
+	v->has_dst = skb_dst(skb) != NULL;
+	v->ipvs_property = skb->ipvs_property;
+	v->csum_partial = skb->ip_summed == CHECKSUM_PARTIAL;
 }
 
 int ipvs_rs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len)
@@ -445,24 +439,30 @@ int ipvs_rs_skb_make_writable(struct sk_buff *skb, u32 len)
 	return skb_ensure_writable(skb, len);
 }
 
-u32 ipvs_rs_skb_pkt_type(const struct sk_buff *skb)
-{
-	return skb->pkt_type;
-}
 
-bool ipvs_rs_skb_has_dst(const struct sk_buff *skb)
-{
-	return skb_dst(skb) != NULL;
-}
 
-bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb)
+
+/*
+ * What IPVS forwarded or rewrote is not tracked (C IPVS's behaviour with its conntrack sysctl
+ * at 0, the default): the entry conntrack made for the packet is dropped, so neither the
+ * conntrack table nor stateful rules see IPVS's flows.
+ */
+static void ipvs_rs_notrack(struct sk_buff *skb)
 {
-	return skb->ipvs_property;
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+
+	if (nf_ct_get(skb, &ctinfo)) {
+		nf_reset_ct(skb);
+		nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+	}
+#endif
 }
 
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb)
 {
 	skb->ipvs_property = 1;
+	ipvs_rs_notrack(skb);
 }
 
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb)
@@ -475,21 +475,19 @@ void ipvs_rs_icmp_port_unreach(struct sk_buff *skb)
 	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
 }
 
-void ipvs_rs_l4_csum_replace4(struct sk_buff *skb, u32 csum_off, __be32 from, __be32 to,
-			      bool pseudohdr)
+/*
+ * The transport checksum at csum_off after a NAT rewrite: an address (part of the
+ * pseudo-header) and a port change, in whatever checksum state the skb is.
+ */
+void ipvs_rs_l4_csum_nat(struct sk_buff *skb, u32 csum_off, __be32 from_addr, __be32 to_addr,
+			 __be16 from_port, __be16 to_port)
 {
-	inet_proto_csum_replace4((__sum16 *)(skb->data + csum_off), skb, from, to, pseudohdr);
+	__sum16 *sum = (__sum16 *)(skb->data + csum_off);
+
+	inet_proto_csum_replace4(sum, skb, from_addr, to_addr, true);
+	inet_proto_csum_replace2(sum, skb, from_port, to_port, false);
 }
 
-void ipvs_rs_l4_csum_replace2(struct sk_buff *skb, u32 csum_off, __be16 from, __be16 to)
-{
-	inet_proto_csum_replace2((__sum16 *)(skb->data + csum_off), skb, from, to, false);
-}
-
-bool ipvs_rs_skb_csum_partial(const struct sk_buff *skb)
-{
-	return skb->ip_summed == CHECKSUM_PARTIAL;
-}
 
 void ipvs_rs_ip_send_check(struct sk_buff *skb)
 {
@@ -587,7 +585,10 @@ unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb)
 {
 	ipvs_rs_drop_early_demux_sk(skb);
 	skb->ipvs_property = 1;
+	ipvs_rs_notrack(skb);
 	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
 	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev,
 		dst_output);
 	return NF_STOLEN;
@@ -661,7 +662,7 @@ unsigned int ipvs_rs_ipip_xmit(struct net *net, struct dst_cache *cache, struct 
 	/* Fragmentation needed is not sent from here (C IPVS checks the MTU before). */
 	skb->ignore_df = 1;
 	skb->ipvs_property = 1;
-	nf_reset_ct(skb);
+	ipvs_rs_notrack(skb);
 	skb_forward_csum(skb);
 	if (skb->dev)
 		skb_clear_tstamp(skb);
@@ -767,10 +768,6 @@ bool ipvs_rs_ipv6_is_local(struct net *net, const u8 *addr)
 
 /* ---- time ------------------------------------------------------------------------------ */
 
-unsigned long ipvs_rs_jiffies(void)
-{
-	return jiffies;
-}
 
 u32 ipvs_rs_hz(void)
 {

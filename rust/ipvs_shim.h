@@ -66,24 +66,27 @@ void ipvs_rs_seq_write(struct seq_file *seq, const void *buf, u32 len);
 /* Netfilter hooks (IPv4 set of C IPVS: LOCAL_IN, LOCAL_OUT, FORWARD). */
 int ipvs_rs_hooks_register(struct net *net);
 void ipvs_rs_hooks_unregister(struct net *net);
-u32 ipvs_rs_state_hook(const struct nf_hook_state *state);
-struct net *ipvs_rs_state_net(const struct nf_hook_state *state);
+struct net *ipvs_rs_state_net_hook(const struct nf_hook_state *state, u32 *hook);
 
 /* sk_buff access. */
 u32 ipvs_rs_skb_len(const struct sk_buff *skb);
-u32 ipvs_rs_skb_headlen(const struct sk_buff *skb);
-int ipvs_rs_skb_network_offset(const struct sk_buff *skb);
-u8 *ipvs_rs_skb_data(const struct sk_buff *skb);
+/* What the packet path reads of an sk_buff, in one call (rust/shim.rs: SkbView). */
+struct ipvs_rs_skb_view {
+	u8 *data;		/* skb->data */
+	u32 len;		/* skb->len */
+	u32 headlen;		/* skb_headlen() */
+	s32 network_offset;	/* skb_network_offset() */
+	u8 pkt_type;
+	bool has_dst;
+	bool ipvs_property;
+	bool csum_partial;	/* ip_summed == CHECKSUM_PARTIAL */
+};
+void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v);
 int ipvs_rs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len);
 int ipvs_rs_skb_make_writable(struct sk_buff *skb, u32 len);
-u32 ipvs_rs_skb_pkt_type(const struct sk_buff *skb);
-bool ipvs_rs_skb_has_dst(const struct sk_buff *skb);
-bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb);
 void ipvs_rs_icmp_port_unreach(struct sk_buff *skb);
-void ipvs_rs_l4_csum_replace4(struct sk_buff *skb, u32 csum_off, __be32 from, __be32 to,
-			      bool pseudohdr);
-void ipvs_rs_l4_csum_replace2(struct sk_buff *skb, u32 csum_off, __be16 from, __be16 to);
-bool ipvs_rs_skb_csum_partial(const struct sk_buff *skb);
+void ipvs_rs_l4_csum_nat(struct sk_buff *skb, u32 csum_off, __be32 from_addr, __be32 to_addr,
+			 __be16 from_port, __be16 to_port);
 void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
@@ -118,7 +121,6 @@ u32 ipvs_rs_ipv6_addr_type(const u8 *addr);
 bool ipvs_rs_ipv6_is_local(struct net *net, const u8 *addr);
 
 /* Time. */
-unsigned long ipvs_rs_jiffies(void);
 u32 ipvs_rs_hz(void);
 
 #endif

@@ -57,8 +57,9 @@ unsafe fn dispatch(
     state: *const shim::RawHookState,
     f: fn(&crate::Ipvs, Net, Hook, SkBuff<'_>) -> Verdict,
 ) -> c_uint {
-    // SAFETY: `state` is valid for the hook call.
-    let (net, hook) = unsafe { (shim::ipvs_rs_state_net(state), shim::ipvs_rs_state_hook(state)) };
+    let mut hook = 0;
+    // SAFETY: `state` is valid for the hook call; `hook` is a valid out pointer.
+    let net = unsafe { shim::ipvs_rs_state_net_hook(state, &mut hook) };
     let (Some(net), Some(hook)) = (Net::from_raw(net), Hook::from_raw(hook)) else {
         return Verdict::Accept as c_uint;
     };

@@ -5,7 +5,7 @@
 //! The C types appear here only behind pointers, as opaque types, so no Rust code depends on
 //! the layout of a kernel structure.
 
-use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use kernel::ffi::{c_int, c_long, c_uint, c_void};
 
 /// Declares opaque C types that are only ever used behind pointers.
 macro_rules! opaque {
@@ -34,6 +34,29 @@ opaque! {
     RawSeqFile;
     /// `struct dst_cache`.
     RawDstCache;
+}
+
+/// `struct ipvs_rs_skb_view` (the shim's own type): what the packet path reads of an
+/// `sk_buff`, filled in one call.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct SkbView {
+    /// `skb->data`.
+    pub(crate) data: *mut u8,
+    /// `skb->len`.
+    pub(crate) len: u32,
+    /// `skb_headlen()`: the linear part's length.
+    pub(crate) headlen: u32,
+    /// `skb_network_offset()`.
+    pub(crate) network_offset: i32,
+    /// `skb->pkt_type`.
+    pub(crate) pkt_type: u8,
+    /// Whether the packet has a route attached.
+    pub(crate) has_dst: bool,
+    /// `skb->ipvs_property`.
+    pub(crate) ipvs_property: bool,
+    /// `skb->ip_summed == CHECKSUM_PARTIAL`.
+    pub(crate) csum_partial: bool,
 }
 
 extern "C" {
@@ -71,13 +94,10 @@ extern "C" {
 
     pub(crate) fn ipvs_rs_hooks_register(net: *mut RawNet) -> c_int;
     pub(crate) fn ipvs_rs_hooks_unregister(net: *mut RawNet);
-    pub(crate) fn ipvs_rs_state_hook(state: *const RawHookState) -> u32;
-    pub(crate) fn ipvs_rs_state_net(state: *const RawHookState) -> *mut RawNet;
+    pub(crate) fn ipvs_rs_state_net_hook(state: *const RawHookState, hook: *mut u32) -> *mut RawNet;
 
     pub(crate) fn ipvs_rs_skb_len(skb: *const RawSkb) -> u32;
-    pub(crate) fn ipvs_rs_skb_headlen(skb: *const RawSkb) -> u32;
-    pub(crate) fn ipvs_rs_skb_network_offset(skb: *const RawSkb) -> c_int;
-    pub(crate) fn ipvs_rs_skb_data(skb: *const RawSkb) -> *mut u8;
+    pub(crate) fn ipvs_rs_skb_view(skb: *const RawSkb, v: *mut SkbView);
     pub(crate) fn ipvs_rs_skb_copy_bits(
         skb: *const RawSkb,
         offset: c_int,
@@ -85,21 +105,17 @@ extern "C" {
         len: c_int,
     ) -> c_int;
     pub(crate) fn ipvs_rs_skb_make_writable(skb: *mut RawSkb, len: u32) -> c_int;
-    pub(crate) fn ipvs_rs_skb_pkt_type(skb: *const RawSkb) -> u32;
-    pub(crate) fn ipvs_rs_skb_has_dst(skb: *const RawSkb) -> bool;
-    pub(crate) fn ipvs_rs_skb_ipvs_property(skb: *const RawSkb) -> bool;
     pub(crate) fn ipvs_rs_skb_set_ipvs_property(skb: *mut RawSkb);
     pub(crate) fn ipvs_rs_skb_set_ignore_df(skb: *mut RawSkb);
     pub(crate) fn ipvs_rs_icmp_port_unreach(skb: *mut RawSkb);
-    pub(crate) fn ipvs_rs_l4_csum_replace4(
+    pub(crate) fn ipvs_rs_l4_csum_nat(
         skb: *mut RawSkb,
         csum_off: u32,
-        from: u32,
-        to: u32,
-        pseudohdr: bool,
+        from_addr: u32,
+        to_addr: u32,
+        from_port: u16,
+        to_port: u16,
     );
-    pub(crate) fn ipvs_rs_l4_csum_replace2(skb: *mut RawSkb, csum_off: u32, from: u16, to: u16);
-    pub(crate) fn ipvs_rs_skb_csum_partial(skb: *const RawSkb) -> bool;
     pub(crate) fn ipvs_rs_ip_send_check(skb: *mut RawSkb);
 
     pub(crate) fn ipvs_rs_dst_cache_new() -> *mut RawDstCache;
@@ -126,7 +142,6 @@ extern "C" {
     pub(crate) fn ipvs_rs_ipv6_addr_type(addr: *const u8) -> u32;
     pub(crate) fn ipvs_rs_ipv6_is_local(net: *mut RawNet, addr: *const u8) -> bool;
 
-    pub(crate) fn ipvs_rs_jiffies() -> c_ulong;
     pub(crate) fn ipvs_rs_hz() -> u32;
 
     pub(crate) fn ipvs_rs_spin_lock_bh(lock: *mut kernel::bindings::spinlock_t);

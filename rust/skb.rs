@@ -12,9 +12,12 @@ use kernel::prelude::*;
 ///
 /// # Invariants
 ///
-/// `ptr` is a valid `sk_buff` exclusively owned by the current hook invocation for `'a`.
+/// `ptr` is a valid `sk_buff` exclusively owned by the current hook invocation for `'a`, and
+/// `v` describes it as it is now: it is read when the wrapper is made and again after every
+/// call that may move or resize its data (those take `&mut self`).
 pub(crate) struct SkBuff<'a> {
     ptr: NonNull<shim::RawSkb>,
+    v: shim::SkbView,
     _p: PhantomData<&'a mut shim::RawSkb>,
 }
 
@@ -39,8 +42,19 @@ impl<'a> SkBuff<'a> {
     ///
     /// `ptr` must be a valid `sk_buff` that the caller exclusively owns for `'a`.
     pub(crate) unsafe fn from_raw(ptr: *mut shim::RawSkb) -> Option<Self> {
-        // INVARIANT: Guaranteed by the caller.
-        Some(Self { ptr: NonNull::new(ptr)?, _p: PhantomData })
+        let ptr = NonNull::new(ptr)?;
+        // INVARIANT: `ptr` is valid and ours (guaranteed by the caller); `v` is read from it.
+        Some(Self { ptr, v: Self::read_view(ptr), _p: PhantomData })
+    }
+
+    fn read_view(ptr: NonNull<shim::RawSkb>) -> shim::SkbView {
+        let mut v = core::mem::MaybeUninit::<shim::SkbView>::uninit();
+        // SAFETY: `ptr` is a valid `sk_buff` (callers' invariant); the shim fills every field
+        // of `v`.
+        unsafe {
+            shim::ipvs_rs_skb_view(ptr.as_ptr(), v.as_mut_ptr());
+            v.assume_init()
+        }
     }
 
     fn raw(&self) -> *mut shim::RawSkb {
@@ -48,31 +62,28 @@ impl<'a> SkBuff<'a> {
     }
 
     /// Total length (`skb->len`).
+    #[inline]
     pub(crate) fn len(&self) -> u32 {
-        // SAFETY: `raw()` is valid by the type invariant.
-        unsafe { shim::ipvs_rs_skb_len(self.raw()) }
+        self.v.len
     }
 
     /// Offset of the network header from `skb->data`.
+    #[inline]
     pub(crate) fn network_offset(&self) -> usize {
-        // SAFETY: `raw()` is valid by the type invariant.
-        let off = unsafe { shim::ipvs_rs_skb_network_offset(self.raw()) };
-        usize::try_from(off).unwrap_or(0)
+        usize::try_from(self.v.network_offset).unwrap_or(0)
     }
 
+    #[inline]
     fn linear(&self) -> &[u8] {
-        // SAFETY: `raw()` is valid; `data` points to `headlen` initialised bytes that stay put
-        // while we hold the packet and do not call anything that reallocates it (which needs
-        // `&mut self`).
-        unsafe {
-            let data = shim::ipvs_rs_skb_data(self.raw());
-            let len = shim::ipvs_rs_skb_headlen(self.raw()) as usize;
-            core::slice::from_raw_parts(data, len)
-        }
+        // SAFETY: By the type invariant, `v.data` points to `v.headlen` initialised bytes of
+        // the packet, which stay put until a call that may move them (it takes `&mut self`, so
+        // not while this borrow lives, and reads the view again).
+        unsafe { core::slice::from_raw_parts(self.v.data, self.v.headlen as usize) }
     }
 
     /// `len` bytes at `off` from `skb->data`: borrowed from the linear area when possible,
     /// otherwise copied into `buf` (`skb_header_pointer`). `None` if the packet is shorter.
+    #[inline]
     pub(crate) fn header<'b>(&'b self, off: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         let len = buf.len();
         let end = off.checked_add(len)?;
@@ -88,50 +99,60 @@ impl<'a> SkBuff<'a> {
         (r == 0).then_some(&*buf)
     }
 
+    /// `N` bytes at `off` from `skb->data`, from the linear area only (`None` beyond it).
+    #[inline]
+    pub(crate) fn linear_bytes<const N: usize>(&self, off: usize) -> Option<[u8; N]> {
+        self.linear().get(off..off.checked_add(N)?)?.try_into().ok()
+    }
+
     /// Makes the first `len` bytes linear and private so they can be modified in place.
     pub(crate) fn make_writable(&mut self, len: usize) -> Result {
         let len = u32::try_from(len).map_err(|_| EINVAL)?;
         // SAFETY: `raw()` is valid and exclusively ours.
-        kernel::error::to_result(unsafe { shim::ipvs_rs_skb_make_writable(self.raw(), len) })
+        let r = kernel::error::to_result(unsafe { shim::ipvs_rs_skb_make_writable(self.raw(), len) });
+        // INVARIANT: The data may have moved or grown its linear part (even on failure).
+        self.v = Self::read_view(self.ptr);
+        r
     }
 
     /// Writes `bytes` at `off`; the range must have been made writable first.
+    #[inline]
     pub(crate) fn write(&mut self, off: usize, bytes: &[u8]) -> Result {
         let end = off.checked_add(bytes.len()).ok_or(EINVAL)?;
         if end > self.linear().len() {
             return Err(EINVAL);
         }
-        // SAFETY: `raw()` is valid and exclusively ours, the range is inside the linear area
-        // (checked above) and was made private by `make_writable`.
-        unsafe {
-            let data = shim::ipvs_rs_skb_data(self.raw());
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), data.add(off), bytes.len());
-        }
+        // SAFETY: The packet is exclusively ours, `v.data` is its data (type invariant), the
+        // range is inside the linear area (checked above) and was made private by
+        // `make_writable`.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.v.data.add(off), bytes.len()) };
         Ok(())
     }
 
     /// `skb->pkt_type`.
+    #[inline]
     pub(crate) fn pkt_type(&self) -> u32 {
-        // SAFETY: `raw()` is valid by the type invariant.
-        unsafe { shim::ipvs_rs_skb_pkt_type(self.raw()) }
+        u32::from(self.v.pkt_type)
     }
 
     /// Whether the packet has a route attached.
+    #[inline]
     pub(crate) fn has_dst(&self) -> bool {
-        // SAFETY: `raw()` is valid by the type invariant.
-        unsafe { shim::ipvs_rs_skb_has_dst(self.raw()) }
+        self.v.has_dst
     }
 
     /// Whether IPVS already handled this packet (`skb->ipvs_property`).
+    #[inline]
     pub(crate) fn ipvs_property(&self) -> bool {
-        // SAFETY: `raw()` is valid by the type invariant.
-        unsafe { shim::ipvs_rs_skb_ipvs_property(self.raw()) }
+        self.v.ipvs_property
     }
 
-    /// Marks the packet as handled by IPVS.
+    /// Marks the packet as handled by IPVS, and untracked by conntrack (as C IPVS does by
+    /// default).
     pub(crate) fn set_ipvs_property(&mut self) {
         // SAFETY: `raw()` is valid and exclusively ours.
         unsafe { shim::ipvs_rs_skb_set_ipvs_property(self.raw()) }
+        self.v.ipvs_property = true;
     }
 
     /// Lets the packet be fragmented on output even with DF set (`skb->ignore_df`).
@@ -149,44 +170,37 @@ impl<'a> SkBuff<'a> {
     }
 
     /// Whether the transport checksum is left to the device (`CHECKSUM_PARTIAL`).
+    #[inline]
     pub(crate) fn csum_partial(&self) -> bool {
-        // SAFETY: `raw()` is valid by the type invariant.
-        unsafe { shim::ipvs_rs_skb_csum_partial(self.raw()) }
+        self.v.csum_partial
     }
 
-    /// Updates the 16-bit transport checksum at `csum_off` for a 4-byte field changing from
-    /// `from` to `to` (both as in the packet), honouring the skb's checksum state.
-    pub(crate) fn csum_replace4(&mut self, csum_off: usize, from: [u8; 4], to: [u8; 4], pseudo: bool) -> Result {
+    /// Updates the 16-bit transport checksum at `csum_off` for a NAT rewrite: a pseudo-header
+    /// address changing from `from_addr` to `to_addr` and a port from `from_port` to
+    /// `to_port` (all as in the packet), honouring the skb's checksum state.
+    pub(crate) fn csum_nat(
+        &mut self,
+        csum_off: usize,
+        (from_addr, to_addr): ([u8; 4], [u8; 4]),
+        (from_port, to_port): ([u8; 2], [u8; 2]),
+    ) -> Result {
         self.check_csum_off(csum_off)?;
         // SAFETY: `raw()` is valid and exclusively ours; `csum_off + 2` is inside the linear
         // area (checked above).
         unsafe {
-            shim::ipvs_rs_l4_csum_replace4(
+            shim::ipvs_rs_l4_csum_nat(
                 self.raw(),
                 csum_off as u32,
-                u32::from_ne_bytes(from),
-                u32::from_ne_bytes(to),
-                pseudo,
+                u32::from_ne_bytes(from_addr),
+                u32::from_ne_bytes(to_addr),
+                u16::from_ne_bytes(from_port),
+                u16::from_ne_bytes(to_port),
             )
         };
         Ok(())
     }
 
-    /// Like [`Self::csum_replace4`] for a 2-byte field outside the pseudo-header (a port).
-    pub(crate) fn csum_replace2(&mut self, csum_off: usize, from: [u8; 2], to: [u8; 2]) -> Result {
-        self.check_csum_off(csum_off)?;
-        // SAFETY: As in `csum_replace4`.
-        unsafe {
-            shim::ipvs_rs_l4_csum_replace2(
-                self.raw(),
-                csum_off as u32,
-                u16::from_ne_bytes(from),
-                u16::from_ne_bytes(to),
-            )
-        };
-        Ok(())
-    }
-
+    #[inline]
     fn check_csum_off(&self, off: usize) -> Result {
         if off.checked_add(2).is_some_and(|e| e <= self.linear().len()) && u32::try_from(off).is_ok() {
             Ok(())
@@ -214,6 +228,8 @@ impl<'a> SkBuff<'a> {
             shim::ipvs_rs_route4(net.raw(), cache.raw(), self.raw(), u32::from_ne_bytes(daddr), known_nh, &mut local)
         };
         kernel::error::to_result(r)?;
+        // INVARIANT: The route is attached.
+        self.v.has_dst = true;
         Ok(local)
     }
 

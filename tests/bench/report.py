@@ -36,16 +36,16 @@ def main():
     profile = {}
     for line in open(log, errors="replace"):
         f = line.split()
-        if len(f) >= 6 and f[0] == "PROFILE":
-            # PROFILE <impl> <scenario> <share%> <symbol...> <object>
-            profile.setdefault((f[2], f[1]), []).append((f[3], " ".join(f[4:-1]), f[-1]))
+        if len(f) >= 7 and f[0] == "PROFILE":
+            # PROFILE <impl> <scenario> <view> <share%> <symbol...> <object>
+            profile.setdefault((f[2], f[3], f[1]), []).append((f[4], " ".join(f[5:-1]), f[-1]))
         if len(f) == 6 and f[0] == "BENCH":
             try:
                 data.setdefault(f[1], {"unit": f[5], "runs": {}})["runs"].setdefault(f[2], []).append(float(f[4]))
             except ValueError:
                 pass
-    if not data:
-        sys.exit("no BENCH lines in %s" % log)
+    if not data and not profile:
+        sys.exit("no BENCH or PROFILE lines in %s" % log)
     os.makedirs(out, exist_ok=True)
     rows = []
     for key, title, higher_better in ORDER:
@@ -78,12 +78,15 @@ def main():
         text += "Machine: %s\n" % machine
     if profile:
         text += "\n## Profile (perf cpu-clock samples over both vCPUs, director and load together)\n"
-        for (scenario, impl), syms in sorted(profile.items()):
-            text += "\n%s, %s:\n\n| share | symbol | object |\n|---|---|---|\n" % (scenario, {"c": "C ip_vs", "rs": "ipvs_rs"}.get(impl, impl))
+        views = {"objects": "share by binary", "module": "symbols of the IPVS module(s)", "all": "top symbols"}
+        order = {"objects": 0, "module": 1, "all": 2}
+        for (scenario, view, impl), syms in sorted(profile.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9), kv[0][2])):
+            text += "\n%s, %s, %s:\n\n| share | symbol | object |\n|---|---|---|\n" % (
+                scenario, views.get(view, view), {"c": "C ip_vs", "rs": "ipvs_rs"}.get(impl, impl))
             for share, sym, obj in syms[:25]:
                 text += "| %s | `%s` | %s |\n" % (share, sym, obj)
     open(os.path.join(out, "results.md"), "w").write(text)
-    json.dump({"machine": machine, "rows": rows, "profile": {"%s/%s" % k: v for k, v in profile.items()}}, open(os.path.join(out, "results.json"), "w"), indent=1)
+    json.dump({"machine": machine, "rows": rows, "profile": {"/".join(k): v for k, v in profile.items()}}, open(os.path.join(out, "results.json"), "w"), indent=1)
     print(text)
     try:
         import matplotlib

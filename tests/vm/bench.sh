@@ -20,7 +20,7 @@
 #   ctl_restore, ctl_list  ipvsadm -R / -Ln of BENCH_SERVICES services x 4 real servers (s)
 #   profile     (BENCH_PROFILE=1) where the director's CPU time goes during udp_nat and crr_nat,
 #               for c and rs: perf's cpu-clock samples over both vCPUs, by symbol
-#               ("PROFILE <impl> <scenario> <share%> <symbol> <object>" lines)
+#               ("PROFILE <impl> <scenario> <view> <share%> <symbol> <object>" lines)
 # BENCH_PARTS picks among "traffic mem ctl" (default: all).
 # For fwd, the client addresses a real server directly; the director only routes.
 . "$(dirname "$0")/lib.sh"
@@ -115,8 +115,10 @@ ctl_run() { # impl restore-file
 	unload_ipvs
 }
 
-# perf's symbols for the kernel and modules come from /proc/kallsyms; Rust names are v0-mangled
-# there, which tests/vm/demangle.py shortens to their paths.
+# tests/vm/profile.py resolves kernel and module addresses from /proc/kallsyms itself and
+# prints three views: "objects" (the share of each binary: the IPVS module's is the director's
+# IPVS cost), "module" (the IPVS modules' symbols) and "all" (the top symbols anywhere).
+# Shares are of all samples, both vCPUs.
 profile_run() { # impl
 	local sc data
 	use_impl "$1"
@@ -127,9 +129,7 @@ profile_run() { # impl
 		udp) ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" udp $VIP 80 64 "$SECS" >/dev/null 2>&1 ;;
 		crr) ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" crr $VIP 80 4 "$SECS" >/dev/null 2>&1 ;;
 		esac
-		perf report -i "$data" --stdio --no-children --sort sym,dso --percent-limit 0.7 2>/dev/null |
-			python3 "$REPO/tests/vm/demangle.py" | awk -v impl="$1" -v sc="${sc}_nat" \
-			'$1 ~ /%$/ {sym = ""; for (i = 3; i < NF; i++) sym = sym (sym == "" ? "" : " ") $i; print "PROFILE", impl, sc, $1, sym, $NF}'
+		perf script -i "$data" -F ip,sym,dso 2>/dev/null | python3 "$REPO/tests/vm/profile.py" "$1" "${sc}_nat"
 		rm -f "$data"
 	done
 	ipvsadm -C
