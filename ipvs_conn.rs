@@ -62,10 +62,6 @@ pub(crate) struct ConnState {
     pub(crate) tcp: tcp::State,
     /// Whether the connection counts as inactive for its destination.
     pub(crate) inactive: bool,
-    /// Expiry time in jiffies.
-    pub(crate) expires: u64,
-    /// When the expiry timer is due, at the latest (jiffies).
-    pub(crate) timer_at: u64,
     /// No reply seen yet from a real server that answers clients directly (DR, TUN): TCP
     /// follows the input-only transitions until one passes through this host.
     pub(crate) no_output: bool,
@@ -89,9 +85,15 @@ pub(crate) struct Conn {
     pub(crate) vaddr: [u8; 4],
     /// The virtual port, host order.
     pub(crate) vport: u16,
-    /// State and expiry.
+    /// Protocol state.
     #[pin]
     pub(crate) st: SpinLockBh<ConnState>,
+    /// Expiry time in jiffies. Packets push it back without a lock; the timer reads it when it
+    /// fires (under `st`).
+    expires: Atomic<u64>,
+    /// When the expiry timer is due, at the latest (jiffies). Written under `st`; read without
+    /// it to see whether a new deadline needs the timer moved.
+    timer_at: Atomic<u64>,
     /// Expired (set under `st`): no longer to be used, on its way out of the table.
     dead: Atomic<bool>,
     /// Hashes of `key_in` and `key_out`.
@@ -111,13 +113,14 @@ impl rcuhash::Entry for Conn {
     }
 
     fn expire(&self, now: u64, force: bool) -> Option<u64> {
-        let mut st = self.st.lock();
+        let st = self.st.lock();
         if !force && !self.is_dead() {
-            let left = st.expires.wrapping_sub(now);
+            let expires = self.expires.load(Relaxed);
+            let left = expires.wrapping_sub(now);
             // The deadline moved on since the timer was set: wait for it.
             if left != 0 && before_wrap(left) {
-                st.timer_at = st.expires;
-                return Some(st.expires);
+                self.timer_at.store(expires, Relaxed);
+                return Some(expires);
             }
         }
         if !self.dead.xchg(true, Relaxed) {
@@ -133,6 +136,12 @@ fn before_wrap(diff: u64) -> bool {
 }
 
 impl Conn {
+    /// Whether the expiry timer is due after `at` (jiffies).
+    fn timer_later_than(&self, at: u64) -> bool {
+        let t = self.timer_at.load(Relaxed);
+        at != t && before_wrap(t.wrapping_sub(at))
+    }
+
     /// Whether the connection expired (it may still be found until it leaves the table).
     pub(crate) fn is_dead(&self) -> bool {
         self.dead.load(Relaxed)
@@ -159,8 +168,8 @@ impl Conn {
         };
         dest.bind_conn();
         // Like C, a new connection has 3 s until its first state sets its timeout.
-        let expires = now.wrapping_add(3 * time::hz());
-        let st = ConnState { tcp: tcp::State::None, inactive: true, expires, timer_at: expires, no_output: !masq };
+        let deadline = now.wrapping_add(3 * time::hz());
+        let st = ConnState { tcp: tcp::State::None, inactive: true, no_output: !masq };
         Arc::pin_init(
             pin_init!(Conn {
                 key_in,
@@ -171,6 +180,8 @@ impl Conn {
                 dest,
                 svc,
                 st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
+                expires: Atomic::new(deadline),
+                timer_at: Atomic::new(deadline),
                 dead: Atomic::new(false),
                 hashes: [key_in.hash(tab.seed), key_out.hash(tab.seed)],
                 links <- Links::new(),
@@ -227,11 +238,16 @@ impl ConnTable {
         self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out == *key && !c.is_dead())
     }
 
-    /// Brings `c`'s expiry timer forward to its deadline `at` if the timer is due later.
-    /// `st` is `c`'s state, locked.
-    pub(crate) fn rearm(&self, c: &Conn, st: &mut ConnState, at: u64) {
-        if at != st.timer_at && before_wrap(st.timer_at.wrapping_sub(at)) {
-            st.timer_at = at;
+    /// Sets `c`'s deadline to `at` (jiffies). The timer is left alone unless it is due later,
+    /// then it is brought forward (under `c`'s state lock, with the timer's own updates).
+    pub(crate) fn set_expiry(&self, c: &Conn, at: u64) {
+        c.expires.store(at, Relaxed);
+        if !c.timer_later_than(at) {
+            return;
+        }
+        let _st = c.st.lock();
+        if c.timer_later_than(at) {
+            c.timer_at.store(at, Relaxed);
             self.tab.arm(c, at);
         }
     }
@@ -241,7 +257,7 @@ impl ConnTable {
     pub(crate) fn insert_or_get<'a>(&'a self, g: &'a rcu::Guard, c: Arc<Conn>) -> Result<ArcBorrow<'a, Conn>> {
         let dest = c.dest.clone();
         let key = c.key_in;
-        let expires = c.st.lock().timer_at;
+        let expires = c.timer_at.load(Relaxed);
         match self.tab.insert_unique(g, c, expires, |x| x.key_in == key && !x.is_dead()) {
             Ok((c, true)) => Ok(c),
             Ok((c, false)) => {
@@ -258,13 +274,13 @@ impl ConnTable {
     /// Ends `c` now (a new connection takes its place), unbinding it from its destination;
     /// its timer takes it out of the table.
     pub(crate) fn expire_now(&self, c: &Conn, now: u64) {
-        let mut st = c.st.lock();
+        let st = c.st.lock();
         if c.dead.xchg(true, Relaxed) {
             return;
         }
         c.dest.unbind_conn(!st.inactive);
-        st.expires = now;
-        st.timer_at = now;
+        c.expires.store(now, Relaxed);
+        c.timer_at.store(now, Relaxed);
         self.tab.arm(c, now);
     }
 
@@ -278,7 +294,7 @@ impl ConnTable {
                 return;
             }
             let st = c.st.lock();
-            let left = st.expires.wrapping_sub(now);
+            let left = c.expires.load(Relaxed).wrapping_sub(now);
             let expires = if left < (1 << 62) { (left / hz.max(1)) as u32 } else { 0 };
             let state = match c.key_in.proto {
                 Proto::Tcp => st.tcp.name(),

@@ -18,7 +18,7 @@ mod ipvs_xmit;
 
 use ipvs_conn::{Conn, ConnTable, FlowKey};
 use ipvs_ctl::{table::SvcTable, uapi, Counters, CtlState, Service, Timeouts, TrashEntry};
-use ipvs_proto::{tcp, Ipv4, Proto};
+use ipvs_proto::{icmp, tcp, Ipv4, Proto};
 use ipvs_sched::Packet;
 use kernel::{
     alloc::KVec,
@@ -173,20 +173,21 @@ impl Ipvs {
     }
 
     /// Advances a connection's state for a packet from the client (`reply` false) or to it,
-    /// and re-arms its expiry.
+    /// and pushes its expiry back. UDP has no state: no lock (like C).
     fn update_state(&self, c: &Conn, reply: bool, tcp_flags: u8) {
         let now = time::jiffies();
-        let mut st = c.st.lock();
-        // A reply seen once means this host is on the return path: full transitions from then.
-        let dir = if reply {
-            st.no_output = false;
-            tcp::Dir::Output
-        } else if st.no_output {
-            tcp::Dir::InputOnly
-        } else {
-            tcp::Dir::Input
-        };
-        if c.key_in.proto == Proto::Tcp {
+        let secs = if c.key_in.proto == Proto::Tcp {
+            let mut st = c.st.lock();
+            // A reply seen once means this host is on the return path: full transitions from
+            // then.
+            let dir = if reply {
+                st.no_output = false;
+                tcp::Dir::Output
+            } else if st.no_output {
+                tcp::Dir::InputOnly
+            } else {
+                tcp::Dir::Input
+            };
             let new = tcp::next(st.tcp, dir, tcp_flags);
             if new != st.tcp {
                 let active = new.is_active();
@@ -196,11 +197,11 @@ impl Ipvs {
                 }
                 st.tcp = new;
             }
-        }
-        let secs = self.timeout(c.key_in.proto, st.tcp);
-        let expires = now.wrapping_add(u64::from(secs) * time::hz());
-        st.expires = expires;
-        self.conns.rearm(c, &mut st, expires);
+            self.timeout(Proto::Tcp, st.tcp)
+        } else {
+            self.timeout(c.key_in.proto, tcp::State::None)
+        };
+        self.conns.set_expiry(c, now.wrapping_add(u64::from(secs) * time::hz()));
     }
 
     /// Renders a `/proc/net` file.
@@ -223,14 +224,11 @@ impl Ipvs {
     ) -> core::result::Result<ArcBorrow<'a, Conn>, NoConn> {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
         if let Some(c) = self.conns.lookup_in(g, key) {
-            let st = c.st.lock();
             // conn_reuse_mode 1 (the default): a SYN on a finished connection (a client reusing
             // its port) starts a new one, scheduled afresh.
-            if syn && matches!(st.tcp, tcp::State::TimeWait | tcp::State::Close) {
-                drop(st);
+            if syn && matches!(c.st.lock().tcp, tcp::State::TimeWait | tcp::State::Close) {
                 self.conns.expire_now(&c, time::jiffies());
             } else {
-                drop(st);
                 // A connection whose real server was removed gets no more packets.
                 return if c.dest.is_available() { Ok(c) } else { Err(Verdict::Drop.into()) };
             }
@@ -266,17 +264,20 @@ impl Ipvs {
     }
 }
 
+/// Parses the IPv4 header of a packet: (header, transport offset). `None` for packets IPVS
+/// leaves alone (not sane IPv4, or a fragment).
+fn parse_ip(skb: &SkBuff<'_>) -> Option<(Ipv4, usize)> {
+    let nh = skb.network_offset();
+    let mut b = [0u8; 20];
+    let ip = skb.header(nh, &mut b).and_then(Ipv4::parse)?;
+    (!ip.is_fragment()).then_some((ip, nh + ip.ihl))
+}
+
 /// Parses the IPv4/TCP/UDP headers of a packet: (IP header, transport offset, flow key, TCP
 /// flags). `Err` carries the verdict for packets IPVS does not handle.
 fn parse(skb: &SkBuff<'_>) -> core::result::Result<(Ipv4, usize, FlowKey, u8), Verdict> {
-    let nh = skb.network_offset();
-    let mut b = [0u8; 20];
-    let ip = skb.header(nh, &mut b).and_then(Ipv4::parse).ok_or(Verdict::Accept)?;
-    if ip.is_fragment() {
-        return Err(Verdict::Accept);
-    }
+    let (ip, l4off) = parse_ip(skb).ok_or(Verdict::Accept)?;
     let proto = Proto::from_ip(ip.protocol).ok_or(Verdict::Accept)?;
-    let l4off = nh + ip.ihl;
     let mut t = [0u8; 20];
     // A transport header too short to read is dropped, as C IPVS does.
     let th = skb.header(l4off, &mut t[..proto.hdr_len()]).ok_or(Verdict::Drop)?;
@@ -334,10 +335,16 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     }
 }
 
-/// The reply-direction hook: rewrite NAT replies from real servers; count DR/TUN replies that pass.
+/// The reply-direction hook: rewrite NAT replies from real servers, and ICMP errors about
+/// connections; count DR/TUN replies that pass.
 pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property() {
         return Verdict::Accept;
+    }
+    if let Some((ip, l4off)) = parse_ip(&skb) {
+        if ip.protocol == icmp::PROTO_ICMP {
+            return icmp_out(ipvs, skb, l4off);
+        }
     }
     let (_ip, l4off, key, flags) = match parse(&skb) {
         Ok(p) => p,
@@ -361,4 +368,57 @@ pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>)
         Ok(()) => Verdict::Accept,
         Err(_) => Verdict::Drop,
     }
+}
+
+/// An ICMP message from the real-server side (C: `ip_vs_out_icmp`). An error about a packet of
+/// a connection (unreachable, quench, TTL exceeded, embedding the packet the real server got:
+/// client -> real server) is counted as the connection's reply traffic and, for NAT, made to
+/// look as if it came from the virtual service: the outer source, the embedded destination
+/// address and port become the virtual ones, and the IP and ICMP checksums are fixed. A bad
+/// ICMP checksum on such an error drops it. Anything else passes untouched.
+fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
+    let mut hb = [0u8; icmp::HDR_LEN + 20];
+    let Some(hdr) = skb.header(ioff, &mut hb) else {
+        return Verdict::Accept;
+    };
+    let (eoff, eihl) = (ioff + icmp::HDR_LEN, usize::from(hdr[icmp::HDR_LEN] & 0x0f) * 4);
+    let mut pb = [0u8; 4];
+    let ports = skb.header(eoff + eihl, &mut pb).unwrap_or(&[]);
+    let Some(e) = icmp::parse_embedded(hdr, ports) else {
+        return Verdict::Accept;
+    };
+    // The embedded packet went client -> real server: its reverse is the reply-direction key.
+    let key = FlowKey { proto: e.proto, saddr: e.ip.daddr, sport: e.dport, daddr: e.ip.saddr, dport: e.sport };
+    let g = rcu::read_lock();
+    let Some(c) = ipvs.conns.lookup_out(&g, &key) else {
+        return Verdict::Accept;
+    };
+    if c.fwd == uapi::CONN_F_MASQ {
+        if !skb.icmp_csum_ok(ioff) || icmp_nat(&mut skb, &c, ioff, eoff, eihl).is_err() {
+            return Verdict::Drop;
+        }
+    }
+    let len = skb.len();
+    c.dest.stats.packet_out(len);
+    c.svc.stats.packet_out(len);
+    ipvs.stats.packet_out(len);
+    skb.set_ipvs_property();
+    Verdict::Accept
+}
+
+/// Rewrites an ICMP error from a NAT real server (see [`icmp_out`]): `ioff` is the ICMP
+/// header's offset, `eoff` the embedded IP header's, `eihl` its length.
+fn icmp_nat(skb: &mut SkBuff<'_>, c: &Conn, ioff: usize, eoff: usize, eihl: usize) -> Result {
+    let nh = skb.network_offset();
+    // Through the embedded ports.
+    skb.make_writable(eoff + eihl + 4)?;
+    skb.write(nh + ipvs_proto::IPV4_SADDR_OFF, &c.vaddr)?;
+    skb.ip_send_check();
+    skb.write(eoff + ipvs_proto::IPV4_DADDR_OFF, &c.vaddr)?;
+    skb.write(eoff + eihl + 2, &c.vport.to_be_bytes())?;
+    let mut eh = [0u8; 60];
+    let h = skb.header(eoff, eh.get_mut(..eihl).ok_or(EINVAL)?).ok_or(EINVAL)?;
+    let sum = icmp::ipv4_header_checksum(h);
+    skb.write(eoff + ipvs_proto::IPV4_CSUM_OFF, &sum)?;
+    skb.icmp_csum_set(ioff)
 }

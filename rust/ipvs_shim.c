@@ -489,6 +489,27 @@ void ipvs_rs_l4_csum_nat(struct sk_buff *skb, u32 csum_off, __be32 from_addr, __
 }
 
 
+/*
+ * Whether the ICMP message at off has a right checksum. Like C IPVS, it is not checked again
+ * when already validated, nor for locally generated packets.
+ */
+bool ipvs_rs_icmp_csum_ok(struct sk_buff *skb, u32 off)
+{
+	if (skb_csum_unnecessary(skb) || !skb->dev)
+		return true;
+	return !nf_checksum(skb, NF_INET_LOCAL_IN, off, IPPROTO_ICMP, AF_INET);
+}
+
+/* Recomputes the checksum of the ICMP message at off (its first 4 bytes are writable). */
+void ipvs_rs_icmp_csum_set(struct sk_buff *skb, u32 off)
+{
+	struct icmphdr *ic = (struct icmphdr *)(skb->data + off);
+
+	ic->checksum = 0;
+	ic->checksum = csum_fold(skb_checksum(skb, off, skb->len - off, 0));
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
 void ipvs_rs_ip_send_check(struct sk_buff *skb)
 {
 	ip_send_check(ip_hdr(skb));

@@ -87,6 +87,8 @@ int ipvs_rs_skb_make_writable(struct sk_buff *skb, u32 len);
 void ipvs_rs_icmp_port_unreach(struct sk_buff *skb);
 void ipvs_rs_l4_csum_nat(struct sk_buff *skb, u32 csum_off, __be32 from_addr, __be32 to_addr,
 			 __be16 from_port, __be16 to_port);
+bool ipvs_rs_icmp_csum_ok(struct sk_buff *skb, u32 off);
+void ipvs_rs_icmp_csum_set(struct sk_buff *skb, u32 off);
 void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);

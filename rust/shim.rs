@@ -116,6 +116,8 @@ extern "C" {
         from_port: u16,
         to_port: u16,
     );
+    pub(crate) fn ipvs_rs_icmp_csum_ok(skb: *mut RawSkb, off: u32) -> bool;
+    pub(crate) fn ipvs_rs_icmp_csum_set(skb: *mut RawSkb, off: u32);
     pub(crate) fn ipvs_rs_ip_send_check(skb: *mut RawSkb);
 
     pub(crate) fn ipvs_rs_dst_cache_new() -> *mut RawDstCache;

@@ -209,6 +209,29 @@ impl<'a> SkBuff<'a> {
         }
     }
 
+    /// Whether the ICMP message at `off` (to the end of the packet) has a right checksum
+    /// (packets already validated and locally generated ones are not checked again).
+    pub(crate) fn icmp_csum_ok(&mut self, off: usize) -> bool {
+        let Ok(o) = u32::try_from(off) else { return false };
+        if off >= self.v.len as usize {
+            return false;
+        }
+        // SAFETY: `raw()` is valid and exclusively ours; `off` is inside the packet and
+        // `nf_checksum` reads the packet from there (fragments included).
+        unsafe { shim::ipvs_rs_icmp_csum_ok(self.raw(), o) }
+    }
+
+    /// Recomputes the checksum of the ICMP message at `off`, whose header must have been made
+    /// writable; the packet's checksum state becomes "verified".
+    pub(crate) fn icmp_csum_set(&mut self, off: usize) -> Result {
+        self.check_csum_off(off.checked_add(2).ok_or(EINVAL)?)?;
+        // SAFETY: `raw()` is valid and exclusively ours; the checksum field (`off + 2..off + 4`)
+        // is inside the linear area (checked above) and writable (caller).
+        unsafe { shim::ipvs_rs_icmp_csum_set(self.raw(), off as u32) };
+        self.v.csum_partial = false;
+        Ok(())
+    }
+
     /// Recomputes the IPv4 header checksum (the header must be writable).
     pub(crate) fn ip_send_check(&mut self) {
         // SAFETY: `raw()` is valid and exclusively ours and its network header is an IPv4

@@ -49,6 +49,8 @@ pub mod ipvs_sched;
 #[cfg(test)]
 mod tests_conn_show;
 #[cfg(test)]
+mod tests_icmp;
+#[cfg(test)]
 mod tests_jhash;
 #[cfg(test)]
 mod tests_sizing;

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ICMP errors: the embedded packet, and the IPv4 header checksum used to rewrite it.
+
+use crate::ipvs_proto::icmp::{fold, ipv4_header_checksum, is_relayed_error, parse_embedded, sum16};
+use crate::ipvs_proto::Proto;
+
+/// A textbook IPv4 header (UDP, 192.168.0.1 -> 192.168.0.199) whose checksum is 0xb861.
+const HDR: [u8; 20] = [
+    0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00,
+    0xc7,
+];
+
+#[test]
+fn ipv4_header_checksum_ignores_its_own_field() {
+    assert_eq!(ipv4_header_checksum(&HDR), [0xb8, 0x61]);
+    let mut h = HDR;
+    h[10] = 0;
+    h[11] = 0;
+    assert_eq!(ipv4_header_checksum(&h), [0xb8, 0x61]);
+    // A header with its checksum in place sums to all ones.
+    assert_eq!(fold(sum16(&HDR, 0)), [0, 0]);
+    // Changing the destination changes it the way incremental updates do.
+    h[19] = 0xc8;
+    assert_eq!(ipv4_header_checksum(&h), [0xb8, 0x60]);
+}
+
+#[test]
+fn odd_lengths_are_padded() {
+    assert_eq!(sum16(&[0x01], 0), 0x0100);
+    assert_eq!(sum16(&[0xff, 0xff, 0x00, 0x01], 0), 0x0001);
+    assert_eq!(fold(0x1_fffe), [0x00, 0x00]);
+}
+
+fn icmp(t: u8, code: u8, embedded: &[u8]) -> Vec<u8> {
+    let mut v = vec![t, code, 0, 0, 0, 0, 0, 0];
+    v.extend_from_slice(embedded);
+    v
+}
+
+#[test]
+fn embedded_udp_packet_of_a_port_unreachable() {
+    let m = icmp(3, 3, &HDR);
+    let e = parse_embedded(&m, &[0x80, 0x00, 0x00, 0x35]).unwrap();
+    assert_eq!(e.proto, Proto::Udp);
+    assert_eq!((e.ip.saddr, e.ip.daddr), ([192, 168, 0, 1], [192, 168, 0, 199]));
+    assert_eq!((e.sport, e.dport), (32768, 53));
+    assert_eq!(e.ip.ihl, 20);
+}
+
+#[test]
+fn only_relayed_errors_about_first_tcp_udp_fragments() {
+    for t in [3, 4, 11] {
+        assert!(is_relayed_error(t));
+        assert!(parse_embedded(&icmp(t, 0, &HDR), &[0, 1, 0, 2]).is_some());
+    }
+    // Echo request/reply, redirect, parameter problem: left alone.
+    for t in [0, 5, 8, 12] {
+        assert!(!is_relayed_error(t));
+        assert!(parse_embedded(&icmp(t, 0, &HDR), &[0, 1, 0, 2]).is_none());
+    }
+    // No ports, a short header, not IPv4, not TCP/UDP, a later fragment: none.
+    assert!(parse_embedded(&icmp(3, 3, &HDR), &[0, 1]).is_none());
+    assert!(parse_embedded(&icmp(3, 3, &HDR[..19]), &[0, 1, 0, 2]).is_none());
+    let mut v6 = HDR;
+    v6[0] = 0x65;
+    assert!(parse_embedded(&icmp(3, 3, &v6), &[0, 1, 0, 2]).is_none());
+    let mut icmp_in_icmp = HDR;
+    icmp_in_icmp[9] = 1;
+    assert!(parse_embedded(&icmp(3, 3, &icmp_in_icmp), &[0, 1, 0, 2]).is_none());
+    let mut later = HDR;
+    later[7] = 0x10;
+    assert!(parse_embedded(&icmp(3, 3, &later), &[0, 1, 0, 2]).is_none());
+    // The first fragment (more fragments set, offset zero) has its ports.
+    let mut first = HDR;
+    first[6] = 0x20;
+    assert!(parse_embedded(&icmp(3, 3, &first), &[0, 1, 0, 2]).is_some());
+    // TCP.
+    let mut tcp = HDR;
+    tcp[9] = 6;
+    assert_eq!(parse_embedded(&icmp(11, 0, &tcp), &[0, 80, 0x9c, 0x40]).map(|e| (e.proto, e.sport, e.dport)), Some((Proto::Tcp, 80, 40000)));
+}
