@@ -306,6 +306,11 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     if skb.ipvs_property() || !skb.has_dst() || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST) {
         return Verdict::Accept;
     }
+    if let Some((ip, l4off)) = parse_ip(&skb) {
+        if ip.protocol == icmp::PROTO_ICMP {
+            return icmp_in(ipvs, net, skb, l4off);
+        }
+    }
     let (_ip, l4off, key, flags) = match parse(&skb) {
         Ok(p) => p,
         Err(v) => return v,
@@ -370,6 +375,17 @@ pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>)
     }
 }
 
+/// The embedded packet of an ICMP error at `ioff` that IPVS relays: (packet, offset of its
+/// IP header, that header's length). `None` leaves the message alone.
+fn icmp_embedded(skb: &SkBuff<'_>, ioff: usize) -> Option<(icmp::Embedded, usize, usize)> {
+    let mut hb = [0u8; icmp::HDR_LEN + 20];
+    let hdr = skb.header(ioff, &mut hb)?;
+    let (eoff, eihl) = (ioff + icmp::HDR_LEN, usize::from(hdr[icmp::HDR_LEN] & 0x0f) * 4);
+    let mut pb = [0u8; 4];
+    let ports = skb.header(eoff + eihl, &mut pb).unwrap_or(&[]);
+    Some((icmp::parse_embedded(hdr, ports)?, eoff, eihl))
+}
+
 /// An ICMP message from the real-server side (C: `ip_vs_out_icmp`). An error about a packet of
 /// a connection (unreachable, quench, TTL exceeded, embedding the packet the real server got:
 /// client -> real server) is counted as the connection's reply traffic and, for NAT, made to
@@ -377,14 +393,7 @@ pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>)
 /// address and port become the virtual ones, and the IP and ICMP checksums are fixed. A bad
 /// ICMP checksum on such an error drops it. Anything else passes untouched.
 fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
-    let mut hb = [0u8; icmp::HDR_LEN + 20];
-    let Some(hdr) = skb.header(ioff, &mut hb) else {
-        return Verdict::Accept;
-    };
-    let (eoff, eihl) = (ioff + icmp::HDR_LEN, usize::from(hdr[icmp::HDR_LEN] & 0x0f) * 4);
-    let mut pb = [0u8; 4];
-    let ports = skb.header(eoff + eihl, &mut pb).unwrap_or(&[]);
-    let Some(e) = icmp::parse_embedded(hdr, ports) else {
+    let Some((e, eoff, eihl)) = icmp_embedded(&skb, ioff) else {
         return Verdict::Accept;
     };
     // The embedded packet went client -> real server: its reverse is the reply-direction key.
@@ -394,7 +403,8 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
         return Verdict::Accept;
     };
     if c.fwd == uapi::CONN_F_MASQ {
-        if !skb.icmp_csum_ok(ioff) || icmp_nat(&mut skb, &c, ioff, eoff, eihl).is_err() {
+        let at = IcmpNat { ioff, eoff, eihl, outer: ipvs_proto::IPV4_SADDR_OFF, inner: ipvs_proto::IPV4_DADDR_OFF, port: 2 };
+        if !skb.icmp_csum_ok(ioff) || at.rewrite(&mut skb, c.vaddr, c.vport).is_err() {
             return Verdict::Drop;
         }
     }
@@ -406,19 +416,68 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
     Verdict::Accept
 }
 
-/// Rewrites an ICMP error from a NAT real server (see [`icmp_out`]): `ioff` is the ICMP
-/// header's offset, `eoff` the embedded IP header's, `eihl` its length.
-fn icmp_nat(skb: &mut SkBuff<'_>, c: &Conn, ioff: usize, eoff: usize, eihl: usize) -> Result {
-    let nh = skb.network_offset();
-    // Through the embedded ports.
-    skb.make_writable(eoff + eihl + 4)?;
-    skb.write(nh + ipvs_proto::IPV4_SADDR_OFF, &c.vaddr)?;
-    skb.ip_send_check();
-    skb.write(eoff + ipvs_proto::IPV4_DADDR_OFF, &c.vaddr)?;
-    skb.write(eoff + eihl + 2, &c.vport.to_be_bytes())?;
-    let mut eh = [0u8; 60];
-    let h = skb.header(eoff, eh.get_mut(..eihl).ok_or(EINVAL)?).ok_or(EINVAL)?;
-    let sum = icmp::ipv4_header_checksum(h);
-    skb.write(eoff + ipvs_proto::IPV4_CSUM_OFF, &sum)?;
-    skb.icmp_csum_set(ioff)
+/// An ICMP message from the client side to a virtual service (C: `ip_vs_in_icmp`, without
+/// `schedule_icmp` and tunnel errors). An error about a reply of a connection (embedding the
+/// reply the client got: virtual service -> client) is counted as the connection's traffic and
+/// goes to its real server: for NAT rewritten to be about the real server's own packet (outer
+/// destination, embedded source address and port; checksums fixed; a bad ICMP checksum drops
+/// it), for DR and IP-in-IP forwarded as it is.
+fn icmp_in(ipvs: &Ipvs, net: Net, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
+    let Some((e, eoff, eihl)) = icmp_embedded(&skb, ioff) else {
+        return Verdict::Accept;
+    };
+    // The embedded packet went virtual service -> client: its reverse is the request key.
+    let key = FlowKey { proto: e.proto, saddr: e.ip.daddr, sport: e.dport, daddr: e.ip.saddr, dport: e.sport };
+    let g = rcu::read_lock();
+    let Some(c) = ipvs.conns.lookup_in(&g, &key) else {
+        return Verdict::Accept;
+    };
+    if c.fwd == uapi::CONN_F_MASQ && !skb.icmp_csum_ok(ioff) {
+        return Verdict::Drop;
+    }
+    let len = skb.len();
+    c.dest.stats.packet_in(len);
+    c.svc.stats.packet_in(len);
+    ipvs.stats.packet_in(len);
+    match c.fwd {
+        uapi::CONN_F_MASQ => {
+            let at = IcmpNat { ioff, eoff, eihl, outer: ipvs_proto::IPV4_DADDR_OFF, inner: ipvs_proto::IPV4_SADDR_OFF, port: 0 };
+            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr(), c.dest.port))
+        }
+        uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c),
+        uapi::CONN_F_TUNNEL if c.dest.tun_type() == uapi::TUNNEL_TYPE_IPIP => ipvs_xmit::tun_xmit(net, skb, &c),
+        _ => Verdict::Drop,
+    }
+}
+
+/// Where an ICMP error's NAT rewrite goes: the ICMP header at `ioff`, the embedded IP header at
+/// `eoff` (`eihl` bytes); `outer` and `inner` are the address fields (offsets in an IP header)
+/// of the outer and the embedded header that change, `port` the embedded port's offset in the
+/// embedded transport header.
+struct IcmpNat {
+    ioff: usize,
+    eoff: usize,
+    eihl: usize,
+    outer: usize,
+    inner: usize,
+    port: usize,
+}
+
+impl IcmpNat {
+    /// Writes `addr` and `port` there and fixes the outer IP, embedded IP and ICMP checksums
+    /// (C: `ip_vs_nat_icmp`; the embedded transport checksum is left, as C does).
+    fn rewrite(&self, skb: &mut SkBuff<'_>, addr: [u8; 4], port: u16) -> Result {
+        let nh = skb.network_offset();
+        // Through the embedded ports.
+        skb.make_writable(self.eoff + self.eihl + 4)?;
+        skb.write(nh + self.outer, &addr)?;
+        skb.ip_send_check();
+        skb.write(self.eoff + self.inner, &addr)?;
+        skb.write(self.eoff + self.eihl + self.port, &port.to_be_bytes())?;
+        let mut eh = [0u8; 60];
+        let h = skb.header(self.eoff, eh.get_mut(..self.eihl).ok_or(EINVAL)?).ok_or(EINVAL)?;
+        let sum = icmp::ipv4_header_checksum(h);
+        skb.write(self.eoff + ipvs_proto::IPV4_CSUM_OFF, &sum)?;
+        skb.icmp_csum_set(self.ioff)
+    }
 }

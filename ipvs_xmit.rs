@@ -60,7 +60,26 @@ pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) ->
     skb.send4(net)
 }
 
-/// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).
+/// NAT for an ICMP error about a connection: routes it to the real server, lets `rewrite`
+/// translate it, and sends it (`ip_vs_icmp_xmit`'s NAT case).
+pub(crate) fn icmp_nat_xmit(
+    net: Net,
+    mut skb: SkBuff<'_>,
+    c: &Conn,
+    rewrite: impl FnOnce(&mut SkBuff<'_>) -> Result,
+) -> Verdict {
+    match skb.route4(net, &c.dest.route, c.daddr(), false) {
+        Ok(false) => {}
+        // Local real servers are not supported by this transmitter yet.
+        Ok(true) | Err(_) => return Verdict::Drop,
+    }
+    if rewrite(&mut skb).is_err() {
+        return Verdict::Drop;
+    }
+    skb.set_ignore_df();
+    skb.send4(net)
+}
+
 /// Direct routing: the packet goes out unchanged, to the real server's link-layer address
 /// (the real server, which also has the virtual address, answers the client directly). A real
 /// server that is this host gets the packet through local delivery.
@@ -83,6 +102,7 @@ pub(crate) fn tun_xmit(net: Net, skb: SkBuff<'_>, c: &Conn) -> Verdict {
     skb.ipip_xmit(net, &c.dest.route, c.daddr(), true)
 }
 
+/// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).
 pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4off: usize) -> Result {
     rewrite(skb, c.key_in.proto, l4off, ipvs_proto::IPV4_SADDR_OFF, 0, c.vaddr, c.vport)?;
     skb.set_ipvs_property();

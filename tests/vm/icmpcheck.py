@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Sends one UDP datagram from a connected socket to VIP:PORT and reports what comes back: the
-socket's error and, captured on a raw socket, the ICMP error (source, type, checksums, and the
-embedded packet's addresses and ports; the client's own port is printed as CPORT).
+"""ICMP errors through IPVS, seen from the ends.
 
-usage: icmpcheck.py VIP PORT
+icmpcheck.py VIP PORT
+    Sends one UDP datagram from a connected socket to VIP:PORT and reports what comes back: the
+    socket's error and, captured on a raw socket, the ICMP error (source, type, checksums, and
+    the embedded packet's addresses and ports; the client's own port is printed as CPORT).
+icmpcheck.py inject VIP PORT SPORT
+    From local port SPORT, sends a datagram to VIP:PORT (making the connection), then an ICMP
+    port unreachable to VIP about the reply it could have got (VIP:PORT -> here:SPORT).
+icmpcheck.py capture SECONDS NAME
+    Prints, for SECONDS, the ICMP errors this host receives (prefixed with NAME).
 """
 import select
 import socket
@@ -22,7 +28,61 @@ def csum_ok(b):
     return s == 0xFFFF
 
 
+def checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return struct.pack("!H", ~s & 0xFFFF)
+
+
+def inject(vip, port, sport):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("0.0.0.0", sport))
+    u.connect((vip, port))
+    me = u.getsockname()[0]
+    u.send(b"ping")
+    time.sleep(0.5)
+    # The reply the client is "refusing": VIP:PORT -> me:SPORT, UDP, 12 bytes.
+    eip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + 4, 0x1234, 0, 64, 17, 0,
+                                socket.inet_aton(vip), socket.inet_aton(me)))
+    eip[10:12] = checksum(bytes(eip))
+    eudp = struct.pack("!HHHH", port, sport, 12, 0)
+    body = bytes(eip) + eudp
+    icmp = bytearray(struct.pack("!BBHI", 3, 3, 0, 0) + body)
+    icmp[2:4] = checksum(bytes(icmp))
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    raw.sendto(bytes(icmp), (vip, 0))
+    print("injected")
+
+
+def capture(seconds, name):
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        r, _, _ = select.select([raw], [], [], 0.2)
+        if not r:
+            continue
+        p = raw.recv(2048)
+        ihl = (p[0] & 15) * 4
+        icmp = p[ihl:]
+        if len(icmp) < 8 + 20 + 4 or icmp[0] != 3:
+            continue
+        e = icmp[8:]
+        eihl = (e[0] & 15) * 4
+        sp, dp = struct.unpack("!HH", e[eihl:eihl + 4])
+        print("%s got icmp %d/%d %s -> %s icmp-csum %s embedded %s:%d -> %s:%d ip-csum %s" % (
+            name, icmp[0], icmp[1], socket.inet_ntoa(p[12:16]), socket.inet_ntoa(p[16:20]),
+            "ok" if csum_ok(icmp) else "BAD", socket.inet_ntoa(e[12:16]), sp,
+            socket.inet_ntoa(e[16:20]), dp, "ok" if csum_ok(e[:eihl]) else "BAD"), flush=True)
+
+
 def main():
+    if sys.argv[1] == "inject":
+        return inject(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    if sys.argv[1] == "capture":
+        return capture(float(sys.argv[2]), sys.argv[3])
     vip, port = sys.argv[1], int(sys.argv[2])
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

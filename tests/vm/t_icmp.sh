@@ -1,14 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# ICMP errors from NAT real servers, differential: a UDP service whose real servers have no
-# socket on the port; their "port unreachable" reaches the client translated (from the
-# virtual address, embedding client -> VIP:port, IP and ICMP checksums valid), so the client's
-# connected socket gets ECONNREFUSED; counted as the connection's outgoing traffic. Same under
-# C ip_vs and ipvs_rs.
+# ICMP errors about connections, differential (same output under C ip_vs and ipvs_rs):
+# - from NAT real servers: a UDP service whose real servers have no socket on the port; their
+#   "port unreachable" reaches the client translated (from the virtual address, embedding
+#   client -> VIP:port, IP and ICMP checksums valid), so the client's connected socket gets
+#   ECONNREFUSED; counted as the connection's outgoing traffic;
+# - from the client, about a reply: goes to the connection's real server, for NAT translated
+#   (to the real server, embedding real server -> client), for DR as it was sent; counted as
+#   incoming traffic.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
 nat_topology 2
+start_servers 2
+for i in 1 2; do
+	ip -n "rs$i" addr add $VIP/32 dev lo
+	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+done
+# Client-side errors: NAT (UDP :80) and DR (UDP :81), from fixed client ports; each real
+# server's capture prints what reaches it.
+client_errors() {
+	local i pids=()
+	for i in 1 2; do
+		ip netns exec "rs$i" python3 "$REPO/tests/vm/icmpcheck.py" capture 8 "rs$i" >"$out/cap$i" &
+		pids+=($!)
+	done
+	sleep 1
+	ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" inject $VIP 80 40080
+	ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" inject $VIP 81 40081
+	wait "${pids[@]}"
+	cat "$out/cap1" "$out/cap2"
+}
 for impl in c rs; do
 	use_impl $impl
 	ipvsadm -A -u $VIP:53 -s rr
@@ -18,6 +40,11 @@ for impl in c rs; do
 		# The real servers rate-limit their ICMP errors per destination.
 		sleep 1
 	done >"$out/$impl"
+	ipvsadm -A -u $VIP:80 -s rr
+	ipvsadm -A -u $VIP:81 -s rr
+	ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+	ipvsadm -a -u $VIP:81 -r 10.0.1.12:81 -g
+	client_errors >>"$out/$impl"
 	ipvsadm -Ln --stats --exact >>"$out/$impl"
 	unload_ipvs
 done
@@ -25,3 +52,7 @@ cat "$out/rs"
 diff -u "$out/c" "$out/rs" || fail "ipvs_rs differs from C ip_vs"
 [ "$(grep -c "socket refused; icmp 3/3 from $VIP icmp-csum ok embedded CLIENT:CPORT -> $VIP:53 ip-csum ok" "$out/rs")" = 4 ] ||
 	fail "port unreachable not translated"
+grep -q "^rs1 got icmp 3/3 10.0.0.2 -> 10.0.1.11 icmp-csum ok embedded 10.0.1.11:80 -> 10.0.0.2:40080 ip-csum ok$" "$out/rs" ||
+	fail "client's error about a NAT reply not translated to the real server"
+grep -q "^rs2 got icmp 3/3 10.0.0.2 -> $VIP icmp-csum ok embedded $VIP:81 -> 10.0.0.2:40081 ip-csum ok$" "$out/rs" ||
+	fail "client's error about a DR reply not forwarded"
