@@ -17,8 +17,6 @@ pub(crate) const TIME_EXCEEDED: u8 = 11;
 pub(crate) const PROTO_ICMP: u8 = 1;
 /// Length of the ICMP header (type, code, checksum, 4 bytes of rest).
 pub(crate) const HDR_LEN: usize = 8;
-/// Offset of the ICMP checksum.
-pub(crate) const CSUM_OFF: usize = 2;
 
 /// An ICMP error about a TCP or UDP packet, as found after the outer IP header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
