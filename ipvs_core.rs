@@ -386,6 +386,11 @@ fn icmp_embedded(skb: &SkBuff<'_>, ioff: usize) -> Option<(icmp::Embedded, usize
     Some((icmp::parse_embedded(hdr, ports)?, eoff, eihl))
 }
 
+/// The flow key of the packet that would answer an ICMP error's embedded packet.
+fn reversed(e: &icmp::Embedded) -> FlowKey {
+    FlowKey { proto: e.proto, saddr: e.ip.daddr, sport: e.dport, daddr: e.ip.saddr, dport: e.sport }
+}
+
 /// An ICMP message from the real-server side (C: `ip_vs_out_icmp`). An error about a packet of
 /// a connection (unreachable, quench, TTL exceeded, embedding the packet the real server got:
 /// client -> real server) is counted as the connection's reply traffic and, for NAT, made to
@@ -397,9 +402,8 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
         return Verdict::Accept;
     };
     // The embedded packet went client -> real server: its reverse is the reply-direction key.
-    let key = FlowKey { proto: e.proto, saddr: e.ip.daddr, sport: e.dport, daddr: e.ip.saddr, dport: e.sport };
     let g = rcu::read_lock();
-    let Some(c) = ipvs.conns.lookup_out(&g, &key) else {
+    let Some(c) = ipvs.conns.lookup_out(&g, &reversed(&e)) else {
         return Verdict::Accept;
     };
     if c.fwd == uapi::CONN_F_MASQ {
@@ -427,9 +431,8 @@ fn icmp_in(ipvs: &Ipvs, net: Net, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
         return Verdict::Accept;
     };
     // The embedded packet went virtual service -> client: its reverse is the request key.
-    let key = FlowKey { proto: e.proto, saddr: e.ip.daddr, sport: e.dport, daddr: e.ip.saddr, dport: e.sport };
     let g = rcu::read_lock();
-    let Some(c) = ipvs.conns.lookup_in(&g, &key) else {
+    let Some(c) = ipvs.conns.lookup_in(&g, &reversed(&e)) else {
         return Verdict::Accept;
     };
     if c.fwd == uapi::CONN_F_MASQ && !skb.icmp_csum_ok(ioff) {

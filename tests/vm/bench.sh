@@ -34,9 +34,8 @@ LOAD="$REPO/tests/bench/target/release/ipvs-bench-load"
 [ -x "$LOAD" ] || { echo "no $LOAD (cargo build --release in tests/bench)"; exit 1; }
 
 nat_topology 4
+dr_real_servers 4
 for i in 1 2 3 4; do
-	ip -n "rs$i" addr add $VIP/32 dev lo
-	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 	ip netns exec "rs$i" taskset -c 1 "$LOAD" serve 80 &
 done
 # Many short connections: any local port, reuse of TIME_WAIT ports.

@@ -19,22 +19,19 @@ import sys
 import time
 
 
-def csum_ok(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s == 0xFFFF
-
-
 def checksum(b):
+    """The internet checksum of b (two bytes, network order)."""
     if len(b) % 2:
         b += b"\0"
     s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
     while s >> 16:
         s = (s & 0xFFFF) + (s >> 16)
     return struct.pack("!H", ~s & 0xFFFF)
+
+
+def csum_ok(b):
+    """Whether data that holds its own internet checksum sums to all ones."""
+    return checksum(b) == b"\0\0"
 
 
 def inject(vip, port, sport):

@@ -94,6 +94,16 @@ serve() {
 	fail "no server on ${bind:-*}:$1 in $ns"
 }
 
+# Real servers 1..N as LVS-DR real servers: the VIP on their loopback, never answering ARP for
+# it (arp_ignore/arp_announce).
+dr_real_servers() {
+	local i
+	for i in $(seq 1 "$1"); do
+		ip -n "rs$i" addr add $VIP/32 dev lo
+		ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	done
+}
+
 # Real server i answers every TCP connection (and UDP datagram) on port 80 with "rs<i>".
 start_servers() {
 	local n=$1 i

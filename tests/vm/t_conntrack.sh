@@ -9,10 +9,7 @@ set -e
 out=$(mktemp -d)
 nat_topology 2
 start_servers 2
-for i in 1 2; do
-	ip -n "rs$i" addr add $VIP/32 dev lo
-	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-done
+dr_real_servers 2
 sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.br-rs.rp_filter=0 net.ipv4.conf.all.rp_filter=0
 for i in 1 2; do serve "rs$i" --tcp-only 81 "rs$i-dr"; done
 serve - --tcp-only --bind 10.0.0.1 8080 director

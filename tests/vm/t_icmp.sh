@@ -13,10 +13,7 @@ set -e
 out=$(mktemp -d)
 nat_topology 2
 start_servers 2
-for i in 1 2; do
-	ip -n "rs$i" addr add $VIP/32 dev lo
-	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-done
+dr_real_servers 2
 # Client-side errors: NAT (UDP :80) and DR (UDP :81), from fixed client ports; each real
 # server's capture prints what reaches it.
 client_errors() {
