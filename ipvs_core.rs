@@ -273,18 +273,16 @@ fn parse_ip(skb: &SkBuff<'_>) -> Option<(Ipv4, usize)> {
     (!ip.is_fragment()).then_some((ip, nh + ip.ihl))
 }
 
-/// Parses the IPv4/TCP/UDP headers of a packet: (IP header, transport offset, flow key, TCP
+/// Parses the TCP/UDP header at `l4off` of a packet whose IP header is `ip`: (flow key, TCP
 /// flags). `Err` carries the verdict for packets IPVS does not handle.
-fn parse(skb: &SkBuff<'_>) -> core::result::Result<(Ipv4, usize, FlowKey, u8), Verdict> {
-    let (ip, l4off) = parse_ip(skb).ok_or(Verdict::Accept)?;
+fn parse_l4(skb: &SkBuff<'_>, ip: &Ipv4, l4off: usize) -> core::result::Result<(FlowKey, u8), Verdict> {
     let proto = Proto::from_ip(ip.protocol).ok_or(Verdict::Accept)?;
     let mut t = [0u8; 20];
     // A transport header too short to read is dropped, as C IPVS does.
     let th = skb.header(l4off, &mut t[..proto.hdr_len()]).ok_or(Verdict::Drop)?;
     let (sport, dport) = ipvs_proto::ports(th).ok_or(Verdict::Drop)?;
     let flags = if proto == Proto::Tcp { th[13] } else { 0 };
-    let key = FlowKey { proto, saddr: ip.saddr, sport, daddr: ip.daddr, dport };
-    Ok((ip, l4off, key, flags))
+    Ok((FlowKey { proto, saddr: ip.saddr, sport, daddr: ip.daddr, dport }, flags))
 }
 
 /// Why a packet of the request direction has no connection.
@@ -306,12 +304,13 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     if skb.ipvs_property() || !skb.has_dst() || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST) {
         return Verdict::Accept;
     }
-    if let Some((ip, l4off)) = parse_ip(&skb) {
-        if ip.protocol == icmp::PROTO_ICMP {
-            return icmp_in(ipvs, net, skb, l4off);
-        }
+    let Some((ip, l4off)) = parse_ip(&skb) else {
+        return Verdict::Accept;
+    };
+    if ip.protocol == icmp::PROTO_ICMP {
+        return icmp_in(ipvs, net, skb, l4off);
     }
-    let (_ip, l4off, key, flags) = match parse(&skb) {
+    let (key, flags) = match parse_l4(&skb, &ip, l4off) {
         Ok(p) => p,
         Err(v) => return v,
     };
@@ -346,14 +345,14 @@ pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>)
     if skb.ipvs_property() {
         return Verdict::Accept;
     }
-    if let Some((ip, l4off)) = parse_ip(&skb) {
-        if ip.protocol == icmp::PROTO_ICMP {
-            return icmp_out(ipvs, skb, l4off);
-        }
+    let Some((ip, l4off)) = parse_ip(&skb) else {
+        return Verdict::Accept;
+    };
+    if ip.protocol == icmp::PROTO_ICMP {
+        return icmp_out(ipvs, skb, l4off);
     }
-    let (_ip, l4off, key, flags) = match parse(&skb) {
-        Ok(p) => p,
-        Err(_) => return Verdict::Accept,
+    let Ok((key, flags)) = parse_l4(&skb, &ip, l4off) else {
+        return Verdict::Accept;
     };
     let g = rcu::read_lock();
     let Some(c) = ipvs.conns.lookup_out(&g, &key) else {
