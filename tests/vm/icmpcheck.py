@@ -54,8 +54,9 @@ def inject(vip, port, sport):
     print("injected")
 
 
-def capture(seconds, name):
-    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+def icmp_errors(raw, seconds):
+    """Yields, for SECONDS, the ICMP errors arriving on RAW that embed a transport header:
+    (outer source, outer destination, ICMP message, embedded IP header, its ports)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         r, _, _ = select.select([raw], [], [], 0.2)
@@ -68,11 +69,17 @@ def capture(seconds, name):
             continue
         e = icmp[8:]
         eihl = (e[0] & 15) * 4
-        sp, dp = struct.unpack("!HH", e[eihl:eihl + 4])
+        yield (socket.inet_ntoa(p[12:16]), socket.inet_ntoa(p[16:20]), icmp, e[:eihl],
+               struct.unpack("!HH", e[eihl:eihl + 4]))
+
+
+def capture(seconds, name):
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    for src, dst, icmp, eip, (sp, dp) in icmp_errors(raw, seconds):
         print("%s got icmp %d/%d %s -> %s icmp-csum %s embedded %s:%d -> %s:%d ip-csum %s" % (
-            name, icmp[0], icmp[1], socket.inet_ntoa(p[12:16]), socket.inet_ntoa(p[16:20]),
-            "ok" if csum_ok(icmp) else "BAD", socket.inet_ntoa(e[12:16]), sp,
-            socket.inet_ntoa(e[16:20]), dp, "ok" if csum_ok(e[:eihl]) else "BAD"), flush=True)
+            name, icmp[0], icmp[1], src, dst, "ok" if csum_ok(icmp) else "BAD",
+            socket.inet_ntoa(eip[12:16]), sp, socket.inet_ntoa(eip[16:20]), dp,
+            "ok" if csum_ok(eip) else "BAD"), flush=True)
 
 
 def main():
@@ -95,26 +102,13 @@ def main():
     except socket.timeout:
         err = "timeout"
     found = "no ICMP error"
-    deadline = time.time() + 1
-    while time.time() < deadline:
-        r, _, _ = select.select([raw], [], [], 0.2)
-        if not r:
-            continue
-        p = raw.recv(2048)
-        ihl = (p[0] & 15) * 4
-        src = socket.inet_ntoa(p[12:16])
-        icmp = p[ihl:]
-        if len(icmp) < 8 + 20 + 4:
-            continue
-        e = icmp[8:]
-        eihl = (e[0] & 15) * 4
-        es, ed = socket.inet_ntoa(e[12:16]), socket.inet_ntoa(e[16:20])
-        sp, dp = struct.unpack("!HH", e[eihl:eihl + 4])
+    for src, _, icmp, eip, (sp, dp) in icmp_errors(raw, 1):
         if sp != cport:
             continue
+        es, ed = socket.inet_ntoa(eip[12:16]), socket.inet_ntoa(eip[16:20])
         found = "icmp %d/%d from %s icmp-csum %s embedded %s:%s -> %s:%d ip-csum %s" % (
             icmp[0], icmp[1], src, "ok" if csum_ok(icmp) else "BAD",
-            es if es != me else "CLIENT", "CPORT", ed, dp, "ok" if csum_ok(e[:eihl]) else "BAD")
+            es if es != me else "CLIENT", "CPORT", ed, dp, "ok" if csum_ok(eip) else "BAD")
         break
     print("socket %s; %s" % (err, found))
 
