@@ -204,6 +204,21 @@ impl Ipvs {
         self.conns.set_expiry(c, now.wrapping_add(u64::from(secs) * time::hz()));
     }
 
+    /// Counts a packet of `len` bytes from the client side of `c` (its destination, service
+    /// and the namespace's totals).
+    fn count_in(&self, c: &Conn, len: u32) {
+        c.dest.stats.packet_in(len);
+        c.svc.stats.packet_in(len);
+        self.stats.packet_in(len);
+    }
+
+    /// Counts a packet of `len` bytes towards the client of `c`.
+    fn count_out(&self, c: &Conn, len: u32) {
+        c.dest.stats.packet_out(len);
+        c.svc.stats.packet_out(len);
+        self.stats.packet_out(len);
+    }
+
     /// Renders a `/proc/net` file.
     pub(crate) fn proc_show(&self, file: ProcFile, w: &mut impl core::fmt::Write) {
         // A short buffer is retried by seq_file with a larger one: errors need no handling.
@@ -324,10 +339,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
             return Verdict::Drop;
         }
     };
-    let len = skb.len();
-    c.dest.stats.packet_in(len);
-    c.svc.stats.packet_in(len);
-    ipvs.stats.packet_in(len);
+    ipvs.count_in(&c, skb.len());
     ipvs.update_state(&c, false, flags);
     match c.fwd {
         uapi::CONN_F_MASQ => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
@@ -358,10 +370,7 @@ pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>)
     let Some(c) = ipvs.conns.lookup_out(&g, &key) else {
         return Verdict::Accept;
     };
-    let len = skb.len();
-    c.dest.stats.packet_out(len);
-    c.svc.stats.packet_out(len);
-    ipvs.stats.packet_out(len);
+    ipvs.count_out(&c, skb.len());
     ipvs.update_state(&c, true, flags);
     if c.fwd != uapi::CONN_F_MASQ {
         // A DR/TUN real server's reply routed through this host: counted, left as it is.
@@ -411,10 +420,7 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
             return Verdict::Drop;
         }
     }
-    let len = skb.len();
-    c.dest.stats.packet_out(len);
-    c.svc.stats.packet_out(len);
-    ipvs.stats.packet_out(len);
+    ipvs.count_out(&c, skb.len());
     skb.set_ipvs_property();
     Verdict::Accept
 }
@@ -437,10 +443,7 @@ fn icmp_in(ipvs: &Ipvs, net: Net, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
     if c.fwd == uapi::CONN_F_MASQ && !skb.icmp_csum_ok(ioff) {
         return Verdict::Drop;
     }
-    let len = skb.len();
-    c.dest.stats.packet_in(len);
-    c.svc.stats.packet_in(len);
-    ipvs.stats.packet_in(len);
+    ipvs.count_in(&c, skb.len());
     match c.fwd {
         uapi::CONN_F_MASQ => {
             let at = IcmpNat { ioff, eoff, eihl, outer: ipvs_proto::IPV4_DADDR_OFF, inner: ipvs_proto::IPV4_SADDR_OFF, port: 0 };
