@@ -14,42 +14,51 @@ for i in $(seq 3 9); do ip -n cl addr add 10.0.0.$i/24 dev eth0; done
 # name[:flags] (flags for -b)
 scheds="rr wrr lc wlc sed nq fo ovf lblc lblcr dh sh sh:sh-fallback mh mh:mh-fallback"
 n=0
+# Each scheduler gets its own virtual port (real servers on 80): a destination re-added to the
+# same service would be revived from the trash with the counters of connections still in
+# TIME_WAIT, and how many of those remain depends on how fast the run went.
 # A refused connection (no destination available) is part of the sequence.
 get() {
 	n=$((n + 1))
 	local src=10.0.0.$((2 + n % 8))
-	echo "$src $(ip netns exec cl socat -T10 - "TCP:$VIP:80,bind=$src,connect-timeout=10" </dev/null 2>/dev/null || echo none)"
+	echo "$src $(ip netns exec cl socat -T10 - "TCP:$VIP:$port,bind=$src,connect-timeout=10" </dev/null 2>/dev/null || echo none)"
 }
 run() {
-	local s flags
+	local s flags svc
 	n=0
+	port=8100
 	for s in $scheds; do
 		flags=
 		case $s in *:*) flags="-b ${s#*:}" ;; esac
-		ipvsadm -A -t $VIP:80 -s "${s%%:*}" $flags
-		ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m -w 3
-		ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m -w 2
-		ipvsadm -a -t $VIP:80 -r 10.0.1.13:80 -m -w 1
+		port=$((port + 1))
+		svc="-t $VIP:$port"
+		ipvsadm -A $svc -s "${s%%:*}" $flags
+		ipvsadm -a $svc -r 10.0.1.11:80 -m -w 3
+		ipvsadm -a $svc -r 10.0.1.12:80 -m -w 2
+		ipvsadm -a $svc -r 10.0.1.13:80 -m -w 1
 		echo "== $s"
 		for _ in $(seq 8); do get; done
-		ipvsadm -e -t $VIP:80 -r 10.0.1.13:80 -m -w 4
+		ipvsadm -e $svc -r 10.0.1.13:80 -m -w 4
 		for _ in $(seq 6); do get; done
-		ipvsadm -e -t $VIP:80 -r 10.0.1.11:80 -m -w 0
+		ipvsadm -e $svc -r 10.0.1.11:80 -m -w 0
 		for _ in $(seq 4); do get; done
-		ipvsadm -d -t $VIP:80 -r 10.0.1.12:80
+		ipvsadm -d $svc -r 10.0.1.12:80
 		for _ in $(seq 4); do get; done
 		ipvsadm -C
 	done
-	# Connection thresholds: rs1 takes 2 connections (counted until they expire), then is
-	# overloaded and skipped; raising the threshold above its count clears the flag.
+	# Connection thresholds: rs1 takes 2 connections (counted until they expire, 2 minutes in
+	# TIME_WAIT), then is overloaded and skipped; raising the threshold above its count clears
+	# the flag.
 	echo "== thresholds"
-	ipvsadm -A -t $VIP:80 -s rr
-	ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m -x 2
-	ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m
+	port=$((port + 1))
+	svc="-t $VIP:$port"
+	ipvsadm -A $svc -s rr
+	ipvsadm -a $svc -r 10.0.1.11:80 -m -x 2
+	ipvsadm -a $svc -r 10.0.1.12:80 -m
 	for _ in $(seq 6); do get; done
-	ipvsadm -e -t $VIP:80 -r 10.0.1.11:80 -m -x 20 -y 5
+	ipvsadm -e $svc -r 10.0.1.11:80 -m -x 20 -y 5
 	for _ in $(seq 4); do get; done
-	ipvsadm -e -t $VIP:80 -r 10.0.1.12:80 -m -x 1
+	ipvsadm -e $svc -r 10.0.1.12:80 -m -x 1
 	for _ in $(seq 3); do get; done
 	# The thresholds as set (connection counts depend on how fast the run went: not compared).
 	ipvsadm -L -n --thresholds | awk 'NR > 1 {print $1, $2, $3, $4}'
