@@ -85,6 +85,9 @@ pub(crate) struct Conn {
     pub(crate) vaddr: [u8; 4],
     /// The virtual port, host order.
     pub(crate) vport: u16,
+    /// The real server's port, host order: the destination's, or the virtual port for a
+    /// destination without one (firewall-mark services).
+    pub(crate) dport: u16,
     /// Protocol state.
     #[pin]
     pub(crate) st: SpinLockBh<ConnState>,
@@ -159,10 +162,11 @@ impl Conn {
         let daddr = [dest.addr[0], dest.addr[1], dest.addr[2], dest.addr[3]];
         let fwd = dest.fwd();
         let masq = fwd == CONN_F_MASQ;
+        let dport = if dest.port != 0 { dest.port } else { key_in.dport };
         let key_out = FlowKey {
             proto: key_in.proto,
             saddr: if masq { daddr } else { key_in.daddr },
-            sport: if masq { dest.port } else { key_in.dport },
+            sport: if masq { dport } else { key_in.dport },
             daddr: key_in.saddr,
             dport: key_in.sport,
         };
@@ -177,6 +181,7 @@ impl Conn {
                 fwd,
                 vaddr: key_in.daddr,
                 vport: key_in.dport,
+                dport,
                 dest,
                 svc,
                 st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
@@ -306,7 +311,7 @@ impl ConnTable {
                     proto: c.key_in.proto.name(),
                     client: (c.key_in.saddr, c.key_in.sport),
                     virt: (c.vaddr, c.vport),
-                    dest: (c.daddr(), c.dest.port),
+                    dest: (c.daddr(), c.dport),
                     state,
                     expires,
                 },

@@ -236,6 +236,7 @@ impl Ipvs {
         g: &'a rcu::Guard,
         key: &FlowKey,
         tcp_flags: u8,
+        mark: u32,
     ) -> core::result::Result<ArcBorrow<'a, Conn>, NoConn> {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
         if let Some(c) = self.conns.lookup_in(g, key) {
@@ -254,7 +255,7 @@ impl Ipvs {
             return Err(Verdict::Accept.into());
         }
         let svc = self
-            .lookup_service(g, uapi::AF_INET, u16::from(key.proto.ip()), &key.daddr, key.dport)
+            .lookup_service(g, uapi::AF_INET, mark, u16::from(key.proto.ip()), &key.daddr, key.dport)
             .ok_or(Verdict::Accept)?;
         // A negative expiration (the sysctl is a plain int) counts as none.
         let expiration = |s| u64::try_from(self.net.sysctl(s)).unwrap_or(0);
@@ -280,12 +281,17 @@ impl Ipvs {
 }
 
 /// Parses the IPv4 header of a packet: (header, transport offset). `None` for packets IPVS
-/// leaves alone (not sane IPv4, or a fragment).
-fn parse_ip(skb: &SkBuff<'_>) -> Option<(Ipv4, usize)> {
+/// leaves alone (not sane IPv4).
+fn parse_ip_any(skb: &SkBuff<'_>) -> Option<(Ipv4, usize)> {
     let nh = skb.network_offset();
     let mut b = [0u8; 20];
     let ip = skb.header(nh, &mut b).and_then(Ipv4::parse)?;
-    (!ip.is_fragment()).then_some((ip, nh + ip.ihl))
+    Some((ip, nh + ip.ihl))
+}
+
+/// [`parse_ip_any`], and `None` for a fragment too.
+fn parse_ip(skb: &SkBuff<'_>) -> Option<(Ipv4, usize)> {
+    parse_ip_any(skb).filter(|(ip, _)| !ip.is_fragment())
 }
 
 /// Parses the TCP/UDP header at `l4off` of a packet whose IP header is `ip`: (flow key, TCP
@@ -330,7 +336,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
         Err(v) => return v,
     };
     let g = rcu::read_lock();
-    let c = match ipvs.conn_for(&g, &key, flags) {
+    let c = match ipvs.conn_for(&g, &key, flags, skb.mark()) {
         Ok(c) => c,
         Err(NoConn::Verdict(v)) => return v,
         Err(NoConn::NoDest) => {
@@ -343,22 +349,39 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     ipvs.update_state(&c, false, flags);
     match c.fwd {
         uapi::CONN_F_MASQ => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
-        uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c),
-        // IP-in-IP only so far: GUE and GRE come with the forwarding issue.
-        uapi::CONN_F_TUNNEL if c.dest.tun_type() == uapi::TUNNEL_TYPE_IPIP => ipvs_xmit::tun_xmit(net, skb, &c),
-        // Local node and the other tunnel types arrive with their issue; never forward wrongly.
+        uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c, false),
+        uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, skb, &c, false),
+        // The packet is for this host as it is (C's null transmitter).
+        uapi::CONN_F_LOCALNODE => Verdict::Accept,
+        // Bypass arrives with cache_bypass; never forward wrongly.
         _ => Verdict::Drop,
     }
 }
 
 /// The reply-direction hook: rewrite NAT replies from real servers, and ICMP errors about
 /// connections; count DR/TUN replies that pass.
-pub(crate) fn hook_out(ipvs: &Ipvs, _net: Net, _hook: Hook, mut skb: SkBuff<'_>) -> Verdict {
+pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property() {
         return Verdict::Accept;
     }
-    let Some((ip, l4off)) = parse_ip(&skb) else {
+    let Some((ip, l4off)) = parse_ip_any(&skb) else {
         return Verdict::Accept;
+    };
+    // Like C, fragments of what IPVS may have to rewrite are reassembled first (a NAT real
+    // server's large UDP answer, an ICMP error); the datagram leaves fragmented again.
+    let (mut skb, ip, l4off) = if ip.is_fragment() {
+        if ip.protocol != icmp::PROTO_ICMP && Proto::from_ip(ip.protocol).is_none() {
+            return Verdict::Accept;
+        }
+        let Some(skb) = skb.gather_frags(net, hook) else {
+            return Verdict::Stolen;
+        };
+        let Some((ip, l4off)) = parse_ip(&skb) else {
+            return Verdict::Accept;
+        };
+        (skb, ip, l4off)
+    } else {
+        (skb, ip, l4off)
     };
     if ip.protocol == icmp::PROTO_ICMP {
         return icmp_out(ipvs, skb, l4off);
@@ -430,7 +453,7 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
 /// reply the client got: virtual service -> client) is counted as the connection's traffic and
 /// goes to its real server: for NAT rewritten to be about the real server's own packet (outer
 /// destination, embedded source address and port; checksums fixed; a bad ICMP checksum drops
-/// it), for DR and IP-in-IP forwarded as it is.
+/// it), for DR and tunnels forwarded as it is.
 fn icmp_in(ipvs: &Ipvs, net: Net, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
     let Some((e, eoff, eihl)) = icmp_embedded(&skb, ioff) else {
         return Verdict::Accept;
@@ -447,10 +470,11 @@ fn icmp_in(ipvs: &Ipvs, net: Net, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
     match c.fwd {
         uapi::CONN_F_MASQ => {
             let at = IcmpNat { ioff, eoff, eihl, outer: ipvs_proto::IPV4_DADDR_OFF, inner: ipvs_proto::IPV4_SADDR_OFF, port: 0 };
-            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr(), c.dest.port))
+            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr(), c.dport))
         }
-        uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c),
-        uapi::CONN_F_TUNNEL if c.dest.tun_type() == uapi::TUNNEL_TYPE_IPIP => ipvs_xmit::tun_xmit(net, skb, &c),
+        uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c, true),
+        uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, skb, &c, true),
+        uapi::CONN_F_LOCALNODE => Verdict::Accept,
         _ => Verdict::Drop,
     }
 }

@@ -22,7 +22,7 @@ use crate::kernel_ext::{
     genl::{Dump, Reply, Request},
     pernet::Net,
     rcuindex::{IndexLink, Indexed},
-    skb::DstCache,
+    skb::{DstCache, Tunnel},
     sync::{new_spinlock_bh, SpinLockBh},
 };
 use crate::Ipvs;
@@ -243,9 +243,10 @@ impl Dest {
         self.fwd.load(Relaxed)
     }
 
-    /// The tunnel type (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
-    pub(crate) fn tun_type(&self) -> u8 {
-        self.tun.load(Relaxed) as u8
+    /// The tunnel encapsulation (for the tunnelling method).
+    pub(crate) fn tunnel(&self) -> Tunnel {
+        let tun = self.tun.load(Relaxed);
+        Tunnel { kind: tun as u8, flags: (tun >> 8) as u16, port: self.tun_port.load(Relaxed) as u16 }
     }
 
     /// Whether the destination is still linked to its service.
@@ -491,15 +492,22 @@ impl Ipvs {
         self.find_service_rcu(&g, key).map(Arc::from)
     }
 
-    /// Finds the service for a packet, by `<proto, vaddr, vport>` (packet path: no lock).
+    /// Finds the service for a packet (packet path: no lock): like C, a marked packet's
+    /// firewall-mark service first, then the one of `<proto, vaddr, vport>`.
     pub(crate) fn lookup_service<'a>(
         &'a self,
         g: &'a rcu::Guard,
         af: u16,
+        mark: u32,
         proto: u16,
         addr: &[u8],
         port: u16,
     ) -> Option<ArcBorrow<'a, Service>> {
+        if mark != 0 {
+            if let Some(s) = self.find_service_rcu(g, &table::fwmark_key(af, mark)) {
+                return Some(s);
+            }
+        }
         self.find_service_rcu(g, &table::packet_key(af, proto, addr, port)?)
     }
 
@@ -908,7 +916,7 @@ impl Ipvs {
             procfmt::write_service(w, &svc.key, sched, g.flags, u64::from(g.timeout) * hz, g.netmask)?;
             for d in g.dests.iter() {
                 let st = d.sched_state();
-                procfmt::write_dest(w, d.af, &d.addr, d.port, d.fwd(), st.weight, st.active, st.inactive)?;
+                procfmt::write_dest(w, d.af, &d.addr, d.port, d.fwd(), st.weight, (st.active, st.inactive))?;
             }
         }
         Ok(())

@@ -6,8 +6,8 @@
 use crate::ipvs_conn::Conn;
 use crate::ipvs_proto::{self, Proto};
 use crate::kernel_ext::{
-    pernet::Net,
-    skb::{SkBuff, Verdict},
+    pernet::{Net, Sysctl},
+    skb::{RouteOpts, SkBuff, Verdict},
 };
 use kernel::prelude::*;
 
@@ -45,48 +45,56 @@ fn rewrite(
     Ok(())
 }
 
-/// NAT: sends a client packet to the connection's real server (`ip_vs_nat_xmit`'s job).
+/// NAT: sends a client packet to the connection's real server (`ip_vs_nat_xmit`'s job). A real
+/// server on this host gets the rewritten packet through local delivery.
 pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
     let daddr = c.daddr();
-    match skb.route4(net, &c.dest.route, daddr, false) {
-        Ok(false) => {}
-        // Local real servers are not supported by this transmitter yet.
-        Ok(true) | Err(_) => return Verdict::Drop,
-    }
-    let dport = c.dest.port;
+    let Ok(local) = skb.route4(net, &c.dest.route, daddr, RouteOpts { redirect: true, ..Default::default() }) else {
+        return Verdict::Drop;
+    };
+    let dport = c.dport;
     if rewrite(&mut skb, c.key_in.proto, l4off, ipvs_proto::IPV4_DADDR_OFF, 2, daddr, dport).is_err() {
         return Verdict::Drop;
     }
+    if local {
+        return skb.deliver_local(daddr == c.vaddr && dport == c.vport);
+    }
+    // The MTU was checked by the route step.
+    skb.set_ignore_df();
     skb.send4(net)
 }
 
 /// NAT for an ICMP error about a connection: routes it to the real server, lets `rewrite`
-/// translate it, and sends it (`ip_vs_icmp_xmit`'s NAT case).
+/// translate it, and sends it (`ip_vs_icmp_xmit`'s NAT case), or delivers it here for a real
+/// server on this host.
 pub(crate) fn icmp_nat_xmit(
     net: Net,
     mut skb: SkBuff<'_>,
     c: &Conn,
     rewrite: impl FnOnce(&mut SkBuff<'_>) -> Result,
 ) -> Verdict {
-    match skb.route4(net, &c.dest.route, c.daddr(), false) {
-        Ok(false) => {}
-        // Local real servers are not supported by this transmitter yet.
-        Ok(true) | Err(_) => return Verdict::Drop,
-    }
+    let opts = RouteOpts { icmp: true, redirect: true, ..Default::default() };
+    let Ok(local) = skb.route4(net, &c.dest.route, c.daddr(), opts) else {
+        return Verdict::Drop;
+    };
     if rewrite(&mut skb).is_err() {
         return Verdict::Drop;
+    }
+    if local {
+        return skb.deliver_local(false);
     }
     skb.set_ignore_df();
     skb.send4(net)
 }
 
-/// Direct routing: the packet goes out unchanged, to the real server's link-layer address
-/// (the real server, which also has the virtual address, answers the client directly). A real
-/// server that is this host gets the packet through local delivery.
-pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn) -> Verdict {
-    match skb.route4(net, &c.dest.route, c.daddr(), true) {
+/// Direct routing: the packet goes out unchanged but for its TTL, to the real server's
+/// link-layer address (the real server, which also has the virtual address, answers the client
+/// directly). A real server that is this host gets the packet through local delivery. `icmp`:
+/// the packet is an ICMP error relayed to the real server.
+pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
+    match skb.route4(net, &c.dest.route, c.daddr(), RouteOpts { known_nh: true, icmp, ..Default::default() }) {
         Ok(false) => {}
-        Ok(true) => return Verdict::Accept,
+        Ok(true) => return skb.deliver_local(true),
         Err(_) => return Verdict::Drop,
     }
     skb.ip_send_check();
@@ -94,12 +102,13 @@ pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn) -> Verdict {
     skb.send4(net)
 }
 
-/// Tunnelling (IP-in-IP): the packet goes to the real server inside an outer IPv4 header
-/// addressed to it; the real server decapsulates it (its tunnel device has the virtual
-/// address) and answers the client directly.
-pub(crate) fn tun_xmit(net: Net, skb: SkBuff<'_>, c: &Conn) -> Verdict {
-    // pmtu_disc (default on): the outer header keeps the inner DF.
-    skb.ipip_xmit(net, &c.dest.route, c.daddr(), true)
+/// Tunnelling (IP-in-IP, GUE or GRE as the destination says): the packet goes to the real
+/// server inside an outer IPv4 header addressed to it; the real server decapsulates it (its
+/// tunnel device has the virtual address) and answers the client directly. `icmp` as for
+/// [`dr_xmit`].
+pub(crate) fn tun_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
+    let pmtu_disc = net.sysctl(Sysctl::PmtuDisc) != 0;
+    skb.tun_xmit(net, &c.dest.route, c.daddr(), c.dest.tunnel(), RouteOpts { icmp, pmtu_disc, ..Default::default() })
 }
 
 /// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).

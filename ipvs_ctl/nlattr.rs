@@ -11,28 +11,12 @@
 pub(crate) struct Errno(pub(crate) i32);
 
 impl Errno {
-    /// Operation not permitted.
-    pub(crate) const EPERM: Errno = Errno(1);
-    /// No such file or directory (unknown scheduler, missing destination).
-    pub(crate) const ENOENT: Errno = Errno(2);
-    /// No such process (missing service).
-    pub(crate) const ESRCH: Errno = Errno(3);
-    /// Out of memory.
-    pub(crate) const ENOMEM: Errno = Errno(12);
-    /// Already exists.
-    pub(crate) const EEXIST: Errno = Errno(17);
-    /// No such device.
-    pub(crate) const ENODEV: Errno = Errno(19);
     /// Invalid argument.
     pub(crate) const EINVAL: Errno = Errno(22);
     /// Out of range.
     pub(crate) const ERANGE: Errno = Errno(34);
     /// Message too long (reply does not fit).
     pub(crate) const EMSGSIZE: Errno = Errno(90);
-    /// Protocol not available.
-    pub(crate) const ENOPROTOOPT: Errno = Errno(92);
-    /// Operation not supported.
-    pub(crate) const EOPNOTSUPP: Errno = Errno(95);
     /// Address family not supported.
     pub(crate) const EAFNOSUPPORT: Errno = Errno(97);
 }
@@ -207,6 +191,7 @@ impl<'a> Writer<'a> {
     }
 
     /// The number of bytes written so far.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }

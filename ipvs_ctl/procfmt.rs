@@ -94,7 +94,7 @@ pub(crate) fn fwd_name(fwd: u32) -> &'static str {
     }
 }
 
-/// One destination line.
+/// One destination line; `conns` are its active and inactive connection counts.
 pub(crate) fn write_dest(
     w: &mut impl Write,
     af: u16,
@@ -102,8 +102,7 @@ pub(crate) fn write_dest(
     port: u16,
     fwd: u32,
     weight: i32,
-    active: u32,
-    inactive: u32,
+    (active, inactive): (u32, u32),
 ) -> fmt::Result {
     if af == AF_INET6 {
         write!(w, "  -> [{}]:{:04X}", Ipv6Full(addr), port)?;

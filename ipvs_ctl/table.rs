@@ -39,6 +39,12 @@ pub(crate) fn packet_key(af: u16, protocol: u16, addr: &[u8], port: u16) -> Opti
     Some(key)
 }
 
+/// The identity of the firewall-mark service for a packet of family `af` marked `mark` (as
+/// [`super::msg::parse_service`] makes it: protocol TCP, no address or port).
+pub(crate) fn fwmark_key(af: u16, mark: u32) -> SvcKey {
+    SvcKey { af, protocol: super::uapi::IPPROTO_TCP, addr: [0; 16], port: 0, fwmark: mark }
+}
+
 /// Allocation failed (the table is unchanged).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct NoMemory;

@@ -25,7 +25,9 @@ pub(crate) enum State {
     LastAck,
     /// Listen.
     Listen,
-    /// SYN-ACK seen.
+    /// SYN-ACK seen. C's state table has it but no transition enters it; kept so that the
+    /// states' numbers and names are C's.
+    #[allow(dead_code)]
     SynAck,
 }
 
@@ -180,15 +182,5 @@ impl Timeouts {
     /// The timeout of `s`, in seconds.
     pub(crate) fn get(&self, s: State) -> u32 {
         self.0[s as usize]
-    }
-
-    /// `ipvsadm --set`'s `tcp` value (ESTABLISHED).
-    pub(crate) fn set_established(&mut self, secs: u32) {
-        self.0[ES as usize] = secs;
-    }
-
-    /// `ipvsadm --set`'s `tcpfin` value (FIN_WAIT).
-    pub(crate) fn set_fin_wait(&mut self, secs: u32) {
-        self.0[FW as usize] = secs;
     }
 }

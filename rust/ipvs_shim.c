@@ -30,6 +30,9 @@
 #include <net/icmp.h>
 #include <net/inet_ecn.h>
 #include <net/ip_tunnels.h>
+#include <net/gre.h>
+#include <net/gue.h>
+#include <net/udp.h>
 #include <net/checksum.h>
 #include <net/addrconf.h>
 #include <net/ip6_route.h>
@@ -248,11 +251,14 @@ static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
 					     .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	[IPVS_RS_SYSCTL_LBLCR_EXPIRATION] = { .procname = "lblcr_expiration", .maxlen = sizeof(int),
 					      .mode = 0644, .proc_handler = proc_dointvec_jiffies },
+	[IPVS_RS_SYSCTL_PMTU_DISC] = { .procname = "pmtu_disc", .maxlen = sizeof(int),
+				       .mode = 0644, .proc_handler = proc_dointvec },
 };
 
 static const int ipvs_rs_sysctl_default[IPVS_RS_SYSCTL_COUNT] = {
 	[IPVS_RS_SYSCTL_LBLC_EXPIRATION] = 24 * 60 * 60 * HZ,
 	[IPVS_RS_SYSCTL_LBLCR_EXPIRATION] = 24 * 60 * 60 * HZ,
+	[IPVS_RS_SYSCTL_PMTU_DISC] = 1,
 };
 
 static int ipvs_rs_sysctl_register(struct net *net, struct ipvs_rs_net *n)
@@ -427,6 +433,7 @@ void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v)
 	v->has_dst = skb_dst(skb) != NULL;
 	v->ipvs_property = skb->ipvs_property;
 	v->csum_partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	v->mark = skb->mark;
 }
 
 int ipvs_rs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len)
@@ -577,21 +584,6 @@ static struct rtable *ipvs_rs_cached_route4(struct net *net, struct dst_cache *c
 	return rt;
 }
 
-int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb, __be32 daddr,
-		   bool known_nh, bool *local)
-{
-	struct rtable *rt;
-	__be32 saddr;
-
-	rt = ipvs_rs_cached_route4(net, cache, daddr, known_nh, &saddr);
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
-	*local = rt->rt_type == RTN_LOCAL;
-	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
-	return 0;
-}
-
 /*
  * A packet from LOCAL_IN may carry an early-demuxed socket (even a TIME-WAIT one) that must not
  * follow it out.
@@ -600,6 +592,37 @@ static void ipvs_rs_drop_early_demux_sk(struct sk_buff *skb)
 {
 	if (skb->dev)
 		skb_orphan(skb);
+}
+
+/*
+ * Reassembles a fragment (C IPVS: ip_vs_gather_frags), with the defrag user of the hook.
+ * Returns 0 when @skb is now the whole datagram; otherwise the fragment was queued or freed.
+ */
+int ipvs_rs_gather_frags(struct net *net, struct sk_buff *skb, u32 hooknum)
+{
+	u32 user = hooknum == NF_INET_LOCAL_IN ? IP_DEFRAG_VS_IN :
+		   hooknum == NF_INET_FORWARD ? IP_DEFRAG_VS_FWD : IP_DEFRAG_VS_OUT;
+	int err;
+
+	local_bh_disable();
+	err = ip_defrag(net, skb, user);
+	local_bh_enable();
+	if (!err)
+		ip_send_check(ip_hdr(skb));
+	return err;
+}
+
+/*
+ * A packet for a real server on this host continues up the stack: marked as IPVS's and
+ * untracked, and without the socket early demux found for it, unless @keep_sk (its address
+ * and port were not changed).
+ */
+void ipvs_rs_deliver_local(struct sk_buff *skb, bool keep_sk)
+{
+	skb->ipvs_property = 1;
+	ipvs_rs_notrack(skb);
+	if (!keep_sk)
+		ipvs_rs_drop_early_demux_sk(skb);
 }
 
 unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb)
@@ -615,34 +638,193 @@ unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb)
 	return NF_STOLEN;
 }
 
-/*
- * IP-in-IP encapsulation towards daddr, as C IPVS's tunnel transmitter does it: the outer
- * source is the route's preferred source, TTL and DS field (ECN encapsulated) come from the
- * inner header, and DF too when copy_df (the pmtu_disc sysctl). Returns NF_ACCEPT, without
- * touching the packet, when daddr is local; otherwise consumes it and returns NF_STOLEN.
- */
-unsigned int ipvs_rs_ipip_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
-			       __be32 daddr, bool copy_df)
+/* Whether the packet is too big for @mtu (GSO packets are measured by their segments). */
+static bool ipvs_rs_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
 {
-	struct rtable *rt;
-	struct iphdr *old, *iph;
-	unsigned int headroom;
-	__be32 saddr;
-	__be16 df;
-	u8 dsfield, ttl;
+	if (skb->len <= mtu)
+		return false;
+	return !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
+}
 
-	rt = ipvs_rs_cached_route4(net, cache, daddr, false, &saddr);
-	if (IS_ERR(rt))
-		goto drop;
-	if (rt->rt_type == RTN_LOCAL) {
-		ip_rt_put(rt);
-		return NF_ACCEPT;
+/*
+ * The output step every transmitter takes, as C IPVS does it: the route to daddr (cached). A
+ * local destination leaves the packet as it is (returns 1), but only for a packet that was
+ * itself going to this host (or with IPVS_RS_RT_REDIRECT), and never for a loopback daddr
+ * when the packet came from the network. Otherwise the TTL is
+ * decremented ("time exceeded" at 1), the path MTU less @overhead (the tunnel headers with the
+ * outer IP header; negative: no tunnel) is checked ("fragmentation needed" for a DF packet
+ * that does not fit, unless it is an ICMP error being relayed or a tunnel without pmtu_disc),
+ * and the route is attached (returns 0). Negative errno: drop the packet.
+ */
+static int ipvs_rs_out_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+			      __be32 daddr, unsigned int flags, int overhead, __be32 *saddr)
+{
+	struct rtable *ort = skb_rtable(skb), *rt;
+	bool tunnel = overhead >= 0;
+	int mtu;
+
+	rt = ipvs_rs_cached_route4(net, cache, daddr, flags & IPVS_RS_RT_KNOWN_NH, saddr);
+	if (IS_ERR(rt)) {
+		if (!skb->dev)
+			skb->dev = net->loopback_dev;
+		dst_link_failure(skb);
+		return PTR_ERR(rt);
 	}
+	if (rt->rt_flags & RTCF_LOCAL) {
+		bool was_local = ort && (ort->rt_flags & RTCF_LOCAL);
+		bool ok = was_local || (flags & IPVS_RS_RT_REDIRECT);
+
+		ip_rt_put(rt);
+		/* From the network but to a loopback address: never (C IPVS refuses it too). */
+		if (ipv4_is_loopback(daddr) && ort && rt_is_input_route(ort))
+			ok = false;
+		return ok ? 1 : -EINVAL;
+	}
+	if (ipv4_is_loopback(ip_hdr(skb)->saddr))
+		goto err;
+
+	if (ip_hdr(skb)->ttl <= 1) {
+		__IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
+		icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+		goto err;
+	}
+	if (skb_ensure_writable(skb, sizeof(struct iphdr)))
+		goto err;
+	ip_decrease_ttl(ip_hdr(skb));
+
+	mtu = dst_mtu(&rt->dst);
+	if (tunnel) {
+		mtu -= overhead;
+		if (mtu < IPV4_MIN_MTU)
+			goto err;
+		/* A local sender learns the tunnel's smaller MTU. */
+		if (!skb->dev && skb->sk && sk_fullsock(skb->sk) && ort)
+			ort->dst.ops->update_pmtu(&ort->dst, skb->sk, NULL, mtu, true);
+	}
+	if ((!tunnel || (flags & IPVS_RS_RT_PMTU_DISC)) && (ip_hdr(skb)->frag_off & htons(IP_DF)) &&
+	    ipvs_rs_exceeds_mtu(skb, mtu) && !(flags & IPVS_RS_RT_ICMP)) {
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+		goto err;
+	}
+
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &rt->dst);
-	ipvs_rs_drop_early_demux_sk(skb);
+	return 0;
 
-	headroom = LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr);
+err:
+	ip_rt_put(rt);
+	return -EINVAL;
+}
+
+int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb, __be32 daddr,
+		   unsigned int flags, bool *local)
+{
+	__be32 saddr;
+	int r = ipvs_rs_out_route4(net, cache, skb, daddr, flags, -1, &saddr);
+
+	*local = r == 1;
+	return r < 0 ? r : 0;
+}
+
+/* The headers a tunnel adds in front of the packet, the outer IPv4 header included. */
+static int ipvs_rs_tun_overhead(u8 type, bool csum, bool remcsum)
+{
+	int len = sizeof(struct iphdr);
+
+	switch (type) {
+	case IP_VS_CONN_F_TUNNEL_TYPE_GUE:
+		len += sizeof(struct udphdr) + sizeof(struct guehdr);
+		if (remcsum)
+			len += GUE_LEN_PRIV + GUE_PLEN_REMCSUM;
+		break;
+	case IP_VS_CONN_F_TUNNEL_TYPE_GRE:
+		/* The base header, and the checksum word with its reserved half. */
+		len += 4 + (csum ? 4 : 0);
+		break;
+	}
+	return len;
+}
+
+/*
+ * GUE (generic UDP encapsulation, variant 0) of an IPv4 packet, header by header: the GUE
+ * base header, with remote checksum offload the private flags word and the checksum's start
+ * and offset (relative to the inner packet), then UDP to @port (the source port from the
+ * flow's hash, so that receivers can spread flows). The UDP checksum is set by the caller.
+ */
+static int ipvs_rs_gue_push(struct net *net, struct sk_buff *skb, __be16 port, bool remcsum)
+{
+	__be16 sport = udp_flow_src_port(net, skb, 0, 0, false);
+	size_t optlen = remcsum ? GUE_LEN_PRIV + GUE_PLEN_REMCSUM : 0;
+	size_t hlen = sizeof(struct guehdr) + optlen;
+	struct guehdr *gh;
+	struct udphdr *uh;
+
+	if (remcsum && skb_checksum_start_offset(skb) < 0)
+		return -EINVAL;
+	gh = skb_push(skb, hlen);
+	memset(gh, 0, hlen);
+	gh->hlen = optlen >> 2;
+	gh->proto_ctype = IPPROTO_IPIP;
+	if (remcsum) {
+		__be32 *pflags = (__be32 *)(gh + 1);
+		__be16 *where = (__be16 *)(pflags + 1);
+		u16 start = skb_checksum_start_offset(skb) - hlen;
+
+		gh->flags = GUE_FLAG_PRIV;
+		*pflags = GUE_PFLAG_REMCSUM;
+		where[0] = htons(start);
+		where[1] = htons(start + skb->csum_offset);
+		/* The receiver completes the inner checksum. */
+		if (!skb_is_gso(skb)) {
+			skb->ip_summed = CHECKSUM_NONE;
+			skb->encapsulation = 0;
+		}
+	}
+	uh = skb_push(skb, sizeof(*uh));
+	skb_reset_transport_header(skb);
+	uh->source = sport;
+	uh->dest = port;
+	udp_set_len(uh, skb->len);
+	uh->check = 0;
+	return 0;
+}
+
+/*
+ * Tunnelling towards daddr, as C IPVS does it: IP-in-IP, GUE (UDP to @port) or GRE by @type,
+ * with @tflags (IP_VS_TUNNEL_ENCAP_FLAG_*: CSUM, REMCSUM). The outer source is the route's
+ * preferred source; TTL and DS field (ECN encapsulated) come from the inner header, and DF too
+ * with IPVS_RS_RT_PMTU_DISC in @flags. Returns NF_ACCEPT when daddr is local (the packet,
+ * unchanged, goes up the stack); otherwise consumes it and returns NF_STOLEN.
+ */
+unsigned int ipvs_rs_tun_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+			      __be32 daddr, unsigned int flags, u8 type, u16 tflags, u16 port)
+{
+	bool csum = tflags & IP_VS_TUNNEL_ENCAP_FLAG_CSUM;
+	bool remcsum = type == IP_VS_CONN_F_TUNNEL_TYPE_GUE &&
+		       (tflags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM) &&
+		       skb->ip_summed == CHECKSUM_PARTIAL;
+	int overhead = ipvs_rs_tun_overhead(type, csum, remcsum);
+	IP_TUNNEL_DECLARE_FLAGS(gre_flags) = { };
+	struct iphdr *old, *iph;
+	unsigned int headroom;
+	int gso_type = SKB_GSO_IPXIP4;
+	u8 dsfield, ttl, proto;
+	struct rtable *rt;
+	__be32 saddr;
+	__be16 df;
+	int r;
+
+	r = ipvs_rs_out_route4(net, cache, skb, daddr, flags, overhead, &saddr);
+	if (r == 1) {
+		ipvs_rs_deliver_local(skb, true);
+		return NF_ACCEPT;
+	}
+	if (r < 0)
+		goto drop;
+	ipvs_rs_drop_early_demux_sk(skb);
+	rt = skb_rtable(skb);
+
+	headroom = LL_RESERVED_SPACE(rt->dst.dev) + overhead;
 	if (skb_headroom(skb) < headroom || skb_cloned(skb)) {
 		struct sk_buff *new_skb = skb_realloc_headroom(skb, headroom);
 
@@ -655,16 +837,45 @@ unsigned int ipvs_rs_ipip_xmit(struct net *net, struct dst_cache *cache, struct 
 	}
 
 	old = ip_hdr(skb);
-	df = copy_df ? (old->frag_off & htons(IP_DF)) : 0;
+	df = (flags & IPVS_RS_RT_PMTU_DISC) ? (old->frag_off & htons(IP_DF)) : 0;
 	ip_send_check(old);
 	dsfield = INET_ECN_encapsulate(ipv4_get_dsfield(old), ipv4_get_dsfield(old));
 	ttl = old->ttl;
 
-	if (iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4))
+	switch (type) {
+	case IP_VS_CONN_F_TUNNEL_TYPE_GUE:
+		gso_type |= (csum || (tflags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM)) ?
+			    SKB_GSO_UDP_TUNNEL_CSUM : SKB_GSO_UDP_TUNNEL;
+		if (remcsum)
+			gso_type |= SKB_GSO_TUNNEL_REMCSUM;
+		break;
+	case IP_VS_CONN_F_TUNNEL_TYPE_GRE:
+		gso_type |= csum ? SKB_GSO_GRE_CSUM : SKB_GSO_GRE;
+		break;
+	}
+	if (iptunnel_handle_offloads(skb, gso_type))
 		goto drop;
 	skb->transport_header = skb->network_header;
 	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
 	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+
+	switch (type) {
+	case IP_VS_CONN_F_TUNNEL_TYPE_GUE:
+		if (ipvs_rs_gue_push(net, skb, htons(port), remcsum))
+			goto drop;
+		udp_set_csum(!(tflags & (IP_VS_TUNNEL_ENCAP_FLAG_CSUM | IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM)),
+			     skb, saddr, daddr, skb->len);
+		proto = IPPROTO_UDP;
+		break;
+	case IP_VS_CONN_F_TUNNEL_TYPE_GRE:
+		if (csum)
+			__set_bit(IP_TUNNEL_CSUM_BIT, gre_flags);
+		gre_build_header(skb, gre_calc_hlen(gre_flags), gre_flags, htons(ETH_P_IP), 0, 0);
+		proto = IPPROTO_GRE;
+		break;
+	default:
+		proto = IPPROTO_IPIP;
+	}
 
 	skb_push(skb, sizeof(struct iphdr));
 	skb_reset_network_header(skb);
@@ -673,14 +884,14 @@ unsigned int ipvs_rs_ipip_xmit(struct net *net, struct dst_cache *cache, struct 
 	iph->version = 4;
 	iph->ihl = sizeof(struct iphdr) >> 2;
 	iph->frag_off = df;
-	iph->protocol = IPPROTO_IPIP;
+	iph->protocol = proto;
 	iph->tos = dsfield;
 	iph->daddr = daddr;
 	iph->saddr = saddr;
 	iph->ttl = ttl;
 	ip_select_ident(net, skb, NULL);
 
-	/* Fragmentation needed is not sent from here (C IPVS checks the MTU before). */
+	/* The MTU was checked before; the outer packet may be fragmented. */
 	skb->ignore_df = 1;
 	skb->ipvs_property = 1;
 	ipvs_rs_notrack(skb);

@@ -54,7 +54,8 @@ void *ipvs_rs_net_data(const struct net *net);
 enum {
 	IPVS_RS_SYSCTL_LBLC_EXPIRATION = 0,
 	IPVS_RS_SYSCTL_LBLCR_EXPIRATION = 1,
-	IPVS_RS_SYSCTL_COUNT = 2,
+	IPVS_RS_SYSCTL_PMTU_DISC = 2,
+	IPVS_RS_SYSCTL_COUNT = 3,
 };
 int ipvs_rs_sysctl(const struct net *net, unsigned int which);
 bool ipvs_rs_net_is_init(struct net *net);
@@ -80,6 +81,7 @@ struct ipvs_rs_skb_view {
 	bool has_dst;
 	bool ipvs_property;
 	bool csum_partial;	/* ip_summed == CHECKSUM_PARTIAL */
+	u32 mark;		/* skb->mark (firewall-mark services) */
 };
 void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v);
 int ipvs_rs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len);
@@ -98,11 +100,20 @@ struct dst_cache;
 struct dst_cache *ipvs_rs_dst_cache_new(void);
 void ipvs_rs_dst_cache_reset(struct dst_cache *c);
 void ipvs_rs_dst_cache_free(struct dst_cache *c);
+/* How a packet is routed out (rust/shim.rs: ROUTE_*). */
+enum {
+	IPVS_RS_RT_KNOWN_NH = 1,	/* daddr is the next hop (direct routing) */
+	IPVS_RS_RT_ICMP = 2,		/* an ICMP error relayed: never "fragmentation needed" */
+	IPVS_RS_RT_PMTU_DISC = 4,	/* the pmtu_disc sysctl: tunnels keep DF and check the MTU */
+	IPVS_RS_RT_REDIRECT = 8,	/* NAT: a forwarded packet may be turned to this host */
+};
 int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb, __be32 daddr,
-		   bool known_nh, bool *local);
+		   unsigned int flags, bool *local);
 unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb);
-unsigned int ipvs_rs_ipip_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
-			       __be32 daddr, bool copy_df);
+void ipvs_rs_deliver_local(struct sk_buff *skb, bool keep_sk);
+int ipvs_rs_gather_frags(struct net *net, struct sk_buff *skb, u32 hooknum);
+unsigned int ipvs_rs_tun_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+			      __be32 daddr, unsigned int flags, u8 type, u16 tflags, u16 port);
 
 /* Bottom-half-safe spinlocks (kernel::sync has none). */
 void ipvs_rs_spin_lock_bh(spinlock_t *lock);

@@ -56,6 +56,8 @@ pub(crate) enum Sysctl {
     LblcExpiration = 0,
     /// `lblcr_expiration` (jiffies).
     LblcrExpiration = 1,
+    /// `pmtu_disc`: tunnels copy DF and send "fragmentation needed" (default 1).
+    PmtuDisc = 2,
 }
 
 impl Net {

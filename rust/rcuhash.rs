@@ -138,7 +138,7 @@ unsafe extern "C" fn timer_fired<T: Entry>(t: *mut bindings::timer_list) {
         // SAFETY: `t` is a set-up timer; if it was shut down meanwhile, this does nothing.
         // `timer_reduce`: an earlier time set by `Table::arm` meanwhile stays.
         Some(at) => unsafe {
-            bindings::timer_reduce(t, at as _);
+            bindings::timer_reduce(t, at as usize);
         },
         None => {
             // SAFETY: As above. Shut down, it can never be armed again.
@@ -381,7 +381,7 @@ impl<T: Entry> Table<T> {
         links.table.store(core::ptr::from_ref(self).cast_mut(), Release);
         links.owner.store(raw.cast_mut(), Release);
         // SAFETY: The timer was set up by `Links::new`; its callback finds what it needs.
-        unsafe { bindings::mod_timer(links.timer.get(), expires as _) };
+        unsafe { bindings::mod_timer(links.timer.get(), expires as usize) };
         // SAFETY: The table holds the reference just leaked until a grace period after the
         // entry is unlinked, which cannot end within the read section of `g`.
         Ok((unsafe { ArcBorrow::from_raw(raw) }, true))
@@ -396,7 +396,7 @@ impl<T: Entry> Table<T> {
             return;
         }
         // SAFETY: The timer was set up by `Links::new`; a shut-down timer ignores this.
-        unsafe { bindings::timer_reduce(links.timer.get(), at as _) };
+        unsafe { bindings::timer_reduce(links.timer.get(), at as usize) };
     }
 
     /// Removes every entry (process context): each timer is shut down, waiting for a running

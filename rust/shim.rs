@@ -57,7 +57,18 @@ pub(crate) struct SkbView {
     pub(crate) ipvs_property: bool,
     /// `skb->ip_summed == CHECKSUM_PARTIAL`.
     pub(crate) csum_partial: bool,
+    /// `skb->mark`.
+    pub(crate) mark: u32,
 }
+
+/// `IPVS_RS_RT_KNOWN_NH`: the destination is the next hop (direct routing).
+pub(crate) const ROUTE_KNOWN_NH: c_uint = 1;
+/// `IPVS_RS_RT_ICMP`: an ICMP error relayed (never "fragmentation needed").
+pub(crate) const ROUTE_ICMP: c_uint = 2;
+/// `IPVS_RS_RT_PMTU_DISC`: tunnels keep DF and check the path MTU.
+pub(crate) const ROUTE_PMTU_DISC: c_uint = 4;
+/// `IPVS_RS_RT_REDIRECT`: NAT may turn a forwarded packet to this host.
+pub(crate) const ROUTE_REDIRECT: c_uint = 8;
 
 extern "C" {
     pub(crate) fn ipvs_rs_genl_register() -> c_int;
@@ -128,16 +139,21 @@ extern "C" {
         cache: *mut RawDstCache,
         skb: *mut RawSkb,
         daddr: u32,
-        known_nh: bool,
+        flags: c_uint,
         local: *mut bool,
     ) -> c_int;
     pub(crate) fn ipvs_rs_send4(net: *mut RawNet, skb: *mut RawSkb) -> c_uint;
-    pub(crate) fn ipvs_rs_ipip_xmit(
+    pub(crate) fn ipvs_rs_deliver_local(skb: *mut RawSkb, keep_sk: bool);
+    pub(crate) fn ipvs_rs_gather_frags(net: *mut RawNet, skb: *mut RawSkb, hooknum: u32) -> c_int;
+    pub(crate) fn ipvs_rs_tun_xmit(
         net: *mut RawNet,
         cache: *mut RawDstCache,
         skb: *mut RawSkb,
         daddr: u32,
-        copy_df: bool,
+        flags: c_uint,
+        kind: u8,
+        tflags: u16,
+        port: u16,
     ) -> c_uint;
 
     pub(crate) fn ipvs_rs_inet_addr_type(net: *mut RawNet, addr: u32) -> u32;

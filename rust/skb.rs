@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
-use super::{pernet::Net, shim};
+use super::{netfilter::Hook, pernet::Net, shim};
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
 
@@ -135,6 +135,12 @@ impl<'a> SkBuff<'a> {
         u32::from(self.v.pkt_type)
     }
 
+    /// The packet's firewall mark (`skb->mark`).
+    #[inline]
+    pub(crate) fn mark(&self) -> u32 {
+        self.v.mark
+    }
+
     /// Whether the packet has a route attached.
     #[inline]
     pub(crate) fn has_dst(&self) -> bool {
@@ -239,39 +245,76 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_ip_send_check(self.raw()) }
     }
 
-    /// Routes the packet to `daddr` (network-order bytes), attaching the route. With
-    /// `known_nh`, `daddr` is the next hop even on a directly attached network (direct
-    /// routing: the packet keeps its own destination address). Returns whether the
-    /// destination is local.
-    pub(crate) fn route4(&mut self, net: Net, cache: &DstCache, daddr: [u8; 4], known_nh: bool) -> Result<bool> {
+    /// Routes the packet to `daddr` (network-order bytes) the way every transmitter does: a
+    /// local destination leaves the packet alone (`Ok(true)`; only for packets that were for
+    /// this host anyway); otherwise the TTL is decremented and the path MTU checked ("time
+    /// exceeded" and "fragmentation needed" go to the sender and the packet is to be dropped:
+    /// `Err`), and the route is attached (`Ok(false)`).
+    pub(crate) fn route4(&mut self, net: Net, cache: &DstCache, daddr: [u8; 4], opts: RouteOpts) -> Result<bool> {
         let mut local = false;
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
         // `Net`), `cache` is a live dst cache (type invariant), `local` a valid out pointer.
         let r = unsafe {
-            shim::ipvs_rs_route4(net.raw(), cache.raw(), self.raw(), u32::from_ne_bytes(daddr), known_nh, &mut local)
+            shim::ipvs_rs_route4(net.raw(), cache.raw(), self.raw(), u32::from_ne_bytes(daddr), opts.bits(), &mut local)
         };
+        // INVARIANT: The TTL decrement may have copied the header (even on failure).
+        self.v = Self::read_view(self.ptr);
         kernel::error::to_result(r)?;
-        // INVARIANT: The route is attached.
-        self.v.has_dst = true;
         Ok(local)
     }
 
-    /// Encapsulates the packet in IPv4 (IP-in-IP) towards `daddr` and sends it, consuming it;
-    /// `copy_df` copies the inner DF bit to the outer header. A local `daddr` gives the packet
-    /// back untouched, with the verdict to deliver it locally.
-    pub(crate) fn ipip_xmit(self, net: Net, cache: &DstCache, daddr: [u8; 4], copy_df: bool) -> Verdict {
+    /// Routes (as [`Self::route4`]), encapsulates the packet for `tun` towards `daddr` and sends
+    /// it, consuming it. A local `daddr` gives the packet back untouched, with the verdict to
+    /// deliver it locally.
+    pub(crate) fn tun_xmit(self, net: Net, cache: &DstCache, daddr: [u8; 4], tun: Tunnel, opts: RouteOpts) -> Verdict {
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
         // `Net`), `cache` is a live dst cache (type invariant); the shim either consumes the
         // packet (`NF_STOLEN`) or leaves it untouched (`NF_ACCEPT`), and `self` is consumed so
         // it is not used again either way.
         let v = unsafe {
-            shim::ipvs_rs_ipip_xmit(net.raw(), cache.raw(), self.raw(), u32::from_ne_bytes(daddr), copy_df)
+            shim::ipvs_rs_tun_xmit(
+                net.raw(),
+                cache.raw(),
+                self.raw(),
+                u32::from_ne_bytes(daddr),
+                opts.bits(),
+                tun.kind,
+                tun.flags,
+                tun.port,
+            )
         };
         if v == Verdict::Accept as u32 {
             Verdict::Accept
         } else {
             Verdict::Stolen
         }
+    }
+
+    /// Reassembles the datagram this fragment belongs to (netfilter hook `hook`): `Some` with
+    /// the whole datagram once this was its last missing fragment, `None` when the fragment was
+    /// taken (queued for the others, or freed): the hook then returns `NF_STOLEN`.
+    pub(crate) fn gather_frags(self, net: Net, hook: Hook) -> Option<Self> {
+        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
+        // `Net`). On a non-zero return the kernel owns the packet and `self` is dropped
+        // without being used (it has no destructor); on zero the packet is ours again.
+        let r = unsafe { shim::ipvs_rs_gather_frags(net.raw(), self.raw(), hook as u32) };
+        if r != 0 {
+            return None;
+        }
+        let mut s = self;
+        // INVARIANT: The packet is now the whole datagram: read it again.
+        s.v = Self::read_view(s.ptr);
+        Some(s)
+    }
+
+    /// Lets the packet, for a real server on this host, continue up the stack: marked as
+    /// handled by IPVS and untracked, and without the socket early demux may have found for it
+    /// unless `keep_sk` (its destination was not changed).
+    pub(crate) fn deliver_local(self, keep_sk: bool) -> Verdict {
+        // SAFETY: `raw()` is valid and exclusively ours; the packet stays the caller's, which
+        // hands it back to netfilter with the verdict.
+        unsafe { shim::ipvs_rs_deliver_local(self.raw(), keep_sk) };
+        Verdict::Accept
     }
 
     /// Sends the routed packet out through `LOCAL_OUT`, consuming it.
@@ -283,8 +326,51 @@ impl<'a> SkBuff<'a> {
     }
 }
 
+/// How [`SkBuff::route4`] and [`SkBuff::tun_xmit`] treat a packet.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RouteOpts {
+    /// The destination is the next hop whatever the packet's own destination (direct routing).
+    pub(crate) known_nh: bool,
+    /// The packet is an ICMP error being relayed: it never gets "fragmentation needed".
+    pub(crate) icmp: bool,
+    /// The `pmtu_disc` sysctl: tunnels copy DF and check the path MTU.
+    pub(crate) pmtu_disc: bool,
+    /// NAT: a packet being forwarded may be turned to a real server on this host.
+    pub(crate) redirect: bool,
+}
+
+impl RouteOpts {
+    fn bits(self) -> u32 {
+        let mut b = 0;
+        if self.known_nh {
+            b |= shim::ROUTE_KNOWN_NH;
+        }
+        if self.icmp {
+            b |= shim::ROUTE_ICMP;
+        }
+        if self.pmtu_disc {
+            b |= shim::ROUTE_PMTU_DISC;
+        }
+        if self.redirect {
+            b |= shim::ROUTE_REDIRECT;
+        }
+        b
+    }
+}
+
+/// A tunnel destination's encapsulation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tunnel {
+    /// `IP_VS_CONN_F_TUNNEL_TYPE_*`: IP-in-IP, GUE or GRE.
+    pub(crate) kind: u8,
+    /// `IP_VS_TUNNEL_ENCAP_FLAG_*` (checksum, remote checksum offload).
+    pub(crate) flags: u16,
+    /// GUE's UDP destination port.
+    pub(crate) port: u16,
+}
+
 /// A per-CPU cache of one destination's route (`struct dst_cache`): [`SkBuff::route4`] and
-/// [`SkBuff::ipip_xmit`] use a cached route while the kernel still deems it valid.
+/// [`SkBuff::tun_xmit`] use a cached route while the kernel still deems it valid.
 pub(crate) struct DstCache(NonNull<shim::RawDstCache>);
 
 // SAFETY: `struct dst_cache` is per-CPU and safe to use from any context and thread.

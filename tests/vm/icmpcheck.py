@@ -11,6 +11,10 @@ icmpcheck.py inject VIP PORT SPORT
     port unreachable to VIP about the reply it could have got (VIP:PORT -> here:SPORT).
 icmpcheck.py capture SECONDS NAME
     Prints, for SECONDS, the ICMP errors this host receives (prefixed with NAME).
+icmpcheck.py pmtu VIP PORT SIZE
+    Sends one UDP datagram of SIZE bytes (IP header included) with DF to VIP:PORT, whatever
+    the path MTU this host has learnt, and reports the answer or the ICMP error that came back
+    to the socket (type/code, sender, and for "fragmentation needed" the MTU it gives).
 """
 import select
 import socket
@@ -82,7 +86,39 @@ def capture(seconds, name):
             "ok" if csum_ok(eip) else "BAD"), flush=True)
 
 
+def pmtu(vip, port, size):
+    ip_mtu_discover, ip_pmtudisc_probe, ip_recverr = 10, 3, 11
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.setsockopt(socket.SOL_IP, ip_mtu_discover, ip_pmtudisc_probe)
+    u.setsockopt(socket.SOL_IP, ip_recverr, 1)
+    u.connect((vip, port))
+    u.send(b"x" * (size - 28))
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        try:
+            _, anc, _, _ = u.recvmsg(512, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            anc = None
+        for level, typ, data in anc or []:
+            if (level, typ) != (socket.SOL_IP, ip_recverr) or len(data) < 16 + 8:
+                continue
+            # struct sock_extended_err, then the offender's sockaddr_in.
+            errno_, origin, etype, code, _, info, _ = struct.unpack("=IBBBBII", data[:16])
+            offender = socket.inet_ntoa(data[16 + 4:16 + 8])
+            print("errno %d icmp %d/%d from %s mtu %d" % (errno_, etype, code, offender, info))
+            return
+        try:
+            print("answered %s" % u.recv(2048, socket.MSG_DONTWAIT).decode().split()[0])
+            return
+        except (BlockingIOError, OSError):
+            pass
+        time.sleep(0.1)
+    print("nothing")
+
+
 def main():
+    if sys.argv[1] == "pmtu":
+        return pmtu(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     if sys.argv[1] == "inject":
         return inject(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     if sys.argv[1] == "capture":

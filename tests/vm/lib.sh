@@ -152,7 +152,8 @@ unload_ipvs() {
 }
 
 cleanup_net() {
-	pkill -f 'tests/vm/answer.py' 2>/dev/null || true
+	# Every helper server a test started (they keep its namespaces, and their devices, alive).
+	pkill -f 'tests/vm/[a-z_]+\.py' 2>/dev/null || true
 	local ns
 	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns"; done
 	ip link del vcl 2>/dev/null || true

@@ -38,17 +38,9 @@ fn check(p: Policy, payload: &[u8]) -> Result<(), Errno> {
 #[test]
 fn errno_values_are_linux_ones() {
     let all = [
-        (Errno::EPERM, 1),
-        (Errno::ENOENT, 2),
-        (Errno::ESRCH, 3),
-        (Errno::ENOMEM, 12),
-        (Errno::EEXIST, 17),
-        (Errno::ENODEV, 19),
         (Errno::EINVAL, 22),
         (Errno::ERANGE, 34),
         (Errno::EMSGSIZE, 90),
-        (Errno::ENOPROTOOPT, 92),
-        (Errno::EOPNOTSUPP, 95),
         (Errno::EAFNOSUPPORT, 97),
     ];
     for (e, v) in all {

@@ -51,12 +51,12 @@ fn dest_lines() {
     let mut a = [0u8; 16];
     a[..4].copy_from_slice(&[10, 0, 1, 12]);
     assert_eq!(
-        text(|w| write_dest(w, 2, &a, 80, 0, 7, 3, 12)),
+        text(|w| write_dest(w, 2, &a, 80, 0, 7, (3, 12))),
         "  -> 0A00010C:0050      Masq    7      3          12        \n"
     );
-    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 3, 0, 0, 0)), "  -> 0A00010C:0050      Route   0      0          0         \n");
-    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 2, 1, 0, 0)), "  -> 0A00010C:0050      Tunnel  1      0          0         \n");
-    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 1, 1, 0, 0)), "  -> 0A00010C:0050      Local   1      0          0         \n");
+    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 3, 0, (0, 0))), "  -> 0A00010C:0050      Route   0      0          0         \n");
+    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 2, 1, (0, 0))), "  -> 0A00010C:0050      Tunnel  1      0          0         \n");
+    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 1, 1, (0, 0))), "  -> 0A00010C:0050      Local   1      0          0         \n");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! The service table: creation order, removal, the index's buckets and packet keys.
 
 use crate::ipvs_ctl::msg::SvcKey;
-use crate::ipvs_ctl::table::{bucket, packet_key, Keyed, SvcTable, BITS};
+use crate::ipvs_ctl::table::{bucket, fwmark_key, packet_key, Keyed, SvcTable, BITS};
 use crate::ipvs_sched::hash_32;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +58,10 @@ fn packet_keys_are_the_services_identities() {
     let fw = SvcKey { af: 2, protocol: 6, addr: [0; 16], port: 0, fwmark: 7 };
     assert_ne!(packet_key(2, 6, &[0; 4], 0), Some(fw));
     assert_eq!(bucket(&fw), hash_32(7, BITS) as usize);
+    // ... but a marked packet's fwmark service, whatever its protocol.
+    assert_eq!(fwmark_key(2, 7), fw);
+    assert_ne!(fwmark_key(10, 7), fw);
+    assert_ne!(fwmark_key(2, 8), fw);
 }
 
 #[test]

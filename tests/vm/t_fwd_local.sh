@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Real servers on the director itself ("local node"), differential:
+# - NAT to one of the director's own addresses (10.0.0.1:8081) beside a remote real server: the
+#   rewritten packet goes up the director's own stack, and the local server's answers leave
+#   through LOCAL_OUT rewritten back to the VIP; rr alternates local and remote;
+# - direct routing and tunnelling to the director's own address: the packet, unchanged, is
+#   delivered locally (to a server listening on the virtual port);
+# - NAT from the network to a loopback address is refused (no answer).
+# Every TCP and UDP request gets the same answer, and `ipvsadm -Ln --stats` counts the same,
+# under C ip_vs and ipvs_rs.
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+nat_topology 1
+serve rs1 --local 80 rs1
+serve - --local 8081 director
+# Bound to the VIP, as a DR or TUN real server's service is: its UDP answers leave from the VIP.
+serve - --bind $VIP --local 8082 director
+serve - --bind $VIP --local 8083 director
+serve - --local 8084 director
+for impl in c rs; do
+	use_impl $impl
+	for p in t u; do
+		ipvsadm -A -$p $VIP:80 -s rr
+		ipvsadm -a -$p $VIP:80 -r 10.0.0.1:8081 -m
+		ipvsadm -a -$p $VIP:80 -r 10.0.1.11:80 -m
+		ipvsadm -A -$p $VIP:8082 -s rr
+		ipvsadm -a -$p $VIP:8082 -r 10.0.0.1 -g
+		ipvsadm -A -$p $VIP:8083 -s rr
+		ipvsadm -a -$p $VIP:8083 -r 10.0.0.1 -i
+		ipvsadm -A -$p $VIP:8084 -s rr
+		ipvsadm -a -$p $VIP:8084 -r 127.0.0.1:8084 -m
+	done
+	{
+		for port in 80 80 80 80 8082 8082 8083 8083 8084; do
+			echo "tcp $port: $(tcp_get $port 2>/dev/null || echo none)"
+			a=$(udp_get $port 2>/dev/null || true)
+			echo "udp $port: ${a:-none}"
+		done
+	} >"$out/$impl.answers"
+	sleep 3 # C's counters trail the traffic.
+	ipvsadm -Ln --stats --exact >"$out/$impl.stats"
+	unload_ipvs
+done
+cat "$out/rs.answers" "$out/rs.stats"
+diff -u "$out/c.answers" "$out/rs.answers"
+diff -u "$out/c.stats" "$out/rs.stats"
+# (A UDP server bound to 0.0.0.0 does not know the address it was asked at.)
+want="tcp 80: rs1 10.0.1.11
+udp 80: rs1 0.0.0.0
+tcp 80: director 10.0.0.1
+udp 80: director 0.0.0.0
+tcp 80: rs1 10.0.1.11
+udp 80: rs1 0.0.0.0
+tcp 80: director 10.0.0.1
+udp 80: director 0.0.0.0
+tcp 8082: director $VIP
+udp 8082: director $VIP
+tcp 8082: director $VIP
+udp 8082: director $VIP
+tcp 8083: director $VIP
+udp 8083: director $VIP
+tcp 8083: director $VIP
+udp 8083: director $VIP
+tcp 8084: none
+udp 8084: none"
+[ "$(cat "$out/rs.answers")" = "$want" ] || fail "ipvs_rs's answers are not the expected ones"
+rm -rf "$out"
