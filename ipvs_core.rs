@@ -329,7 +329,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
         return Verdict::Accept;
     };
     if ip.protocol == icmp::PROTO_ICMP {
-        return icmp_in(ipvs, net, skb, l4off);
+        return icmp_in(ipvs, net, hook, skb, l4off);
     }
     let (key, flags) = match parse_l4(&skb, &ip, l4off) {
         Ok(p) => p,
@@ -454,7 +454,16 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
 /// goes to its real server: for NAT rewritten to be about the real server's own packet (outer
 /// destination, embedded source address and port; checksums fixed; a bad ICMP checksum drops
 /// it), for DR and tunnels forwarded as it is.
-fn icmp_in(ipvs: &Ipvs, net: Net, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
+fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> Verdict {
+    // An error about one of this host's tunnel packets is addressed to this host.
+    let mut skb = if hook == Hook::LocalIn {
+        match icmp_tunnel_error(ipvs, net, skb, ioff) {
+            Ok(v) => return v,
+            Err(skb) => skb,
+        }
+    } else {
+        skb
+    };
     let Some((e, eoff, eihl)) = icmp_embedded(&skb, ioff) else {
         return Verdict::Accept;
     };
@@ -477,6 +486,54 @@ fn icmp_in(ipvs: &Ipvs, net: Net, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
         uapi::CONN_F_LOCALNODE => Verdict::Accept,
         _ => Verdict::Drop,
     }
+}
+
+/// An ICMP error about a packet this host tunnelled (IP-in-IP, GUE, GRE) to a connection's
+/// real server, sent by a router on the way (C: the tunnel case of `ip_vs_in_icmp`): counted
+/// as the connection's reply traffic and turned into the same error to the client about its
+/// own packet ("fragmentation needed" with the MTU left inside the tunnel). The packet comes
+/// back untouched (`Err`) when the error is not about one of this host's tunnels.
+fn icmp_tunnel_error<'a>(
+    ipvs: &Ipvs,
+    net: Net,
+    mut skb: SkBuff<'a>,
+    ioff: usize,
+) -> core::result::Result<Verdict, SkBuff<'a>> {
+    let mut b = [0u8; 256];
+    let n = (skb.len() as usize).saturating_sub(ioff).min(b.len());
+    let Some(t) = skb.header(ioff, &mut b[..n]).and_then(icmp::parse_tunnel_error) else {
+        return Err(skb);
+    };
+    // The error is about the client's request, as it went in.
+    let key = FlowKey {
+        proto: t.inner.proto,
+        saddr: t.inner.ip.saddr,
+        sport: t.inner.sport,
+        daddr: t.inner.ip.daddr,
+        dport: t.inner.dport,
+    };
+    let g = rcu::read_lock();
+    let Some(c) = ipvs.conns.lookup_in(&g, &key) else {
+        return Err(skb);
+    };
+    let tun = c.dest.tunnel();
+    if c.fwd != uapi::CONN_F_TUNNEL
+        || c.daddr() != t.daddr
+        || tun.kind != t.kind
+        || (t.kind == uapi::TUNNEL_TYPE_GUE && tun.port != t.gue_port)
+    {
+        return Err(skb);
+    }
+    if !skb.icmp_csum_ok(ioff) {
+        return Ok(Verdict::Drop);
+    }
+    let outer = ioff + icmp::HDR_LEN;
+    let inner = outer + t.overhead;
+    let inner_len = skb.len().saturating_sub(u32::try_from(inner).unwrap_or(u32::MAX));
+    if skb.tunnel_error_to_client(net, &c.dest.route, (outer, inner, t.overhead), (t.icmp_type, t.code, t.info)) {
+        ipvs.count_out(&c, inner_len);
+    }
+    Ok(Verdict::Stolen)
 }
 
 /// Where an ICMP error's NAT rewrite goes: the ICMP header at `ioff`, the embedded IP header at

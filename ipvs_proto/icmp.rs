@@ -55,6 +55,91 @@ pub(crate) fn parse_embedded(hdr: &[u8], ports: &[u8]) -> Option<Embedded> {
     Some(Embedded { proto, ip, sport, dport })
 }
 
+/// `IP_VS_CONN_F_TUNNEL_TYPE_*` of a tunnel error (the values of `ipvs_ctl::uapi`).
+const TUN_IPIP: u8 = 0;
+const TUN_GUE: u8 = 1;
+const TUN_GRE: u8 = 2;
+
+/// An ICMP error about a packet this host tunnelled to a real server: the error was sent to
+/// the tunnel's outer source (this host) and embeds the outer header, the tunnel's headers and
+/// the start of the client's packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TunnelError {
+    /// ICMP type, code and the rest of the header (for "fragmentation needed": the MTU in its
+    /// low 16 bits).
+    pub(crate) icmp_type: u8,
+    pub(crate) code: u8,
+    pub(crate) info: u32,
+    /// The tunnel: `IP_VS_CONN_F_TUNNEL_TYPE_*`, and for GUE its UDP destination port.
+    pub(crate) kind: u8,
+    pub(crate) gue_port: u16,
+    /// The outer header's destination: the real server.
+    pub(crate) daddr: [u8; 4],
+    /// Bytes of outer IP header and tunnel headers before the client's packet.
+    pub(crate) overhead: usize,
+    /// The client's packet.
+    pub(crate) inner: Embedded,
+}
+
+/// Parses an ICMP error about a tunnelled packet (C: the tunnel cases of `ip_vs_in_icmp`, with
+/// `ipvs_udp_decap` and `ipvs_gre_decap`). `b` holds the ICMP message from its header on, as
+/// much of it as there is. IP-in-IP, GUE (version 0, no control message, carrying IPv4) and GRE
+/// (version 0, no flags but the checksum, carrying IPv4) are recognised; whether the tunnel is
+/// one of this host's is for the caller to check (by the connection of the client's packet).
+pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
+    let icmp_type = *b.first()?;
+    if !is_relayed_error(icmp_type) {
+        return None;
+    }
+    let info = u32::from_be_bytes(b.get(4..8)?.try_into().ok()?);
+    let outer_at = HDR_LEN;
+    let outer = Ipv4::parse(b.get(outer_at..)?)?;
+    // Only a first fragment has the tunnel's headers.
+    if outer.frag_off & 0x1fff != 0 {
+        return None;
+    }
+    let t = outer_at + outer.ihl;
+    let (kind, gue_port, tun_len) = match outer.protocol {
+        4 => (TUN_IPIP, 0, 0),
+        17 => {
+            let udp = b.get(t..t + 8)?;
+            let gue = b.get(t + 8..t + 12)?;
+            // Version 0, not a control message, carrying IPv4.
+            if gue[0] >> 5 != 0 || gue[1] != 4 {
+                return None;
+            }
+            (TUN_GUE, u16::from_be_bytes([udp[2], udp[3]]), 8 + 4 + usize::from(gue[0] & 0x1f) * 4)
+        }
+        47 => {
+            let gre = b.get(t..t + 4)?;
+            let flags = u16::from_be_bytes([gre[0], gre[1]]);
+            // Version 0 and at most a checksum (C bit), carrying IPv4.
+            if flags & !0x8000 != 0 || u16::from_be_bytes([gre[2], gre[3]]) != 0x0800 {
+                return None;
+            }
+            (TUN_GRE, 0, if flags & 0x8000 != 0 { 8 } else { 4 })
+        }
+        _ => return None,
+    };
+    let at = t + tun_len;
+    let ip = Ipv4::parse(b.get(at..)?)?;
+    let proto = Proto::from_ip(ip.protocol)?;
+    if ip.frag_off & 0x1fff != 0 {
+        return None;
+    }
+    let (sport, dport) = super::ports(b.get(at + ip.ihl..)?)?;
+    Some(TunnelError {
+        icmp_type,
+        code: *b.get(1)?,
+        info,
+        kind,
+        gue_port,
+        daddr: outer.daddr,
+        overhead: outer.ihl + tun_len,
+        inner: Embedded { proto, ip, sport, dport },
+    })
+}
+
 /// The one's-complement sum of `b` as 16-bit big-endian words (an odd last byte is padded).
 pub(crate) fn sum16(b: &[u8], mut acc: u32) -> u32 {
     let mut it = b.chunks_exact(2);

@@ -613,6 +613,66 @@ int ipvs_rs_gather_frags(struct net *net, struct sk_buff *skb, u32 hooknum)
 }
 
 /*
+ * An ICMP error about a packet this host tunnelled to a real server, turned into the same
+ * error to the client about its own packet (C IPVS: the tunnel case of ip_vs_in_icmp). @outer
+ * and @inner are the offsets of the embedded outer IP header and of the client's packet in it,
+ * @overhead the tunnel's headers; @type, @code, @info the error's. For "fragmentation needed"
+ * the narrower path to the real server is remembered (the route's PMTU), and a client that
+ * discovers the path MTU is told the MTU left inside the tunnel; one that does not gets
+ * nothing (its packets get fragmented). Consumes @skb; returns whether an error was sent.
+ */
+bool ipvs_rs_tunnel_error(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+			  u32 outer, u32 inner, u32 overhead, u8 type, u8 code, u32 info)
+{
+	bool sent = false;
+	unsigned int ihl;
+
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+		struct iphdr _ciph, *cih = skb_header_pointer(skb, inner, sizeof(_ciph), &_ciph);
+		u32 mtu = info & 0xffff;
+		struct rtable *rt;
+		__be32 saddr;
+		bool df;
+
+		if (!cih)
+			goto out;
+		df = cih->frag_off & htons(IP_DF);
+		if (!pskb_pull(skb, outer))
+			goto out;
+		skb_reset_network_header(skb);
+		if (!pskb_may_pull(skb, sizeof(struct iphdr)))
+			goto out;
+		ipv4_update_pmtu(skb, net, mtu, 0, 0);
+		if (!df)
+			goto out;
+		rt = dst_cache_get_ip4(cache, &saddr);
+		if (rt) {
+			mtu = dst_mtu(&rt->dst);
+			ip_rt_put(rt);
+		}
+		if (mtu > IPV4_MIN_MTU + overhead)
+			mtu -= overhead;
+		info = mtu;
+		inner -= outer;
+	}
+	if (!pskb_pull(skb, inner))
+		goto out;
+	skb_reset_network_header(skb);
+	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
+	if (!pskb_may_pull(skb, sizeof(struct iphdr)))
+		goto out;
+	ihl = ip_hdr(skb)->ihl * 4;
+	if (ihl < sizeof(struct iphdr) || !pskb_may_pull(skb, ihl))
+		goto out;
+	skb_set_transport_header(skb, ihl);
+	icmp_send(skb, type, code, htonl(info));
+	sent = true;
+out:
+	consume_skb(skb);
+	return sent;
+}
+
+/*
  * A packet for a real server on this host continues up the stack: marked as IPVS's and
  * untracked, and without the socket early demux found for it, unless @keep_sk (its address
  * and port were not changed).

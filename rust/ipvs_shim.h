@@ -112,6 +112,8 @@ int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb
 unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb);
 void ipvs_rs_deliver_local(struct sk_buff *skb, bool keep_sk);
 int ipvs_rs_gather_frags(struct net *net, struct sk_buff *skb, u32 hooknum);
+bool ipvs_rs_tunnel_error(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+			  u32 outer, u32 inner, u32 overhead, u8 type, u8 code, u32 info);
 unsigned int ipvs_rs_tun_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
 			      __be32 daddr, unsigned int flags, u8 type, u16 tflags, u16 port);
 

@@ -145,6 +145,17 @@ extern "C" {
     pub(crate) fn ipvs_rs_send4(net: *mut RawNet, skb: *mut RawSkb) -> c_uint;
     pub(crate) fn ipvs_rs_deliver_local(skb: *mut RawSkb, keep_sk: bool);
     pub(crate) fn ipvs_rs_gather_frags(net: *mut RawNet, skb: *mut RawSkb, hooknum: u32) -> c_int;
+    pub(crate) fn ipvs_rs_tunnel_error(
+        net: *mut RawNet,
+        cache: *mut RawDstCache,
+        skb: *mut RawSkb,
+        outer: u32,
+        inner: u32,
+        overhead: u32,
+        icmp_type: u8,
+        code: u8,
+        info: u32,
+    ) -> bool;
     pub(crate) fn ipvs_rs_tun_xmit(
         net: *mut RawNet,
         cache: *mut RawDstCache,

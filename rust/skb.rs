@@ -307,6 +307,31 @@ impl<'a> SkBuff<'a> {
         Some(s)
     }
 
+    /// Turns this ICMP error about a packet tunnelled to a real server (routed through `cache`)
+    /// into the same error to the client about its own packet, consuming it: `outer` and
+    /// `inner` are the offsets of the embedded outer IP header and of the client's packet,
+    /// `overhead` the tunnel's headers, `icmp` the error's type, code and rest of header. For
+    /// "fragmentation needed" the route to the real server learns the smaller MTU and the
+    /// client is told what is left of it inside the tunnel. Returns whether an error was sent.
+    pub(crate) fn tunnel_error_to_client(
+        self,
+        net: Net,
+        cache: &DstCache,
+        (outer, inner, overhead): (usize, usize, usize),
+        (icmp_type, code, info): (u8, u8, u32),
+    ) -> bool {
+        let (Ok(outer), Ok(inner), Ok(overhead)) = (u32::try_from(outer), u32::try_from(inner), u32::try_from(overhead))
+        else {
+            return false;
+        };
+        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
+        // `Net`), `cache` is a live dst cache (type invariant); the shim consumes the packet and
+        // `self` is consumed so it is not used again.
+        unsafe {
+            shim::ipvs_rs_tunnel_error(net.raw(), cache.raw(), self.raw(), outer, inner, overhead, icmp_type, code, info)
+        }
+    }
+
     /// Lets the packet, for a real server on this host, continue up the stack: marked as
     /// handled by IPVS and untracked, and without the socket early demux may have found for it
     /// unless `keep_sk` (its destination was not changed).

@@ -2,7 +2,9 @@
 
 //! ICMP errors: the embedded packet, and the IPv4 header checksum used to rewrite it.
 
-use crate::ipvs_proto::icmp::{fold, ipv4_header_checksum, is_relayed_error, parse_embedded, sum16};
+use crate::ipvs_proto::icmp::{
+    fold, ipv4_header_checksum, is_relayed_error, parse_embedded, parse_tunnel_error, sum16,
+};
 use crate::ipvs_proto::Proto;
 
 /// A textbook IPv4 header (UDP, 192.168.0.1 -> 192.168.0.199) whose checksum is 0xb861.
@@ -79,4 +81,73 @@ fn only_relayed_errors_about_first_tcp_udp_fragments() {
     let mut tcp = HDR;
     tcp[9] = 6;
     assert_eq!(parse_embedded(&icmp(11, 0, &tcp), &[0, 80, 0x9c, 0x40]).map(|e| (e.proto, e.sport, e.dport)), Some((Proto::Tcp, 80, 40000)));
+}
+
+/// An outer IPv4 header (this host 10.0.1.1 -> real server 10.0.2.11) of protocol `proto`,
+/// with DF; checksum not filled (nothing checks it).
+fn outer(proto: u8) -> Vec<u8> {
+    vec![0x45, 0, 0x05, 0xc8, 0, 0, 0x40, 0, 63, proto, 0, 0, 10, 0, 1, 1, 10, 0, 2, 11]
+}
+
+/// A "fragmentation needed" (MTU 1400) about `tunnel` (the outer header and the tunnel's
+/// headers), carrying the client's UDP packet (HDR: 192.168.0.1 -> 192.168.0.199, port
+/// 32768 -> 53).
+fn frag_needed(tunnel: &[u8]) -> Vec<u8> {
+    let mut v = vec![3, 4, 0, 0, 0, 0, 0x05, 0x78];
+    v.extend_from_slice(tunnel);
+    v.extend_from_slice(&HDR);
+    v.extend_from_slice(&[0x80, 0x00, 0x00, 0x35]);
+    v
+}
+
+#[test]
+fn tunnel_errors_of_each_kind_find_the_clients_packet() {
+    let ipip = outer(4);
+    let mut gue = outer(17);
+    // UDP 40000 -> 6080, then GUE: version 0, one word of options (hlen 1), IPv4, flags.
+    gue.extend_from_slice(&[0x9c, 0x40, 0x17, 0xc0, 0, 0, 0, 0, 0x01, 4, 0, 1, 0x80, 0, 0, 0]);
+    let mut gre = outer(47);
+    gre.extend_from_slice(&[0, 0, 0x08, 0x00]);
+    let mut gre_csum = outer(47);
+    gre_csum.extend_from_slice(&[0x80, 0, 0x08, 0x00, 0x12, 0x34, 0, 0]);
+    for (t, kind, port, overhead) in
+        [(&ipip, 0, 0, 20), (&gue, 1, 6080, 20 + 8 + 8), (&gre, 2, 0, 24), (&gre_csum, 2, 0, 28)]
+    {
+        let e = parse_tunnel_error(&frag_needed(t)).unwrap();
+        assert_eq!((e.icmp_type, e.code, e.info & 0xffff), (3, 4, 1400));
+        assert_eq!((e.kind, e.gue_port, e.daddr, e.overhead), (kind, port, [10, 0, 2, 11], overhead));
+        assert_eq!(e.inner.proto, Proto::Udp);
+        assert_eq!((e.inner.ip.saddr, e.inner.ip.daddr), ([192, 168, 0, 1], [192, 168, 0, 199]));
+        assert_eq!((e.inner.sport, e.inner.dport), (32768, 53));
+        // Cut anywhere before the client's ports: nothing to go on.
+        let m = frag_needed(t);
+        assert!(parse_tunnel_error(&m[..m.len() - 1]).is_none());
+    }
+}
+
+#[test]
+fn other_tunnels_and_messages_are_not_tunnel_errors() {
+    // GUE: a control message, version 1, or carrying IPv6.
+    for gue_hdr in [[0x20, 4, 0, 0], [0x40, 4, 0, 0], [0, 41, 0, 0]] {
+        let mut t = outer(17);
+        t.extend_from_slice(&[0x9c, 0x40, 0x17, 0xc0, 0, 0, 0, 0]);
+        t.extend_from_slice(&gue_hdr);
+        assert!(parse_tunnel_error(&frag_needed(&t)).is_none());
+    }
+    // GRE with a key or a sequence number, or carrying IPv6 or Ethernet.
+    for gre_hdr in [[0x20, 0, 0x08, 0], [0x10, 0, 0x08, 0], [0, 0, 0x86, 0xdd], [0, 0, 0x65, 0x58]] {
+        let mut t = outer(47);
+        t.extend_from_slice(&gre_hdr);
+        t.extend_from_slice(&[0; 8]);
+        assert!(parse_tunnel_error(&frag_needed(&t)).is_none());
+    }
+    // Not a tunnel (TCP outer), a later fragment of the outer packet, an echo reply.
+    assert!(parse_tunnel_error(&frag_needed(&outer(6))).is_none());
+    let mut later = outer(4);
+    later[6] = 0x20;
+    later[7] = 0x10;
+    assert!(parse_tunnel_error(&frag_needed(&later)).is_none());
+    let mut echo = frag_needed(&outer(4));
+    echo[0] = 0;
+    assert!(parse_tunnel_error(&echo).is_none());
 }
