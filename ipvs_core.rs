@@ -254,6 +254,17 @@ impl Ipvs {
         {
             return Err(Verdict::Accept.into());
         }
+        self.schedule(g, key, mark)
+    }
+
+    /// Schedules a new connection for `key` (a packet marked `mark`): `Err` when no service
+    /// takes it (`Accept`), or its service has no destination for it.
+    fn schedule<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        key: &FlowKey,
+        mark: u32,
+    ) -> core::result::Result<ArcBorrow<'a, Conn>, NoConn> {
         let svc = self
             .lookup_service(g, uapi::AF_INET, mark, u16::from(key.proto.ip()), &key.daddr, key.dport)
             .ok_or(Verdict::Accept)?;
@@ -448,8 +459,8 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
     Verdict::Accept
 }
 
-/// An ICMP message from the client side to a virtual service (C: `ip_vs_in_icmp`, without
-/// `schedule_icmp` and tunnel errors). An error about a reply of a connection (embedding the
+/// An ICMP message from the client side to a virtual service (C: `ip_vs_in_icmp`; tunnel
+/// errors are [`icmp_tunnel_error`]'s). An error about a reply of a connection (embedding the
 /// reply the client got: virtual service -> client) is counted as the connection's traffic and
 /// goes to its real server: for NAT rewritten to be about the real server's own packet (outer
 /// destination, embedded source address and port; checksums fixed; a bad ICMP checksum drops
@@ -469,8 +480,17 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
     };
     // The embedded packet went virtual service -> client: its reverse is the request key.
     let g = rcu::read_lock();
-    let Some(c) = ipvs.conns.lookup_in(&g, &reversed(&e)) else {
-        return Verdict::Accept;
+    let key = reversed(&e);
+    let c = match ipvs.conns.lookup_in(&g, &key) {
+        Some(c) => c,
+        // With schedule_icmp, an error about a connection this host does not know (another
+        // director's, before a failover) makes one, as a first packet would (any TCP flags).
+        None if ipvs.net.sysctl(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark()) {
+            Ok(c) => c,
+            Err(NoConn::Verdict(v)) => return v,
+            Err(NoConn::NoDest) => return Verdict::Drop,
+        },
+        None => return Verdict::Accept,
     };
     if c.fwd == uapi::CONN_F_MASQ && !skb.icmp_csum_ok(ioff) {
         return Verdict::Drop;

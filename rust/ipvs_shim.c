@@ -253,6 +253,8 @@ static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
 					      .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	[IPVS_RS_SYSCTL_PMTU_DISC] = { .procname = "pmtu_disc", .maxlen = sizeof(int),
 				       .mode = 0644, .proc_handler = proc_dointvec },
+	[IPVS_RS_SYSCTL_SCHEDULE_ICMP] = { .procname = "schedule_icmp", .maxlen = sizeof(int),
+					   .mode = 0644, .proc_handler = proc_dointvec },
 };
 
 static const int ipvs_rs_sysctl_default[IPVS_RS_SYSCTL_COUNT] = {

@@ -55,7 +55,8 @@ enum {
 	IPVS_RS_SYSCTL_LBLC_EXPIRATION = 0,
 	IPVS_RS_SYSCTL_LBLCR_EXPIRATION = 1,
 	IPVS_RS_SYSCTL_PMTU_DISC = 2,
-	IPVS_RS_SYSCTL_COUNT = 3,
+	IPVS_RS_SYSCTL_SCHEDULE_ICMP = 3,
+	IPVS_RS_SYSCTL_COUNT = 4,
 };
 int ipvs_rs_sysctl(const struct net *net, unsigned int which);
 bool ipvs_rs_net_is_init(struct net *net);

@@ -58,6 +58,8 @@ pub(crate) enum Sysctl {
     LblcrExpiration = 1,
     /// `pmtu_disc`: tunnels copy DF and send "fragmentation needed" (default 1).
     PmtuDisc = 2,
+    /// `schedule_icmp`: an ICMP error about an unknown connection schedules one (default 0).
+    ScheduleIcmp = 3,
 }
 
 impl Net {

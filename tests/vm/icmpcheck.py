@@ -6,11 +6,13 @@ icmpcheck.py VIP PORT
     Sends one UDP datagram from a connected socket to VIP:PORT and reports what comes back: the
     socket's error and, captured on a raw socket, the ICMP error (source, type, checksums, and
     the embedded packet's addresses and ports; the client's own port is printed as CPORT).
-icmpcheck.py inject VIP PORT SPORT
-    From local port SPORT, sends a datagram to VIP:PORT (making the connection), then an ICMP
-    port unreachable to VIP about the reply it could have got (VIP:PORT -> here:SPORT).
-icmpcheck.py capture SECONDS NAME
-    Prints, for SECONDS, the ICMP errors this host receives (prefixed with NAME).
+icmpcheck.py inject VIP PORT SPORT [--no-request]
+    From local port SPORT, sends a datagram to VIP:PORT (making the connection; not with
+    --no-request), then an ICMP port unreachable to VIP about the reply it could have got
+    (VIP:PORT -> here:SPORT).
+icmpcheck.py capture SECONDS NAME [COUNT]
+    Prints, for SECONDS (or until COUNT have come), the ICMP errors this host receives
+    (prefixed with NAME).
 icmpcheck.py pmtu VIP PORT SIZE
     Sends one UDP datagram of SIZE bytes (IP header included) with DF to VIP:PORT, whatever
     the path MTU this host has learnt, and reports the answer or the ICMP error that came back
@@ -38,13 +40,14 @@ def csum_ok(b):
     return checksum(b) == b"\0\0"
 
 
-def inject(vip, port, sport):
+def inject(vip, port, sport, request=True):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("0.0.0.0", sport))
     u.connect((vip, port))
     me = u.getsockname()[0]
-    u.send(b"ping")
-    time.sleep(0.5)
+    if request:
+        u.send(b"ping")
+        time.sleep(0.5)
     # The reply the client is "refusing": VIP:PORT -> me:SPORT, UDP, 12 bytes.
     eip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + 4, 0x1234, 0, 64, 17, 0,
                                 socket.inet_aton(vip), socket.inet_aton(me)))
@@ -77,13 +80,15 @@ def icmp_errors(raw, seconds):
                struct.unpack("!HH", e[eihl:eihl + 4]))
 
 
-def capture(seconds, name):
+def capture(seconds, name, count=None):
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    for src, dst, icmp, eip, (sp, dp) in icmp_errors(raw, seconds):
+    for n, (src, dst, icmp, eip, (sp, dp)) in enumerate(icmp_errors(raw, seconds), 1):
         print("%s got icmp %d/%d %s -> %s icmp-csum %s embedded %s:%d -> %s:%d ip-csum %s" % (
             name, icmp[0], icmp[1], src, dst, "ok" if csum_ok(icmp) else "BAD",
             socket.inet_ntoa(eip[12:16]), sp, socket.inet_ntoa(eip[16:20]), dp,
             "ok" if csum_ok(eip) else "BAD"), flush=True)
+        if n == count:
+            return
 
 
 def pmtu(vip, port, size):
@@ -120,9 +125,9 @@ def main():
     if sys.argv[1] == "pmtu":
         return pmtu(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     if sys.argv[1] == "inject":
-        return inject(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        return inject(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), "--no-request" not in sys.argv[5:])
     if sys.argv[1] == "capture":
-        return capture(float(sys.argv[2]), sys.argv[3])
+        return capture(float(sys.argv[2]), sys.argv[3], int(sys.argv[4]) if sys.argv[4:] else None)
     vip, port = sys.argv[1], int(sys.argv[2])
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

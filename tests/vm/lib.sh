@@ -104,6 +104,16 @@ dr_real_servers() {
 	done
 }
 
+# wait_raw_socket NETNS: waits (up to 10 s) until a raw socket is open in NETNS (a capture by
+# icmpcheck.py has started listening).
+wait_raw_socket() {
+	for _ in $(seq 100); do
+		[ -n "$(ip netns exec "$1" ss -wanH 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	fail "no raw socket in $1"
+}
+
 # Real server i answers every TCP connection (and UDP datagram) on port 80 with "rs<i>".
 start_servers() {
 	local n=$1 i

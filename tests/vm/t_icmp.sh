@@ -19,10 +19,10 @@ dr_real_servers 2
 client_errors() {
 	local i pids=()
 	for i in 1 2; do
-		ip netns exec "rs$i" python3 "$REPO/tests/vm/icmpcheck.py" capture 8 "rs$i" >"$out/cap$i" &
+		ip netns exec "rs$i" python3 "$REPO/tests/vm/icmpcheck.py" capture 30 "rs$i" 1 >"$out/cap$i" &
 		pids+=($!)
 	done
-	sleep 1
+	for i in 1 2; do wait_raw_socket "rs$i"; done
 	ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" inject $VIP 80 40080
 	ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" inject $VIP 81 40081
 	wait "${pids[@]}"
