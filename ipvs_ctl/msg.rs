@@ -7,7 +7,7 @@
 
 use super::nlattr::{self, Errno, Policy, Writer};
 use super::uapi::{cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr};
-use super::uapi::{AF_INET, AF_INET6, CONN_F_FWD_MASK, IPPROTO_TCP};
+use super::uapi::{AF_INET, AF_INET6, CONN_F_FWD_MASK};
 
 /// Policy of the service nest (`ip_vs_svc_policy`).
 pub(crate) const SVC_POLICY: [Policy; svc_attr::MAX + 1] = {
@@ -167,7 +167,7 @@ pub(crate) fn parse_service(nla: Option<&[u8]>, full: bool) -> Result<SvcReq, Er
         return Err(Errno::EAFNOSUPPORT);
     }
     let key = match (fwmark, proto, addr, port) {
-        (Some(m), ..) => SvcKey { af, protocol: IPPROTO_TCP, addr: [0; 16], port: 0, fwmark: nlattr::get_u32(m) },
+        (Some(m), ..) => super::table::fwmark_key(af, nlattr::get_u32(m)),
         (None, Some(p), Some(ad), Some(po)) => SvcKey {
             af,
             protocol: nlattr::get_u16(p),

@@ -39,8 +39,8 @@ pub(crate) fn packet_key(af: u16, protocol: u16, addr: &[u8], port: u16) -> Opti
     Some(key)
 }
 
-/// The identity of the firewall-mark service for a packet of family `af` marked `mark` (as
-/// [`super::msg::parse_service`] makes it: protocol TCP, no address or port).
+/// The identity of the firewall-mark service of family `af` for mark `mark` (for a request and
+/// for a marked packet alike): protocol TCP, no address or port, like C.
 pub(crate) fn fwmark_key(af: u16, mark: u32) -> SvcKey {
     SvcKey { af, protocol: super::uapi::IPPROTO_TCP, addr: [0; 16], port: 0, fwmark: mark }
 }

@@ -149,3 +149,5 @@ pub(crate) const CONN_F_BYPASS: u32 = 4;
 pub(crate) const TUNNEL_TYPE_GUE: u8 = 1;
 /// IP-in-IP tunnelling (`IP_VS_CONN_F_TUNNEL_TYPE_IPIP`, the default).
 pub(crate) const TUNNEL_TYPE_IPIP: u8 = 0;
+/// GRE tunnelling (`IP_VS_CONN_F_TUNNEL_TYPE_GRE`).
+pub(crate) const TUNNEL_TYPE_GRE: u8 = 2;

@@ -6,6 +6,7 @@
 //! C: `ip_vs_out_icmp` and `ip_vs_nat_icmp` in `net/netfilter/ipvs/ip_vs_core.c`.
 
 use super::{Ipv4, Proto};
+use crate::ipvs_ctl::uapi::{TUNNEL_TYPE_GRE, TUNNEL_TYPE_GUE, TUNNEL_TYPE_IPIP};
 
 /// `ICMP_DEST_UNREACH`.
 pub(crate) const DEST_UNREACH: u8 = 3;
@@ -48,17 +49,12 @@ pub(crate) fn parse_embedded(hdr: &[u8], ports: &[u8]) -> Option<Embedded> {
     }
     let ip = Ipv4::parse(hdr.get(HDR_LEN..)?)?;
     let proto = Proto::from_ip(ip.protocol)?;
-    if ip.frag_off & 0x1fff != 0 {
+    if ip.is_later_fragment() {
         return None;
     }
     let (sport, dport) = super::ports(ports)?;
     Some(Embedded { proto, ip, sport, dport })
 }
-
-/// `IP_VS_CONN_F_TUNNEL_TYPE_*` of a tunnel error (the values of `ipvs_ctl::uapi`).
-const TUN_IPIP: u8 = 0;
-const TUN_GUE: u8 = 1;
-const TUN_GRE: u8 = 2;
 
 /// An ICMP error about a packet this host tunnelled to a real server: the error was sent to
 /// the tunnel's outer source (this host) and embeds the outer header, the tunnel's headers and
@@ -95,12 +91,12 @@ pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
     let outer_at = HDR_LEN;
     let outer = Ipv4::parse(b.get(outer_at..)?)?;
     // Only a first fragment has the tunnel's headers.
-    if outer.frag_off & 0x1fff != 0 {
+    if outer.is_later_fragment() {
         return None;
     }
     let t = outer_at + outer.ihl;
     let (kind, gue_port, tun_len) = match outer.protocol {
-        4 => (TUN_IPIP, 0, 0),
+        4 => (TUNNEL_TYPE_IPIP, 0, 0),
         17 => {
             let udp = b.get(t..t + 8)?;
             let gue = b.get(t + 8..t + 12)?;
@@ -108,7 +104,7 @@ pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
             if gue[0] >> 5 != 0 || gue[1] != 4 {
                 return None;
             }
-            (TUN_GUE, u16::from_be_bytes([udp[2], udp[3]]), 8 + 4 + usize::from(gue[0] & 0x1f) * 4)
+            (TUNNEL_TYPE_GUE, u16::from_be_bytes([udp[2], udp[3]]), 8 + 4 + usize::from(gue[0] & 0x1f) * 4)
         }
         47 => {
             let gre = b.get(t..t + 4)?;
@@ -117,14 +113,14 @@ pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
             if flags & !0x8000 != 0 || u16::from_be_bytes([gre[2], gre[3]]) != 0x0800 {
                 return None;
             }
-            (TUN_GRE, 0, if flags & 0x8000 != 0 { 8 } else { 4 })
+            (TUNNEL_TYPE_GRE, 0, if flags & 0x8000 != 0 { 8 } else { 4 })
         }
         _ => return None,
     };
     let at = t + tun_len;
     let ip = Ipv4::parse(b.get(at..)?)?;
     let proto = Proto::from_ip(ip.protocol)?;
-    if ip.frag_off & 0x1fff != 0 {
+    if ip.is_later_fragment() {
         return None;
     }
     let (sport, dport) = super::ports(b.get(at + ip.ihl..)?)?;

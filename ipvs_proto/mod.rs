@@ -54,6 +54,11 @@ impl Ipv4 {
     pub(crate) fn is_fragment(&self) -> bool {
         self.frag_off & 0x3fff != 0
     }
+
+    /// Whether this is a fragment other than the first (it has no transport header).
+    pub(crate) fn is_later_fragment(&self) -> bool {
+        self.frag_off & 0x1fff != 0
+    }
 }
 
 /// The transport ports of a TCP/UDP/SCTP header (first four bytes), host order.

@@ -681,20 +681,24 @@ out:
  */
 void ipvs_rs_deliver_local(struct sk_buff *skb, bool keep_sk)
 {
-	skb->ipvs_property = 1;
-	ipvs_rs_notrack(skb);
+	ipvs_rs_skb_set_ipvs_property(skb);
 	if (!keep_sk)
 		ipvs_rs_drop_early_demux_sk(skb);
+}
+
+/* What every transmitted packet gets before it leaves (C IPVS: ip_vs_*_xmit_prepare). */
+static void ipvs_rs_xmit_prepare(struct sk_buff *skb)
+{
+	ipvs_rs_skb_set_ipvs_property(skb);
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
 }
 
 unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb)
 {
 	ipvs_rs_drop_early_demux_sk(skb);
-	skb->ipvs_property = 1;
-	ipvs_rs_notrack(skb);
-	skb_forward_csum(skb);
-	if (skb->dev)
-		skb_clear_tstamp(skb);
+	ipvs_rs_xmit_prepare(skb);
 	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev,
 		dst_output);
 	return NF_STOLEN;
@@ -955,11 +959,7 @@ unsigned int ipvs_rs_tun_xmit(struct net *net, struct dst_cache *cache, struct s
 
 	/* The MTU was checked before; the outer packet may be fragmented. */
 	skb->ignore_df = 1;
-	skb->ipvs_property = 1;
-	ipvs_rs_notrack(skb);
-	skb_forward_csum(skb);
-	if (skb->dev)
-		skb_clear_tstamp(skb);
+	ipvs_rs_xmit_prepare(skb);
 	ip_local_out(net, skb->sk, skb);
 	return NF_STOLEN;
 
