@@ -15,10 +15,14 @@ pub(crate) mod jhash;
 pub(crate) mod show;
 pub(crate) mod sizing;
 
-use crate::ipvs_ctl::{uapi::CONN_F_MASQ, Dest, Service};
+use crate::ipvs_ctl::{
+    uapi::{CONN_F_BYPASS, CONN_F_MASQ},
+    Dest, Service,
+};
 use crate::ipvs_proto::{tcp, Proto};
 use crate::kernel_ext::{
     rcuhash::{self, Chain, Links},
+    skb::{DstCache, Tunnel},
     random::random_u32,
     sync::{new_spinlock_bh, SpinLockBh},
     time,
@@ -77,8 +81,9 @@ pub(crate) struct Conn {
     pub(crate) key_out: FlowKey,
     /// The forwarding method (`IP_VS_CONN_F_*`), fixed when the connection is made.
     pub(crate) fwd: u32,
-    /// The destination it is bound to.
-    pub(crate) dest: Arc<Dest>,
+    /// The destination it is bound to; none for a cache-bypass connection, whose packets go
+    /// to their own destination address.
+    pub(crate) dest: Option<Arc<Dest>>,
     /// The service it was scheduled by.
     pub(crate) svc: Arc<Service>,
     /// The virtual address.
@@ -86,7 +91,7 @@ pub(crate) struct Conn {
     /// The virtual port, host order.
     pub(crate) vport: u16,
     /// The real server's port, host order: the destination's, or the virtual port for a
-    /// destination without one (firewall-mark services).
+    /// destination without one (firewall-mark services); zero for cache bypass.
     pub(crate) dport: u16,
     /// Protocol state.
     #[pin]
@@ -127,7 +132,7 @@ impl rcuhash::Entry for Conn {
             }
         }
         if !self.dead.xchg(true, Relaxed) {
-            self.dest.unbind_conn(!st.inactive);
+            self.unbind(!st.inactive);
         }
         None
     }
@@ -150,19 +155,38 @@ impl Conn {
         self.dead.load(Relaxed)
     }
 
-    /// The real server's (IPv4) address.
+    /// The real server's (IPv4) address; 0.0.0.0 for cache bypass.
     pub(crate) fn daddr(&self) -> [u8; 4] {
-        let a = &self.dest.addr;
-        [a[0], a[1], a[2], a[3]]
+        self.dest.as_ref().map_or([0; 4], |d| [d.addr[0], d.addr[1], d.addr[2], d.addr[3]])
     }
 
-    /// Creates a connection for `key_in` bound to `dest`, for the table `tab` (packet path:
-    /// atomic allocation).
-    pub(crate) fn new(tab: &ConnTable, key_in: FlowKey, dest: Arc<Dest>, svc: Arc<Service>, now: u64) -> Result<Arc<Self>> {
-        let daddr = [dest.addr[0], dest.addr[1], dest.addr[2], dest.addr[3]];
-        let fwd = dest.fwd();
+    /// The destination's cached route (none for cache bypass).
+    pub(crate) fn route(&self) -> Option<&DstCache> {
+        self.dest.as_ref().map(|d| &d.route)
+    }
+
+    /// The destination's tunnel encapsulation.
+    pub(crate) fn tunnel(&self) -> Tunnel {
+        self.dest.as_ref().map(|d| d.tunnel()).unwrap_or_default()
+    }
+
+    /// The connection no longer counts for its destination.
+    fn unbind(&self, was_active: bool) {
+        if let Some(d) = &self.dest {
+            d.unbind_conn(was_active);
+        }
+    }
+
+    /// Creates a connection for `key_in` bound to `dest`, or a cache-bypass connection
+    /// without one, for the table `tab` (packet path: atomic allocation).
+    pub(crate) fn new(tab: &ConnTable, key_in: FlowKey, dest: Option<Arc<Dest>>, svc: Arc<Service>, now: u64) -> Result<Arc<Self>> {
+        let (daddr, fwd, dport) = match &dest {
+            Some(d) => ([d.addr[0], d.addr[1], d.addr[2], d.addr[3]], d.fwd(), if d.port != 0 { d.port } else { key_in.dport }),
+            None => ([0; 4], CONN_F_BYPASS, 0),
+        };
         let masq = fwd == CONN_F_MASQ;
-        let dport = if dest.port != 0 { dest.port } else { key_in.dport };
+        // Replies come from the real server (NAT), or else from the virtual address: the
+        // original destination for a bypass connection.
         let key_out = FlowKey {
             proto: key_in.proto,
             saddr: if masq { daddr } else { key_in.daddr },
@@ -170,10 +194,16 @@ impl Conn {
             daddr: key_in.saddr,
             dport: key_in.sport,
         };
-        dest.bind_conn();
+        if let Some(d) = &dest {
+            d.bind_conn();
+        }
         // Like C, a new connection has 3 s until its first state sets its timeout.
         let deadline = now.wrapping_add(3 * time::hz());
-        let st = ConnState { tcp: tcp::State::None, inactive: true, no_output: !masq };
+        // Only real servers that answer clients directly (DR, TUN) hide the replies; bypass
+        // connections follow the full transitions, as C's (no "no output" flag without a
+        // destination).
+        let no_output = !masq && dest.is_some();
+        let st = ConnState { tcp: tcp::State::None, inactive: true, no_output };
         Arc::pin_init(
             pin_init!(Conn {
                 key_in,
@@ -263,17 +293,14 @@ impl ConnTable {
         let dest = c.dest.clone();
         let key = c.key_in;
         let expires = c.timer_at.load(Relaxed);
-        match self.tab.insert_unique(g, c, expires, |x| x.key_in == key && !x.is_dead()) {
-            Ok((c, true)) => Ok(c),
-            Ok((c, false)) => {
-                dest.unbind_conn(false);
-                Ok(c)
-            }
-            Err(e) => {
-                dest.unbind_conn(false);
-                Err(e)
+        let r = self.tab.insert_unique(g, c, expires, |x| x.key_in == key && !x.is_dead());
+        if !matches!(r, Ok((_, true))) {
+            // Not hashed: the new connection never counted.
+            if let Some(d) = dest {
+                d.unbind_conn(false);
             }
         }
+        r.map(|(c, _)| c)
     }
 
     /// Ends `c` now (a new connection takes its place), unbinding it from its destination;
@@ -283,7 +310,7 @@ impl ConnTable {
         if c.dead.xchg(true, Relaxed) {
             return;
         }
-        c.dest.unbind_conn(!st.inactive);
+        c.unbind(!st.inactive);
         c.expires.store(now, Relaxed);
         c.timer_at.store(now, Relaxed);
         self.tab.arm(c, now);

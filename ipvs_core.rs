@@ -17,7 +17,7 @@ mod ipvs_sched;
 mod ipvs_xmit;
 
 use ipvs_conn::{Conn, ConnTable, FlowKey};
-use ipvs_ctl::{table::SvcTable, uapi, Counters, CtlState, Service, Timeouts, TrashEntry};
+use ipvs_ctl::{table::SvcTable, uapi, Counters, CtlState, RealServer, Service, Timeouts, TrashEntry};
 use ipvs_proto::{icmp, tcp, Ipv4, Proto};
 use ipvs_sched::Packet;
 use kernel::{
@@ -104,6 +104,10 @@ pub(crate) struct Ipvs {
     /// The same services, hashed by identity, read under RCU (the packet path).
     #[pin]
     pub(crate) svc_index: RcuIndex<Service>,
+    /// The NAT destinations of all services, by address and port, read under RCU (the packet
+    /// path, for `nat_icmp_send`).
+    #[pin]
+    pub(crate) real_index: RcuIndex<RealServer>,
     /// Connections.
     #[pin]
     pub(crate) conns: ConnTable,
@@ -125,6 +129,7 @@ pub(crate) struct Ipvs {
 impl PernetState for Ipvs {
     fn new(net: Net) -> Result<Arc<Self>> {
         let svc_index = RcuIndex::new(ipvs_ctl::table::BITS)?;
+        let real_index = RcuIndex::new(ipvs_ctl::table::BITS)?;
         let conns = ConnTable::new()?;
         let stats = Counters::new()?;
         let conn_lfactor = ipvs_conn::sizing::default_lfactor(net.is_init());
@@ -134,6 +139,7 @@ impl PernetState for Ipvs {
                 ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
                 svcs <- new_spinlock_bh!(SvcTable::new(), c"ipvs_rs::Ipvs::svcs"),
                 svc_index <- svc_index,
+                real_index <- real_index,
                 conns <- conns,
                 conn_lfactor,
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
@@ -192,7 +198,9 @@ impl Ipvs {
             if new != st.tcp {
                 let active = new.is_active();
                 if active == st.inactive {
-                    c.dest.conn_activity(active);
+                    if let Some(d) = &c.dest {
+                        d.conn_activity(active);
+                    }
                     st.inactive = !active;
                 }
                 st.tcp = new;
@@ -205,18 +213,22 @@ impl Ipvs {
     }
 
     /// Counts a packet of `len` bytes from the client side of `c` (its destination, service
-    /// and the namespace's totals).
+    /// and the namespace's totals). Like C, cache-bypass traffic counts nowhere.
     fn count_in(&self, c: &Conn, len: u32) {
-        c.dest.stats.packet_in(len);
-        c.svc.stats.packet_in(len);
-        self.stats.packet_in(len);
+        if let Some(d) = &c.dest {
+            d.stats.packet_in(len);
+            c.svc.stats.packet_in(len);
+            self.stats.packet_in(len);
+        }
     }
 
     /// Counts a packet of `len` bytes towards the client of `c`.
     fn count_out(&self, c: &Conn, len: u32) {
-        c.dest.stats.packet_out(len);
-        c.svc.stats.packet_out(len);
-        self.stats.packet_out(len);
+        if let Some(d) = &c.dest {
+            d.stats.packet_out(len);
+            c.svc.stats.packet_out(len);
+            self.stats.packet_out(len);
+        }
     }
 
     /// Renders a `/proc/net` file.
@@ -246,7 +258,7 @@ impl Ipvs {
                 self.conns.expire_now(&c, time::jiffies());
             } else {
                 // A connection whose real server was removed gets no more packets.
-                return if c.dest.is_available() { Ok(c) } else { Err(Verdict::Drop.into()) };
+                return if c.dest.as_ref().is_none_or(|d| d.is_available()) { Ok(c) } else { Err(Verdict::Drop.into()) };
             }
         }
         if key.proto == Proto::Tcp
@@ -254,16 +266,19 @@ impl Ipvs {
         {
             return Err(Verdict::Accept.into());
         }
-        self.schedule(g, key, mark)
+        self.schedule(g, key, mark, true)
     }
 
     /// Schedules a new connection for `key` (a packet marked `mark`): `Err` when no service
-    /// takes it (`Accept`), or its service has no destination for it.
+    /// takes it (`Accept`), or its service has no destination for it. With the `cache_bypass`
+    /// sysctl, a firewall-mark service without a destination for a packet to another host
+    /// makes a bypass connection instead (not for ICMP errors: `bypass` false).
     fn schedule<'a>(
         &'a self,
         g: &'a rcu::Guard,
         key: &FlowKey,
         mark: u32,
+        bypass: bool,
     ) -> core::result::Result<ArcBorrow<'a, Conn>, NoConn> {
         let svc = self
             .lookup_service(g, uapi::AF_INET, mark, u16::from(key.proto.ip()), &key.daddr, key.dport)
@@ -281,12 +296,23 @@ impl Ipvs {
         };
         pkt.saddr[..4].copy_from_slice(&key.saddr);
         pkt.daddr[..4].copy_from_slice(&key.daddr);
-        let dest = svc.schedule(pkt).ok_or(NoConn::NoDest)?;
+        let dest = svc.schedule(pkt);
+        if dest.is_none()
+            && !(bypass
+                && svc.key.fwmark != 0
+                && self.net.sysctl(Sysctl::CacheBypass) != 0
+                && self.net.ipv4_unicast(key.daddr))
+        {
+            return Err(NoConn::NoDest);
+        }
         let c = Conn::new(&self.conns, *key, dest, svc.into(), time::jiffies()).map_err(|_| Verdict::Drop)?;
         let c = self.conns.insert_or_get(g, c).map_err(|_| Verdict::Drop)?;
-        svc.stats.conn();
-        c.dest.stats.conn();
-        self.stats.conn();
+        // A bypass connection counts nowhere.
+        if let Some(d) = &c.dest {
+            c.svc.stats.conn();
+            d.stats.conn();
+            self.stats.conn();
+        }
         Ok(c)
     }
 }
@@ -364,7 +390,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
         uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, skb, &c, false),
         // The packet is for this host as it is (C's null transmitter).
         uapi::CONN_F_LOCALNODE => Verdict::Accept,
-        // Bypass arrives with cache_bypass; never forward wrongly.
+        uapi::CONN_F_BYPASS => ipvs_xmit::bypass_xmit(net, skb, key.daddr),
         _ => Verdict::Drop,
     }
 }
@@ -402,7 +428,7 @@ pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ve
     };
     let g = rcu::read_lock();
     let Some(c) = ipvs.conns.lookup_out(&g, &key) else {
-        return Verdict::Accept;
+        return stray_from_real_server(ipvs, &g, &skb, &key, flags);
     };
     ipvs.count_out(&c, skb.len());
     ipvs.update_state(&c, true, flags);
@@ -415,6 +441,25 @@ pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ve
         Ok(()) => Verdict::Accept,
         Err(_) => Verdict::Drop,
     }
+}
+
+/// A packet from the real-server side that belongs to no connection. With the `nat_icmp_send`
+/// sysctl, one from a NAT real server's service endpoint (a reply to a connection that has
+/// expired, say) is answered with "port unreachable" and dropped instead of leaking to the
+/// client untranslated; a TCP reset still passes (C: the end of `ip_vs_out_hook`).
+fn stray_from_real_server(ipvs: &Ipvs, g: &rcu::Guard, skb: &SkBuff<'_>, key: &FlowKey, tcp_flags: u8) -> Verdict {
+    if ipvs.net.sysctl(Sysctl::NatIcmpSend) == 0 {
+        return Verdict::Accept;
+    }
+    let mut addr = [0u8; 16];
+    addr[..4].copy_from_slice(&key.saddr);
+    if !ipvs.has_real_service(g, uapi::AF_INET, u16::from(key.proto.ip()), &addr, key.sport)
+        || (key.proto == Proto::Tcp && tcp_flags & tcp::flags::RST != 0)
+    {
+        return Verdict::Accept;
+    }
+    skb.send_port_unreachable();
+    Verdict::Drop
 }
 
 /// The embedded packet of an ICMP error at `ioff` that IPVS relays: (packet, offset of its
@@ -485,7 +530,7 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
         Some(c) => c,
         // With schedule_icmp, an error about a connection this host does not know (another
         // director's, before a failover) makes one, as a first packet would (any TCP flags).
-        None if ipvs.net.sysctl(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark()) {
+        None if ipvs.net.sysctl(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark(), false) {
             Ok(c) => c,
             Err(NoConn::Verdict(v)) => return v,
             Err(NoConn::NoDest) => return Verdict::Drop,
@@ -504,6 +549,8 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
         uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c, true),
         uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, skb, &c, true),
         uapi::CONN_F_LOCALNODE => Verdict::Accept,
+        // To the host the client's error is about.
+        uapi::CONN_F_BYPASS => ipvs_xmit::bypass_xmit(net, skb, key.daddr),
         _ => Verdict::Drop,
     }
 }
@@ -536,7 +583,10 @@ fn icmp_tunnel_error<'a>(
     let Some(c) = ipvs.conns.lookup_in(&g, &key) else {
         return Err(skb);
     };
-    let tun = c.dest.tunnel();
+    let Some(dest) = &c.dest else {
+        return Err(skb);
+    };
+    let tun = dest.tunnel();
     if c.fwd != uapi::CONN_F_TUNNEL
         || c.daddr() != t.daddr
         || tun.kind != t.kind
@@ -550,7 +600,7 @@ fn icmp_tunnel_error<'a>(
     let outer = ioff + icmp::HDR_LEN;
     let inner = outer + t.overhead;
     let inner_len = skb.len().saturating_sub(u32::try_from(inner).unwrap_or(u32::MAX));
-    if skb.tunnel_error_to_client(net, &c.dest.route, (outer, inner, t.overhead), (t.icmp_type, t.code, t.info)) {
+    if skb.tunnel_error_to_client(net, &dest.route, (outer, inner, t.overhead), (t.icmp_type, t.code, t.info)) {
         ipvs.count_out(&c, inner_len);
     }
     Ok(Verdict::Stolen)

@@ -36,7 +36,7 @@ use kernel::{
 };
 use msg::{DestConf, DestReq, DestView, Name, Stats, SvcConf, SvcKey, SvcReq, SvcView};
 use nlattr::{Errno, Writer};
-use uapi::{cmd, cmd_attr, AF_INET6, CONN_F_TUNNEL, SVC_F_HASHED, TUNNEL_TYPE_GUE};
+use uapi::{cmd, cmd_attr, AF_INET6, CONN_F_MASQ, CONN_F_TUNNEL, SVC_F_HASHED, TUNNEL_TYPE_GUE};
 
 /// Size of the buffer one reply message is built in.
 const MSG_BUF: usize = 1024;
@@ -338,6 +338,28 @@ impl Dest {
     }
 }
 
+/// A NAT destination in the namespace's real-server index (C: `rs_table`), which
+/// `nat_icmp_send` looks a packet's source up in. The index holds one entry for every NAT
+/// destination linked to a service: added with it, removed when it leaves or stops being NAT.
+pub(crate) struct RealServer {
+    key: table::RealKey,
+    link: IndexLink<RealServer>,
+}
+
+impl Indexed for RealServer {
+    fn index_link(&self) -> &IndexLink<Self> {
+        &self.link
+    }
+}
+
+impl RealServer {
+    /// The entry of destination `<af, addr, port>` of service `svc`.
+    fn new(svc: SvcKey, af: u16, addr: [u8; 16], port: u16) -> Result<Arc<Self>> {
+        let key = table::RealKey { af, addr, port, svc };
+        Ok(Arc::new(RealServer { key, link: IndexLink::new() }, GFP_KERNEL)?)
+    }
+}
+
 /// The mutable part of a service.
 pub(crate) struct SvcInner {
     /// The bound scheduler (`None`: `-s none`).
@@ -572,9 +594,31 @@ impl Ipvs {
         }
     }
 
+    /// Whether a packet of IP protocol `proto` from `addr:port` comes from a NAT real server
+    /// (packet path: C's `ip_vs_has_real_service`).
+    pub(crate) fn has_real_service(&self, g: &rcu::Guard, af: u16, proto: u16, addr: &[u8; 16], port: u16) -> bool {
+        let bucket = table::real_bucket(af, addr, port);
+        self.real_index.find(g, bucket, |e| e.key.sends(af, proto, addr, port)).is_some()
+    }
+
+    /// Makes a NAT destination of `svc` known to the real-server index (`e`: its entry).
+    fn real_add(&self, e: Arc<RealServer>) {
+        // A new entry is in no index: this cannot fail.
+        let _ = self.real_index.insert(e.key.bucket(), e);
+    }
+
+    /// Forgets the NAT destination `d` in the real-server index, without waiting.
+    fn real_remove(&self, d: &Dest) {
+        let key = table::RealKey { af: d.af, addr: d.addr, port: d.port, svc: d.svc_key };
+        self.real_index.remove_later(key.bucket(), |e| e.key == key);
+    }
+
     /// A destination leaves its service: it stays in the trash while connections use it, and
     /// is revived if re-added to the same service meanwhile (C IPVS's dest trash).
     fn trash_put(&self, d: Arc<Dest>) {
+        if d.fwd() == CONN_F_MASQ {
+            self.real_remove(&d);
+        }
         d.available.store(false, Relaxed);
         // Without memory the destination is simply dropped: connections keep it alive anyway.
         let _ = self.trash.lock().push(TrashEntry { dest: d, idle_start: 0 }, GFP_ATOMIC);
@@ -643,6 +687,7 @@ impl Ipvs {
         if svc.inner.lock().find_dest(af, req).is_some() {
             return Err(EEXIST);
         }
+        let real = if conf.fwd == CONN_F_MASQ { Some(RealServer::new(svc.key, af, req.addr, req.port)?) } else { None };
         // Serialised by the control mutex: nothing can add the same destination meanwhile.
         let d = match self.trash_get(svc, af, req) {
             Some(d) => {
@@ -666,18 +711,36 @@ impl Ipvs {
             }
         };
         let mut g = svc.inner.lock();
-        g.dests.reserve(1, GFP_ATOMIC)?;
+        if let Err(e) = g.dests.reserve(1, GFP_ATOMIC) {
+            drop(g);
+            self.trash_put(d);
+            return Err(e.into());
+        }
         g.dests.insert_within_capacity(0, d).map_err(|_| ENOMEM)?;
         g.sched_event(|s, n, d| s.add_dest(0, n, d));
+        drop(g);
+        if let Some(e) = real {
+            self.real_add(e);
+        }
         Ok(())
     }
 
-    fn edit_dest(svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
+    fn edit_dest(&self, svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
         check_dest_conf(conf)?;
+        // Becoming NAT: the real-server entry first, while failing changes nothing.
+        let real = if conf.fwd == CONN_F_MASQ { Some(RealServer::new(svc.key, af, req.addr, req.port)?) } else { None };
         let mut g = svc.inner.lock();
         let idx = g.find_dest(af, req).ok_or(ENOENT)?;
-        g.dests[idx].set_conf(conf, false);
+        let d = g.dests[idx].clone();
+        let was_nat = d.fwd() == CONN_F_MASQ;
+        d.set_conf(conf, false);
         g.sched_event(|s, n, d| s.upd_dest(idx, n, d));
+        drop(g);
+        match (was_nat, real) {
+            (false, Some(e)) => self.real_add(e),
+            (true, None) => self.real_remove(&d),
+            _ => {}
+        }
         Ok(())
     }
 
@@ -782,7 +845,7 @@ impl Ipvs {
                 Ok(())
             }
             (cmd::NEW_DEST, Some((af, d))) => self.add_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
-            (cmd::SET_DEST, Some((af, d))) => Self::edit_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
+            (cmd::SET_DEST, Some((af, d))) => self.edit_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
             (cmd::DEL_DEST, Some((af, d))) => self.del_dest(&svc, af, &d),
             (cmd::ZERO, _) => {
                 Self::zero_service(&svc);

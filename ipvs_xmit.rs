@@ -49,7 +49,7 @@ fn rewrite(
 /// server on this host gets the rewritten packet through local delivery.
 pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
     let daddr = c.daddr();
-    let Ok(local) = skb.route4(net, &c.dest.route, daddr, RouteOpts { redirect: true, ..Default::default() }) else {
+    let Ok(local) = skb.route4(net, c.route(), daddr, RouteOpts { redirect: true, ..Default::default() }) else {
         return Verdict::Drop;
     };
     let dport = c.dport;
@@ -74,7 +74,7 @@ pub(crate) fn icmp_nat_xmit(
     rewrite: impl FnOnce(&mut SkBuff<'_>) -> Result,
 ) -> Verdict {
     let opts = RouteOpts { icmp: true, redirect: true, ..Default::default() };
-    let Ok(local) = skb.route4(net, &c.dest.route, c.daddr(), opts) else {
+    let Ok(local) = skb.route4(net, c.route(), c.daddr(), opts) else {
         return Verdict::Drop;
     };
     if rewrite(&mut skb).is_err() {
@@ -92,7 +92,7 @@ pub(crate) fn icmp_nat_xmit(
 /// directly). A real server that is this host gets the packet through local delivery. `icmp`:
 /// the packet is an ICMP error relayed to the real server.
 pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
-    match skb.route4(net, &c.dest.route, c.daddr(), RouteOpts { known_nh: true, icmp, ..Default::default() }) {
+    match skb.route4(net, c.route(), c.daddr(), RouteOpts { known_nh: true, icmp, ..Default::default() }) {
         Ok(false) => {}
         Ok(true) => return skb.deliver_local(true),
         Err(_) => return Verdict::Drop,
@@ -108,7 +108,19 @@ pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Ve
 /// [`dr_xmit`].
 pub(crate) fn tun_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
     let pmtu_disc = net.sysctl(Sysctl::PmtuDisc) != 0;
-    skb.tun_xmit(net, &c.dest.route, c.daddr(), c.dest.tunnel(), RouteOpts { icmp, pmtu_disc, ..Default::default() })
+    skb.tun_xmit(net, c.route(), c.daddr(), c.tunnel(), RouteOpts { icmp, pmtu_disc, ..Default::default() })
+}
+
+/// Cache bypass: a packet for a firewall-mark service that has no destination for it goes to
+/// its own destination address, unchanged but for its TTL (`ip_vs_bypass_xmit`): never to this
+/// host, whatever the rule that delivered it here.
+pub(crate) fn bypass_xmit(net: Net, mut skb: SkBuff<'_>, daddr: [u8; 4]) -> Verdict {
+    if skb.route4(net, None, daddr, RouteOpts { non_local: true, ..Default::default() }).is_err() {
+        return Verdict::Drop;
+    }
+    skb.ip_send_check();
+    skb.set_ignore_df();
+    skb.send4(net)
 }
 
 /// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).

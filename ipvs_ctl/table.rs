@@ -3,7 +3,8 @@
 //! The service table of a namespace: a list in creation order (dumps, `/proc/net/ip_vs`, the
 //! rate estimator) and the bucket function of its hash index (lookups by identity and, on the
 //! packet path, by `<af, protocol, address, port>`), so that both stay O(1) with tens of
-//! thousands of services.
+//! thousands of services; and the key of the real-server index (NAT destinations by address
+//! and port).
 //!
 //! Pure code over any handle type that knows its key; the kernel side stores `Arc<Service>`
 //! and keeps the index itself in an RCU hash (`rust/rcuindex.rs`).
@@ -43,6 +44,40 @@ pub(crate) fn packet_key(af: u16, protocol: u16, addr: &[u8], port: u16) -> Opti
 /// for a marked packet alike): protocol TCP, no address or port, like C.
 pub(crate) fn fwmark_key(af: u16, mark: u32) -> SvcKey {
     SvcKey { af, protocol: super::uapi::IPPROTO_TCP, addr: [0; 16], port: 0, fwmark: mark }
+}
+
+/// A NAT real server of a service, as the namespace's real-server index holds it (C: an
+/// `rs_table` entry): what `nat_icmp_send` looks a packet's source up in. The index's bucket
+/// is by address and port only, so a packet finds the entries of every service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RealKey {
+    /// Address family.
+    pub(crate) af: u16,
+    /// Address (IPv4 in the first 4 bytes).
+    pub(crate) addr: [u8; 16],
+    /// Port, host order (zero for a destination of a firewall-mark service without one).
+    pub(crate) port: u16,
+    /// The service it belongs to.
+    pub(crate) svc: SvcKey,
+}
+
+impl RealKey {
+    /// Its bucket in the real-server index.
+    pub(crate) fn bucket(&self) -> usize {
+        real_bucket(self.af, &self.addr, self.port)
+    }
+
+    /// Whether a packet of IP protocol `proto` from `addr:port` comes from this real server:
+    /// the same endpoint, for a service of that protocol or a firewall-mark one (any).
+    pub(crate) fn sends(&self, af: u16, proto: u16, addr: &[u8; 16], port: u16) -> bool {
+        self.af == af && self.port == port && self.addr == *addr && (self.svc.protocol == proto || self.svc.fwmark != 0)
+    }
+}
+
+/// The real-server index's bucket for the endpoint `addr:port` (`addr` zero-padded IPv4 or
+/// IPv6).
+pub(crate) fn real_bucket(af: u16, addr: &[u8; 16], port: u16) -> usize {
+    hash_32(Packet::fold(af, addr) ^ u32::from(port), BITS) as usize
 }
 
 /// Allocation failed (the table is unchanged).

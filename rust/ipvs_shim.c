@@ -255,6 +255,10 @@ static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
 				       .mode = 0644, .proc_handler = proc_dointvec },
 	[IPVS_RS_SYSCTL_SCHEDULE_ICMP] = { .procname = "schedule_icmp", .maxlen = sizeof(int),
 					   .mode = 0644, .proc_handler = proc_dointvec },
+	[IPVS_RS_SYSCTL_CACHE_BYPASS] = { .procname = "cache_bypass", .maxlen = sizeof(int),
+					  .mode = 0644, .proc_handler = proc_dointvec },
+	[IPVS_RS_SYSCTL_NAT_ICMP_SEND] = { .procname = "nat_icmp_send", .maxlen = sizeof(int),
+					   .mode = 0644, .proc_handler = proc_dointvec },
 };
 
 static const int ipvs_rs_sysctl_default[IPVS_RS_SYSCTL_COUNT] = {
@@ -572,16 +576,19 @@ void ipvs_rs_dst_cache_free(struct dst_cache *c)
 	kfree(c);
 }
 
-/* The route to daddr, from the cache or looked up (and cached); a reference for the caller. */
+/*
+ * The route to daddr, from the cache or looked up (and cached); a reference for the caller.
+ * Without a cache (cache bypass), always looked up.
+ */
 static struct rtable *ipvs_rs_cached_route4(struct net *net, struct dst_cache *cache,
 					    __be32 daddr, bool known_nh, __be32 *saddr)
 {
-	struct rtable *rt = dst_cache_get_ip4(cache, saddr);
+	struct rtable *rt = cache ? dst_cache_get_ip4(cache, saddr) : NULL;
 
 	if (rt)
 		return rt;
 	rt = ipvs_rs_output_route4(net, daddr, known_nh, saddr);
-	if (!IS_ERR(rt))
+	if (cache && !IS_ERR(rt))
 		dst_cache_set_ip4(cache, &rt->dst, *saddr);
 	return rt;
 }
@@ -738,7 +745,7 @@ static int ipvs_rs_out_route4(struct net *net, struct dst_cache *cache, struct s
 	}
 	if (rt->rt_flags & RTCF_LOCAL) {
 		bool was_local = ort && (ort->rt_flags & RTCF_LOCAL);
-		bool ok = was_local || (flags & IPVS_RS_RT_REDIRECT);
+		bool ok = !(flags & IPVS_RS_RT_NON_LOCAL) && (was_local || (flags & IPVS_RS_RT_REDIRECT));
 
 		ip_rt_put(rt);
 		/* From the network but to a loopback address: never (C IPVS refuses it too). */

@@ -56,7 +56,9 @@ enum {
 	IPVS_RS_SYSCTL_LBLCR_EXPIRATION = 1,
 	IPVS_RS_SYSCTL_PMTU_DISC = 2,
 	IPVS_RS_SYSCTL_SCHEDULE_ICMP = 3,
-	IPVS_RS_SYSCTL_COUNT = 4,
+	IPVS_RS_SYSCTL_CACHE_BYPASS = 4,
+	IPVS_RS_SYSCTL_NAT_ICMP_SEND = 5,
+	IPVS_RS_SYSCTL_COUNT = 6,
 };
 int ipvs_rs_sysctl(const struct net *net, unsigned int which);
 bool ipvs_rs_net_is_init(struct net *net);
@@ -107,6 +109,7 @@ enum {
 	IPVS_RS_RT_ICMP = 2,		/* an ICMP error relayed: never "fragmentation needed" */
 	IPVS_RS_RT_PMTU_DISC = 4,	/* the pmtu_disc sysctl: tunnels keep DF and check the MTU */
 	IPVS_RS_RT_REDIRECT = 8,	/* NAT: a forwarded packet may be turned to this host */
+	IPVS_RS_RT_NON_LOCAL = 16,	/* never to this host (cache bypass) */
 };
 int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb, __be32 daddr,
 		   unsigned int flags, bool *local);

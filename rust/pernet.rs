@@ -60,6 +60,12 @@ pub(crate) enum Sysctl {
     PmtuDisc = 2,
     /// `schedule_icmp`: an ICMP error about an unknown connection schedules one (default 0).
     ScheduleIcmp = 3,
+    /// `cache_bypass`: a firewall-mark service without a destination sends packets on to
+    /// their own destination (default 0).
+    CacheBypass = 4,
+    /// `nat_icmp_send`: a NAT real server's packet that belongs to no connection gets "port
+    /// unreachable" (default 0).
+    NatIcmpSend = 5,
 }
 
 impl Net {
@@ -103,6 +109,12 @@ impl Net {
         // SAFETY: `self` is alive (type invariant).
         let t = unsafe { shim::ipvs_rs_inet_addr_type(self.raw(), u32::from_ne_bytes(addr)) };
         t == RTN_UNICAST || t == RTN_LOCAL
+    }
+
+    /// Whether `addr` is a unicast address of another host (C: `ip_vs_addr_is_unicast`).
+    pub(crate) fn ipv4_unicast(self, addr: [u8; 4]) -> bool {
+        // SAFETY: `self` is alive (type invariant).
+        unsafe { shim::ipvs_rs_inet_addr_type(self.raw(), u32::from_ne_bytes(addr)) == RTN_UNICAST }
     }
 
     /// Whether `addr` is a global unicast IPv6 address, or any address that routes locally

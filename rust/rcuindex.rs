@@ -8,14 +8,18 @@
 //!   (published with release ordering once its link is set); a removed entry is unlinked by
 //!   pointing its predecessor past it, so a reader standing on it still walks on.
 //! - The index holds one reference to each entry. A removal gives that reference back only
-//!   after a grace period (`synchronize_rcu`), so nothing a reader can reach is freed under it;
-//!   removing many entries at once waits once.
+//!   after a grace period, so nothing a reader can reach is freed under it: [`RcuIndex::remove`]
+//!   waits for it (`synchronize_rcu`) and returns the entry, removing many entries at once
+//!   waits once, and [`RcuIndex::remove_later`] leaves the reference to an RCU callback.
 //!
-//! C: the `hlist_add_head_rcu` / `hlist_del_rcu` service table of `ip_vs_ctl.c`.
+//! C: the `hlist_add_head_rcu` / `hlist_del_rcu` service and real-server tables of
+//! `ip_vs_ctl.c`.
 
 use core::ptr::null_mut;
 use kernel::{
     alloc::KVec,
+    bindings,
+    types::Opaque,
     new_mutex,
     prelude::*,
     sync::{
@@ -31,7 +35,12 @@ pub(crate) trait Indexed: Send + Sync + Sized + 'static {
 }
 
 /// The link of one entry: its successor in its chain.
+#[repr(C)]
 pub(crate) struct IndexLink<T> {
+    /// First field: [`release`] finds the link from it.
+    rcu: Opaque<bindings::callback_head>,
+    /// The entry itself, recorded at insertion for [`release`].
+    owner: Atomic<*mut T>,
     next: Atomic<*mut T>,
     /// In an index, or removed from one less than a grace period ago: an entry is in one
     /// chain at a time (two would let a removal leave it reachable from the other).
@@ -41,12 +50,29 @@ pub(crate) struct IndexLink<T> {
 impl<T> IndexLink<T> {
     /// The link of an entry in no index.
     pub(crate) fn new() -> Self {
-        Self { next: Atomic::new(null_mut()), busy: Atomic::new(false) }
+        Self { rcu: Opaque::uninit(), owner: Atomic::new(null_mut()), next: Atomic::new(null_mut()), busy: Atomic::new(false) }
     }
 }
 
-// SAFETY: The link is a pointer read and written atomically; the entries it points at are
-// `Send + Sync` (`Indexed`), and their lifetime is managed by the index.
+/// Gives the index's reference of an entry back after a grace period.
+///
+/// # Safety
+///
+/// `head` is the `rcu` field of the [`IndexLink`] of an entry that [`RcuIndex::remove_later`]
+/// unlinked; it was handed to `call_rcu` once.
+unsafe extern "C" fn release<T: Indexed>(head: *mut bindings::callback_head) {
+    // SAFETY: `rcu` is the first field of the `repr(C)` link (see the function's contract).
+    let link = unsafe { &*head.cast::<IndexLink<T>>() };
+    let owner = link.owner.load(Relaxed);
+    // SAFETY: `owner` is the pointer `Arc::into_raw` gave at insertion (`insert` records it);
+    // the index's reference is taken back here only, once, after every reader left.
+    let e = unsafe { Arc::from_raw(owner) };
+    e.index_link().busy.store(false, Relaxed);
+}
+
+// SAFETY: The link is pointers read and written atomically, and an RCU head only handed to
+// `call_rcu` once the entry is unlinked; the entries it points at are `Send + Sync`
+// (`Indexed`), and their lifetime is managed by the index.
 unsafe impl<T: Send + Sync> Send for IndexLink<T> {}
 // SAFETY: As for `Send`: shared access is only atomic loads and stores.
 unsafe impl<T: Send + Sync> Sync for IndexLink<T> {}
@@ -113,8 +139,10 @@ impl<T: Indexed> RcuIndex<T> {
         let _w = self.writer.lock();
         let head = self.head(bucket);
         e.index_link().next.store(head.load(Relaxed), Relaxed);
-        // The index's reference, given back by `remove` or `take_all`.
+        // The index's reference, given back by `remove`, `remove_later` or `take_all`.
         let raw = Arc::into_raw(e).cast_mut();
+        // SAFETY: `raw` is the entry whose link this is; `release` needs it.
+        unsafe { &*raw }.index_link().owner.store(raw, Relaxed);
         // Release: a reader that loads `raw` sees the link (and the entry) initialised.
         head.store(raw, Release);
         Ok(())
@@ -155,6 +183,26 @@ impl<T: Indexed> RcuIndex<T> {
         let e = unsafe { Arc::from_raw(raw) };
         e.index_link().busy.store(false, Relaxed);
         Some(e)
+    }
+
+    /// Removes the first entry of chain `bucket` that `pred` accepts without waiting: an RCU
+    /// callback gives the index's reference back after a grace period. Whether one was found.
+    /// Process context (writers serialise on a mutex); the module must wait for its RCU
+    /// callbacks (`rcu_barrier`) before it goes.
+    pub(crate) fn remove_later(&self, bucket: usize, pred: impl FnMut(&T) -> bool) -> bool {
+        let raw = {
+            let _w = self.writer.lock();
+            self.unlink(bucket, pred)
+        };
+        let Some(raw) = raw else {
+            return false;
+        };
+        // SAFETY: `raw` is unlinked and still holds the index's reference (so it is alive).
+        let link = unsafe { &*raw }.index_link();
+        // SAFETY: The entry was linked by `insert` (which recorded `owner`) and is now unlinked,
+        // once: its head is queued once per insertion, as `release` requires.
+        unsafe { bindings::call_rcu(link.rcu.get(), Some(release::<T>)) };
+        true
     }
 
     /// Removes every entry; returns them once no reader can see them any more (one grace

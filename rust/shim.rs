@@ -69,6 +69,8 @@ pub(crate) const ROUTE_ICMP: c_uint = 2;
 pub(crate) const ROUTE_PMTU_DISC: c_uint = 4;
 /// `IPVS_RS_RT_REDIRECT`: NAT may turn a forwarded packet to this host.
 pub(crate) const ROUTE_REDIRECT: c_uint = 8;
+/// `IPVS_RS_RT_NON_LOCAL`: never to this host (cache bypass).
+pub(crate) const ROUTE_NON_LOCAL: c_uint = 16;
 
 extern "C" {
     pub(crate) fn ipvs_rs_genl_register() -> c_int;

@@ -249,13 +249,15 @@ impl<'a> SkBuff<'a> {
     /// local destination leaves the packet alone (`Ok(true)`; only for packets that were for
     /// this host anyway); otherwise the TTL is decremented and the path MTU checked ("time
     /// exceeded" and "fragmentation needed" go to the sender and the packet is to be dropped:
-    /// `Err`), and the route is attached (`Ok(false)`).
-    pub(crate) fn route4(&mut self, net: Net, cache: &DstCache, daddr: [u8; 4], opts: RouteOpts) -> Result<bool> {
+    /// `Err`), and the route is attached (`Ok(false)`). Without a `cache` the route is looked up
+    /// afresh.
+    pub(crate) fn route4(&mut self, net: Net, cache: Option<&DstCache>, daddr: [u8; 4], opts: RouteOpts) -> Result<bool> {
         let mut local = false;
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), `cache` is a live dst cache (type invariant), `local` a valid out pointer.
+        // `Net`), the cache is a live dst cache (type invariant) or NULL, which the shim
+        // takes as none; `local` is a valid out pointer.
         let r = unsafe {
-            shim::ipvs_rs_route4(net.raw(), cache.raw(), self.raw(), u32::from_ne_bytes(daddr), opts.bits(), &mut local)
+            shim::ipvs_rs_route4(net.raw(), DstCache::raw_or_null(cache), self.raw(), u32::from_ne_bytes(daddr), opts.bits(), &mut local)
         };
         // INVARIANT: The TTL decrement may have copied the header (even on failure).
         self.v = Self::read_view(self.ptr);
@@ -266,15 +268,15 @@ impl<'a> SkBuff<'a> {
     /// Routes (as [`Self::route4`]), encapsulates the packet for `tun` towards `daddr` and sends
     /// it, consuming it. A local `daddr` gives the packet back untouched, with the verdict to
     /// deliver it locally.
-    pub(crate) fn tun_xmit(self, net: Net, cache: &DstCache, daddr: [u8; 4], tun: Tunnel, opts: RouteOpts) -> Verdict {
+    pub(crate) fn tun_xmit(self, net: Net, cache: Option<&DstCache>, daddr: [u8; 4], tun: Tunnel, opts: RouteOpts) -> Verdict {
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), `cache` is a live dst cache (type invariant); the shim either consumes the
+        // `Net`), the cache is a live dst cache (type invariant) or NULL (none); the shim either consumes the
         // packet (`NF_STOLEN`) or leaves it untouched (`NF_ACCEPT`), and `self` is consumed so
         // it is not used again either way.
         let v = unsafe {
             shim::ipvs_rs_tun_xmit(
                 net.raw(),
-                cache.raw(),
+                DstCache::raw_or_null(cache),
                 self.raw(),
                 u32::from_ne_bytes(daddr),
                 opts.bits(),
@@ -362,6 +364,8 @@ pub(crate) struct RouteOpts {
     pub(crate) pmtu_disc: bool,
     /// NAT: a packet being forwarded may be turned to a real server on this host.
     pub(crate) redirect: bool,
+    /// Never to this host (cache bypass), even for a packet that was for it.
+    pub(crate) non_local: bool,
 }
 
 impl RouteOpts {
@@ -379,12 +383,15 @@ impl RouteOpts {
         if self.redirect {
             b |= shim::ROUTE_REDIRECT;
         }
+        if self.non_local {
+            b |= shim::ROUTE_NON_LOCAL;
+        }
         b
     }
 }
 
 /// A tunnel destination's encapsulation.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Tunnel {
     /// `IP_VS_CONN_F_TUNNEL_TYPE_*`: IP-in-IP, GUE or GRE.
     pub(crate) kind: u8,
@@ -418,6 +425,11 @@ impl DstCache {
 
     fn raw(&self) -> *mut shim::RawDstCache {
         self.0.as_ptr()
+    }
+
+    /// The cache's pointer, or NULL for none.
+    fn raw_or_null(cache: Option<&Self>) -> *mut shim::RawDstCache {
+        cache.map_or(core::ptr::null_mut(), Self::raw)
     }
 }
 

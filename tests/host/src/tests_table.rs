@@ -3,7 +3,7 @@
 //! The service table: creation order, removal, the index's buckets and packet keys.
 
 use crate::ipvs_ctl::msg::SvcKey;
-use crate::ipvs_ctl::table::{bucket, fwmark_key, packet_key, Keyed, SvcTable, BITS};
+use crate::ipvs_ctl::table::{bucket, fwmark_key, packet_key, real_bucket, Keyed, RealKey, SvcTable, BITS};
 use crate::ipvs_sched::hash_32;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -104,4 +104,48 @@ fn estimator_converges_and_decays() {
         e.update(c);
     }
     assert_eq!(e.rates(), [0; 5]);
+}
+
+fn v4(a: [u8; 4]) -> [u8; 16] {
+    let mut addr = [0; 16];
+    addr[..4].copy_from_slice(&a);
+    addr
+}
+
+#[test]
+fn a_real_server_sends_for_its_own_protocol_or_for_a_fwmark_service() {
+    let rs = [10, 0, 1, 11];
+    let tcp_rs = RealKey { af: 2, addr: v4(rs), port: 8080, svc: tcp([10, 0, 0, 100], 80) };
+    // Its endpoint and protocol.
+    assert!(tcp_rs.sends(2, 6, &v4(rs), 8080));
+    // Another protocol, port, address or family: not this real server.
+    assert!(!tcp_rs.sends(2, 17, &v4(rs), 8080));
+    assert!(!tcp_rs.sends(2, 6, &v4(rs), 80));
+    assert!(!tcp_rs.sends(2, 6, &v4([10, 0, 1, 12]), 8080));
+    assert!(!tcp_rs.sends(10, 6, &v4(rs), 8080));
+    // A firewall-mark service's real server (keyed TCP) sends any protocol.
+    let fwm_rs = RealKey { af: 2, addr: v4(rs), port: 0, svc: fwmark_key(2, 7) };
+    assert!(fwm_rs.sends(2, 17, &v4(rs), 0));
+    assert!(fwm_rs.sends(2, 132, &v4(rs), 0));
+    assert!(!fwm_rs.sends(2, 17, &v4(rs), 53));
+}
+
+#[test]
+fn real_servers_are_found_by_endpoint_whatever_their_service() {
+    let rs = v4([10, 0, 1, 11]);
+    let a = RealKey { af: 2, addr: rs, port: 80, svc: tcp([10, 0, 0, 100], 80) };
+    let b = RealKey { af: 2, addr: rs, port: 80, svc: fwmark_key(2, 1) };
+    // One bucket per endpoint: a packet from it looks in one chain for all its services.
+    assert_eq!(a.bucket(), b.bucket());
+    assert_eq!(a.bucket(), real_bucket(2, &rs, 80));
+    assert!(a.bucket() < 1 << BITS);
+    // 40,000 real servers (10,000 addresses, 4 ports) spread over the chains.
+    let mut chains = vec![0u32; 1 << BITS];
+    for i in 0..10_000u32 {
+        for port in [80, 8080, 443, 8443] {
+            chains[real_bucket(2, &v4([10, 1, (i >> 8) as u8, i as u8]), port)] += 1;
+        }
+    }
+    assert!(chains.iter().all(|&n| n <= 120), "longest chain {}", chains.iter().max().unwrap());
+    assert!(chains.iter().filter(|&&n| n == 0).count() < 16);
 }
