@@ -62,7 +62,8 @@ def inject(vip, port, sport, request=True):
 
 
 def icmp_errors(raw, seconds):
-    """Yields, for SECONDS, the ICMP errors arriving on RAW that embed a transport header:
+    """Yields, for SECONDS, the ICMP errors (destination unreachable, time exceeded) arriving
+    on RAW that embed a transport header:
     (outer source, outer destination, ICMP message, embedded IP header, its ports)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -72,7 +73,7 @@ def icmp_errors(raw, seconds):
         p = raw.recv(2048)
         ihl = (p[0] & 15) * 4
         icmp = p[ihl:]
-        if len(icmp) < 8 + 20 + 4 or icmp[0] != 3:
+        if len(icmp) < 8 + 20 + 4 or icmp[0] not in (3, 11):
             continue
         e = icmp[8:]
         eihl = (e[0] & 15) * 4

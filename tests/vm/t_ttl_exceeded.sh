@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The director forwards like a router, differential: a client datagram that reaches it with
+# TTL 1 gets "time exceeded" instead of going on to its real server, through NAT, DR and a
+# tunnel alike (the connection is made and counted, as in C); one with TTL 2 goes on with TTL 1
+# (the NAT one is answered). The client's capture (nothing but the 3 errors within 10 s) and the counters
+# are the same under C ip_vs and ipvs_rs.
+# (Python starts slowly in the VM: one process sends all, within the capture's 10 s.)
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+nat_topology 1
+dr_real_servers 1
+ip -n rs1 link set tunl0 up
+ip netns exec rs1 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
+for port in 80 81 82; do serve rs1 --udp-only $port rs1; done
+# From the client, for each of VIP's ports 80, 81, 82: a datagram with TTL 2, then one with
+# TTL 1 (from local ports 40202 and 40201).
+send_ttls() {
+	ip netns exec cl python3 -c "import socket
+for port in (80, 81, 82):
+    for ttl in (2, 1):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        s.bind(('0.0.0.0', 40200 + ttl))
+        s.sendto(b'ttl', ('$VIP', port))
+        s.close()"
+}
+for impl in c rs; do
+	use_impl $impl
+	ipvsadm -A -u $VIP:80 -s rr
+	ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+	ipvsadm -A -u $VIP:81 -s rr
+	ipvsadm -a -u $VIP:81 -r 10.0.1.11 -g
+	ipvsadm -A -u $VIP:82 -s rr
+	ipvsadm -a -u $VIP:82 -r 10.0.1.11 -i
+	ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" capture 10 cl 4 >"$out/cap" &
+	pid=$!
+	wait_raw_socket cl
+	send_ttls
+	wait $pid
+	{
+		sort "$out/cap"
+		sleep 3 # C's counters trail the traffic.
+		ipvsadm -Ln --stats --exact
+	} >"$out/$impl"
+	unload_ipvs
+done
+echo "C ip_vs:"
+cat "$out/c"
+echo "ipvs_rs:"
+cat "$out/rs"
+for port in 80 81 82; do
+	grep -q "^cl got icmp 11/0 .* -> 10.0.0.2 icmp-csum ok embedded 10.0.0.2:40201 -> $VIP:$port ip-csum ok" "$out/rs" ||
+		fail "ipvs_rs: no time exceeded for TTL 1 to port $port"
+done
+grep -q "40202" "$out/rs" && fail "ipvs_rs: an error about a TTL 2 datagram"
+diff -u "$out/c" "$out/rs"
+rm -rf "$out"
