@@ -601,7 +601,7 @@ impl Ipvs {
         self.real_index.find(g, bucket, |e| e.key.sends(af, proto, addr, port)).is_some()
     }
 
-    /// Makes a NAT destination of `svc` known to the real-server index (`e`: its entry).
+    /// Makes a NAT destination known to the real-server index (`e`: its entry).
     fn real_add(&self, e: Arc<RealServer>) {
         // A new entry is in no index: this cannot fail.
         let _ = self.real_index.insert(e.key.bucket(), e);

@@ -126,6 +126,14 @@ tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10"
 # One UDP request from the client; prints the answer.
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
 
+# show_both DIR: prints a differential test's two records, DIR/c (C ip_vs) and DIR/rs.
+show_both() {
+	echo "C ip_vs:"
+	cat "$1/c"
+	echo "ipvs_rs:"
+	cat "$1/rs"
+}
+
 # Unreclaimable slab memory, kB.
 unreclaimable_kb() { awk '/^SUnreclaim:/ {print $2}' /proc/meminfo; }
 

@@ -17,15 +17,7 @@ import struct
 import sys
 import time
 
-
-def checksum(b):
-    """The internet checksum of b (two bytes, network order)."""
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return struct.pack("!H", ~s & 0xFFFF)
+from icmpcheck import checksum
 
 
 def send(dst, dport, sport, kind):

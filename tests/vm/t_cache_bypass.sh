@@ -55,10 +55,7 @@ done
 ip rule del pref 100
 ip route flush table 100
 nft delete table ip bypass_test
-echo "C ip_vs:"
-cat "$out/c"
-echo "ipvs_rs:"
-cat "$out/rs"
+show_both "$out"
 sect() { sed -n "/^== $1\$/,/^==/p" "$out/rs"; }
 [ "$(sect "the cache takes the requests" | grep -c ': cache ')" = 2 ] || fail "ipvs_rs: the cache did not answer"
 [ "$(sect "cache quiesced, cache_bypass=0" | grep -c ': none$')" = 2 ] || fail "ipvs_rs: without bypass, a request was answered"

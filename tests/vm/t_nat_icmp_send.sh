@@ -61,10 +61,7 @@ for impl in c rs; do
 	} >"$out/$impl"
 	unload_ipvs
 done
-echo "C ip_vs:"
-cat "$out/c"
-echo "ipvs_rs:"
-cat "$out/rs"
+show_both "$out"
 sect() { sed -n "/^== nat_icmp_send=$1\$/,/^==/p" "$out/rs"; }
 [ "$(sect 0 | grep -c '^cl got')" = 6 ] || fail "ipvs_rs: nat_icmp_send=0: not every stray reached the client"
 sect 1 | grep -q "^rs1 got icmp 3/3 10.0.1.1 -> 10.0.1.11 icmp-csum ok embedded 10.0.1.11:8080 -> 10.0.0.2:40111 ip-csum ok" ||

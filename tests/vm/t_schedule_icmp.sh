@@ -31,10 +31,7 @@ for impl in c rs; do
 	ipvsadm -Ln --stats --exact >>"$out/$impl"
 	unload_ipvs
 done
-echo "C ip_vs:"
-cat "$out/c"
-echo "ipvs_rs:"
-cat "$out/rs"
+show_both "$out"
 [ "$(sed -n '/^== schedule_icmp=0$/,/^==/p' "$out/rs" | wc -l)" = 2 ] || fail "ipvs_rs: schedule_icmp=0 did something"
 grep -q "^rs1 got icmp 3/3 10.0.0.2 -> 10.0.1.11 icmp-csum ok embedded 10.0.1.11:80 -> 10.0.0.2:40091 ip-csum ok" "$out/rs" ||
 	fail "ipvs_rs: schedule_icmp=1: the error did not reach the real server translated"

@@ -106,10 +106,7 @@ for impl in c rs; do
 	done
 	unload_ipvs
 done
-echo "C ip_vs:"
-cat "$out/c"
-echo "ipvs_rs:"
-cat "$out/rs"
+show_both "$out"
 grep -v ': ok$' "$out/rs" | grep -v conns: && fail "ipvs_rs: a transfer failed"
 [ "$(grep -c ': ok$' "$out/rs")" = 10 ] || fail "ipvs_rs: not every transfer ran"
 diff -u "$out/c" "$out/rs"

@@ -46,10 +46,7 @@ for impl in c rs; do
 	} >"$out/$impl"
 	unload_ipvs
 done
-echo "C ip_vs:"
-cat "$out/c"
-echo "ipvs_rs:"
-cat "$out/rs"
+show_both "$out"
 for port in 80 81 82; do
 	grep -q "^cl got icmp 11/0 .* -> 10.0.0.2 icmp-csum ok embedded 10.0.0.2:40201 -> $VIP:$port ip-csum ok" "$out/rs" ||
 		fail "ipvs_rs: no time exceeded for TTL 1 to port $port"
