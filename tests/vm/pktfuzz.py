@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Malformed and random IPv4 packets at a virtual service, from a raw socket.
+"""Malformed and random IPv4 and IPv6 packets at a virtual service, from a raw socket.
 
 usage: pktfuzz.py cases VIP PORT        named malformed cases, one source port each (2000 + i),
                                        printed as "PORT NAME" on stdout; answers are taken
@@ -8,6 +8,9 @@ usage: pktfuzz.py cases VIP PORT        named malformed cases, one source port e
        pktfuzz.py random VIP COUNT SEED  COUNT random packets (TCP/UDP/ICMP/SCTP/other; bad
                                        lengths, header lengths, options, fragments, flags and
                                        checksums) at VIP, ports 79-83
+       pktfuzz.py random6 VIP6 COUNT SEED   the same for IPv6 (TCP/UDP/ICMPv6/SCTP/extension
+                                       headers, fragments, bad payload lengths), as Ethernet
+                                       frames (DMAC must be set), from SRC6 (default fd00::2)
 
 The source address is the sender's own (SRC, default 10.0.0.2), so answers come back to it.
 With DMAC (the next hop's MAC address) set, random packets are sent as Ethernet frames on
@@ -22,7 +25,10 @@ import sys
 import time
 
 SRC = socket.inet_aton(os.environ.get("SRC", "10.0.0.2"))
-TCP, UDP, ICMP, SCTP = 6, 17, 1, 132
+SRC6 = socket.inet_pton(socket.AF_INET6, os.environ.get("SRC6", "fd00::2"))
+TCP, UDP, ICMP, SCTP, ICMP6 = 6, 17, 1, 132, 58
+# IPv6 extension headers: hop-by-hop options, routing, fragment, destination options.
+HOPOPTS, ROUTING, FRAGMENT, DSTOPTS = 0, 43, 44, 60
 
 
 def csum(data):
@@ -118,10 +124,56 @@ def random_packet(rng, dst):
     return ipv4(dst, proto, seg, options=options, frag=frag, tot_len=tot, ihl=ihl)
 
 
+def ipv6(dst, nh, payload, plen=None):
+    ln = plen if plen is not None else len(payload)
+    return struct.pack("!IHBB16s16s", 6 << 28, ln & 0xFFFF, nh, 64, SRC6, dst) + payload
+
+
+def l4sum6(dst, proto, seg):
+    return csum(SRC6 + dst + struct.pack("!IxxxB", len(seg), proto) + seg)
+
+
+def random_packet6(rng, dst):
+    proto = rng.choice([TCP, TCP, UDP, UDP, ICMP6, SCTP, rng.randrange(256)])
+    port = rng.randrange(79, 84)
+    sport = rng.randrange(1024, 65536)
+    if proto == TCP:
+        seg = struct.pack("!HHIIBBHHH", sport, port, 1000, 0, rng.randrange(16) << 4, rng.randrange(256), 65535, 0, 0)
+        seg += rng.randbytes(rng.choice([0, 4, 40, 100]))
+        off = 16
+    elif proto == UDP:
+        data = rng.randbytes(rng.choice([0, 1, 8, 300]))
+        seg = struct.pack("!HHHH", sport, port, rng.choice([8 + len(data), 8 + len(data), 0, 7, 65535]), 0) + data
+        off = 6
+    elif proto == ICMP6:
+        # Errors (unreachable, packet too big, time exceeded) embedding a packet, or anything.
+        seg = struct.pack("!BBHI", rng.choice([1, 2, 3, 128, rng.randrange(256)]), rng.randrange(8), 0, rng.getrandbits(32))
+        seg += rng.randbytes(rng.choice([0, 8, 40, 48, 100]))
+        off = 2
+    else:
+        seg, off = rng.randbytes(rng.choice([0, 4, 12, 64])), None
+    if off is not None and rng.random() < 0.7 and len(seg) >= off + 2:
+        seg = seg[:off] + struct.pack("!H", l4sum6(dst, proto, seg)) + seg[off + 2:]
+    if rng.random() < 0.2:
+        seg = seg[: rng.randrange(len(seg) + 1)]
+    # Zero to three extension headers before it, fragments among them.
+    nh = proto
+    for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
+        kind = rng.choice([HOPOPTS, ROUTING, FRAGMENT, DSTOPTS])
+        if kind == FRAGMENT:
+            ext = struct.pack("!BBHI", nh, 0, rng.choice([0, 1, 8 << 3, (8 << 3) | 1, rng.getrandbits(16)]), rng.getrandbits(32))
+        else:
+            ln = rng.choice([0, 0, 1, 255])
+            ext = struct.pack("!BB", nh, ln) + rng.randbytes(6 + 8 * min(ln, 2))
+        seg, nh = ext + seg, kind
+    plen = rng.choice([None, None, None, 0, 8, 65535])
+    return ipv6(dst, nh, seg, plen)
+
+
 def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     mode, vip = sys.argv[1], sys.argv[2]
-    dst = socket.inet_aton(vip)
+    dst = socket.inet_pton(socket.AF_INET6 if mode == "random6" else socket.AF_INET, vip)
     if mode == "cases":
         todo = cases(dst, int(sys.argv[3]))
         # UDP sockets on the cases' source ports take the answers, so that this host sends no
@@ -136,6 +188,7 @@ def main():
             print(sport, name)
         time.sleep(2)
     else:
+        v6 = mode == "random6"
         rng = random.Random(int(sys.argv[4]))
         dmac = os.environ.get("DMAC")
         if dmac:
@@ -143,10 +196,10 @@ def main():
             s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
             s.bind((ifname, 0))
             smac = bytes.fromhex(open("/sys/class/net/%s/address" % ifname).read().strip().replace(":", ""))
-            eth = bytes.fromhex(dmac.replace(":", "")) + smac + b"\x08\x00"
+            eth = bytes.fromhex(dmac.replace(":", "")) + smac + (b"\x86\xdd" if v6 else b"\x08\x00")
         sent = 0
         for _ in range(int(sys.argv[3])):
-            pkt = random_packet(rng, dst)
+            pkt = random_packet6(rng, dst) if v6 else random_packet(rng, dst)
             try:
                 if dmac:
                     s.send(eth + pkt)

@@ -5,8 +5,9 @@
 # source port each: the connections they leave (`ipvsadm -Lcn`) and the service's counters are
 # the same under C ip_vs and ipvs_rs. Then FUZZ_COUNT (default 2000) random packets (any
 # protocol, bad lengths, header lengths, options, fragments, checksums) at NAT, DR and TUN
-# services of ipvs_rs: it keeps balancing and unloads cleanly (the VM harness fails the run on
-# any kernel report).
+# services of ipvs_rs, and as many IPv6 ones (extension headers, fragments, bad payload
+# lengths, ICMPv6 errors) at IPv6 services: it keeps balancing and unloads cleanly (the VM
+# harness fails the run on any kernel report).
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -48,6 +49,18 @@ ipvsadm -a -t $VIP:82 -r 10.0.1.12:82 -i
 ipvsadm -A -u $VIP:83 -s rr
 ipvsadm -a -u $VIP:83 -r 10.0.1.11:83 -i
 DMAC=$(cat /sys/class/net/vcl/address) fuzz random $VIP "${FUZZ_COUNT:-2000}" "${FUZZ_SEED:-1}"
+# IPv6 beside it: NAT, DR and TUN services for an IPv6 VIP (ipvs_rs has no IPv6 datapath yet:
+# their packets must pass by untouched, and nothing may break).
+ip addr add fd00::1/64 dev vcl nodad
+ip addr add fd00::100/128 dev vcl nodad
+ip -n cl addr add fd00::2/64 dev eth0 nodad
+ipvsadm -A -t [fd00::100]:80 -s rr
+ipvsadm -a -t [fd00::100]:80 -r [fd00:1::11]:80 -m
+ipvsadm -A -u [fd00::100]:81 -s rr
+ipvsadm -a -u [fd00::100]:81 -r [fd00:1::12]:81 -g
+ipvsadm -A -t [fd00::100]:82 -s rr
+ipvsadm -a -t [fd00::100]:82 -r [fd00:1::12]:82 -i
+DMAC=$(cat /sys/class/net/vcl/address) fuzz random6 fd00::100 "${FUZZ_COUNT:-2000}" "${FUZZ_SEED:-1}"
 ipvsadm -Ln --stats
 a=$(tcp_get)
 b=$(tcp_get)
