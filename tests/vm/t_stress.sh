@@ -5,13 +5,18 @@
 # are added, edited and deleted in a loop; then network namespaces with their own services and
 # traffic are created and destroyed while ipvs_rs is loaded; and the module is unloaded with
 # connections in them. No kernel report may appear (guest.sh checks dmesg), every request that
-# gets an answer gets one from a real server, and the service works afterwards.
+# gets an answer gets one from a real server, and the service works afterwards. With
+# nat_icmp_send on, and a real server switched from NAT to DR and back each round, the
+# real-server index changes under the replies' lookups.
 . "$(dirname "$0")/lib.sh"
 set -e
 ROUNDS=${STRESS_ROUNDS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 10 || echo 40)}
 nat_topology 3
 start_servers 3
 use_impl rs
+# Replies that find no connection (their service was just deleted) look up the real-server
+# index while it changes.
+sysctl -qw net.ipv4.vs.nat_icmp_send=1
 answers=$(mktemp)
 (
 	while :; do
@@ -30,6 +35,7 @@ for r in $(seq "$ROUNDS"); do
 	ipvsadm -e -t $VIP:80 -r 10.0.1.12:80 -m -w 0
 	ipvsadm -E -t $VIP:80 -s $([ $((r % 2)) = 0 ] && echo wrr || echo lc)
 	ipvsadm -d -t $VIP:80 -r 10.0.1.1$((r % 3 + 1)):80
+	ipvsadm -e -u $VIP:80 -r 10.0.1.11:80 -g -w 2
 	ipvsadm -e -u $VIP:80 -r 10.0.1.11:80 -m -w 3
 	ipvsadm -d -u $VIP:80 -r 10.0.1.13:80
 	# Every few rounds the whole configuration goes, connections still in the table.
