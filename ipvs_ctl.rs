@@ -338,25 +338,19 @@ impl Dest {
     }
 }
 
-/// A NAT destination in the namespace's real-server index (C: `rs_table`), which
-/// `nat_icmp_send` looks a packet's source up in. The index holds one entry for every NAT
-/// destination linked to a service: added with it, removed when it leaves or stops being NAT.
+/// An entry of the namespace's real-server index (C: `rs_table`), which `nat_icmp_send`
+/// looks a packet's source up in: the NAT destinations linked to services with this endpoint
+/// and protocol ([`table::RealKey`]), counted. Added with the first, removed with the last.
 pub(crate) struct RealServer {
     key: table::RealKey,
+    /// How many destinations it stands for (changed under the control mutex only).
+    users: Atomic<u32>,
     link: IndexLink<RealServer>,
 }
 
 impl Indexed for RealServer {
     fn index_link(&self) -> &IndexLink<Self> {
         &self.link
-    }
-}
-
-impl RealServer {
-    /// The entry of destination `<af, addr, port>` of service `svc`.
-    fn new(svc: SvcKey, af: u16, addr: [u8; 16], port: u16) -> Result<Arc<Self>> {
-        let key = table::RealKey { af, addr, port, svc };
-        Ok(Arc::new(RealServer { key, link: IndexLink::new() }, GFP_KERNEL)?)
     }
 }
 
@@ -590,7 +584,7 @@ impl Ipvs {
     fn unlink_dests(&self, svc: &Service) {
         let dests = core::mem::take(&mut svc.inner.lock().dests);
         for d in dests.iter() {
-            self.trash_put(d.clone());
+            self.unlink_dest(d.clone());
         }
     }
 
@@ -601,24 +595,49 @@ impl Ipvs {
         self.real_index.find(g, bucket, |e| e.key.sends(af, proto, addr, port)).is_some()
     }
 
-    /// Makes a NAT destination known to the real-server index (`e`: its entry).
-    fn real_add(&self, e: Arc<RealServer>) {
+    /// Counts one more NAT destination at `key` in the real-server index. Fails (`ENOMEM`,
+    /// changing nothing) only when its entry is new and cannot be allocated. Under the control
+    /// mutex, like [`Self::real_put`].
+    fn real_get(&self, key: &table::RealKey) -> Result {
+        {
+            let g = rcu::read_lock();
+            if let Some(e) = self.real_index.find(&g, key.bucket(), |e| e.key == *key) {
+                e.users.fetch_add(1, Relaxed);
+                return Ok(());
+            }
+        }
+        let e = Arc::new(RealServer { key: *key, users: Atomic::new(1), link: IndexLink::new() }, GFP_KERNEL)?;
         // A new entry is in no index: this cannot fail.
-        let _ = self.real_index.insert(e.key.bucket(), e);
+        let _ = self.real_index.insert(key.bucket(), e);
+        Ok(())
     }
 
-    /// Forgets the NAT destination `d` in the real-server index, without waiting.
-    fn real_remove(&self, d: &Dest) {
-        let key = table::RealKey { af: d.af, addr: d.addr, port: d.port, svc: d.svc_key };
-        self.real_index.remove_later(key.bucket(), |e| e.key == key);
+    /// Counts one NAT destination at `key` less; the last one takes the entry out of the index
+    /// (freed after a grace period, without waiting for it).
+    fn real_put(&self, key: &table::RealKey) {
+        {
+            let g = rcu::read_lock();
+            match self.real_index.find(&g, key.bucket(), |e| e.key == *key) {
+                Some(e) if e.users.fetch_sub(1, Relaxed) > 1 => return,
+                Some(_) => {}
+                None => return,
+            }
+        }
+        self.real_index.remove_later(key.bucket(), |e| e.key == *key);
+    }
+
+    /// Destination `d` leaves its service (deleted, or its service is): out of the
+    /// real-server index if NAT, into the trash.
+    fn unlink_dest(&self, d: Arc<Dest>) {
+        if d.fwd() == CONN_F_MASQ {
+            self.real_put(&table::RealKey::new(&d.svc_key, d.af, d.addr, d.port));
+        }
+        self.trash_put(d);
     }
 
     /// A destination leaves its service: it stays in the trash while connections use it, and
     /// is revived if re-added to the same service meanwhile (C IPVS's dest trash).
     fn trash_put(&self, d: Arc<Dest>) {
-        if d.fwd() == CONN_F_MASQ {
-            self.real_remove(&d);
-        }
         d.available.store(false, Relaxed);
         // Without memory the destination is simply dropped: connections keep it alive anyway.
         let _ = self.trash.lock().push(TrashEntry { dest: d, idle_start: 0 }, GFP_ATOMIC);
@@ -687,7 +706,6 @@ impl Ipvs {
         if svc.inner.lock().find_dest(af, req).is_some() {
             return Err(EEXIST);
         }
-        let real = if conf.fwd == CONN_F_MASQ { Some(RealServer::new(svc.key, af, req.addr, req.port)?) } else { None };
         // Serialised by the control mutex: nothing can add the same destination meanwhile.
         let d = match self.trash_get(svc, af, req) {
             Some(d) => {
@@ -710,36 +728,44 @@ impl Ipvs {
                 Arc::new(Dest::new(svc, af, req, conf)?, GFP_KERNEL)?
             }
         };
+        let real = (conf.fwd == CONN_F_MASQ).then(|| table::RealKey::new(&svc.key, af, req.addr, req.port));
+        // On failure a revived destination goes back to the trash.
+        if let Some(Err(e)) = real.as_ref().map(|k| self.real_get(k)) {
+            self.trash_put(d);
+            return Err(e);
+        }
         let mut g = svc.inner.lock();
         if let Err(e) = g.dests.reserve(1, GFP_ATOMIC) {
             drop(g);
-            self.trash_put(d);
+            self.unlink_dest(d);
             return Err(e.into());
         }
         g.dests.insert_within_capacity(0, d).map_err(|_| ENOMEM)?;
         g.sched_event(|s, n, d| s.add_dest(0, n, d));
-        drop(g);
-        if let Some(e) = real {
-            self.real_add(e);
-        }
         Ok(())
     }
 
     fn edit_dest(&self, svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
         check_dest_conf(conf)?;
-        // Becoming NAT: the real-server entry first, while failing changes nothing.
-        let real = if conf.fwd == CONN_F_MASQ { Some(RealServer::new(svc.key, af, req.addr, req.port)?) } else { None };
+        let was_nat = {
+            let g = svc.inner.lock();
+            let idx = g.find_dest(af, req).ok_or(ENOENT)?;
+            g.dests[idx].fwd() == CONN_F_MASQ
+        };
+        let key = table::RealKey::new(&svc.key, af, req.addr, req.port);
+        let now_nat = conf.fwd == CONN_F_MASQ;
+        // Becoming NAT: counted first, while failing changes nothing.
+        if now_nat && !was_nat {
+            self.real_get(&key)?;
+        }
         let mut g = svc.inner.lock();
+        // Still there: changes are serialised by the control mutex.
         let idx = g.find_dest(af, req).ok_or(ENOENT)?;
-        let d = g.dests[idx].clone();
-        let was_nat = d.fwd() == CONN_F_MASQ;
-        d.set_conf(conf, false);
+        g.dests[idx].set_conf(conf, false);
         g.sched_event(|s, n, d| s.upd_dest(idx, n, d));
         drop(g);
-        match (was_nat, real) {
-            (false, Some(e)) => self.real_add(e),
-            (true, None) => self.real_remove(&d),
-            _ => {}
+        if was_nat && !now_nat {
+            self.real_put(&key);
         }
         Ok(())
     }
@@ -750,7 +776,7 @@ impl Ipvs {
         let d = g.dests.remove(i).map_err(|_| EINVAL)?;
         g.sched_event(|s, n, d| s.del_dest(i, n, d));
         drop(g);
-        self.trash_put(d);
+        self.unlink_dest(d);
         Ok(())
     }
 

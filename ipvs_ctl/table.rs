@@ -46,9 +46,11 @@ pub(crate) fn fwmark_key(af: u16, mark: u32) -> SvcKey {
     SvcKey { af, protocol: super::uapi::IPPROTO_TCP, addr: [0; 16], port: 0, fwmark: mark }
 }
 
-/// A NAT real server of a service, as the namespace's real-server index holds it (C: an
-/// `rs_table` entry): what `nat_icmp_send` looks a packet's source up in. The index's bucket
-/// is by address and port only, so a packet finds the entries of every service.
+/// A NAT real server, as the namespace's real-server index holds it (C: an `rs_table` entry):
+/// what `nat_icmp_send` looks a packet's source up in. One entry stands for every NAT
+/// destination with the same endpoint and protocol, however many services have it, so chains
+/// stay as short as the number of distinct real servers. The index's bucket is by address
+/// and port only, so a packet finds the entries of every protocol in one chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RealKey {
     /// Address family.
@@ -57,11 +59,20 @@ pub(crate) struct RealKey {
     pub(crate) addr: [u8; 16],
     /// Port, host order (zero for a destination of a firewall-mark service without one).
     pub(crate) port: u16,
-    /// The service it belongs to.
-    pub(crate) svc: SvcKey,
+    /// The IP protocol of its service, or [`ANY_PROTOCOL`] for a firewall-mark service's.
+    pub(crate) protocol: u16,
 }
 
+/// [`RealKey::protocol`] of a firewall-mark service's real server: it sends any protocol.
+pub(crate) const ANY_PROTOCOL: u16 = 0;
+
 impl RealKey {
+    /// The key of destination `<af, addr, port>` of service `svc`.
+    pub(crate) fn new(svc: &SvcKey, af: u16, addr: [u8; 16], port: u16) -> Self {
+        let protocol = if svc.fwmark != 0 { ANY_PROTOCOL } else { svc.protocol };
+        Self { af, addr, port, protocol }
+    }
+
     /// Its bucket in the real-server index.
     pub(crate) fn bucket(&self) -> usize {
         real_bucket(self.af, &self.addr, self.port)
@@ -70,7 +81,10 @@ impl RealKey {
     /// Whether a packet of IP protocol `proto` from `addr:port` comes from this real server:
     /// the same endpoint, for a service of that protocol or a firewall-mark one (any).
     pub(crate) fn sends(&self, af: u16, proto: u16, addr: &[u8; 16], port: u16) -> bool {
-        self.af == af && self.port == port && self.addr == *addr && (self.svc.protocol == proto || self.svc.fwmark != 0)
+        self.af == af
+            && self.port == port
+            && self.addr == *addr
+            && (self.protocol == proto || self.protocol == ANY_PROTOCOL)
     }
 }
 

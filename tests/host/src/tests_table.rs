@@ -3,7 +3,7 @@
 //! The service table: creation order, removal, the index's buckets and packet keys.
 
 use crate::ipvs_ctl::msg::SvcKey;
-use crate::ipvs_ctl::table::{bucket, fwmark_key, packet_key, real_bucket, Keyed, RealKey, SvcTable, BITS};
+use crate::ipvs_ctl::table::{bucket, fwmark_key, packet_key, real_bucket, Keyed, RealKey, SvcTable, ANY_PROTOCOL, BITS};
 use crate::ipvs_sched::hash_32;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,7 +115,8 @@ fn v4(a: [u8; 4]) -> [u8; 16] {
 #[test]
 fn a_real_server_sends_for_its_own_protocol_or_for_a_fwmark_service() {
     let rs = [10, 0, 1, 11];
-    let tcp_rs = RealKey { af: 2, addr: v4(rs), port: 8080, svc: tcp([10, 0, 0, 100], 80) };
+    let tcp_rs = RealKey::new(&tcp([10, 0, 0, 100], 80), 2, v4(rs), 8080);
+    assert_eq!(tcp_rs.protocol, 6);
     // Its endpoint and protocol.
     assert!(tcp_rs.sends(2, 6, &v4(rs), 8080));
     // Another protocol, port, address or family: not this real server.
@@ -123,19 +124,23 @@ fn a_real_server_sends_for_its_own_protocol_or_for_a_fwmark_service() {
     assert!(!tcp_rs.sends(2, 6, &v4(rs), 80));
     assert!(!tcp_rs.sends(2, 6, &v4([10, 0, 1, 12]), 8080));
     assert!(!tcp_rs.sends(10, 6, &v4(rs), 8080));
-    // A firewall-mark service's real server (keyed TCP) sends any protocol.
-    let fwm_rs = RealKey { af: 2, addr: v4(rs), port: 0, svc: fwmark_key(2, 7) };
+    // A firewall-mark service's real server (the service is keyed TCP) sends any protocol.
+    let fwm_rs = RealKey::new(&fwmark_key(2, 7), 2, v4(rs), 0);
+    assert_eq!(fwm_rs.protocol, ANY_PROTOCOL);
     assert!(fwm_rs.sends(2, 17, &v4(rs), 0));
     assert!(fwm_rs.sends(2, 132, &v4(rs), 0));
     assert!(!fwm_rs.sends(2, 17, &v4(rs), 53));
 }
 
 #[test]
-fn real_servers_are_found_by_endpoint_whatever_their_service() {
+fn real_servers_share_an_entry_per_endpoint_and_protocol() {
     let rs = v4([10, 0, 1, 11]);
-    let a = RealKey { af: 2, addr: rs, port: 80, svc: tcp([10, 0, 0, 100], 80) };
-    let b = RealKey { af: 2, addr: rs, port: 80, svc: fwmark_key(2, 1) };
-    // One bucket per endpoint: a packet from it looks in one chain for all its services.
+    let a = RealKey::new(&tcp([10, 0, 0, 100], 80), 2, rs, 80);
+    // The same real server of another TCP service: the same entry.
+    assert_eq!(a, RealKey::new(&tcp([10, 0, 0, 101], 443), 2, rs, 80));
+    // Of a firewall-mark service: another entry, in the same chain.
+    let b = RealKey::new(&fwmark_key(2, 1), 2, rs, 80);
+    assert_ne!(a, b);
     assert_eq!(a.bucket(), b.bucket());
     assert_eq!(a.bucket(), real_bucket(2, &rs, 80));
     assert!(a.bucket() < 1 << BITS);
