@@ -126,6 +126,13 @@ tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10"
 # One UDP request from the client; prints the answer.
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
 
+# settled_stats: `ipvsadm -Ln --stats --exact` once C's counters have caught up with the
+# traffic (its estimator folds the per-CPU counters in every 2 s).
+settled_stats() {
+	sleep 3
+	ipvsadm -Ln --stats --exact
+}
+
 # show_both DIR: prints a differential test's two records, DIR/c (C ip_vs) and DIR/rs.
 show_both() {
 	echo "C ip_vs:"

@@ -46,8 +46,7 @@ for impl in c rs; do
 		echo "== cache quiesced, cache_bypass=1"
 		get
 		sysctl -qw net.ipv4.vs.cache_bypass=0
-		sleep 3 # C's counters trail the traffic.
-		ipvsadm -Ln --stats --exact
+		settled_stats
 		ipvsadm -Lcn | awk 'NR > 2 {print $1, $3, $5, $6}' | sort
 	} >"$out/$impl"
 	unload_ipvs

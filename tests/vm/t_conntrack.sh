@@ -40,8 +40,7 @@ run() {
 	echo "conntrack entries made by IPVS traffic: $((n1 - n0))"
 	echo "director $(ip netns exec cl socat -T10 - TCP:10.0.0.1:8080,connect-timeout=10 </dev/null)"
 	[ "$(count)" -gt "$n1" ] && echo "director's own flow tracked"
-	sleep 3 # C's counters trail the traffic.
-	ipvsadm -Ln --stats --exact | sed 's/  */ /g'
+	settled_stats | sed 's/  */ /g'
 	unload_ipvs
 }
 for impl in c rs; do run $impl >"$out/$impl"; done

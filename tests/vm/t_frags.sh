@@ -24,8 +24,7 @@ for impl in c rs; do
 	for size in 1000 3000 3000 8000 20000 1472; do
 		ip netns exec cl python3 "$REPO/tests/vm/udpbig.py" ask $VIP 9000 $size
 	done >"$out/$impl"
-	sleep 3 # C's counters trail the traffic.
-	ipvsadm -Ln --stats --exact >>"$out/$impl"
+	settled_stats >>"$out/$impl"
 	unload_ipvs
 done
 kill "${pids[@]}"

@@ -45,8 +45,7 @@ for m in g i; do
 			for _ in $(seq 3); do udp_get || echo none; done
 		} >"$out/$m.$impl.answers" 2>/dev/null
 		echo "$(($(tunl_rx) - tun_before))" >"$out/$m.$impl.tunl_rx"
-		sleep 3 # C's counters trail the traffic.
-		ipvsadm -Ln --stats --exact >"$out/$m.$impl.stats"
+		settled_stats >"$out/$m.$impl.stats"
 		ipvsadm -Ln >"$out/$m.$impl.list"
 		ipvsadm -C
 	done

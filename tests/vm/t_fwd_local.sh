@@ -39,8 +39,7 @@ for impl in c rs; do
 			echo "udp $port: ${a:-none}"
 		done
 	} >"$out/$impl.answers"
-	sleep 3 # C's counters trail the traffic.
-	ipvsadm -Ln --stats --exact >"$out/$impl.stats"
+	settled_stats >"$out/$impl.stats"
 	unload_ipvs
 done
 cat "$out/rs.answers" "$out/rs.stats"

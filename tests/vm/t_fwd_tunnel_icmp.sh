@@ -61,8 +61,7 @@ for impl in c rs; do
 			echo "big, the router's error: $(ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" pmtu $VIP 80 1450)"
 			echo "big again, the director's: $(ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" pmtu $VIP 80 1450)"
 			echo "small: $(udp_get 2>/dev/null || true)"
-			sleep 3 # C's counters trail the traffic.
-			ipvsadm -Ln --stats --exact | tail -n +4
+			settled_stats | tail -n +4
 		} >>"$out/$impl"
 		ipvsadm -C
 	done

@@ -42,8 +42,7 @@ for impl in c rs; do
 		echo "tcp 82: $(tcp_get 82 2>/dev/null || echo none)"
 		echo "tcp 83: $(tcp_get 83 2>/dev/null || echo none)"
 	} >"$out/$impl"
-	sleep 3 # C's counters trail the traffic.
-	ipvsadm -Ln --stats --exact >>"$out/$impl"
+	settled_stats >>"$out/$impl"
 	ipvsadm -Lcn | awk 'NR > 2 {print $1, $3, $5, $6}' | sort >>"$out/$impl"
 	unload_ipvs
 done

@@ -42,8 +42,7 @@ for impl in c rs; do
 	ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
 	ipvsadm -a -u $VIP:81 -r 10.0.1.12:81 -g
 	client_errors >>"$out/$impl"
-	sleep 3 # C's counters trail the traffic.
-	ipvsadm -Ln --stats --exact >>"$out/$impl"
+	settled_stats >>"$out/$impl"
 	unload_ipvs
 done
 cat "$out/rs"

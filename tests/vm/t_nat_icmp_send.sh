@@ -56,8 +56,7 @@ for impl in c rs; do
 		echo "== nat_icmp_send=1, TCP and fwmark real servers removed"
 		strays 2 5
 		sysctl -qw net.ipv4.vs.nat_icmp_send=0
-		sleep 3 # C's counters trail the traffic.
-		ipvsadm -Ln --stats --exact
+		settled_stats
 	} >"$out/$impl"
 	unload_ipvs
 done

@@ -27,8 +27,7 @@ for impl in c rs; do
 		} >>"$out/$impl"
 	done
 	sysctl -qw net.ipv4.vs.schedule_icmp=0
-	sleep 3 # C's counters trail the traffic.
-	ipvsadm -Ln --stats --exact >>"$out/$impl"
+	settled_stats >>"$out/$impl"
 	unload_ipvs
 done
 show_both "$out"

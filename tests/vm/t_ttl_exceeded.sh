@@ -41,8 +41,7 @@ for impl in c rs; do
 	wait $pid
 	{
 		sort "$out/cap"
-		sleep 3 # C's counters trail the traffic.
-		ipvsadm -Ln --stats --exact
+		settled_stats
 	} >"$out/$impl"
 	unload_ipvs
 done
