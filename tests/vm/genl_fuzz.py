@@ -149,4 +149,5 @@ def main():
     print(f"fuzz: {count} messages sent, {answered} answers read")
 
 
-main()
+if __name__ == "__main__":
+    main()

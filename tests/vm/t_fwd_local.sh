@@ -6,7 +6,9 @@
 #   through LOCAL_OUT rewritten back to the VIP; rr alternates local and remote;
 # - direct routing and tunnelling to the director's own address: the packet, unchanged, is
 #   delivered locally (to a server listening on the virtual port);
-# - NAT from the network to a loopback address is refused (no answer).
+# - NAT from the network to a loopback address is refused (no answer);
+# - the LOCALNODE forwarding method (set by raw netlink, tests/vm/genl_dest.py: ipvsadm has no
+#   option for it) takes the packet up the director's stack as it is.
 # Every TCP and UDP request gets the same answer, and `ipvsadm -Ln --stats` counts the same,
 # under C ip_vs and ipvs_rs.
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +21,7 @@ serve - --local 8081 director
 serve - --bind $VIP --local 8082 director
 serve - --bind $VIP --local 8083 director
 serve - --local 8084 director
+serve - --bind $VIP --local 8085 director
 for impl in c rs; do
 	use_impl $impl
 	for p in t u; do
@@ -31,9 +34,15 @@ for impl in c rs; do
 		ipvsadm -a -$p $VIP:8083 -r 10.0.0.1 -i
 		ipvsadm -A -$p $VIP:8084 -s rr
 		ipvsadm -a -$p $VIP:8084 -r 127.0.0.1:8084 -m
+		ipvsadm -A -$p $VIP:8085 -s rr
 	done
+	for p in tcp udp; do
+		[ "$(python3 "$REPO/tests/vm/genl_dest.py" $p $VIP 8085 10.0.0.1 8085 1)" = "errno 0" ] ||
+			fail "$impl: cannot add a LOCALNODE real server"
+	done
+	ipvsadm -Ln | grep -A1 ":8085 " | grep -q " 10.0.0.1:8085 *Local " || fail "$impl: -Ln shows no Local real server"
 	{
-		for port in 80 80 80 80 8082 8082 8083 8083 8084; do
+		for port in 80 80 80 80 8082 8082 8083 8083 8084 8085; do
 			echo "tcp $port: $(tcp_get $port 2>/dev/null || echo none)"
 			a=$(udp_get $port 2>/dev/null || true)
 			echo "udp $port: ${a:-none}"
@@ -63,6 +72,8 @@ udp 8083: director $VIP
 tcp 8083: director $VIP
 udp 8083: director $VIP
 tcp 8084: none
-udp 8084: none"
+udp 8084: none
+tcp 8085: director $VIP
+udp 8085: director $VIP"
 [ "$(cat "$out/rs.answers")" = "$want" ] || fail "ipvs_rs's answers are not the expected ones"
 rm -rf "$out"

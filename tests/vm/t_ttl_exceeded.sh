@@ -15,16 +15,18 @@ ip -n rs1 link set tunl0 up
 ip netns exec rs1 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
 for port in 80 81 82; do serve rs1 --udp-only $port rs1; done
 # From the client, for each of VIP's ports 80, 81, 82: a datagram with TTL 2, then one with
-# TTL 1 (from local ports 40202 and 40201).
+# TTL 1 (from local ports 40202 and 40201). The sockets stay open a while, so that an answer
+# never gets a "port unreachable" back (when it would depends on the timing).
 send_ttls() {
-	ip netns exec cl python3 -c "import socket
+	ip netns exec cl python3 -c "import socket, time
+socks = {ttl: socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for ttl in (2, 1)}
+for ttl, s in socks.items():
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+    s.bind(('0.0.0.0', 40200 + ttl))
 for port in (80, 81, 82):
     for ttl in (2, 1):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-        s.bind(('0.0.0.0', 40200 + ttl))
-        s.sendto(b'ttl', ('$VIP', port))
-        s.close()"
+        socks[ttl].sendto(b'ttl', ('$VIP', port))
+time.sleep(3)"
 }
 for impl in c rs; do
 	use_impl $impl
