@@ -309,7 +309,7 @@ impl Ipvs {
         let c = self.conns.insert_or_get(g, c).map_err(|_| Verdict::Drop)?;
         // A bypass connection counts nowhere.
         if let Some(d) = &c.dest {
-            c.svc.stats.conn();
+            svc.stats.conn();
             d.stats.conn();
             self.stats.conn();
         }

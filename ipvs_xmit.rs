@@ -7,7 +7,7 @@ use crate::ipvs_conn::Conn;
 use crate::ipvs_proto::{self, Proto};
 use crate::kernel_ext::{
     pernet::{Net, Sysctl},
-    skb::{RouteOpts, SkBuff, Verdict},
+    skb::{DstCache, RouteOpts, SkBuff, Verdict},
 };
 use kernel::prelude::*;
 
@@ -91,8 +91,14 @@ pub(crate) fn icmp_nat_xmit(
 /// link-layer address (the real server, which also has the virtual address, answers the client
 /// directly). A real server that is this host gets the packet through local delivery. `icmp`:
 /// the packet is an ICMP error relayed to the real server.
-pub(crate) fn dr_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
-    match skb.route4(net, c.route(), c.daddr(), RouteOpts { known_nh: true, icmp, ..Default::default() }) {
+pub(crate) fn dr_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
+    send_unchanged(net, skb, c.route(), c.daddr(), RouteOpts { known_nh: true, icmp, ..Default::default() })
+}
+
+/// Routes a packet that leaves as it is but for its TTL (direct routing, cache bypass) by
+/// `cache` to `daddr` and sends it; a local route delivers it here.
+fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&DstCache>, daddr: [u8; 4], opts: RouteOpts) -> Verdict {
+    match skb.route4(net, cache, daddr, opts) {
         Ok(false) => {}
         Ok(true) => return skb.deliver_local(true),
         Err(_) => return Verdict::Drop,
@@ -114,13 +120,8 @@ pub(crate) fn tun_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdi
 /// Cache bypass: a packet for a firewall-mark service that has no destination for it goes to
 /// its own destination address, unchanged but for its TTL (`ip_vs_bypass_xmit`): never to this
 /// host, whatever the rule that delivered it here.
-pub(crate) fn bypass_xmit(net: Net, mut skb: SkBuff<'_>, daddr: [u8; 4]) -> Verdict {
-    if skb.route4(net, None, daddr, RouteOpts { non_local: true, ..Default::default() }).is_err() {
-        return Verdict::Drop;
-    }
-    skb.ip_send_check();
-    skb.set_ignore_df();
-    skb.send4(net)
+pub(crate) fn bypass_xmit(net: Net, skb: SkBuff<'_>, daddr: [u8; 4]) -> Verdict {
+    send_unchanged(net, skb, None, daddr, RouteOpts { non_local: true, ..Default::default() })
 }
 
 /// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).

@@ -106,15 +106,19 @@ impl Net {
     /// Whether `addr` (network-order bytes) is a unicast or local IPv4 address in this
     /// namespace's routing tables.
     pub(crate) fn ipv4_unicast_or_local(self, addr: [u8; 4]) -> bool {
-        // SAFETY: `self` is alive (type invariant).
-        let t = unsafe { shim::ipvs_rs_inet_addr_type(self.raw(), u32::from_ne_bytes(addr)) };
+        let t = self.ipv4_addr_type(addr);
         t == RTN_UNICAST || t == RTN_LOCAL
     }
 
     /// Whether `addr` is a unicast address of another host (C: `ip_vs_addr_is_unicast`).
     pub(crate) fn ipv4_unicast(self, addr: [u8; 4]) -> bool {
+        self.ipv4_addr_type(addr) == RTN_UNICAST
+    }
+
+    /// The route type (`RTN_*`) of `addr` in this namespace (`inet_addr_type`).
+    fn ipv4_addr_type(self, addr: [u8; 4]) -> u32 {
         // SAFETY: `self` is alive (type invariant).
-        unsafe { shim::ipvs_rs_inet_addr_type(self.raw(), u32::from_ne_bytes(addr)) == RTN_UNICAST }
+        unsafe { shim::ipvs_rs_inet_addr_type(self.raw(), u32::from_ne_bytes(addr)) }
     }
 
     /// Whether `addr` is a global unicast IPv6 address, or any address that routes locally
