@@ -883,7 +883,17 @@ impl Ipvs {
 
     /// Handles a genl doit request.
     pub(crate) fn doit(&self, net: Net, req: Request<'_>, reply: Reply<'_>) -> Result {
-        let mut buf = KVec::from_elem(0u8, MSG_BUF, GFP_KERNEL)?;
+        match req.cmd {
+            cmd::GET_INFO | cmd::GET_CONFIG | cmd::GET_SERVICE => self.get_cmd(req, reply),
+            cmd::NEW_DAEMON | cmd::DEL_DAEMON => self.daemon_cmd(req),
+            _ => self.set_cmd(net, req),
+        }
+    }
+
+    /// The doit requests that have a reply (only they need a message buffer: `ipvsadm -R`
+    /// sends thousands of commands that don't).
+    fn get_cmd(&self, req: Request<'_>, reply: Reply<'_>) -> Result {
+        let mut buf = msg_buf()?;
         let mut w = Writer::new(&mut buf);
         match req.cmd {
             cmd::GET_INFO => {
@@ -903,14 +913,13 @@ impl Ipvs {
                 svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
                 reply.send(cmd::NEW_SERVICE, w.bytes())
             }
-            cmd::NEW_DAEMON | cmd::DEL_DAEMON => self.daemon_cmd(req),
-            _ => self.set_cmd(net, req),
+            _ => Err(EINVAL),
         }
     }
 
     /// Handles one round of a genl dump.
     pub(crate) fn dumpit(&self, _net: Net, req: Request<'_>, dump: &mut Dump<'_>) -> Result {
-        let mut buf = KVec::from_elem(0u8, MSG_BUF, GFP_KERNEL)?;
+        let mut buf = msg_buf()?;
         match req.cmd {
             cmd::GET_SERVICE => {
                 let mut idx = dump.cursor(0).max(0) as usize;
@@ -1022,6 +1031,11 @@ impl Ipvs {
 /// implemented yet, so nothing runs: stopping finds nothing (`ESRCH`), starting is refused
 /// (`EOPNOTSUPP`).
 /// Checks a destination's weight, thresholds and tunnel settings.
+/// A zeroed buffer for one message's attributes (zeroed by the allocator, not element-wise).
+fn msg_buf() -> Result<KVec<u8>> {
+    Ok(KVec::zeroed(MSG_BUF, GFP_KERNEL)?)
+}
+
 fn check_dest_conf(c: &DestConf) -> Result {
     if (c.weight as i32) < 0 {
         return Err(ERANGE);

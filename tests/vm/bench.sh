@@ -18,8 +18,8 @@
 #   stream_nat  one TCP connection's throughput through NAT (bit/s)
 #   conn_mem    unreclaimable slab per connection for BENCH_CONNS ESTABLISHED connections (bytes)
 #   ctl_restore, ctl_list  ipvsadm -R / -Ln of BENCH_SERVICES services x 4 real servers (s)
-#   profile     (BENCH_PROFILE=1) where the director's CPU time goes during udp_nat and crr_nat,
-#               for c and rs: perf's cpu-clock samples over both vCPUs, by symbol
+#   profile     (BENCH_PROFILE=1) where the director's CPU time goes during udp_nat and crr_nat
+#               (and, with the ctl part, ipvsadm -R / -Ln of BENCH_PROFILE_SERVICES services), for c and rs: perf's cpu-clock samples over both vCPUs, by symbol
 #               ("PROFILE <impl> <scenario> <view> <share%> <symbol> <object>" lines)
 # BENCH_PARTS picks among "traffic mem ctl" (default: all).
 # For fwd, the client addresses a real server directly; the director only routes.
@@ -131,6 +131,22 @@ profile_run() { # impl
 		perf script -i "$data" -F ip,sym,dso 2>/dev/null | python3 "$REPO/tests/vm/profile.py" "$1" "${sc}_nat"
 		rm -f "$data"
 	done
+	ipvsadm -C
+	part ctl || return 0
+	# The control plane: BENCH_PROFILE_SERVICES (2000) services x 4 restored, then listed.
+	local restore
+	restore=$(mktemp)
+	scale_restore "${BENCH_PROFILE_SERVICES:-2000}" >"$restore"
+	for sc in restore list; do
+		data=$(mktemp)
+		case $sc in
+		restore) perf record -q -a -F 499 -e cpu-clock -o "$data" -- ipvsadm -R <"$restore" >/dev/null 2>&1 ;;
+		list) perf record -q -a -F 499 -e cpu-clock -o "$data" -- ipvsadm -Ln >/dev/null 2>&1 ;;
+		esac
+		perf script -i "$data" -F ip,sym,dso 2>/dev/null | python3 "$REPO/tests/vm/profile.py" "$1" "ctl_$sc"
+		rm -f "$data"
+	done
+	rm -f "$restore"
 	ipvsadm -C
 }
 
