@@ -416,10 +416,12 @@ void ipvs_rs_hooks_unregister(struct net *net)
 	nf_unregister_net_hooks(net, ipvs_rs_ops4, ARRAY_SIZE(ipvs_rs_ops4));
 }
 
-struct net *ipvs_rs_state_net_hook(const struct nf_hook_state *state, u32 *hook)
+/* A hook call's namespace and hook point, and that namespace's Rust state, in one call. */
+void *ipvs_rs_hook_state(const struct nf_hook_state *state, struct net **net, u32 *hook)
 {
 	*hook = state->hook;
-	return state->net;
+	*net = state->net;
+	return ipvs_rs_net_data(state->net);
 }
 
 /* ---- sk_buff --------------------------------------------------------------------------- */

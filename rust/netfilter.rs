@@ -57,9 +57,9 @@ unsafe fn dispatch(
     state: *const shim::RawHookState,
     f: fn(&crate::Ipvs, Net, Hook, SkBuff<'_>) -> Verdict,
 ) -> c_uint {
-    let mut hook = 0;
-    // SAFETY: `state` is valid for the hook call; `hook` is a valid out pointer.
-    let net = unsafe { shim::ipvs_rs_state_net_hook(state, &mut hook) };
+    let (mut net, mut hook) = (core::ptr::null_mut(), 0);
+    // SAFETY: `state` is valid for the hook call; `net` and `hook` are valid out pointers.
+    let data = unsafe { shim::ipvs_rs_hook_state(state, &mut net, &mut hook) };
     let (Some(net), Some(hook)) = (Net::from_raw(net), Hook::from_raw(hook)) else {
         return Verdict::Accept as c_uint;
     };
@@ -67,7 +67,8 @@ unsafe fn dispatch(
     let Some(skb) = (unsafe { SkBuff::from_raw(skb) }) else {
         return Verdict::Accept as c_uint;
     };
-    pernet::with(net, |ipvs| f(ipvs, net, hook, skb)).unwrap_or(Verdict::Accept) as c_uint
+    // SAFETY: `data` is the state slot of `net`, the namespace the hook runs in.
+    unsafe { pernet::with_data(data, |ipvs| f(ipvs, net, hook, skb)) }.unwrap_or(Verdict::Accept) as c_uint
 }
 
 /// The request-direction hook (`ip_vs_in_hook`'s role).

@@ -138,6 +138,17 @@ impl Net {
 pub(crate) fn with<R>(net: Net, f: impl FnOnce(&State) -> R) -> Option<R> {
     // SAFETY: `net` is alive (type invariant); the shim reads its `net_generic` slot.
     let data = unsafe { shim::ipvs_rs_net_data(net.raw()) };
+    // SAFETY: `data` is the state slot of `net`, read just now.
+    unsafe { with_data(data, f) }
+}
+
+/// Runs `f` with the state whose pointer was read from a namespace's state slot (NULL: none).
+///
+/// # Safety
+///
+/// `data` must be the value of the state slot of a namespace that is alive, read during the
+/// caller's hook, tick or netlink call of that namespace.
+pub(crate) unsafe fn with_data<R>(data: *mut c_void, f: impl FnOnce(&State) -> R) -> Option<R> {
     if data.is_null() {
         return None;
     }
