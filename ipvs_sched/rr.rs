@@ -17,7 +17,8 @@ impl Algorithm for Rr {
             return None;
         }
         let start = self.last.filter(|&l| l < n).unwrap_or(n - 1);
-        let hit = (1..=n).map(|k| (start + k) % n).find(|&i| dest(i).available())?;
+        // The ones after `start`, then from the first up to `start` itself.
+        let hit = (start + 1..n).chain(0..=start).find(|&i| dest(i).available())?;
         self.last = Some(hit);
         Some(hit)
     }

@@ -1068,11 +1068,3 @@ bool ipvs_rs_ipv6_is_local(struct net *net, const u8 *addr)
 	dst_release(dst);
 	return local;
 }
-
-/* ---- time ------------------------------------------------------------------------------ */
-
-
-u32 ipvs_rs_hz(void)
-{
-	return HZ;
-}

@@ -139,7 +139,4 @@ u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr);
 u32 ipvs_rs_ipv6_addr_type(const u8 *addr);
 bool ipvs_rs_ipv6_is_local(struct net *net, const u8 *addr);
 
-/* Time. */
-u32 ipvs_rs_hz(void);
-
 #endif

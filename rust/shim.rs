@@ -173,8 +173,6 @@ extern "C" {
     pub(crate) fn ipvs_rs_ipv6_addr_type(addr: *const u8) -> u32;
     pub(crate) fn ipvs_rs_ipv6_is_local(net: *mut RawNet, addr: *const u8) -> bool;
 
-    pub(crate) fn ipvs_rs_hz() -> u32;
-
     pub(crate) fn ipvs_rs_spin_lock_bh(lock: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_spin_unlock_bh(lock: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_spin_trylock_bh(lock: *mut kernel::bindings::spinlock_t) -> c_int;

@@ -6,7 +6,7 @@
 //! C header: [`include/linux/spinlock.h`](srctree/include/linux/spinlock.h)
 
 use super::shim;
-use core::marker::PhantomData;
+use core::{marker::PhantomData, num::NonZeroUsize};
 use kernel::{
     bindings,
     ffi::c_char,
@@ -66,6 +66,8 @@ unsafe impl Backend for SpinLockBhBackend {
 pub(crate) struct LockArray {
     /// Never grown after [`LockArray::new`], so the locks never move.
     locks: KVec<Opaque<bindings::spinlock_t>>,
+    /// Their number.
+    n: NonZeroUsize,
 }
 
 // SAFETY: The locks are only used through the kernel's spinlock API, from any context.
@@ -74,10 +76,11 @@ unsafe impl Send for LockArray {}
 unsafe impl Sync for LockArray {}
 
 impl LockArray {
-    /// `n` initialised locks of the lock class `key`.
+    /// `n` initialised locks of the lock class `key` (`EINVAL` for none).
     pub(crate) fn new(n: usize, name: &'static CStr, key: Pin<&'static LockClassKey>) -> Result<Self> {
-        let mut locks = KVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
+        let n = NonZeroUsize::new(n).ok_or(EINVAL)?;
+        let mut locks = KVec::with_capacity(n.get(), GFP_KERNEL)?;
+        for _ in 0..n.get() {
             locks.push(Opaque::uninit(), GFP_KERNEL)?;
         }
         for l in locks.iter() {
@@ -85,13 +88,14 @@ impl LockArray {
             // grown); `name` and `key` live forever.
             unsafe { bindings::__spin_lock_init(l.get(), name.as_char_ptr(), key.as_ptr()) };
         }
-        Ok(Self { locks })
+        Ok(Self { locks, n })
     }
 
     /// Takes locks `i` and `j` (one if equal), in a fixed order; both released on drop.
     pub(crate) fn lock_pair(&self, i: usize, j: usize) -> PairGuard<'_> {
-        let n = self.locks.len();
-        let (a, b) = (i.min(j) % n, i.max(j) % n);
+        // Reduced first, then ordered: the lower lock is always taken first.
+        let (i, j) = (i % self.n, j % self.n);
+        let (a, b) = (i.min(j), i.max(j));
         let (a, b) = (self.locks[a].get(), self.locks[b].get());
         // SAFETY: Both locks were initialised in `new`; the lower index is always taken first,
         // so two holders cannot deadlock.

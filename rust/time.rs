@@ -2,7 +2,7 @@
 
 //! Reading `jiffies`.
 
-use super::shim;
+
 use kernel::bindings;
 
 // `jiffies` is read in one access below.
@@ -16,8 +16,14 @@ pub(crate) fn jiffies() -> u64 {
     (unsafe { core::ptr::read_volatile(&raw const bindings::jiffies) }) as u64
 }
 
-/// Ticks per second (`HZ`).
-pub(crate) fn hz() -> u64 {
-    // SAFETY: Returns a constant.
-    u64::from(unsafe { shim::ipvs_rs_hz() })
+/// Ticks per second: the kernel's `HZ`, which is `CONFIG_HZ` (`bindings::HZ` is the uapi
+/// `USER_HZ`). Never zero, so dividing by it cannot fail.
+pub(crate) const HZ: u64 = {
+    assert!(bindings::CONFIG_HZ > 0);
+    bindings::CONFIG_HZ as u64
+};
+
+/// Ticks per second ([`HZ`]).
+pub(crate) const fn hz() -> u64 {
+    HZ
 }

@@ -14,7 +14,14 @@ kdir=$("$root/tests/bootstrap.sh" "$flavour" | tail -n 1)
 export PATH="$HOME/.cargo/bin:$cache/venv/bin:$PATH"
 
 echo "[run] building ipvs_rs.ko against $kdir"
-make -s -C "$root" KDIR="$kdir" LLVM=-19 RUSTC=/usr/bin/rustc
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+make -s -C "$root" KDIR="$kdir" LLVM=-19 RUSTC=/usr/bin/rustc 2>&1 | tee "$build_log"
+# The tests' build is warning-free (compiler and objtool alike): a warning fails `make check`.
+if [ "$what" = check ] && grep -qi 'warning' "$build_log"; then
+	echo "error: the module build printed warnings (above)" >&2
+	exit 1
+fi
 
 case $what in
 check)
