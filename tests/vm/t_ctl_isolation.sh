@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Privilege and namespace isolation, differential against C ip_vs:
 # - a process without CAP_NET_ADMIN gets EPERM ("Permission denied (you must be root)") for
-#   listing and every change, and nothing changes;
+#   listing and every change, and nothing changes; so does every IPVS genl command sent by raw
+#   netlink (tests/vm/genl_unpriv.py), the dumps included;
 # - each network namespace has its own services: ipvsadm in one sees only its own.
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp -d)
@@ -19,6 +20,9 @@ run() {
 		# shellcheck disable=SC2086
 		x unpriv $args
 	done
+	echo "## unprivileged: every genl command by raw netlink"
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		python3 "$REPO/tests/vm/genl_unpriv.py" 2>&1 | tee "$out/raw.$impl"
 	echo "## after the unprivileged attempts"
 	x ipvsadm -Ln
 	x ipvsadm -L -n --timeout
@@ -49,6 +53,11 @@ for impl in c rs; do
 done
 cat "$out/rs"
 grep -c 'Permission denied (you must be root)' "$out/rs" | grep -qx 11 || fail "not every unprivileged command got EPERM"
+# 17 commands, 3 of them as dumps too: 20 answers. All EPERM but those that have no handler
+# of their kind, which get EOPNOTSUPP before any permission check: SET_INFO (14), and GET_DEST
+# (8) and GET_DAEMON (11) as doit (they are dump-only).
+[ "$(grep -c ': errno 1$' "$out/raw.rs")" = 17 ] || fail "not every raw genl command got EPERM"
+[ "$(grep -c ': errno 95$' "$out/raw.rs")" = 3 ] || fail "EOPNOTSUPP other than for 8, 11 and 14"
 # ipvsadm runs modprobe when init fails; its complaints differ only by our autoload block.
 diff -u <(grep -v "^modprobe: " "$out/c") <(grep -v "^modprobe: " "$out/rs")
 rm -rf "$out"
