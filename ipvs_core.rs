@@ -31,7 +31,7 @@ use kernel::{
 use kernel_ext::{
     genl,
     netfilter::Hook,
-    pernet::{self, Net, PernetState, Sysctl},
+    pernet::{self, Net, PernetState, Sysctl, Sysctls},
     proc::ProcFile,
     rcuindex::RcuIndex,
     skb::{SkBuff, Verdict, PACKET_HOST},
@@ -95,6 +95,8 @@ impl Drop for IpvsModule {
 pub(crate) struct Ipvs {
     /// The namespace.
     pub(crate) net: Net,
+    /// Its `net/ipv4/vs/` sysctls.
+    pub(crate) sysctls: Sysctls,
     /// Serialises configuration changes.
     #[pin]
     pub(crate) ctl: Mutex<CtlState>,
@@ -133,9 +135,11 @@ impl PernetState for Ipvs {
         let conns = ConnTable::new()?;
         let stats = Counters::new()?;
         let conn_lfactor = ipvs_conn::sizing::default_lfactor(net.is_init());
+        let sysctls = net.sysctls().ok_or(EINVAL)?;
         Arc::pin_init(
             try_pin_init!(Ipvs {
                 net,
+                sysctls,
                 ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
                 svcs <- new_spinlock_bh!(SvcTable::new(), c"ipvs_rs::Ipvs::svcs"),
                 svc_index <- svc_index,
@@ -284,7 +288,7 @@ impl Ipvs {
             .lookup_service(g, uapi::AF_INET, mark, u16::from(key.proto.ip()), &key.daddr, key.dport)
             .ok_or(Verdict::Accept)?;
         // A negative expiration (the sysctl is a plain int) counts as none.
-        let expiration = |s| u64::try_from(self.net.sysctl(s)).unwrap_or(0);
+        let expiration = |s| u64::try_from(self.sysctls.get(s)).unwrap_or(0);
         let mut pkt = Packet {
             sport: key.sport,
             random: Some(kernel_ext::random::random_u32),
@@ -300,7 +304,7 @@ impl Ipvs {
         if dest.is_none()
             && !(bypass
                 && svc.key.fwmark != 0
-                && self.net.sysctl(Sysctl::CacheBypass) != 0
+                && self.sysctls.get(Sysctl::CacheBypass) != 0
                 && self.net.ipv4_unicast(key.daddr))
         {
             return Err(NoConn::NoDest);
@@ -387,7 +391,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     match c.fwd {
         uapi::CONN_F_MASQ => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
         uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c, false),
-        uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, skb, &c, false),
+        uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, false),
         // The packet is for this host as it is (C's null transmitter).
         uapi::CONN_F_LOCALNODE => Verdict::Accept,
         uapi::CONN_F_BYPASS => ipvs_xmit::bypass_xmit(net, skb, key.daddr),
@@ -448,7 +452,7 @@ pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ve
 /// expired, say) is answered with "port unreachable" and dropped instead of leaking to the
 /// client untranslated; a TCP reset still passes (C: the end of `ip_vs_out_hook`).
 fn stray_from_real_server(ipvs: &Ipvs, g: &rcu::Guard, skb: &SkBuff<'_>, key: &FlowKey, tcp_flags: u8) -> Verdict {
-    if ipvs.net.sysctl(Sysctl::NatIcmpSend) == 0 {
+    if ipvs.sysctls.get(Sysctl::NatIcmpSend) == 0 {
         return Verdict::Accept;
     }
     let mut addr = [0u8; 16];
@@ -530,7 +534,7 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
         Some(c) => c,
         // With schedule_icmp, an error about a connection this host does not know (another
         // director's, before a failover) makes one, as a first packet would (any TCP flags).
-        None if ipvs.net.sysctl(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark(), false) {
+        None if ipvs.sysctls.get(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark(), false) {
             Ok(c) => c,
             Err(NoConn::Verdict(v)) => return v,
             Err(NoConn::NoDest) => return Verdict::Drop,
@@ -547,7 +551,7 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
             ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr(), c.dport))
         }
         uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c, true),
-        uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, skb, &c, true),
+        uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, true),
         uapi::CONN_F_LOCALNODE => Verdict::Accept,
         // To the host the client's error is about.
         uapi::CONN_F_BYPASS => ipvs_xmit::bypass_xmit(net, skb, key.daddr),

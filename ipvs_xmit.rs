@@ -6,7 +6,7 @@
 use crate::ipvs_conn::Conn;
 use crate::ipvs_proto::{self, Proto};
 use crate::kernel_ext::{
-    pernet::{Net, Sysctl},
+    pernet::{Net, Sysctl, Sysctls},
     skb::{DstCache, RouteOpts, SkBuff, Verdict},
 };
 use kernel::prelude::*;
@@ -112,8 +112,8 @@ fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&DstCache>, daddr
 /// server inside an outer IPv4 header addressed to it; the real server decapsulates it (its
 /// tunnel device has the virtual address) and answers the client directly. `icmp` as for
 /// [`dr_xmit`].
-pub(crate) fn tun_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
-    let pmtu_disc = net.sysctl(Sysctl::PmtuDisc) != 0;
+pub(crate) fn tun_xmit(net: Net, sysctls: &Sysctls, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
+    let pmtu_disc = sysctls.get(Sysctl::PmtuDisc) != 0;
     skb.tun_xmit(net, c.route(), c.daddr(), c.tunnel(), RouteOpts { icmp, pmtu_disc, ..Default::default() })
 }
 

@@ -242,8 +242,8 @@ static void ipvs_rs_tick_fn(struct work_struct *work)
 }
 
 /*
- * net/ipv4/vs/ sysctls, each an int in struct ipvs_rs_net that Rust reads with
- * ipvs_rs_sysctl(). Like C IPVS, they are not exported to namespaces owned by other user
+ * net/ipv4/vs/ sysctls, each an int in struct ipvs_rs_net that Rust reads in place (atomic
+ * loads; ipvs_rs_sysctls() gives it the array). Like C IPVS, they are not exported to namespaces owned by other user
  * namespaces.
  */
 static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
@@ -302,13 +302,13 @@ static void ipvs_rs_sysctl_unregister(struct ipvs_rs_net *n)
 	n->sysctl_table = NULL;
 }
 
-int ipvs_rs_sysctl(const struct net *net, unsigned int which)
+/* The namespace's sysctl values: they live as long as the namespace (net_generic data). */
+int *ipvs_rs_sysctls(struct net *net, u32 *count)
 {
 	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
 
-	if (which >= IPVS_RS_SYSCTL_COUNT)
-		return 0;
-	return READ_ONCE(n->sysctl[which]);
+	*count = IPVS_RS_SYSCTL_COUNT;
+	return n->sysctl;
 }
 
 bool ipvs_rs_net_is_init(struct net *net)

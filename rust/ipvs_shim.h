@@ -60,7 +60,7 @@ enum {
 	IPVS_RS_SYSCTL_NAT_ICMP_SEND = 5,
 	IPVS_RS_SYSCTL_COUNT = 6,
 };
-int ipvs_rs_sysctl(const struct net *net, unsigned int which);
+int *ipvs_rs_sysctls(struct net *net, u32 *count);
 bool ipvs_rs_net_is_init(struct net *net);
 bool ipvs_rs_dev_exists(struct net *net, const char *name);
 struct net *ipvs_rs_init_net(void);

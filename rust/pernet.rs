@@ -6,7 +6,12 @@
 
 use super::shim;
 use core::ptr::NonNull;
-use kernel::{ffi::c_void, prelude::*, sync::Arc, sync::ArcBorrow};
+use kernel::{
+    ffi::{c_int, c_void},
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+    sync::{Arc, ArcBorrow},
+};
 
 /// The module's per-namespace state type.
 type State = crate::Ipvs;
@@ -68,11 +73,43 @@ pub(crate) enum Sysctl {
     NatIcmpSend = 5,
 }
 
+impl Sysctl {
+    /// The number of sysctls.
+    const COUNT: u32 = Self::NatIcmpSend as u32 + 1;
+}
+
+/// The `net/ipv4/vs/` values of a namespace, read without a call: a sysctl write may change
+/// them at any time, so each read is one atomic load (C's `READ_ONCE`).
+///
+/// # Invariants
+///
+/// `vals` points to [`Sysctl::COUNT`] `int`s that live as long as the namespace.
+pub(crate) struct Sysctls {
+    vals: NonNull<c_int>,
+}
+
+// SAFETY: The values are only read, by atomic loads, which any thread may do.
+unsafe impl Send for Sysctls {}
+// SAFETY: As above.
+unsafe impl Sync for Sysctls {}
+
+impl Sysctls {
+    /// The current value of `which`.
+    pub(crate) fn get(&self, which: Sysctl) -> i32 {
+        // SAFETY: `which` is below `Sysctl::COUNT`, so the pointer is in the array, which lives
+        // (type invariant); sysctl writes store plain ints, and every read here is atomic.
+        unsafe { Atomic::<i32>::from_ptr(self.vals.as_ptr().add(which as usize)) }.load(Relaxed)
+    }
+}
+
 impl Net {
-    /// The current value of a sysctl of this namespace.
-    pub(crate) fn sysctl(self, which: Sysctl) -> i32 {
-        // SAFETY: `self` is alive (type invariant); the shim bounds-checks `which`.
-        unsafe { shim::ipvs_rs_sysctl(self.raw(), which as u32) }
+    /// This namespace's sysctl values (`None` if the shim has fewer than Rust knows).
+    pub(crate) fn sysctls(self) -> Option<Sysctls> {
+        let mut count = 0;
+        // SAFETY: `self` is alive (type invariant); `count` is a valid out pointer.
+        let vals = NonNull::new(unsafe { shim::ipvs_rs_sysctls(self.raw(), &mut count) })?;
+        // INVARIANT: The shim's array has `count` values, in the namespace's pernet data.
+        (count >= Sysctl::COUNT).then_some(Sysctls { vals })
     }
 }
 

@@ -99,7 +99,7 @@ extern "C" {
     pub(crate) fn ipvs_rs_pernet_register() -> c_int;
     pub(crate) fn ipvs_rs_pernet_unregister();
     pub(crate) fn ipvs_rs_net_data(net: *const RawNet) -> *mut c_void;
-    pub(crate) fn ipvs_rs_sysctl(net: *const RawNet, which: c_uint) -> c_int;
+    pub(crate) fn ipvs_rs_sysctls(net: *mut RawNet, count: *mut u32) -> *mut c_int;
     pub(crate) fn ipvs_rs_net_is_init(net: *mut RawNet) -> bool;
     pub(crate) fn ipvs_rs_dev_exists(net: *mut RawNet, name: *const u8) -> bool;
 
