@@ -220,18 +220,14 @@ impl Ipvs {
     /// and the namespace's totals). Like C, cache-bypass traffic counts nowhere.
     fn count_in(&self, c: &Conn, len: u32) {
         if let Some(d) = &c.dest {
-            d.stats.packet_in(len);
-            c.svc.stats.packet_in(len);
-            self.stats.packet_in(len);
+            Counters::packet_in([&d.stats, &c.svc.stats, &self.stats], len);
         }
     }
 
     /// Counts a packet of `len` bytes towards the client of `c`.
     fn count_out(&self, c: &Conn, len: u32) {
         if let Some(d) = &c.dest {
-            d.stats.packet_out(len);
-            c.svc.stats.packet_out(len);
-            self.stats.packet_out(len);
+            Counters::packet_out([&d.stats, &c.svc.stats, &self.stats], len);
         }
     }
 
@@ -313,9 +309,7 @@ impl Ipvs {
         let c = self.conns.insert_or_get(g, c).map_err(|_| Verdict::Drop)?;
         // A bypass connection counts nowhere.
         if let Some(d) = &c.dest {
-            svc.stats.conn();
-            d.stats.conn();
-            self.stats.conn();
+            Counters::conn([&d.stats, &svc.stats, &self.stats]);
         }
         Ok(c)
     }

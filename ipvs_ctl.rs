@@ -78,19 +78,20 @@ impl Counters {
         })
     }
 
-    /// A new connection was scheduled.
-    pub(crate) fn conn(&self) {
-        self.pcpu.add2(CONNS, 1, CONNS, 0);
+    /// A new connection was scheduled: counted in each of `sets` (its destination's, its
+    /// service's and the namespace's counters).
+    pub(crate) fn conn(sets: [&Self; 3]) {
+        PerCpuCounters::add2(sets.map(|c| &c.pcpu), CONNS, 1, CONNS, 0);
     }
 
-    /// A packet of `bytes` went from client to server.
-    pub(crate) fn packet_in(&self, bytes: u32) {
-        self.pcpu.add2(INPKTS, 1, INBYTES, u64::from(bytes));
+    /// A packet of `bytes` went from client to server (counted as for [`Self::conn`]).
+    pub(crate) fn packet_in(sets: [&Self; 3], bytes: u32) {
+        PerCpuCounters::add2(sets.map(|c| &c.pcpu), INPKTS, 1, INBYTES, u64::from(bytes));
     }
 
-    /// A packet of `bytes` went from server to client.
-    pub(crate) fn packet_out(&self, bytes: u32) {
-        self.pcpu.add2(OUTPKTS, 1, OUTBYTES, u64::from(bytes));
+    /// A packet of `bytes` went from server to client (counted as for [`Self::conn`]).
+    pub(crate) fn packet_out(sets: [&Self; 3], bytes: u32) {
+        PerCpuCounters::add2(sets.map(|c| &c.pcpu), OUTPKTS, 1, OUTBYTES, u64::from(bytes));
     }
 
     /// The counters since the last zeroing.

@@ -1021,10 +1021,15 @@ u64 __percpu *ipvs_rs_pcpu_alloc(u32 n)
 	return __alloc_percpu(n * sizeof(u64), sizeof(u64));
 }
 
-void ipvs_rs_pcpu_add2(u64 __percpu *p, u32 i, u64 a, u32 j, u64 b)
+/* Adds a to counter i and b to counter j of each of the n areas in ps, on this CPU. */
+void ipvs_rs_pcpu_add2(u64 __percpu *const *ps, u32 n, u32 i, u64 a, u32 j, u64 b)
 {
-	this_cpu_add(p[i], a);
-	this_cpu_add(p[j], b);
+	u32 k;
+
+	for (k = 0; k < n; k++) {
+		this_cpu_add(ps[k][i], a);
+		this_cpu_add(ps[k][j], b);
+	}
 }
 
 void ipvs_rs_pcpu_sum(const u64 __percpu *p, u32 n, u64 *out)

@@ -129,7 +129,7 @@ void ipvs_rs_spin_lock2_bh(spinlock_t *a, spinlock_t *b);
 void ipvs_rs_spin_unlock2_bh(spinlock_t *a, spinlock_t *b);
 void ipvs_rs_cond_resched(void);
 u64 __percpu *ipvs_rs_pcpu_alloc(u32 n);
-void ipvs_rs_pcpu_add2(u64 __percpu *p, u32 i, u64 a, u32 j, u64 b);
+void ipvs_rs_pcpu_add2(u64 __percpu *const *ps, u32 n, u32 i, u64 a, u32 j, u64 b);
 void ipvs_rs_pcpu_sum(const u64 __percpu *p, u32 n, u64 *out);
 struct timer_list;
 void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));

@@ -30,11 +30,14 @@ impl<const N: usize> PerCpuCounters<N> {
         NonNull::new(p).map(|ptr| Self { ptr }).ok_or(ENOMEM)
     }
 
-    /// Adds `a` to counter `i` and `b` to counter `j` on this CPU.
-    pub(crate) fn add2(&self, i: usize, a: u64, j: usize, b: u64) {
+    /// Adds `a` to counter `i` and `b` to counter `j` of each of `sets` on this CPU, in one
+    /// call.
+    pub(crate) fn add2<const K: usize>(sets: [&Self; K], i: usize, a: u64, j: usize, b: u64) {
         if i < N && j < N {
-            // SAFETY: `ptr` is a live per-CPU area of `N` counters and `i`, `j` are in range.
-            unsafe { shim::ipvs_rs_pcpu_add2(self.ptr.as_ptr(), i as u32, a, j as u32, b) }
+            let ptrs = sets.map(|s| s.ptr.as_ptr());
+            // SAFETY: Each pointer is a live per-CPU area of `N` counters (the borrows keep
+            // them alive), there are `K` of them, and `i`, `j` are in range.
+            unsafe { shim::ipvs_rs_pcpu_add2(ptrs.as_ptr(), K as u32, i as u32, a, j as u32, b) }
         }
     }
 

@@ -180,7 +180,7 @@ extern "C" {
     pub(crate) fn ipvs_rs_spin_unlock2_bh(a: *mut kernel::bindings::spinlock_t, b: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_cond_resched();
     pub(crate) fn ipvs_rs_pcpu_alloc(n: u32) -> *mut u64;
-    pub(crate) fn ipvs_rs_pcpu_add2(p: *mut u64, i: u32, a: u64, j: u32, b: u64);
+    pub(crate) fn ipvs_rs_pcpu_add2(ps: *const *mut u64, n: u32, i: u32, a: u64, j: u32, b: u64);
     pub(crate) fn ipvs_rs_pcpu_sum(p: *const u64, n: u32, out: *mut u64);
     pub(crate) fn ipvs_rs_timer_setup(
         t: *mut kernel::bindings::timer_list,
