@@ -1028,15 +1028,12 @@ impl Ipvs {
     }
 }
 
-/// NEW/DEL_DAEMON: the request is validated like C IPVS's; the sync daemon itself is not
-/// implemented yet, so nothing runs: stopping finds nothing (`ESRCH`), starting is refused
-/// (`EOPNOTSUPP`).
-/// Checks a destination's weight, thresholds and tunnel settings.
 /// A zeroed buffer for one message's attributes (zeroed by the allocator, not element-wise).
 fn msg_buf() -> Result<KVec<u8>> {
     Ok(KVec::zeroed(MSG_BUF, GFP_KERNEL)?)
 }
 
+/// Checks a destination's weight, thresholds and tunnel settings.
 fn check_dest_conf(c: &DestConf) -> Result {
     if (c.weight as i32) < 0 {
         return Err(ERANGE);

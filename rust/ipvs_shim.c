@@ -243,8 +243,8 @@ static void ipvs_rs_tick_fn(struct work_struct *work)
 
 /*
  * net/ipv4/vs/ sysctls, each an int in struct ipvs_rs_net that Rust reads in place (atomic
- * loads; ipvs_rs_sysctls() gives it the array). Like C IPVS, they are not exported to namespaces owned by other user
- * namespaces.
+ * loads; ipvs_rs_sysctls() gives it the array). Like C IPVS, they are not exported to
+ * namespaces owned by other user namespaces.
  */
 static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
 	[IPVS_RS_SYSCTL_LBLC_EXPIRATION] = { .procname = "lblc_expiration", .maxlen = sizeof(int),

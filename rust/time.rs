@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Reading `jiffies`.
-
+//! Reading `jiffies`, and `HZ`.
 
 use kernel::bindings;
 
@@ -18,7 +17,7 @@ pub(crate) fn jiffies() -> u64 {
 
 /// Ticks per second: the kernel's `HZ`, which is `CONFIG_HZ` (`bindings::HZ` is the uapi
 /// `USER_HZ`). Never zero, so dividing by it cannot fail.
-pub(crate) const HZ: u64 = {
+const HZ: u64 = {
     assert!(bindings::CONFIG_HZ > 0);
     bindings::CONFIG_HZ as u64
 };
