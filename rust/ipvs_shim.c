@@ -582,16 +582,37 @@ void ipvs_rs_dst_cache_free(struct dst_cache *c)
  * The route to daddr, from the cache or looked up (and cached); a reference for the caller.
  * Without a cache (cache bypass), always looked up.
  */
+/*
+ * dst_cache is per CPU and must not be interrupted by a softirq on the same CPU: the hooks at
+ * LOCAL_OUT run in process context with BHs enabled, so every use turns them off.
+ */
+static struct rtable *ipvs_rs_dst_cache_get4(struct dst_cache *cache, __be32 *saddr)
+{
+	struct rtable *rt;
+
+	local_bh_disable();
+	rt = dst_cache_get_ip4(cache, saddr);
+	local_bh_enable();
+	return rt;
+}
+
+static void ipvs_rs_dst_cache_set4(struct dst_cache *cache, struct rtable *rt, __be32 saddr)
+{
+	local_bh_disable();
+	dst_cache_set_ip4(cache, &rt->dst, saddr);
+	local_bh_enable();
+}
+
 static struct rtable *ipvs_rs_cached_route4(struct net *net, struct dst_cache *cache,
 					    __be32 daddr, bool known_nh, __be32 *saddr)
 {
-	struct rtable *rt = cache ? dst_cache_get_ip4(cache, saddr) : NULL;
+	struct rtable *rt = cache ? ipvs_rs_dst_cache_get4(cache, saddr) : NULL;
 
 	if (rt)
 		return rt;
 	rt = ipvs_rs_output_route4(net, daddr, known_nh, saddr);
 	if (cache && !IS_ERR(rt))
-		dst_cache_set_ip4(cache, &rt->dst, *saddr);
+		ipvs_rs_dst_cache_set4(cache, rt, *saddr);
 	return rt;
 }
 
@@ -656,7 +677,7 @@ bool ipvs_rs_tunnel_error(struct net *net, struct dst_cache *cache, struct sk_bu
 		ipv4_update_pmtu(skb, net, mtu, 0, 0);
 		if (!df)
 			goto out;
-		rt = dst_cache_get_ip4(cache, &saddr);
+		rt = ipvs_rs_dst_cache_get4(cache, &saddr);
 		if (rt) {
 			mtu = dst_mtu(&rt->dst);
 			ip_rt_put(rt);

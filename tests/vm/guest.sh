@@ -6,6 +6,7 @@
 kdir=$1
 script=$2
 shift 2
+. "$(dirname "$0")/lib.sh"
 ver=$(uname -r)
 if ! modprobe -n -q ip_vs 2>/dev/null; then
 	mount -t tmpfs none /lib/modules
@@ -34,8 +35,7 @@ if [ -w "$leaks" ]; then
 		rc=1
 	fi
 fi
-reports=$(dmesg | tail -n +"$((before + 1))" |
-	grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|lockdep|inconsistent lock state|rcu.*stall|RCU stall|panicked|kernel BUG|Call Trace|kmemleak: [0-9]+ new suspected' || true)
+reports=$(kernel_reports "$before")
 if [ -n "$reports" ]; then
 	echo "=== kernel reports in dmesg ==="
 	dmesg | tail -n +"$((before + 1))"

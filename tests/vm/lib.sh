@@ -8,6 +8,13 @@ VIP=10.0.0.100
 
 fail() { echo "FAIL: $*" >&2; return 1; }
 
+# kernel_reports N: the kernel reports (KASAN, lockdep, RCU, WARNING, oops...) among the dmesg
+# lines after the first N.
+kernel_reports() {
+	dmesg | tail -n +"$(($1 + 1))" |
+		grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|lockdep|inconsistent lock state|rcu.*stall|RCU stall|panicked|kernel BUG|Call Trace|kmemleak: [0-9]+ new suspected' || true
+}
+
 loaded() { grep -q "^$1 " /proc/modules; }
 
 # use_impl rs|c: make exactly one IPVS implementation active, with an empty configuration.

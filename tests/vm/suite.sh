@@ -12,6 +12,8 @@ failed=0
 for t in "${tests[@]}"; do
 	echo "--- $t"
 	trace=$(mktemp)
+	start=$SECONDS
+	seen=$(dmesg | wc -l)
 	# The test's own output is shown; its shell trace only when it fails.
 	if BASH_XTRACEFD=7 bash -x "./$t" 7>"$trace"; then
 		echo "ok - $t"
@@ -26,6 +28,9 @@ for t in "${tests[@]}"; do
 	cleanup_net
 	# Every test starts with neither implementation loaded (no state left by a failed one).
 	unload_ipvs
+	# A kernel report fails the whole run (guest.sh); this says which test it came in.
+	[ -z "$(kernel_reports "$seen")" ] || echo "--- kernel report in dmesg during $t"
+	echo "--- $t took $((SECONDS - start)) s"
 done
 echo "vm: $pass passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -18,10 +18,14 @@ n=0
 # same service would be revived from the trash with the counters of connections still in
 # TIME_WAIT, and how many of those remain depends on how fast the run went.
 # A refused connection (no destination available) is part of the sequence.
+# get K: the next K connections of the sequence, from one process.
 get() {
-	n=$((n + 1))
-	local src=10.0.0.$((2 + n % 8))
-	echo "$src $(ip netns exec cl socat -T10 - "TCP:$VIP:$port,bind=$src,connect-timeout=10" </dev/null 2>/dev/null || echo none)"
+	local srcs=() _
+	for _ in $(seq "$1"); do
+		n=$((n + 1))
+		srcs+=("10.0.0.$((2 + n % 8))")
+	done
+	ip netns exec cl python3 "$REPO/tests/vm/tcpgets.py" "$VIP" "$port" "${srcs[@]}"
 }
 run() {
 	local s flags svc
@@ -37,13 +41,13 @@ run() {
 		ipvsadm -a $svc -r 10.0.1.12:80 -m -w 2
 		ipvsadm -a $svc -r 10.0.1.13:80 -m -w 1
 		echo "== $s"
-		for _ in $(seq 8); do get; done
+		get 8
 		ipvsadm -e $svc -r 10.0.1.13:80 -m -w 4
-		for _ in $(seq 6); do get; done
+		get 6
 		ipvsadm -e $svc -r 10.0.1.11:80 -m -w 0
-		for _ in $(seq 4); do get; done
+		get 4
 		ipvsadm -d $svc -r 10.0.1.12:80
-		for _ in $(seq 4); do get; done
+		get 4
 		ipvsadm -C
 	done
 	# Connection thresholds: rs1 takes 2 connections (counted until they expire, 2 minutes in
@@ -55,11 +59,11 @@ run() {
 	ipvsadm -A $svc -s rr
 	ipvsadm -a $svc -r 10.0.1.11:80 -m -x 2
 	ipvsadm -a $svc -r 10.0.1.12:80 -m
-	for _ in $(seq 6); do get; done
+	get 6
 	ipvsadm -e $svc -r 10.0.1.11:80 -m -x 20 -y 5
-	for _ in $(seq 4); do get; done
+	get 4
 	ipvsadm -e $svc -r 10.0.1.12:80 -m -x 1
-	for _ in $(seq 3); do get; done
+	get 3
 	# The thresholds as set (connection counts depend on how fast the run went: not compared).
 	ipvsadm -L -n --thresholds | awk 'NR > 1 {print $1, $2, $3, $4}'
 	ipvsadm -C

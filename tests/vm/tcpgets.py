@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""TCP requests in sequence from one process (a process per request is slow on the debug
+kernel): for each SRC, a connection from SRC to ADDR:PORT that sends nothing, closes its side
+and reads the answer to the end. Prints "SRC ANSWER" per connection, or "SRC none" when it
+was refused, reset, not set up within 3 s (a SYN dropped for want of a destination; an
+answered one takes milliseconds, even on the debug kernel) or not answered within 10 s.
+
+usage: tcpgets.py ADDR PORT SRC...
+"""
+import socket
+import sys
+
+
+def get(addr, port, src):
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(3)
+            s.bind((src, 0))
+            s.connect((addr, port))
+            s.settimeout(10)
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            while chunk := s.recv(4096):
+                data += chunk
+            return data.decode(errors="replace").strip()
+    except OSError:
+        return "none"
+
+
+def main():
+    addr, port = sys.argv[1], int(sys.argv[2])
+    for src in sys.argv[3:]:
+        print(src, get(addr, port, src), flush=True)
+
+
+if __name__ == "__main__":
+    main()
