@@ -579,10 +579,6 @@ void ipvs_rs_dst_cache_free(struct dst_cache *c)
 }
 
 /*
- * The route to daddr, from the cache or looked up (and cached); a reference for the caller.
- * Without a cache (cache bypass), always looked up.
- */
-/*
  * dst_cache is per CPU and must not be interrupted by a softirq on the same CPU: the hooks at
  * LOCAL_OUT run in process context with BHs enabled, so every use turns them off.
  */
@@ -603,6 +599,10 @@ static void ipvs_rs_dst_cache_set4(struct dst_cache *cache, struct rtable *rt, _
 	local_bh_enable();
 }
 
+/*
+ * The route to daddr, from the cache or looked up (and cached); a reference for the caller.
+ * Without a cache (cache bypass), always looked up.
+ */
 static struct rtable *ipvs_rs_cached_route4(struct net *net, struct dst_cache *cache,
 					    __be32 daddr, bool known_nh, __be32 *saddr)
 {
