@@ -22,7 +22,7 @@ use crate::ipvs_ctl::{
 use crate::ipvs_proto::{tcp, Proto};
 use crate::kernel_ext::{
     rcuhash::{self, Chain, Links},
-    skb::{DstCache, Tunnel},
+    skb::{RouteCache, Tunnel},
     random::random_u32,
     sync::{new_spinlock_bh, SpinLockBh},
     time,
@@ -161,7 +161,7 @@ impl Conn {
     }
 
     /// The destination's cached route (none for cache bypass).
-    pub(crate) fn route(&self) -> Option<&DstCache> {
+    pub(crate) fn route(&self) -> Option<&RouteCache> {
         self.dest.as_ref().map(|d| &d.route)
     }
 

@@ -22,7 +22,7 @@ use crate::kernel_ext::{
     genl::{Dump, Reply, Request},
     pernet::Net,
     rcuindex::{IndexLink, Indexed},
-    skb::{DstCache, Tunnel},
+    skb::{RouteCache, Tunnel},
     sync::{new_spinlock_bh, SpinLockBh},
 };
 use crate::Ipvs;
@@ -176,7 +176,7 @@ pub(crate) struct Dest {
     /// Traffic counters.
     pub(crate) stats: Counters,
     /// Its route, cached.
-    pub(crate) route: DstCache,
+    pub(crate) route: RouteCache,
 }
 
 impl Dest {
@@ -201,7 +201,7 @@ impl Dest {
             svc_key: svc.key,
             svc_id: Atomic::new(svc.id),
             stats: Counters::new()?,
-            route: DstCache::new()?,
+            route: RouteCache::new()?,
         };
         d.set_conf(conf, true);
         Ok(d)

@@ -7,7 +7,7 @@ use crate::ipvs_conn::Conn;
 use crate::ipvs_proto::{self, Proto};
 use crate::kernel_ext::{
     pernet::{Net, Sysctl, Sysctls},
-    skb::{DstCache, RouteOpts, SkBuff, Verdict},
+    skb::{RouteCache, RouteOpts, SkBuff, Verdict},
 };
 use kernel::prelude::*;
 
@@ -97,7 +97,7 @@ pub(crate) fn dr_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdic
 
 /// Routes a packet that leaves as it is but for its TTL (direct routing, cache bypass) by
 /// `cache` to `daddr` and sends it; a local route delivers it here.
-fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&DstCache>, daddr: [u8; 4], opts: RouteOpts) -> Verdict {
+fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&RouteCache>, daddr: [u8; 4], opts: RouteOpts) -> Verdict {
     match skb.route4(net, cache, daddr, opts) {
         Ok(false) => {}
         Ok(true) => return skb.deliver_local(true),

@@ -25,7 +25,6 @@
 #include <net/net_namespace.h>
 #include <net/route.h>
 #include <net/dst.h>
-#include <net/dst_cache.h>
 #include <net/ip.h>
 #include <net/icmp.h>
 #include <net/inet_ecn.h>
@@ -553,67 +552,127 @@ static struct rtable *ipvs_rs_output_route4(struct net *net, __be32 daddr, bool 
 }
 
 /*
- * A real server's route, cached per CPU (like C IPVS's per-destination dst cache): the kernel's
- * dst_cache checks that a cached route is still valid (route changes make it obsolete).
+ * A real server's route, shared by all CPUs and read under RCU without taking a reference (as C
+ * IPVS keeps its per-destination route): packets carry it with skb_dst_set_noref, so the packet
+ * path touches no reference count and needs no BH protection (the LOCAL_OUT hooks run in
+ * process context). The cache holds one reference on the route. An entry that is replaced or
+ * found stale drops it a grace period later, and a route is itself freed only a grace period
+ * after its last reference goes, so a packet that took it inside its RCU section may use it to
+ * the end of that section; the networking core takes a reference (skb_dst_force) before
+ * keeping a packet beyond it.
  */
-struct dst_cache *ipvs_rs_dst_cache_new(void)
-{
-	struct dst_cache *c = kzalloc(sizeof(*c), GFP_KERNEL);
+struct ipvs_rs_cached_rt {
+	struct rtable *rt;
+	__be32 saddr;
+	struct rcu_head rcu;
+};
 
-	if (c && dst_cache_init(c, GFP_KERNEL)) {
-		kfree(c);
-		c = NULL;
+struct ipvs_rs_route_cache {
+	struct ipvs_rs_cached_rt __rcu *cur;
+};
+
+static void ipvs_rs_cached_rt_free(struct ipvs_rs_cached_rt *e)
+{
+	ip_rt_put(e->rt);
+	kfree(e);
+}
+
+static void ipvs_rs_cached_rt_free_rcu(struct rcu_head *head)
+{
+	ipvs_rs_cached_rt_free(container_of(head, struct ipvs_rs_cached_rt, rcu));
+}
+
+/* Replaces the entry @old (NULL: whatever is cached) by @e (NULL: none); @old goes after a grace
+ * period. With @old given, does nothing if another CPU replaced it first. */
+static void ipvs_rs_route_cache_replace(struct ipvs_rs_route_cache *c,
+					struct ipvs_rs_cached_rt *old,
+					struct ipvs_rs_cached_rt *e)
+{
+	struct ipvs_rs_cached_rt **slot = (struct ipvs_rs_cached_rt **)&c->cur;
+
+	if (old) {
+		if (cmpxchg(slot, old, e) != old)
+			return;
+	} else {
+		old = xchg(slot, e);
 	}
-	return c;
+	if (old)
+		call_rcu(&old->rcu, ipvs_rs_cached_rt_free_rcu);
 }
 
-void ipvs_rs_dst_cache_reset(struct dst_cache *c)
+struct ipvs_rs_route_cache *ipvs_rs_route_cache_new(void)
 {
-	dst_cache_reset(c);
+	return kzalloc(sizeof(struct ipvs_rs_route_cache), GFP_KERNEL);
 }
 
-void ipvs_rs_dst_cache_free(struct dst_cache *c)
+void ipvs_rs_route_cache_reset(struct ipvs_rs_route_cache *c)
 {
-	dst_cache_destroy(c);
+	ipvs_rs_route_cache_replace(c, NULL, NULL);
+}
+
+/* Only once no reader can reach @c (its destination is gone). */
+void ipvs_rs_route_cache_free(struct ipvs_rs_route_cache *c)
+{
+	struct ipvs_rs_cached_rt *e = rcu_dereference_protected(c->cur, true);
+
+	if (e)
+		ipvs_rs_cached_rt_free(e);
 	kfree(c);
 }
 
-/*
- * dst_cache is per CPU and must not be interrupted by a softirq on the same CPU: the hooks at
- * LOCAL_OUT run in process context with BHs enabled, so every use turns them off.
- */
-static struct rtable *ipvs_rs_dst_cache_get4(struct dst_cache *cache, __be32 *saddr)
+/* The cached route if it is still valid, without a reference (caller in an RCU section). */
+static struct rtable *ipvs_rs_route_cache_get(struct ipvs_rs_route_cache *c, __be32 *saddr)
 {
+	struct ipvs_rs_cached_rt *e = rcu_dereference(c->cur);
+
+	if (!e)
+		return NULL;
+	if (!dst_check(&e->rt->dst, 0)) {
+		ipvs_rs_route_cache_replace(c, e, NULL);
+		return NULL;
+	}
+	*saddr = e->saddr;
+	return e->rt;
+}
+
+/*
+ * The route to daddr, from the cache or looked up (and cached). *@noref tells whether the caller
+ * got it without a reference (cached: valid to the end of the caller's RCU section) or with one
+ * (no cache (cache bypass), or no memory to cache it): see ipvs_rs_rt_release.
+ */
+static struct rtable *ipvs_rs_cached_route4(struct net *net, struct ipvs_rs_route_cache *cache,
+					    __be32 daddr, bool known_nh, __be32 *saddr, bool *noref)
+{
+	struct ipvs_rs_cached_rt *e;
 	struct rtable *rt;
 
-	local_bh_disable();
-	rt = dst_cache_get_ip4(cache, saddr);
-	local_bh_enable();
-	return rt;
-}
-
-static void ipvs_rs_dst_cache_set4(struct dst_cache *cache, struct rtable *rt, __be32 saddr)
-{
-	local_bh_disable();
-	dst_cache_set_ip4(cache, &rt->dst, saddr);
-	local_bh_enable();
-}
-
-/*
- * The route to daddr, from the cache or looked up (and cached); a reference for the caller.
- * Without a cache (cache bypass), always looked up.
- */
-static struct rtable *ipvs_rs_cached_route4(struct net *net, struct dst_cache *cache,
-					    __be32 daddr, bool known_nh, __be32 *saddr)
-{
-	struct rtable *rt = cache ? ipvs_rs_dst_cache_get4(cache, saddr) : NULL;
-
-	if (rt)
-		return rt;
+	*noref = false;
+	if (cache) {
+		rt = ipvs_rs_route_cache_get(cache, saddr);
+		if (rt) {
+			*noref = true;
+			return rt;
+		}
+	}
 	rt = ipvs_rs_output_route4(net, daddr, known_nh, saddr);
-	if (cache && !IS_ERR(rt))
-		ipvs_rs_dst_cache_set4(cache, rt, *saddr);
+	if (!cache || IS_ERR(rt))
+		return rt;
+	e = kmalloc(sizeof(*e), GFP_ATOMIC);
+	if (!e)
+		return rt;
+	/* The cache takes the reference. */
+	e->rt = rt;
+	e->saddr = *saddr;
+	ipvs_rs_route_cache_replace(cache, NULL, e);
+	*noref = true;
 	return rt;
+}
+
+/* Gives back what ipvs_rs_cached_route4 gave. */
+static void ipvs_rs_rt_release(struct rtable *rt, bool noref)
+{
+	if (!noref)
+		ip_rt_put(rt);
 }
 
 /*
@@ -653,7 +712,7 @@ int ipvs_rs_gather_frags(struct net *net, struct sk_buff *skb, u32 hooknum)
  * discovers the path MTU is told the MTU left inside the tunnel; one that does not gets
  * nothing (its packets get fragmented). Consumes @skb; returns whether an error was sent.
  */
-bool ipvs_rs_tunnel_error(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+bool ipvs_rs_tunnel_error(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
 			  u32 outer, u32 inner, u32 overhead, u8 type, u8 code, u32 info)
 {
 	bool sent = false;
@@ -677,11 +736,9 @@ bool ipvs_rs_tunnel_error(struct net *net, struct dst_cache *cache, struct sk_bu
 		ipv4_update_pmtu(skb, net, mtu, 0, 0);
 		if (!df)
 			goto out;
-		rt = ipvs_rs_dst_cache_get4(cache, &saddr);
-		if (rt) {
+		rt = ipvs_rs_route_cache_get(cache, &saddr);
+		if (rt)
 			mtu = dst_mtu(&rt->dst);
-			ip_rt_put(rt);
-		}
 		if (mtu > IPV4_MIN_MTU + overhead)
 			mtu -= overhead;
 		info = mtu;
@@ -752,14 +809,15 @@ static bool ipvs_rs_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
  * that does not fit, unless it is an ICMP error being relayed or a tunnel without pmtu_disc),
  * and the route is attached (returns 0). Negative errno: drop the packet.
  */
-static int ipvs_rs_out_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+static int ipvs_rs_out_route4(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
 			      __be32 daddr, unsigned int flags, int overhead, __be32 *saddr)
 {
 	struct rtable *ort = skb_rtable(skb), *rt;
 	bool tunnel = overhead >= 0;
+	bool noref;
 	int mtu;
 
-	rt = ipvs_rs_cached_route4(net, cache, daddr, flags & IPVS_RS_RT_KNOWN_NH, saddr);
+	rt = ipvs_rs_cached_route4(net, cache, daddr, flags & IPVS_RS_RT_KNOWN_NH, saddr, &noref);
 	if (IS_ERR(rt)) {
 		if (!skb->dev)
 			skb->dev = net->loopback_dev;
@@ -770,7 +828,7 @@ static int ipvs_rs_out_route4(struct net *net, struct dst_cache *cache, struct s
 		bool was_local = ort && (ort->rt_flags & RTCF_LOCAL);
 		bool ok = !(flags & IPVS_RS_RT_NON_LOCAL) && (was_local || (flags & IPVS_RS_RT_REDIRECT));
 
-		ip_rt_put(rt);
+		ipvs_rs_rt_release(rt, noref);
 		/* From the network but to a loopback address: never (C IPVS refuses it too). */
 		if (ipv4_is_loopback(daddr) && ort && rt_is_input_route(ort))
 			ok = false;
@@ -804,15 +862,18 @@ static int ipvs_rs_out_route4(struct net *net, struct dst_cache *cache, struct s
 	}
 
 	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	if (noref)
+		skb_dst_set_noref(skb, &rt->dst);
+	else
+		skb_dst_set(skb, &rt->dst);
 	return 0;
 
 err:
-	ip_rt_put(rt);
+	ipvs_rs_rt_release(rt, noref);
 	return -EINVAL;
 }
 
-int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb, __be32 daddr,
+int ipvs_rs_route4(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb, __be32 daddr,
 		   unsigned int flags, bool *local)
 {
 	__be32 saddr;
@@ -892,7 +953,7 @@ static int ipvs_rs_gue_push(struct net *net, struct sk_buff *skb, __be16 port, b
  * with IPVS_RS_RT_PMTU_DISC in @flags. Returns NF_ACCEPT when daddr is local (the packet,
  * unchanged, goes up the stack); otherwise consumes it and returns NF_STOLEN.
  */
-unsigned int ipvs_rs_tun_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+unsigned int ipvs_rs_tun_xmit(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
 			      __be32 daddr, unsigned int flags, u8 type, u16 tflags, u16 port)
 {
 	bool csum = tflags & IP_VS_TUNNEL_ENCAP_FLAG_CSUM;

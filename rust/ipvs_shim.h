@@ -99,10 +99,10 @@ void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
 
 /* IPv4 routing and output. */
-struct dst_cache;
-struct dst_cache *ipvs_rs_dst_cache_new(void);
-void ipvs_rs_dst_cache_reset(struct dst_cache *c);
-void ipvs_rs_dst_cache_free(struct dst_cache *c);
+struct ipvs_rs_route_cache;
+struct ipvs_rs_route_cache *ipvs_rs_route_cache_new(void);
+void ipvs_rs_route_cache_reset(struct ipvs_rs_route_cache *c);
+void ipvs_rs_route_cache_free(struct ipvs_rs_route_cache *c);
 /* How a packet is routed out (rust/shim.rs: ROUTE_*). */
 enum {
 	IPVS_RS_RT_KNOWN_NH = 1,	/* daddr is the next hop (direct routing) */
@@ -111,14 +111,14 @@ enum {
 	IPVS_RS_RT_REDIRECT = 8,	/* NAT: a forwarded packet may be turned to this host */
 	IPVS_RS_RT_NON_LOCAL = 16,	/* never to this host (cache bypass) */
 };
-int ipvs_rs_route4(struct net *net, struct dst_cache *cache, struct sk_buff *skb, __be32 daddr,
+int ipvs_rs_route4(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb, __be32 daddr,
 		   unsigned int flags, bool *local);
 unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb);
 void ipvs_rs_deliver_local(struct sk_buff *skb, bool keep_sk);
 int ipvs_rs_gather_frags(struct net *net, struct sk_buff *skb, u32 hooknum);
-bool ipvs_rs_tunnel_error(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+bool ipvs_rs_tunnel_error(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
 			  u32 outer, u32 inner, u32 overhead, u8 type, u8 code, u32 info);
-unsigned int ipvs_rs_tun_xmit(struct net *net, struct dst_cache *cache, struct sk_buff *skb,
+unsigned int ipvs_rs_tun_xmit(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
 			      __be32 daddr, unsigned int flags, u8 type, u16 tflags, u16 port);
 
 /* Bottom-half-safe spinlocks (kernel::sync has none). */

@@ -32,8 +32,8 @@ opaque! {
     RawHookState;
     /// `struct seq_file`.
     RawSeqFile;
-    /// `struct dst_cache`.
-    RawDstCache;
+    /// `struct ipvs_rs_route_cache` (the shim's own type).
+    RawRouteCache;
 }
 
 /// `struct ipvs_rs_skb_view` (the shim's own type): what the packet path reads of an
@@ -133,12 +133,12 @@ extern "C" {
     pub(crate) fn ipvs_rs_icmp_csum_set(skb: *mut RawSkb, off: u32);
     pub(crate) fn ipvs_rs_ip_send_check(skb: *mut RawSkb);
 
-    pub(crate) fn ipvs_rs_dst_cache_new() -> *mut RawDstCache;
-    pub(crate) fn ipvs_rs_dst_cache_reset(c: *mut RawDstCache);
-    pub(crate) fn ipvs_rs_dst_cache_free(c: *mut RawDstCache);
+    pub(crate) fn ipvs_rs_route_cache_new() -> *mut RawRouteCache;
+    pub(crate) fn ipvs_rs_route_cache_reset(c: *mut RawRouteCache);
+    pub(crate) fn ipvs_rs_route_cache_free(c: *mut RawRouteCache);
     pub(crate) fn ipvs_rs_route4(
         net: *mut RawNet,
-        cache: *mut RawDstCache,
+        cache: *mut RawRouteCache,
         skb: *mut RawSkb,
         daddr: u32,
         flags: c_uint,
@@ -149,7 +149,7 @@ extern "C" {
     pub(crate) fn ipvs_rs_gather_frags(net: *mut RawNet, skb: *mut RawSkb, hooknum: u32) -> c_int;
     pub(crate) fn ipvs_rs_tunnel_error(
         net: *mut RawNet,
-        cache: *mut RawDstCache,
+        cache: *mut RawRouteCache,
         skb: *mut RawSkb,
         outer: u32,
         inner: u32,
@@ -160,7 +160,7 @@ extern "C" {
     ) -> bool;
     pub(crate) fn ipvs_rs_tun_xmit(
         net: *mut RawNet,
-        cache: *mut RawDstCache,
+        cache: *mut RawRouteCache,
         skb: *mut RawSkb,
         daddr: u32,
         flags: c_uint,

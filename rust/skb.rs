@@ -40,7 +40,8 @@ impl<'a> SkBuff<'a> {
     ///
     /// # Safety
     ///
-    /// `ptr` must be a valid `sk_buff` that the caller exclusively owns for `'a`.
+    /// `ptr` must be a valid `sk_buff` that the caller exclusively owns for `'a`, which lies
+    /// within a netfilter hook call (an RCU read-side section: see [`Self::route4`]).
     pub(crate) unsafe fn from_raw(ptr: *mut shim::RawSkb) -> Option<Self> {
         let ptr = NonNull::new(ptr)?;
         // INVARIANT: `ptr` is valid and ours (guaranteed by the caller); `v` is read from it.
@@ -250,14 +251,16 @@ impl<'a> SkBuff<'a> {
     /// this host anyway); otherwise the TTL is decremented and the path MTU checked ("time
     /// exceeded" and "fragmentation needed" go to the sender and the packet is to be dropped:
     /// `Err`), and the route is attached (`Ok(false)`). Without a `cache` the route is looked up
-    /// afresh.
-    pub(crate) fn route4(&mut self, net: Net, cache: Option<&DstCache>, daddr: [u8; 4], opts: RouteOpts) -> Result<bool> {
+    /// afresh. A cached route is attached without a reference: it stays valid to the end of the
+    /// hook call (an RCU read-side section), and the kernel takes a reference if it keeps the
+    /// packet beyond that.
+    pub(crate) fn route4(&mut self, net: Net, cache: Option<&RouteCache>, daddr: [u8; 4], opts: RouteOpts) -> Result<bool> {
         let mut local = false;
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), the cache is a live dst cache (type invariant) or NULL, which the shim
+        // `Net`), the cache is a live route cache (type invariant) or NULL, which the shim
         // takes as none; `local` is a valid out pointer.
         let r = unsafe {
-            shim::ipvs_rs_route4(net.raw(), DstCache::raw_or_null(cache), self.raw(), u32::from_ne_bytes(daddr), opts.bits(), &mut local)
+            shim::ipvs_rs_route4(net.raw(), RouteCache::raw_or_null(cache), self.raw(), u32::from_ne_bytes(daddr), opts.bits(), &mut local)
         };
         // INVARIANT: The TTL decrement may have copied the header (even on failure).
         self.v = Self::read_view(self.ptr);
@@ -268,15 +271,15 @@ impl<'a> SkBuff<'a> {
     /// Routes (as [`Self::route4`]), encapsulates the packet for `tun` towards `daddr` and sends
     /// it, consuming it. A local `daddr` gives the packet back untouched, with the verdict to
     /// deliver it locally.
-    pub(crate) fn tun_xmit(self, net: Net, cache: Option<&DstCache>, daddr: [u8; 4], tun: Tunnel, opts: RouteOpts) -> Verdict {
+    pub(crate) fn tun_xmit(self, net: Net, cache: Option<&RouteCache>, daddr: [u8; 4], tun: Tunnel, opts: RouteOpts) -> Verdict {
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), the cache is a live dst cache (type invariant) or NULL (none); the shim either consumes the
+        // `Net`), the cache is a live route cache (type invariant) or NULL (none); the shim either consumes the
         // packet (`NF_STOLEN`) or leaves it untouched (`NF_ACCEPT`), and `self` is consumed so
         // it is not used again either way.
         let v = unsafe {
             shim::ipvs_rs_tun_xmit(
                 net.raw(),
-                DstCache::raw_or_null(cache),
+                RouteCache::raw_or_null(cache),
                 self.raw(),
                 u32::from_ne_bytes(daddr),
                 opts.bits(),
@@ -318,7 +321,7 @@ impl<'a> SkBuff<'a> {
     pub(crate) fn tunnel_error_to_client(
         self,
         net: Net,
-        cache: &DstCache,
+        cache: &RouteCache,
         (outer, inner, overhead): (usize, usize, usize),
         (icmp_type, code, info): (u8, u8, u32),
     ) -> bool {
@@ -327,7 +330,7 @@ impl<'a> SkBuff<'a> {
             return false;
         };
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), `cache` is a live dst cache (type invariant); the shim consumes the packet and
+        // `Net`), `cache` is a live route cache (type invariant); the shim consumes the packet and
         // `self` is consumed so it is not used again.
         unsafe {
             shim::ipvs_rs_tunnel_error(net.raw(), cache.raw(), self.raw(), outer, inner, overhead, icmp_type, code, info)
@@ -401,41 +404,43 @@ pub(crate) struct Tunnel {
     pub(crate) port: u16,
 }
 
-/// A per-CPU cache of one destination's route (`struct dst_cache`): [`SkBuff::route4`] and
-/// [`SkBuff::tun_xmit`] use a cached route while the kernel still deems it valid.
-pub(crate) struct DstCache(NonNull<shim::RawDstCache>);
+/// The cached route to one destination (the shim's `struct ipvs_rs_route_cache`, read under RCU
+/// by every CPU): [`SkBuff::route4`] and [`SkBuff::tun_xmit`] use it, without a reference,
+/// while the kernel still deems it valid, and look the route up again when it is not.
+pub(crate) struct RouteCache(NonNull<shim::RawRouteCache>);
 
-// SAFETY: `struct dst_cache` is per-CPU and safe to use from any context and thread.
-unsafe impl Send for DstCache {}
+// SAFETY: The shim reads the cache under RCU and replaces its entry atomically, from any context
+// and thread.
+unsafe impl Send for RouteCache {}
 // SAFETY: As above.
-unsafe impl Sync for DstCache {}
+unsafe impl Sync for RouteCache {}
 
-impl DstCache {
+impl RouteCache {
     /// An empty cache (process context).
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: Plain allocation; checked for NULL.
-        NonNull::new(unsafe { shim::ipvs_rs_dst_cache_new() }).map(Self).ok_or(ENOMEM)
+        NonNull::new(unsafe { shim::ipvs_rs_route_cache_new() }).map(Self).ok_or(ENOMEM)
     }
 
     /// Forgets the cached routes (the way to the destination changed).
     pub(crate) fn reset(&self) {
         // SAFETY: The cache is live (type invariant).
-        unsafe { shim::ipvs_rs_dst_cache_reset(self.raw()) }
+        unsafe { shim::ipvs_rs_route_cache_reset(self.raw()) }
     }
 
-    fn raw(&self) -> *mut shim::RawDstCache {
+    fn raw(&self) -> *mut shim::RawRouteCache {
         self.0.as_ptr()
     }
 
     /// The cache's pointer, or NULL for none.
-    fn raw_or_null(cache: Option<&Self>) -> *mut shim::RawDstCache {
+    fn raw_or_null(cache: Option<&Self>) -> *mut shim::RawRouteCache {
         cache.map_or(core::ptr::null_mut(), Self::raw)
     }
 }
 
-impl Drop for DstCache {
+impl Drop for RouteCache {
     fn drop(&mut self) {
-        // SAFETY: Allocated by `ipvs_rs_dst_cache_new`, no longer used.
-        unsafe { shim::ipvs_rs_dst_cache_free(self.raw()) }
+        // SAFETY: Allocated by `ipvs_rs_route_cache_new`, no longer used.
+        unsafe { shim::ipvs_rs_route_cache_free(self.raw()) }
     }
 }
