@@ -57,6 +57,11 @@ def main():
             row[impl] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "runs": vals}
         if "c" in row and "rs" in row and row["c"]["median"]:
             row["ratio_rs_c"] = row["rs"]["median"] / row["c"]["median"]
+            # Round by round: the two ran within a minute of each other, so the ratio of each
+            # round's pair is free of the drift between rounds.
+            pairs = [r / c for r, c in zip(row["rs"]["runs"], row["c"]["runs"]) if c]
+            if len(pairs) > 1 and len(row["rs"]["runs"]) == len(row["c"]["runs"]):
+                row["paired_ratio"] = {"median": statistics.median(pairs), "min": min(pairs), "max": max(pairs), "runs": pairs}
         rows.append(row)
 
     def cell(row, impl):
@@ -68,12 +73,19 @@ def main():
             text += " (%s - %s)" % (human(s["min"], row["unit"]), human(s["max"], row["unit"]))
         return text
 
-    md = ["| Scenario | C ip_vs | ipvs_rs | ipvs_rs / C | no IPVS (ceiling) |", "|---|---|---|---|---|"]
+    def paired(row):
+        p = row.get("paired_ratio")
+        return "%.2f (%.2f - %.2f)" % (p["median"], p["min"], p["max"]) if p else "-"
+
+    md = ["| Scenario | C ip_vs | ipvs_rs | ipvs_rs / C | ipvs_rs / C by round | no IPVS (ceiling) |", "|---|---|---|---|---|---|"]
     for row in rows:
         ratio = "%.2f" % row["ratio_rs_c"] if "ratio_rs_c" in row else "-"
         better = "higher is better" if row["higher_is_better"] else "lower is better"
-        md.append("| %s (%s) | %s | %s | %s | %s |" % (row["title"], better, cell(row, "c"), cell(row, "rs"), ratio, cell(row, "fwd")))
-    text = "\n".join(md) + "\n\nMedians over the rounds, (min - max) where there were several.\n"
+        md.append("| %s (%s) | %s | %s | %s | %s | %s |" % (row["title"], better, cell(row, "c"), cell(row, "rs"), ratio, paired(row), cell(row, "fwd")))
+    text = "\n".join(md) + (
+        "\n\nMedians over the rounds, (min - max) where there were several. \"ipvs_rs / C\" divides the"
+        " medians; \"by round\" is the median (min - max) of each round's own ratio (C and ipvs_rs ran"
+        " within a minute of each other in each round, so drift across the boot cancels).\n")
     if machine:
         text += "Machine: %s\n" % machine
     if profile:

@@ -25,7 +25,7 @@
 # For fwd, the client addresses a real server directly; the director only routes.
 . "$(dirname "$0")/lib.sh"
 set -e
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-5}
 CONNS=${BENCH_CONNS:-100000}
 SERVICES=${BENCH_SERVICES:-10000}
