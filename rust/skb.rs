@@ -440,7 +440,10 @@ impl RouteCache {
 
 impl Drop for RouteCache {
     fn drop(&mut self) {
-        // SAFETY: Allocated by `ipvs_rs_route_cache_new`, no longer used.
+        // SAFETY: Allocated by `ipvs_rs_route_cache_new`; with `&mut self` no borrow is left, so
+        // nothing is in the shim's cache functions with it. A packet still carrying its route
+        // without a reference is safe too: the kernel frees a route only a grace period after
+        // its last reference (the cache's, dropped here) goes.
         unsafe { shim::ipvs_rs_route_cache_free(self.raw()) }
     }
 }
