@@ -112,7 +112,7 @@ if [ ! -f "$build/.complete" ]; then
 	done
 	[ -z "$lost" ] || die "kernel config lost (unmet dependency? fix the fragment):$lost"
 	"${kmake[@]}" -s rustavailable >&2 || die "Rust toolchain not usable for this kernel"
-	step "building bzImage + modules ($(nproc) jobs; ~8 min for the test flavour)"
+	step "building bzImage + modules ($(nproc) jobs; 13 to 28 min for the test flavour on 2 cores)"
 	"${kmake[@]}" -s bzImage modules >&2
 	step "installing kernel modules into $build/mod"
 	rm -rf "$build/mod"
