@@ -34,8 +34,12 @@ def main():
     machine = sys.argv[3] if len(sys.argv) > 3 else ""
     data = {}
     profile = {}
+    cost = {}
     for line in open(log, errors="replace"):
         f = line.split()
+        if len(f) == 6 and f[0] == "PROFILE-COST":
+            # PROFILE-COST <impl> <scenario> <us per operation> <IPVS samples> <rate>
+            cost.setdefault(f[2], {})[f[1]] = {"us_per_op": float(f[3]), "samples": int(f[4]), "rate": float(f[5])}
         if len(f) >= 7 and f[0] == "PROFILE":
             # PROFILE <impl> <scenario> <view> <share%> <symbol...> <object>
             profile.setdefault((f[2], f[3], f[1]), []).append((f[4], " ".join(f[5:-1]), f[-1]))
@@ -88,6 +92,19 @@ def main():
         " within a minute of each other in each round, so drift across the boot cancels).\n")
     if machine:
         text += "Machine: %s\n" % machine
+    if cost:
+        text += ("\n## IPVS CPU time per operation (profiled runs)\n\nThe IPVS modules' cpu-clock samples"
+                 " divided by the operations the load completed meanwhile (a UDP request and its reply,"
+                 " or a whole TCP connection): microseconds of vCPU time per operation, lower is better.\n\n"
+                 "| Scenario | C ip_vs | ipvs_rs | ipvs_rs / C |\n|---|---|---|---|\n")
+        for scenario, by in sorted(cost.items()):
+            c, r = by.get("c"), by.get("rs")
+
+            def fmt(x):
+                return "%.2f us (%d samples, %.0f ops/s)" % (x["us_per_op"], x["samples"], x["rate"]) if x else "-"
+
+            ratio = "%.2f" % (r["us_per_op"] / c["us_per_op"]) if c and r and c["us_per_op"] else "-"
+            text += "| %s | %s | %s | %s |\n" % (scenario, fmt(c), fmt(r), ratio)
     if profile:
         text += "\n## Profile (perf cpu-clock samples over both vCPUs, director and load together)\n"
         views = {"objects": "share by binary", "module": "symbols of the IPVS module(s)", "all": "top symbols"}
@@ -98,7 +115,7 @@ def main():
             for share, sym, obj in syms[:25]:
                 text += "| %s | `%s` | %s |\n" % (share, sym, obj)
     open(os.path.join(out, "results.md"), "w").write(text)
-    json.dump({"machine": machine, "rows": rows, "profile": {"/".join(k): v for k, v in profile.items()}}, open(os.path.join(out, "results.json"), "w"), indent=1)
+    json.dump({"machine": machine, "rows": rows, "cost_per_op": cost, "profile": {"/".join(k): v for k, v in profile.items()}}, open(os.path.join(out, "results.json"), "w"), indent=1)
     print(text)
     try:
         import matplotlib

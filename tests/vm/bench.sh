@@ -20,7 +20,8 @@
 #   ctl_restore, ctl_list  ipvsadm -R / -Ln of BENCH_SERVICES services x 4 real servers (s)
 #   profile     (BENCH_PROFILE=1) where the director's CPU time goes during udp_nat and crr_nat
 #               (and, with the ctl part, ipvsadm -R / -Ln of BENCH_PROFILE_SERVICES services), for c and rs: perf's cpu-clock samples over both vCPUs, by symbol
-#               ("PROFILE <impl> <scenario> <view> <share%> <symbol> <object>" lines)
+#               ("PROFILE <impl> <scenario> <view> <share%> <symbol> <object>" lines), and the IPVS
+#               modules' CPU time per request or connection ("PROFILE-COST" lines, tests/vm/profile.py)
 # BENCH_PARTS picks among "traffic mem ctl" (default: all).
 # For fwd, the client addresses a real server directly; the director only routes.
 . "$(dirname "$0")/lib.sh"
@@ -124,11 +125,13 @@ profile_run() { # impl
 	services -m
 	for sc in udp crr; do
 		data=$(mktemp)
+		# The load's own rate (its stdout) turns the module's samples into CPU time per operation.
 		case $sc in
-		udp) ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" udp $VIP 80 64 "$SECS" >/dev/null 2>&1 ;;
-		crr) ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" crr $VIP 80 4 "$SECS" >/dev/null 2>&1 ;;
+		udp) rate=$(ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" udp $VIP 80 64 "$SECS" 2>/dev/null) ;;
+		crr) rate=$(ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" crr $VIP 80 4 "$SECS" 2>/dev/null) ;;
 		esac
-		perf script -i "$data" -F ip,sym,dso 2>/dev/null | python3 "$REPO/tests/vm/profile.py" "$1" "${sc}_nat"
+		perf script -i "$data" -F ip,sym,dso 2>/dev/null |
+			python3 "$REPO/tests/vm/profile.py" "$1" "${sc}_nat" "${rate:-0}" "$SECS" 499
 		rm -f "$data"
 	done
 	ipvsadm -C

@@ -11,7 +11,13 @@ each binary: the kernel, each module, each user program or library), "module" (t
 the IPVS modules, ip_vs* and ipvs_rs) and "all" (the top symbols anywhere). Rust's v0-mangled
 names are shortened to their paths.
 
-usage: perf script -F ip,sym,dso | profile.py IMPL SCENARIO
+With the load's rate (operations per second), the profiled seconds and perf's sampling
+frequency, it also prints the IPVS modules' CPU time per operation, which unlike a share does
+not move with the throughput the run happened to reach:
+
+    PROFILE-COST <impl> <scenario> <microseconds per operation> <IPVS samples> <rate>
+
+usage: perf script -F ip,sym,dso | profile.py IMPL SCENARIO [RATE SECS FREQ]
 """
 import bisect
 import collections
@@ -92,7 +98,13 @@ def main():
 
     for obj, n in by_obj.most_common(8):
         emit("objects", ("-", obj), n)
-    ipvs = [(k, n) for k, n in by_sym.most_common() if re.match(r"^\[(ip_vs\w*|ipvs_rs)\]$", k[1])]
+    is_ipvs = re.compile(r"^\[(ip_vs\w*|ipvs_rs)\]$")
+    if len(sys.argv) > 5:
+        rate, secs, freq = (float(a) for a in sys.argv[3:6])
+        n = sum(c for obj, c in by_obj.items() if is_ipvs.match(obj))
+        if rate > 0 and secs > 0 and freq > 0:
+            print("PROFILE-COST %s %s %.3f %d %.0f" % (impl, scenario, 1e6 * n / freq / (rate * secs), n, rate))
+    ipvs = [(k, n) for k, n in by_sym.most_common() if is_ipvs.match(k[1])]
     for k, n in ipvs[:20]:
         emit("module", k, n)
     for k, n in by_sym.most_common(25):
