@@ -12,6 +12,7 @@
 //! deadline) and bring the timer forward when a state's timeout is shorter.
 
 pub(crate) mod jhash;
+pub(crate) mod persist;
 pub(crate) mod show;
 pub(crate) mod sizing;
 
@@ -60,6 +61,13 @@ impl FlowKey {
     }
 }
 
+/// The table key of a template (IPv4: the first four bytes of its addresses; the client port
+/// is always 0).
+fn template_flow_key(key: &persist::TemplateKey) -> FlowKey {
+    let v4 = |a: &[u8; 16]| [a[0], a[1], a[2], a[3]];
+    FlowKey { proto: key.proto, saddr: v4(&key.cnet), sport: 0, daddr: v4(&key.vaddr), dport: key.vport }
+}
+
 /// The mutable state of a connection.
 pub(crate) struct ConnState {
     /// TCP state (UDP connections stay in `None`).
@@ -71,9 +79,25 @@ pub(crate) struct ConnState {
     pub(crate) no_output: bool,
 }
 
+/// What a connection table entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A connection: packets are forwarded by it.
+    Conn,
+    /// A persistence template (C: `IP_VS_CONN_F_TEMPLATE`): no packet uses it; it keeps a
+    /// client (network) on a real server, and lives while it controls connections.
+    Template,
+}
+
+/// Seconds a template's life is extended by when its time is up but it still controls
+/// connections (C: `ip_vs_conn_expire`'s 60 s; its timeout stays at that from then on).
+const CONTROL_GRACE_S: u32 = 60;
+
 /// One connection.
 #[pin_data]
 pub(crate) struct Conn {
+    /// A connection or a template.
+    pub(crate) kind: Kind,
     /// Client to virtual service.
     pub(crate) key_in: FlowKey,
     /// Replies to the client: from the real server (NAT), or from the virtual service (DR and
@@ -86,6 +110,20 @@ pub(crate) struct Conn {
     pub(crate) dest: Option<Arc<Dest>>,
     /// The service it was scheduled by.
     pub(crate) svc: Arc<Service>,
+    /// The template that controls it (persistence), if any.
+    pub(crate) control: Option<Arc<Conn>>,
+    /// How many live connections this template controls.
+    n_control: Atomic<u32>,
+    /// A template's timeout in seconds: each connection it makes pushes its expiry this far.
+    tpl_timeout: Atomic<u32>,
+    /// A template a controlled connection reached ESTABLISHED through (TCP) or got a reply
+    /// through (UDP) (C: `IP_VS_CTPL_S_ASSURED`).
+    assured: Atomic<bool>,
+    /// A template found unusable (its real server gone or, with `expire_quiescent_template`,
+    /// quiesced): no longer found, shown with port 65535 until it expires (C sets its `dport`).
+    invalid: Atomic<bool>,
+    /// Made for one packet only (`-o`, UDP): never hashed, gone after its packet.
+    pub(crate) one_packet: bool,
     /// The virtual address.
     pub(crate) vaddr: [u8; 4],
     /// The virtual port, host order.
@@ -130,9 +168,17 @@ impl rcuhash::Entry for Conn {
                 self.timer_at.store(expires, Relaxed);
                 return Some(expires);
             }
+            // A template lives on while it controls connections, like C's.
+            if self.n_control.load(Relaxed) != 0 {
+                self.tpl_timeout.store(CONTROL_GRACE_S, Relaxed);
+                let at = now.wrapping_add(u64::from(CONTROL_GRACE_S) * time::hz());
+                self.expires.store(at, Relaxed);
+                self.timer_at.store(at, Relaxed);
+                return Some(at);
+            }
         }
         if !self.dead.xchg(true, Relaxed) {
-            self.unbind(!st.inactive);
+            self.release(!st.inactive);
         }
         None
     }
@@ -170,19 +216,86 @@ impl Conn {
         self.dest.as_ref().map(|d| d.tunnel()).unwrap_or_default()
     }
 
-    /// The connection no longer counts for its destination.
-    fn unbind(&self, was_active: bool) {
+    /// The connection went (it was marked dead just now): it no longer counts for its
+    /// destination, nor for its template.
+    fn release(&self, was_active: bool) {
         if let Some(d) = &self.dest {
-            d.unbind_conn(was_active);
+            match self.kind {
+                Kind::Conn => d.unbind_conn(was_active),
+                Kind::Template => d.unbind_template(),
+            }
+        }
+        if let Some(t) = &self.control {
+            t.n_control.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Whether this is a template that new connections may use.
+    pub(crate) fn is_usable_template(&self) -> bool {
+        self.kind == Kind::Template && !self.is_dead() && !self.invalid.load(Relaxed)
+    }
+
+    /// The template is not to be used again (it stays until it expires, like C's).
+    pub(crate) fn invalidate(&self) {
+        self.invalid.store(true, Relaxed);
+    }
+
+    /// How many connections this template controls.
+    pub(crate) fn controls(&self) -> u32 {
+        self.n_control.load(Relaxed)
+    }
+
+    /// A connection this template controls reached ESTABLISHED (TCP) or got a reply (UDP).
+    pub(crate) fn assure_control(&self) {
+        if let Some(t) = &self.control {
+            if !t.assured.load(Relaxed) {
+                t.assured.store(true, Relaxed);
+            }
+        }
+    }
+
+    /// The template's timeout, seconds.
+    pub(crate) fn template_timeout(&self) -> u32 {
+        self.tpl_timeout.load(Relaxed)
+    }
+
+    /// An entry that was never hashed goes (a one-packet connection after its packet, or an
+    /// entry another CPU hashed first): it stops counting.
+    pub(crate) fn finish_one_packet(&self) {
+        if !self.dead.xchg(true, Relaxed) {
+            self.release(false);
+        }
+    }
+
+    /// The state `/proc/net/ip_vs_conn` shows.
+    fn state_name(&self, st: &ConnState) -> &'static str {
+        match (self.kind, self.key_in.proto) {
+            (Kind::Template, _) if self.assured.load(Relaxed) => "ASSURED",
+            (Kind::Template, _) | (Kind::Conn, Proto::Ip) => "NONE",
+            (Kind::Conn, Proto::Tcp) => st.tcp.name(),
+            (Kind::Conn, Proto::Udp) => "UDP",
         }
     }
 
     /// Creates a connection for `key_in` bound to `dest`, or a cache-bypass connection
-    /// without one, for the table `tab` (packet path: atomic allocation).
-    pub(crate) fn new(tab: &ConnTable, key_in: FlowKey, dest: Option<Arc<Dest>>, svc: Arc<Service>, now: u64) -> Result<Arc<Self>> {
-        let (daddr, fwd, dport) = match &dest {
-            Some(d) => ([d.addr[0], d.addr[1], d.addr[2], d.addr[3]], d.fwd(), if d.port != 0 { d.port } else { key_in.dport }),
-            None => ([0; 4], CONN_F_BYPASS, 0),
+    /// without one, for the table `tab` (packet path: atomic allocation). `dport` is the
+    /// real server's port it forwards to; `control` the template it was made through.
+    pub(crate) fn new(
+        tab: &ConnTable,
+        key_in: FlowKey,
+        dest: Option<(Arc<Dest>, u16)>,
+        svc: Arc<Service>,
+        control: Option<Arc<Conn>>,
+        one_packet: bool,
+        now: u64,
+    ) -> Result<Arc<Self>> {
+        let (dest, daddr, fwd, dport) = match dest {
+            Some((d, port)) => {
+                let addr = [d.addr[0], d.addr[1], d.addr[2], d.addr[3]];
+                let fwd = d.fwd();
+                (Some(d), addr, fwd, port)
+            }
+            None => (None, [0; 4], CONN_F_BYPASS, 0),
         };
         let masq = fwd == CONN_F_MASQ;
         // Replies come from the real server (NAT), or else from the virtual address: the
@@ -194,9 +307,6 @@ impl Conn {
             daddr: key_in.saddr,
             dport: key_in.sport,
         };
-        if let Some(d) = &dest {
-            d.bind_conn();
-        }
         // Like C, a new connection has 3 s until its first state sets its timeout.
         let deadline = now.wrapping_add(3 * time::hz());
         // Only real servers that answer clients directly (DR, TUN) hide the replies; bypass
@@ -204,8 +314,9 @@ impl Conn {
         // destination).
         let no_output = !masq && dest.is_some();
         let st = ConnState { tcp: tcp::State::None, inactive: true, no_output };
-        Arc::pin_init(
+        let c = Arc::pin_init(
             pin_init!(Conn {
+                kind: Kind::Conn,
                 key_in,
                 key_out,
                 fwd,
@@ -214,6 +325,12 @@ impl Conn {
                 dport,
                 dest,
                 svc,
+                control,
+                n_control: Atomic::new(0),
+                tpl_timeout: Atomic::new(0),
+                assured: Atomic::new(false),
+                invalid: Atomic::new(false),
+                one_packet,
                 st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
                 expires: Atomic::new(deadline),
                 timer_at: Atomic::new(deadline),
@@ -222,7 +339,68 @@ impl Conn {
                 links <- Links::new(),
             }),
             GFP_ATOMIC,
-        )
+        )?;
+        // Counted once it exists: [`Conn::release`] undoes this.
+        if let Some(d) = &c.dest {
+            d.bind_conn();
+        }
+        if let Some(t) = &c.control {
+            t.n_control.add(1, Relaxed);
+        }
+        Ok(c)
+    }
+}
+
+impl Conn {
+    /// Creates the template `key` of a persistent service `svc` for the client network, bound
+    /// to `dest` (recording the real server's port `dport`, or 0), living `timeout_s` seconds
+    /// from each connection it makes (packet path: atomic allocation).
+    pub(crate) fn new_template(
+        tab: &ConnTable,
+        key: &persist::TemplateKey,
+        dest: Arc<Dest>,
+        dport: u16,
+        svc: Arc<Service>,
+        timeout_s: u32,
+        now: u64,
+    ) -> Result<Arc<Self>> {
+        let key_in = template_flow_key(key);
+        let daddr = [dest.addr[0], dest.addr[1], dest.addr[2], dest.addr[3]];
+        // Never looked up by this key: it only puts the template in its second chain.
+        let key_out = FlowKey { proto: key.proto, saddr: daddr, sport: dport, daddr: key_in.saddr, dport: 0 };
+        let fwd = dest.fwd();
+        let deadline = now.wrapping_add(u64::from(timeout_s) * time::hz());
+        let st = ConnState { tcp: tcp::State::None, inactive: true, no_output: false };
+        let t = Arc::pin_init(
+            pin_init!(Conn {
+                kind: Kind::Template,
+                key_in,
+                key_out,
+                fwd,
+                vaddr: key_in.daddr,
+                vport: key_in.dport,
+                dport,
+                dest: Some(dest),
+                svc,
+                control: None,
+                n_control: Atomic::new(0),
+                tpl_timeout: Atomic::new(timeout_s),
+                assured: Atomic::new(false),
+                invalid: Atomic::new(false),
+                one_packet: false,
+                st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
+                expires: Atomic::new(deadline),
+                timer_at: Atomic::new(deadline),
+                dead: Atomic::new(false),
+                hashes: [key_in.hash(tab.seed), key_out.hash(tab.seed)],
+                links <- Links::new(),
+            }),
+            GFP_ATOMIC,
+        )?;
+        if let Some(d) = &t.dest {
+            d.bind_template();
+        }
+        Ok(t)
     }
 }
 
@@ -265,12 +443,22 @@ impl ConnTable {
 
     /// Finds the live connection of a client-to-service packet.
     pub(crate) fn lookup_in<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
-        self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == *key && !c.is_dead())
+        self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == *key && c.kind == Kind::Conn && !c.is_dead())
+    }
+
+    /// Finds the usable template `key` (C: `ip_vs_ct_in_get`).
+    pub(crate) fn lookup_template<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        key: &persist::TemplateKey,
+    ) -> Option<ArcBorrow<'a, Conn>> {
+        let key = template_flow_key(key);
+        self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == key && c.is_usable_template())
     }
 
     /// Finds the live connection of a server-to-client packet.
     pub(crate) fn lookup_out<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
-        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out == *key && !c.is_dead())
+        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out == *key && c.kind == Kind::Conn && !c.is_dead())
     }
 
     /// Sets `c`'s deadline to `at` (jiffies). The timer is left alone unless it is due later,
@@ -289,16 +477,22 @@ impl ConnTable {
 
     /// Hashes a new connection unless another CPU hashed the same flow first; returns the
     /// connection to use.
+    /// A template is unique by its key among usable templates.
     pub(crate) fn insert_or_get<'a>(&'a self, g: &'a rcu::Guard, c: Arc<Conn>) -> Result<ArcBorrow<'a, Conn>> {
-        let dest = c.dest.clone();
-        let key = c.key_in;
+        let mine = c.clone();
+        let (key, kind) = (c.key_in, c.kind);
         let expires = c.timer_at.load(Relaxed);
-        let r = self.tab.insert_unique(g, c, expires, |x| x.key_in == key && !x.is_dead());
+        let r = self.tab.insert_unique(g, c, expires, |x| {
+            x.key_in == key
+                && x.kind == kind
+                && match kind {
+                    Kind::Conn => !x.is_dead(),
+                    Kind::Template => x.is_usable_template(),
+                }
+        });
         if !matches!(r, Ok((_, true))) {
-            // Not hashed: the new connection never counted.
-            if let Some(d) = dest {
-                d.unbind_conn(false);
-            }
+            // Not hashed: the new entry goes, and stops counting.
+            mine.finish_one_packet();
         }
         r.map(|(c, _)| c)
     }
@@ -310,7 +504,7 @@ impl ConnTable {
         if c.dead.xchg(true, Relaxed) {
             return;
         }
-        c.unbind(!st.inactive);
+        c.release(!st.inactive);
         c.expires.store(now, Relaxed);
         c.timer_at.store(now, Relaxed);
         self.tab.arm(c, now);
@@ -328,23 +522,38 @@ impl ConnTable {
             let st = c.st.lock();
             let left = c.expires.load(Relaxed).wrapping_sub(now);
             let expires = if left < (1 << 62) { (left / hz.max(1)) as u32 } else { 0 };
-            let state = match c.key_in.proto {
-                Proto::Tcp => st.tcp.name(),
-                Proto::Udp => "UDP",
-            };
+            let state = c.state_name(&st);
+            // An invalidated template shows C's marker port.
+            let dport = if c.invalid.load(Relaxed) { 0xffff } else { c.dport };
             res = show::write_conn(
                 w,
                 &show::ConnLine {
                     proto: c.key_in.proto.name(),
                     client: (c.key_in.saddr, c.key_in.sport),
                     virt: (c.vaddr, c.vport),
-                    dest: (c.daddr(), c.dport),
+                    dest: (c.daddr(), dport),
                     state,
                     expires,
                 },
             );
         });
         res
+    }
+
+    /// Ends every connection and template whose real server was removed, and the templates
+    /// that controlled only such connections (C: `ip_vs_expire_nodest_conn_flush`, run when a
+    /// destination goes with `expire_nodest_conn` set; process context).
+    pub(crate) fn expire_nodest(&self, now: u64) {
+        let g = rcu::read_lock();
+        self.tab.for_each(&g, |c| {
+            if c.is_dead() || c.dest.as_ref().is_none_or(|d| d.is_available()) || c.controls() != 0 {
+                return;
+            }
+            self.expire_now(&c, now);
+            if let Some(t) = c.control.as_ref().filter(|t| t.controls() == 0) {
+                self.expire_now(t, now);
+            }
+        });
     }
 
     /// Removes every connection (the namespace is going away; process context).

@@ -16,7 +16,7 @@ mod ipvs_proto;
 mod ipvs_sched;
 mod ipvs_xmit;
 
-use ipvs_conn::{Conn, ConnTable, FlowKey};
+use ipvs_conn::{persist, Conn, ConnTable, FlowKey};
 use ipvs_ctl::{table::SvcTable, uapi, Counters, CtlState, RealServer, Service, Timeouts, TrashEntry};
 use ipvs_proto::{icmp, tcp, Ipv4, Proto};
 use ipvs_sched::Packet;
@@ -120,6 +120,10 @@ pub(crate) struct Ipvs {
     pub(crate) trash: SpinLockBh<KVec<TrashEntry>>,
     /// Source of service object identities.
     pub(crate) next_svc_id: Atomic<u64>,
+    /// Services on the FTP port (a TCP packet to a data port may be theirs).
+    pub(crate) ftp_svcs: Atomic<u32>,
+    /// Address services on port 0 (they catch every port of their address).
+    pub(crate) null_svcs: Atomic<u32>,
     /// Protocol timeouts.
     pub(crate) timeouts: Timeouts,
     /// Totals over all services.
@@ -148,6 +152,8 @@ impl PernetState for Ipvs {
                 conn_lfactor,
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
                 next_svc_id: Atomic::new(1),
+                ftp_svcs: Atomic::new(0),
+                null_svcs: Atomic::new(0),
                 ticks: Atomic::new(0),
                 timeouts: Timeouts::default(),
                 stats,
@@ -179,6 +185,8 @@ impl Ipvs {
             (Proto::Tcp, tcp::State::Established) => self.timeouts.tcp.load(Relaxed),
             (Proto::Tcp, tcp::State::FinWait) => self.timeouts.tcp_fin.load(Relaxed),
             (Proto::Tcp, s) => tcp::Timeouts::default().get(s),
+            // No connection has it (only firewall-mark templates).
+            (Proto::Ip, _) => 0,
         }
     }
 
@@ -207,10 +215,16 @@ impl Ipvs {
                     }
                     st.inactive = !active;
                 }
+                if new == tcp::State::Established {
+                    c.assure_control();
+                }
                 st.tcp = new;
             }
             self.timeout(Proto::Tcp, st.tcp)
         } else {
+            if reply {
+                c.assure_control();
+            }
             self.timeout(c.key_in.proto, tcp::State::None)
         };
         self.conns.set_expiry(c, now.wrapping_add(u64::from(secs) * time::hz()));
@@ -249,40 +263,40 @@ impl Ipvs {
         key: &FlowKey,
         tcp_flags: u8,
         mark: u32,
-    ) -> core::result::Result<ArcBorrow<'a, Conn>, NoConn> {
+    ) -> core::result::Result<ConnRef<'a>, NoConn> {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
         if let Some(c) = self.conns.lookup_in(g, key) {
-            // conn_reuse_mode 1 (the default): a SYN on a finished connection (a client reusing
-            // its port) starts a new one, scheduled afresh.
-            if syn && matches!(c.st.lock().tcp, tcp::State::TimeWait | tcp::State::Close) {
-                self.conns.expire_now(&c, time::jiffies());
-            } else {
-                // A connection whose real server was removed gets no more packets.
-                return if c.dest.as_ref().is_none_or(|d| d.is_available()) { Ok(c) } else { Err(Verdict::Drop.into()) };
+            let nodest = self.sysctls.get(Sysctl::ExpireNodestConn) != 0;
+            // A client's new SYN on a connection's port: with expire_nodest_conn, a quiesced
+            // real server's connection is replaced; else, per conn_reuse_mode, a finished one.
+            let resched = syn
+                && if nodest && c.dest.as_ref().is_some_and(|d| d.is_quiesced()) {
+                    true
+                } else {
+                    let mode = self.sysctls.get(Sysctl::ConnReuseMode);
+                    mode != 0 && reuse_expected(&c, mode)
+                };
+            let gone = c.dest.as_ref().is_some_and(|d| !d.is_available());
+            if !resched && !gone {
+                return Ok(ConnRef::Hashed(c));
             }
+            // A connection whose real server was removed gets no more packets, or with
+            // expire_nodest_conn ends, and the packet may start a new one.
+            if gone && !resched && !nodest {
+                return Err(Verdict::Drop.into());
+            }
+            self.conns.expire_now(&c, time::jiffies());
         }
         if key.proto == Proto::Tcp
-            && (tcp_flags & tcp::flags::RST != 0 || tcp_flags & tcp::flags::SYN == 0)
+            && (tcp_flags & tcp::flags::RST != 0 || !(syn || self.sysctls.get(Sysctl::SloppyTcp) != 0))
         {
             return Err(Verdict::Accept.into());
         }
         self.schedule(g, key, mark, true)
     }
 
-    /// Schedules a new connection for `key` (a packet marked `mark`): `Err` when no service
-    /// takes it (`Accept`), or its service has no destination for it. With the `cache_bypass`
-    /// sysctl, a firewall-mark service without a destination for a packet to another host
-    /// makes a bypass connection instead (not for ICMP errors: `bypass` false).
-    fn schedule<'a>(
-        &'a self,
-        g: &'a rcu::Guard,
-        key: &FlowKey,
-        mark: u32,
-        bypass: bool,
-    ) -> core::result::Result<ArcBorrow<'a, Conn>, NoConn> {
-        let svc = self
-            .lookup_service(g, uapi::AF_INET, mark, u16::from(key.proto.ip()), &key.daddr, key.dport)
-            .ok_or(Verdict::Accept)?;
+    /// What the schedulers see of a packet opening a connection.
+    fn sched_packet(&self, key: &FlowKey) -> Packet {
         // A negative expiration (the sysctl is a plain int) counts as none.
         let expiration = |s| u64::try_from(self.sysctls.get(s)).unwrap_or(0);
         let mut pkt = Packet {
@@ -296,22 +310,193 @@ impl Ipvs {
         };
         pkt.saddr[..4].copy_from_slice(&key.saddr);
         pkt.daddr[..4].copy_from_slice(&key.daddr);
-        let dest = svc.schedule(pkt);
-        if dest.is_none()
-            && !(bypass
-                && svc.key.fwmark != 0
-                && self.sysctls.get(Sysctl::CacheBypass) != 0
-                && self.net.ipv4_unicast(key.daddr))
-        {
-            return Err(NoConn::NoDest);
+        pkt
+    }
+
+    /// Schedules a new connection for `key` (a packet marked `mark`): `Err` when no service
+    /// takes it (`Accept`), or its service has no destination for it. With the `cache_bypass`
+    /// sysctl, a firewall-mark service without a destination for a packet to another host
+    /// makes a bypass connection instead (not for ICMP errors: `bypass` false).
+    fn schedule<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        key: &FlowKey,
+        mark: u32,
+        bypass: bool,
+    ) -> core::result::Result<ConnRef<'a>, NoConn> {
+        let svc = self
+            .lookup_service(g, uapi::AF_INET, mark, u16::from(key.proto.ip()), &key.daddr, key.dport)
+            .ok_or(Verdict::Accept)?;
+        // Like C, an active FTP data connection (from port 20) is never scheduled.
+        if key.sport == persist::FTPDATA {
+            return Err(Verdict::Accept.into());
         }
-        let c = Conn::new(&self.conns, *key, dest, svc.into(), time::jiffies()).map_err(|_| Verdict::Drop)?;
-        let c = self.conns.insert_or_get(g, c).map_err(|_| Verdict::Drop)?;
+        let flags = svc.flags();
+        // One-packet scheduling is for UDP only.
+        let one_packet = flags & uapi::SVC_F_ONEPACKET != 0 && key.proto == Proto::Udp;
+        let now = time::jiffies();
+        let picked = if flags & uapi::SVC_F_PERSISTENT != 0 {
+            self.schedule_persistent(g, svc, key, one_packet, now)?
+        } else if svc.key.fwmark == 0 && key.dport != svc.key.port {
+            // C: a port-0 (or FTP) address service schedules only when persistent.
+            None
+        } else {
+            match svc.schedule(self.sched_packet(key)) {
+                Some(d) => {
+                    let dport = if d.port != 0 { d.port } else { key.dport };
+                    Some(self.new_conn(g, svc, key, Some((d, dport)), None, one_packet, now)?)
+                }
+                None => None,
+            }
+        };
+        match picked {
+            Some(c) => Ok(c),
+            None => self.leave(g, svc, key, bypass, one_packet, now),
+        }
+    }
+
+    /// A persistent service's connection for `key`: through the client's template when it
+    /// has a usable one, else scheduled and recorded in a new template (C:
+    /// `ip_vs_sched_persist`). `None`: no destination.
+    fn schedule_persistent<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        svc: ArcBorrow<'a, Service>,
+        key: &FlowKey,
+        one_packet: bool,
+        now: u64,
+    ) -> core::result::Result<Option<ConnRef<'a>>, NoConn> {
+        let widen = |a: [u8; 4]| {
+            let mut w = [0u8; 16];
+            w[..4].copy_from_slice(&a);
+            w
+        };
+        let tkey = persist::template_key(&svc.key, svc.netmask(), key.proto, &widen(key.saddr), &widen(key.daddr), key.dport);
+        let tpl = match self.conns.lookup_template(g, &tkey) {
+            Some(t) if self.template_usable(&t) => t,
+            found => {
+                // Its real server is gone (or quiesced, with expire_quiescent_template): the
+                // template is not used again, and the client is scheduled afresh.
+                if let Some(t) = found {
+                    t.invalidate();
+                }
+                let Some(dest) = svc.schedule(self.sched_packet(key)) else {
+                    return Ok(None);
+                };
+                let dport = persist::template_dport(svc.key.port, key.dport, dest.port);
+                let t = Conn::new_template(&self.conns, &tkey, dest, dport, svc.into(), svc.timeout(), now)
+                    .map_err(|_| Verdict::Drop)?;
+                self.conns.insert_or_get(g, t).map_err(|_| Verdict::Drop)?
+            }
+        };
+        // Each connection it makes keeps the template for its timeout from now, as C's.
+        self.conns.set_expiry(&tpl, now.wrapping_add(u64::from(tpl.template_timeout()) * time::hz()));
+        let Some(dest) = tpl.dest.clone() else {
+            return Ok(None);
+        };
+        let dport = persist::persistent_dport(svc.key.port, key.dport, dest.port);
+        Ok(Some(self.new_conn(g, svc, key, Some((dest, dport)), Some(tpl.into()), one_packet, now)?))
+    }
+
+    /// Whether a template's real server may take its client's new connection (C:
+    /// `ip_vs_check_template`).
+    fn template_usable(&self, t: &Conn) -> bool {
+        t.dest.as_ref().is_some_and(|d| {
+            d.is_available() && !(d.is_quiesced() && self.sysctls.get(Sysctl::ExpireQuiescentTemplate) != 0)
+        })
+    }
+
+    /// Makes the connection of `key` to `dest` (the destination and its port; none: cache
+    /// bypass), controlled by the template `control`: hashed, or only for this packet. A
+    /// connection to a destination counts on it, on `svc` and on the namespace.
+    #[allow(clippy::too_many_arguments)]
+    fn new_conn<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        svc: ArcBorrow<'a, Service>,
+        key: &FlowKey,
+        dest: Option<(Arc<ipvs_ctl::Dest>, u16)>,
+        control: Option<Arc<Conn>>,
+        one_packet: bool,
+        now: u64,
+    ) -> core::result::Result<ConnRef<'a>, NoConn> {
+        let c = Conn::new(&self.conns, *key, dest, svc.into(), control, one_packet, now).map_err(|_| Verdict::Drop)?;
+        let c = if one_packet {
+            ConnRef::OnePacket(c)
+        } else {
+            ConnRef::Hashed(self.conns.insert_or_get(g, c).map_err(|_| Verdict::Drop)?)
+        };
         // A bypass connection counts nowhere.
         if let Some(d) = &c.dest {
             Counters::conn([&d.stats, &svc.stats, &self.stats]);
         }
         Ok(c)
+    }
+
+    /// No destination for a new connection of `svc` (C: `ip_vs_leave`): with `cache_bypass`,
+    /// a firewall-mark service's packet for another host goes on to it through a bypass
+    /// connection; an FTP service leaves packets for other ports alone; anything else gets
+    /// "port unreachable".
+    fn leave<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        svc: ArcBorrow<'a, Service>,
+        key: &FlowKey,
+        bypass: bool,
+        one_packet: bool,
+        now: u64,
+    ) -> core::result::Result<ConnRef<'a>, NoConn> {
+        if bypass
+            && svc.key.fwmark != 0
+            && self.sysctls.get(Sysctl::CacheBypass) != 0
+            && self.net.ipv4_unicast(key.daddr)
+        {
+            return self.new_conn(g, svc, key, None, None, one_packet, now);
+        }
+        if svc.key.port == persist::FTPPORT && key.dport != persist::FTPPORT {
+            return Err(Verdict::Accept.into());
+        }
+        Err(NoConn::NoDest)
+    }
+}
+
+/// Whether a client's new SYN replaces connection `c` under `conn_reuse_mode` `mode` (C:
+/// `is_new_conn_expected`): a finished TCP connection not controlled by a template (bit 1:
+/// TIME_WAIT or CLOSE; bit 2: also a DR/TUN connection in FIN_WAIT that has seen no reply).
+fn reuse_expected(c: &Conn, mode: i32) -> bool {
+    if c.control.is_some() || c.key_in.proto != Proto::Tcp {
+        return false;
+    }
+    let st = c.st.lock();
+    matches!(st.tcp, tcp::State::TimeWait | tcp::State::Close)
+        || (mode & 2 != 0 && st.tcp == tcp::State::FinWait && st.no_output)
+}
+
+/// The connection a packet goes by: one of the table's, or a one-packet connection of its
+/// own, which goes (and stops counting) when this does.
+enum ConnRef<'a> {
+    /// Found in, or added to, the table.
+    Hashed(ArcBorrow<'a, Conn>),
+    /// Never hashed (`-o`).
+    OnePacket(Arc<Conn>),
+}
+
+impl core::ops::Deref for ConnRef<'_> {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        match self {
+            Self::Hashed(c) => c,
+            Self::OnePacket(c) => c,
+        }
+    }
+}
+
+impl Drop for ConnRef<'_> {
+    fn drop(&mut self) {
+        if let Self::OnePacket(c) = self {
+            c.finish_one_packet();
+        }
     }
 }
 
@@ -525,7 +710,7 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
     let g = rcu::read_lock();
     let key = reversed(&e);
     let c = match ipvs.conns.lookup_in(&g, &key) {
-        Some(c) => c,
+        Some(c) => ConnRef::Hashed(c),
         // With schedule_icmp, an error about a connection this host does not know (another
         // director's, before a failover) makes one, as a first packet would (any TCP flags).
         None if ipvs.sysctls.get(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark(), false) {

@@ -16,11 +16,12 @@ pub(crate) mod procfmt;
 pub(crate) mod table;
 pub(crate) mod uapi;
 
+use crate::ipvs_conn::persist;
 use crate::ipvs_sched::{lower_threshold, overload_after, Crossing, DestState, Packet, Scheduler};
 use crate::kernel_ext::{
     percpu::PerCpuCounters,
     genl::{Dump, Reply, Request},
-    pernet::Net,
+    pernet::{Net, Sysctl},
     rcuindex::{IndexLink, Indexed},
     skb::{RouteCache, Tunnel},
     sync::{new_spinlock_bh, SpinLockBh},
@@ -168,6 +169,8 @@ pub(crate) struct Dest {
     tun_port: Atomic<u32>,
     active: Atomic<i32>,
     total: Atomic<i32>,
+    /// Persistence templates bound to it (`PersistConn`); they count for nothing else.
+    persist: Atomic<i32>,
     available: Atomic<bool>,
     /// The service it was created for (a trashed destination is only revived by it).
     svc_key: SvcKey,
@@ -197,6 +200,7 @@ impl Dest {
             tun_port: Atomic::new(0),
             active: Atomic::new(0),
             total: Atomic::new(0),
+            persist: Atomic::new(0),
             available: Atomic::new(true),
             svc_key: svc.key,
             svc_id: Atomic::new(svc.id),
@@ -292,9 +296,9 @@ impl Dest {
         self.af == af && self.addr == req.addr && self.port == req.port
     }
 
-    /// Whether no connection is bound to it any more.
+    /// Whether no connection or template is bound to it any more.
     fn unused(&self) -> bool {
-        self.total.load(Relaxed) <= 0
+        self.total.load(Relaxed) <= 0 && self.persist.load(Relaxed) <= 0
     }
 
     fn inactive(&self) -> u32 {
@@ -320,6 +324,21 @@ impl Dest {
         }
     }
 
+    /// A persistence template was bound to this destination.
+    pub(crate) fn bind_template(&self) {
+        self.persist.add(1, Relaxed);
+    }
+
+    /// A persistence template bound to this destination went away.
+    pub(crate) fn unbind_template(&self) {
+        self.persist.add(-1, Relaxed);
+    }
+
+    /// Whether the destination is quiesced (weight 0).
+    pub(crate) fn is_quiesced(&self) -> bool {
+        self.weight.load(Relaxed) == 0
+    }
+
     /// A connection changed between active and inactive.
     pub(crate) fn conn_activity(&self, now_active: bool) {
         self.active.add(if now_active { 1 } else { -1 }, Relaxed);
@@ -333,7 +352,7 @@ impl Dest {
             conf: self.conf(),
             active: self.active.load(Relaxed).max(0) as u32,
             inactive: self.inactive(),
-            persist: 0,
+            persist: self.persist.load(Relaxed).max(0) as u32,
             stats: self.stats.snapshot(),
         }
     }
@@ -362,9 +381,6 @@ pub(crate) struct SvcInner {
     /// Destinations in C IPVS's list order (newest first).
     pub(crate) dests: KVec<Arc<Dest>>,
     pe: Option<Name>,
-    flags: u32,
-    timeout: u32,
-    netmask: u32,
 }
 
 impl SvcInner {
@@ -389,9 +405,16 @@ pub(crate) struct Service {
     pub(crate) key: SvcKey,
     /// Unique among the namespace's service objects, ever.
     id: u64,
-    /// Scheduler, destinations and settings.
+    /// Scheduler, destinations and persistence engine.
     #[pin]
     pub(crate) inner: SpinLockBh<SvcInner>,
+    /// `IP_VS_SVC_F_*` (without `HASHED`): read by the packet path without a lock, written
+    /// under the control mutex, like the two below.
+    flags: Atomic<u32>,
+    /// Persistence timeout, seconds.
+    timeout: Atomic<u32>,
+    /// Persistence granularity: an IPv4 netmask as C stores it, or an IPv6 prefix length.
+    netmask: Atomic<u32>,
     /// Traffic counters.
     pub(crate) stats: Counters,
     /// Its link in the namespace's service index.
@@ -416,10 +439,25 @@ impl Service {
         let mut g = self.inner.lock();
         let inner = &mut *g;
         pkt.af = self.key.af;
-        pkt.svc_flags = inner.flags;
+        pkt.svc_flags = self.flags();
         let dests = &inner.dests;
         let idx = inner.sched.as_mut()?.pick_for(dests.len(), |i| dests[i].sched_state(), &pkt)?;
         dests.get(idx).cloned()
+    }
+
+    /// The service's flags (`IP_VS_SVC_F_*`).
+    pub(crate) fn flags(&self) -> u32 {
+        self.flags.load(Relaxed)
+    }
+
+    /// The persistence timeout, seconds.
+    pub(crate) fn timeout(&self) -> u32 {
+        self.timeout.load(Relaxed)
+    }
+
+    /// The persistence granularity (see [`crate::ipvs_conn::persist::mask_addr`]).
+    pub(crate) fn netmask(&self) -> u32 {
+        self.netmask.load(Relaxed)
     }
 
     fn view<R>(&self, f: impl FnOnce(&SvcView<'_>) -> R) -> R {
@@ -429,9 +467,9 @@ impl Service {
             key: self.key,
             sched: g.sched.as_ref().map_or(b"none".as_slice(), |s| s.name().as_bytes()),
             pe: pe.as_ref().map(|p| p.as_bytes()),
-            flags: g.flags | SVC_F_HASHED,
-            timeout: g.timeout,
-            netmask: g.netmask,
+            flags: self.flags() | SVC_F_HASHED,
+            timeout: self.timeout(),
+            netmask: self.netmask(),
             stats: self.stats.snapshot(),
         };
         f(&v)
@@ -525,7 +563,38 @@ impl Ipvs {
                 return Some(s);
             }
         }
-        self.find_service_rcu(g, &table::packet_key(af, proto, addr, port)?)
+        let mut key = table::packet_key(af, proto, addr, port)?;
+        if let Some(s) = self.find_service_rcu(g, &key) {
+            return Some(s);
+        }
+        // Like C: a TCP packet to a data port may be for a (persistent) FTP service on the
+        // address, and a port-0 service catches every port.
+        if proto == uapi::IPPROTO_TCP
+            && self.ftp_svcs.load(Relaxed) != 0
+            && persist::may_be_ftp_data(port, !self.net.port_requires_bind(port))
+        {
+            key.port = persist::FTPPORT;
+            if let Some(s) = self.find_service_rcu(g, &key) {
+                return Some(s);
+            }
+        }
+        if self.null_svcs.load(Relaxed) == 0 {
+            return None;
+        }
+        key.port = 0;
+        self.find_service_rcu(g, &key)
+    }
+
+    /// Counts a service in (`1`) or out (`-1`) of the port-based lookups' fallbacks.
+    fn count_fallback(&self, key: &SvcKey, by: i32) {
+        let counter = if key.port == persist::FTPPORT {
+            &self.ftp_svcs
+        } else if key.port == 0 && key.fwmark == 0 {
+            &self.null_svcs
+        } else {
+            return;
+        };
+        counter.add(by as u32, Relaxed);
     }
 
     fn add_service(&self, ctl: &mut CtlState, key: SvcKey, conf: &SvcConf) -> Result {
@@ -538,9 +607,6 @@ impl Ipvs {
             sched,
             dests: KVec::new(),
             pe,
-            flags: conf.flags & conf.mask,
-            timeout: conf.timeout,
-            netmask: conf.netmask,
         };
         let stats = Counters::new()?;
         let svc = Arc::pin_init(
@@ -548,6 +614,9 @@ impl Ipvs {
                 key,
                 id: self.next_svc_id.fetch_add(1, Relaxed),
                 inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
+                flags: Atomic::new(conf.flags & conf.mask),
+                timeout: Atomic::new(conf.timeout),
+                netmask: Atomic::new(conf.netmask),
                 stats,
                 link: IndexLink::new(),
             }),
@@ -559,6 +628,7 @@ impl Ipvs {
         }
         self.conns.ensure_table()?;
         self.svcs.lock().insert(svc.clone()).map_err(|_| ENOMEM)?;
+        self.count_fallback(&key, 1);
         // Visible to the packet path from here on (a new service is in no index).
         self.svc_index.insert(table::bucket(&key), svc)
     }
@@ -576,9 +646,10 @@ impl Ipvs {
             g.sched_event(|s, n, d| s.init(n, d));
         }
         g.pe = pe;
-        g.flags = (g.flags & !conf.mask) | (conf.flags & conf.mask);
-        g.timeout = conf.timeout;
-        g.netmask = conf.netmask;
+        let flags = svc.flags();
+        svc.flags.store((flags & !conf.mask) | (conf.flags & conf.mask), Relaxed);
+        svc.timeout.store(conf.timeout, Relaxed);
+        svc.netmask.store(conf.netmask, Relaxed);
         Ok(())
     }
 
@@ -586,6 +657,15 @@ impl Ipvs {
         let dests = core::mem::take(&mut svc.inner.lock().dests);
         for d in dests.iter() {
             self.unlink_dest(d.clone());
+        }
+    }
+
+    /// With `expire_nodest_conn`, destinations just removed take their connections and
+    /// templates with them (C queues this as a work right after the removal; here it runs
+    /// before the command returns).
+    fn expire_nodest(&self) {
+        if self.sysctls.get(Sysctl::ExpireNodestConn) != 0 {
+            self.conns.expire_nodest(crate::kernel_ext::time::jiffies());
         }
     }
 
@@ -672,12 +752,14 @@ impl Ipvs {
     fn del_service(&self, ctl: &mut CtlState, svc: &Arc<Service>) {
         // Gone from the packet path (after a grace period), then from the list.
         drop(self.svc_index.remove(table::bucket(&svc.key), |s| s.key == svc.key));
+        self.count_fallback(&svc.key, -1);
         let now_empty = {
             let mut svcs = self.svcs.lock();
             drop(svcs.remove(&svc.key));
             svcs.is_empty()
         };
         self.unlink_dests(svc);
+        self.expire_nodest();
         if now_empty && ctl.hooks {
             crate::kernel_ext::netfilter::unregister(self.net);
             ctl.hooks = false;
@@ -694,8 +776,10 @@ impl Ipvs {
             }
         }
         for s in svcs.iter() {
+            self.count_fallback(&s.key, -1);
             self.unlink_dests(s);
         }
+        self.expire_nodest();
         if ctl.hooks {
             crate::kernel_ext::netfilter::unregister(self.net);
             ctl.hooks = false;
@@ -778,6 +862,7 @@ impl Ipvs {
         g.sched_event(|s, n, d| s.del_dest(i, n, d));
         drop(g);
         self.unlink_dest(d);
+        self.expire_nodest();
         Ok(())
     }
 
@@ -1012,7 +1097,7 @@ impl Ipvs {
         for svc in self.svcs.lock().iter() {
             let g = svc.inner.lock();
             let sched = g.sched.as_ref().map_or("none", |s| s.name());
-            procfmt::write_service(w, &svc.key, sched, g.flags, u64::from(g.timeout) * hz, g.netmask)?;
+            procfmt::write_service(w, &svc.key, sched, svc.flags(), u64::from(svc.timeout()) * hz, svc.netmask())?;
             for d in g.dests.iter() {
                 let st = d.sched_state();
                 procfmt::write_dest(w, d.af, &d.addr, d.port, d.fwd(), st.weight, (st.active, st.inactive))?;

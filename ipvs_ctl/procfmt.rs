@@ -6,13 +6,10 @@
 //! Pure code.
 
 use super::msg::{SvcKey, Stats};
-use super::uapi::{AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL};
+use super::uapi::{
+    AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL, SVC_F_ONEPACKET, SVC_F_PERSISTENT,
+};
 use core::fmt::{self, Write};
-
-/// Service flag: one-packet scheduling.
-const SVC_F_ONEPACKET: u32 = 0x0004;
-/// Service flag: persistent.
-const SVC_F_PERSISTENT: u32 = 0x0001;
 
 /// The three header lines of `/proc/net/ip_vs`.
 pub(crate) fn write_header(w: &mut impl Write, version: u32, conn_tab_size: u32) -> fmt::Result {

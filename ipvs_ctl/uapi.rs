@@ -131,6 +131,8 @@ pub(crate) const IPPROTO_SCTP: u16 = 132;
 pub(crate) const SVC_F_PERSISTENT: u32 = 0x0001;
 /// Service flag: hashed (always set on a live service).
 pub(crate) const SVC_F_HASHED: u32 = 0x0002;
+/// Service flag: one-packet scheduling (UDP datagrams are scheduled one by one).
+pub(crate) const SVC_F_ONEPACKET: u32 = 0x0004;
 
 /// Forwarding methods (`IP_VS_CONN_F_*` & `IP_VS_CONN_F_FWD_MASK`).
 pub(crate) const CONN_F_FWD_MASK: u32 = 0x0007;

@@ -74,6 +74,9 @@ pub(crate) enum Proto {
     Tcp,
     /// UDP.
     Udp,
+    /// No transport protocol: only the persistence template of a firewall-mark service, which
+    /// every protocol of the mark shares, has it (C: `IPPROTO_IP`). No packet parses as it.
+    Ip,
 }
 
 impl Proto {
@@ -91,22 +94,25 @@ impl Proto {
         match self {
             Self::Tcp => 6,
             Self::Udp => 17,
+            Self::Ip => 0,
         }
     }
 
-    /// Bytes of transport header the datapath needs to read.
+    /// Bytes of transport header the datapath needs to read (`Ip`: none).
     pub(crate) fn hdr_len(self) -> usize {
         match self {
             Self::Tcp => 20,
             Self::Udp => 8,
+            Self::Ip => 0,
         }
     }
 
-    /// Offset of the checksum inside the transport header.
+    /// Offset of the checksum inside the transport header (`Ip` has none: 0).
     pub(crate) fn csum_off(self) -> usize {
         match self {
             Self::Tcp => 16,
             Self::Udp => 6,
+            Self::Ip => 0,
         }
     }
 
@@ -115,6 +121,7 @@ impl Proto {
         match self {
             Self::Tcp => "TCP",
             Self::Udp => "UDP",
+            Self::Ip => "IP",
         }
     }
 }

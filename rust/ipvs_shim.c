@@ -258,12 +258,24 @@ static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
 					  .mode = 0644, .proc_handler = proc_dointvec },
 	[IPVS_RS_SYSCTL_NAT_ICMP_SEND] = { .procname = "nat_icmp_send", .maxlen = sizeof(int),
 					   .mode = 0644, .proc_handler = proc_dointvec },
+	[IPVS_RS_SYSCTL_EXPIRE_NODEST_CONN] = { .procname = "expire_nodest_conn", .maxlen = sizeof(int),
+						.mode = 0644, .proc_handler = proc_dointvec },
+	[IPVS_RS_SYSCTL_EXPIRE_QUIESCENT_TEMPLATE] = { .procname = "expire_quiescent_template",
+						       .maxlen = sizeof(int), .mode = 0644,
+						       .proc_handler = proc_dointvec },
+	[IPVS_RS_SYSCTL_CONN_REUSE_MODE] = { .procname = "conn_reuse_mode", .maxlen = sizeof(int),
+					     .mode = 0644, .proc_handler = proc_dointvec },
+	[IPVS_RS_SYSCTL_SLOPPY_TCP] = { .procname = "sloppy_tcp", .maxlen = sizeof(int),
+					.mode = 0644, .proc_handler = proc_dointvec },
+	[IPVS_RS_SYSCTL_SLOPPY_SCTP] = { .procname = "sloppy_sctp", .maxlen = sizeof(int),
+					 .mode = 0644, .proc_handler = proc_dointvec },
 };
 
 static const int ipvs_rs_sysctl_default[IPVS_RS_SYSCTL_COUNT] = {
 	[IPVS_RS_SYSCTL_LBLC_EXPIRATION] = 24 * 60 * 60 * HZ,
 	[IPVS_RS_SYSCTL_LBLCR_EXPIRATION] = 24 * 60 * 60 * HZ,
 	[IPVS_RS_SYSCTL_PMTU_DISC] = 1,
+	[IPVS_RS_SYSCTL_CONN_REUSE_MODE] = 1,
 };
 
 static int ipvs_rs_sysctl_register(struct net *net, struct ipvs_rs_net *n)
@@ -1139,6 +1151,11 @@ void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
 u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr)
 {
 	return inet_addr_type(net, addr);
+}
+
+bool ipvs_rs_port_requires_bind(struct net *net, u16 port)
+{
+	return inet_port_requires_bind_service(net, port);
 }
 
 u32 ipvs_rs_ipv6_addr_type(const u8 *addr)

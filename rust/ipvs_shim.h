@@ -58,7 +58,12 @@ enum {
 	IPVS_RS_SYSCTL_SCHEDULE_ICMP = 3,
 	IPVS_RS_SYSCTL_CACHE_BYPASS = 4,
 	IPVS_RS_SYSCTL_NAT_ICMP_SEND = 5,
-	IPVS_RS_SYSCTL_COUNT = 6,
+	IPVS_RS_SYSCTL_EXPIRE_NODEST_CONN = 6,
+	IPVS_RS_SYSCTL_EXPIRE_QUIESCENT_TEMPLATE = 7,
+	IPVS_RS_SYSCTL_CONN_REUSE_MODE = 8,
+	IPVS_RS_SYSCTL_SLOPPY_TCP = 9,
+	IPVS_RS_SYSCTL_SLOPPY_SCTP = 10,
+	IPVS_RS_SYSCTL_COUNT = 11,
 };
 int *ipvs_rs_sysctls(struct net *net, u32 *count);
 bool ipvs_rs_net_is_init(struct net *net);
@@ -136,6 +141,7 @@ void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));
 
 /* Address classification (route tables). */
 u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr);
+bool ipvs_rs_port_requires_bind(struct net *net, u16 port);
 u32 ipvs_rs_ipv6_addr_type(const u8 *addr);
 bool ipvs_rs_ipv6_is_local(struct net *net, const u8 *addr);
 

@@ -71,11 +71,25 @@ pub(crate) enum Sysctl {
     /// `nat_icmp_send`: a NAT real server's packet that belongs to no connection gets "port
     /// unreachable" (default 0).
     NatIcmpSend = 5,
+    /// `expire_nodest_conn`: connections whose real server was removed are expired (at once
+    /// when it goes, and by their next packet) instead of dropping their packets (default 0).
+    ExpireNodestConn = 6,
+    /// `expire_quiescent_template`: a persistence template whose real server is quiesced
+    /// (weight 0) is not used again (default 0).
+    ExpireQuiescentTemplate = 7,
+    /// `conn_reuse_mode`: which finished connections a client's new SYN on the same port
+    /// replaces with a newly scheduled one (bit 1: TIME_WAIT and CLOSE; bit 2: also FIN_WAIT
+    /// of DR/TUN connections; default 1).
+    ConnReuseMode = 8,
+    /// `sloppy_tcp`: a TCP connection may start with any packet but a reset (default 0).
+    SloppyTcp = 9,
+    /// `sloppy_sctp`: the same for SCTP (no SCTP datapath yet: the value is only kept).
+    SloppySctp = 10,
 }
 
 impl Sysctl {
     /// The number of sysctls.
-    const COUNT: u32 = Self::NatIcmpSend as u32 + 1;
+    const COUNT: u32 = Self::SloppySctp as u32 + 1;
 }
 
 /// The `net/ipv4/vs/` values of a namespace, read without a call: a sysctl write may change
@@ -156,6 +170,13 @@ impl Net {
     fn ipv4_addr_type(self, addr: [u8; 4]) -> u32 {
         // SAFETY: `self` is alive (type invariant).
         unsafe { shim::ipvs_rs_inet_addr_type(self.raw(), u32::from_ne_bytes(addr)) }
+    }
+
+    /// Whether binding to `port` takes a privilege in this namespace (below its
+    /// `ip_unprivileged_port_start`).
+    pub(crate) fn port_requires_bind(self, port: u16) -> bool {
+        // SAFETY: `self` is alive (type invariant).
+        unsafe { shim::ipvs_rs_port_requires_bind(self.raw(), port) }
     }
 
     /// Whether `addr` is a global unicast IPv6 address, or any address that routes locally

@@ -170,6 +170,7 @@ extern "C" {
     ) -> c_uint;
 
     pub(crate) fn ipvs_rs_inet_addr_type(net: *mut RawNet, addr: u32) -> u32;
+    pub(crate) fn ipvs_rs_port_requires_bind(net: *mut RawNet, port: u16) -> bool;
     pub(crate) fn ipvs_rs_ipv6_addr_type(addr: *const u8) -> u32;
     pub(crate) fn ipvs_rs_ipv6_is_local(net: *mut RawNet, addr: *const u8) -> bool;
 

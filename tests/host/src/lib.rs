@@ -29,6 +29,7 @@ pub mod ipvs_ctl {
 #[path = "../../../ipvs_conn"]
 pub mod ipvs_conn {
     pub mod jhash;
+    pub mod persist;
     pub mod show;
     pub mod sizing;
 }
@@ -52,6 +53,8 @@ mod tests_conn_show;
 mod tests_icmp;
 #[cfg(test)]
 mod tests_jhash;
+#[cfg(test)]
+mod tests_persist;
 #[cfg(test)]
 mod tests_sizing;
 #[cfg(test)]

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Persistence (-p, -M), one-packet scheduling (-o) and the connection-lifecycle sysctls,
+# differential against C ip_vs. With rr, a persistent service keeps each client (or client
+# network, with -M) on one real server: TCP and UDP address services, a firewall-mark service
+# over two ports (marked by nftables) and a port-0 service over any port. Then, as C: a
+# quiesced real server keeps its persistent clients unless expire_quiescent_template; a removed
+# one's template is not used again (shown with port 65535), and with expire_nodest_conn its
+# connections and templates go at once; templates expire after the -p timeout once they
+# control nothing, and live on 60 s while they do; -o schedules each UDP datagram and lists no
+# connection; conn_reuse_mode 0 reuses a finished connection, and expire_nodest_conn
+# reschedules a reused port of a quiesced or removed real server. Answers, `ipvsadm -Lnc`
+# (expiry column left out, client ports masked), `--persistent-conn` and `--stats` are
+# compared.
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+nat_topology 3
+for i in 1 2 3; do
+	for p in 80 90 91 92 93 94 95 96 97 98; do serve "rs$i" "$p" "rs$i"; done
+done
+for i in $(seq 3 12); do ip -n cl addr add "10.0.0.$i/24" dev eth0; done
+nft -f - <<NFT
+table ip persist_test {
+	chain pre {
+		type filter hook prerouting priority mangle;
+		ip daddr $VIP tcp dport { 90, 91 } meta mark set 5
+		ip daddr $VIP udp dport { 90, 91 } meta mark set 5
+	}
+}
+NFT
+# tcp PORT SRC...: a TCP request from each source in turn ("SRC ANSWER" lines).
+tcp() {
+	local port=$1
+	shift
+	ip netns exec cl python3 "$REPO/tests/vm/tcpgets.py" "$VIP" "$port" "$@"
+}
+# udp PORT SRC: a datagram from SRC; prints "SRC ANSWER".
+udp() { echo "$2 $(echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:$1,bind=$2" 2>/dev/null || echo none)"; }
+# reuse PORT SPORT: a TCP request from 10.0.0.2:SPORT (the client port reused).
+reuse() {
+	ip netns exec cl socat -T5 - "TCP:$VIP:$1,bind=10.0.0.2,sourceport=$2,reuseaddr,connect-timeout=3" </dev/null 2>/dev/null || echo none
+}
+# The connection list, sorted, without the expiry (times differ) and with client ports masked
+# (a template's is 0).
+conns() {
+	ipvsadm -Lcn | awk 'NR > 2 { sub(/:[1-9][0-9]*$/, ":*", $4); print $1, $3, $4, $5, $6 }' | sort
+}
+# The answer to SRC's last request in the file of this run.
+rs_of() { awk -v s="$1" '$1 == s {a = $2} END {print a}' "$out/$impl"; }
+addr_of() { echo "10.0.1.1${1#rs}"; }
+# svc3 SERVICE [PORT]: the three NAT real servers (with PORT, or none).
+svc3() {
+	local i
+	for i in 1 2 3; do ipvsadm -a $1 -r "10.0.1.1$i${2:+:$2}" -m; done
+}
+for impl in c rs; do
+	use_impl $impl
+	sysctl -qw net.ipv4.vs.expire_nodest_conn=0 net.ipv4.vs.expire_quiescent_template=0 net.ipv4.vs.conn_reuse_mode=1
+	{
+		echo "== tcp -p"
+		ipvsadm -A -t $VIP:80 -s rr -p 300
+		svc3 "-t $VIP:80" 80
+		tcp 80 10.0.0.2 10.0.0.3 10.0.0.2 10.0.0.4 10.0.0.3 10.0.0.2
+		echo "== tcp -p -M 255.255.255.248"
+		ipvsadm -A -t $VIP:81 -s rr -p 300 -M 255.255.255.248
+		svc3 "-t $VIP:81" 80
+		tcp 81 10.0.0.2 10.0.0.9 10.0.0.5 10.0.0.10 10.0.0.7 10.0.0.12
+		echo "== udp -p"
+		ipvsadm -A -u $VIP:80 -s rr -p 300
+		svc3 "-u $VIP:80" 80
+		for s in 10.0.0.2 10.0.0.3 10.0.0.2 10.0.0.3 10.0.0.4; do udp 80 $s; done
+		echo "== fwmark -p"
+		ipvsadm -A -f 5 -s rr -p 300
+		svc3 "-f 5"
+		tcp 90 10.0.0.2 10.0.0.3
+		tcp 91 10.0.0.2 10.0.0.3
+		udp 90 10.0.0.2
+		udp 91 10.0.0.3
+		echo "== port 0 -p"
+		ipvsadm -A -t $VIP:0 -s rr -p 300
+		svc3 "-t $VIP:0"
+		tcp 92 10.0.0.2 10.0.0.3
+		tcp 93 10.0.0.2 10.0.0.3
+		ipvsadm -Ln --persistent-conn
+		conns
+	} >"$out/$impl"
+	{
+		echo "== quiesced"
+		q=$(rs_of 10.0.0.2)
+		ipvsadm -e -t $VIP:80 -r "$(addr_of "$q"):80" -m -w 0
+		tcp 80 10.0.0.2
+		sysctl -qw net.ipv4.vs.expire_quiescent_template=1
+		tcp 80 10.0.0.2 10.0.0.2
+		sysctl -qw net.ipv4.vs.expire_quiescent_template=0
+		ipvsadm -e -t $VIP:80 -r "$(addr_of "$q"):80" -m -w 1
+		echo "== removed"
+		ipvsadm -d -t $VIP:80 -r "$(addr_of "$(rs_of 10.0.0.3)"):80"
+		tcp 80 10.0.0.3 10.0.0.3
+		echo "== removed, expire_nodest_conn"
+		sysctl -qw net.ipv4.vs.expire_nodest_conn=1
+		ipvsadm -d -t $VIP:81 -r "$(awk '$1 == "10.0.0.9" {print $2}' "$out/$impl" | sed 's/rs/10.0.1.1/'):80"
+		sysctl -qw net.ipv4.vs.expire_nodest_conn=0
+		tcp 81 10.0.0.9
+		ipvsadm -Ln --persistent-conn
+		conns
+		echo "== -o"
+		ipvsadm -A -u $VIP:96 -s rr -o
+		svc3 "-u $VIP:96" 96
+		for s in 10.0.0.2 10.0.0.2 10.0.0.2 10.0.0.2; do udp 96 $s; done
+		ipvsadm -A -u $VIP:97 -s rr -o -p 300
+		svc3 "-u $VIP:97" 97
+		for s in 10.0.0.2 10.0.0.3 10.0.0.2 10.0.0.3; do udp 97 $s; done
+		conns | grep -E ':9[67] ' || true
+		echo "== conn_reuse_mode"
+		ipvsadm -A -t $VIP:98 -s rr
+		ipvsadm -a -t $VIP:98 -r 10.0.1.11:98 -m
+		ipvsadm -a -t $VIP:98 -r 10.0.1.12:98 -m
+		sysctl -qw net.ipv4.vs.conn_reuse_mode=0
+		echo "mode 0: $(reuse 98 43000) $(reuse 98 43000)"
+		a=$(reuse 98 43001)
+		ipvsadm -e -t $VIP:98 -r "$(addr_of "$a"):98" -m -w 0
+		b=$(reuse 98 43001)
+		sysctl -qw net.ipv4.vs.expire_nodest_conn=1
+		echo "quiesced, mode 0: $a $b; with expire_nodest_conn: $(reuse 98 43001)"
+		ipvsadm -e -t $VIP:98 -r "$(addr_of "$a"):98" -m -w 1
+		sysctl -qw net.ipv4.vs.expire_nodest_conn=0
+		a=$(reuse 98 43002)
+		ipvsadm -d -t $VIP:98 -r "$(addr_of "$a"):98"
+		b=$(reuse 98 43002)
+		sysctl -qw net.ipv4.vs.expire_nodest_conn=1
+		echo "removed: $a, then $b; with expire_nodest_conn: $(reuse 98 43002)"
+		sysctl -qw net.ipv4.vs.conn_reuse_mode=1 net.ipv4.vs.expire_nodest_conn=0
+	} >>"$out/$impl"
+	settled_stats >>"$out/$impl"
+	{
+		echo "== template expiry"
+		ipvsadm --set 0 0 2
+		ipvsadm -A -u $VIP:94 -s rr -p 4
+		svc3 "-u $VIP:94" 94
+		ipvsadm -A -u $VIP:95 -s rr -p 1
+		svc3 "-u $VIP:95" 95
+		udp 94 10.0.0.2
+		ipvsadm --set 0 0 5
+		udp 95 10.0.0.2
+		conns | grep -E ':9[45] '
+		# The :94 connection expires after 2 s, its template 4 s after it was made; the :95
+		# template's time is up after 1 s, while its connection lives 5 s: 60 s more.
+		sleep 7
+		echo "after 7 s:"
+		conns | grep -E ':9[45] ' || true
+		ipvsadm -Lcn | awk '$5 ~ /:95$/ && $4 ~ /:0$/ {print "template :95 expires in", ($2 >= "00:50" && $2 <= "01:00") ? "50-60 s" : $2}'
+	} >>"$out/$impl"
+	ipvsadm -C
+	ipvsadm --set 900 120 300
+	unload_ipvs
+done
+nft delete table ip persist_test
+show_both "$out"
+# Affinity itself, whatever C does.
+for s in 10.0.0.2 10.0.0.3; do
+	[ "$(sed -n '/^== tcp -p$/,/^== tcp -p -M/p' "$out/rs" | awk -v s=$s '$1 == s {print $2}' | sort -u | wc -l)" = 1 ] ||
+		fail "ipvs_rs: client $s of the persistent service went to more than one real server"
+done
+[ "$(sed -n '/-M 255/,/^== udp/p' "$out/rs" | awk '$1 ~ /^10\.0\.0\.[257]$/ {print $2}' | sort -u | wc -l)" = 1 ] ||
+	fail "ipvs_rs: the clients of one /29 went to more than one real server"
+[ "$(sed -n '/^== fwmark/,/^== port 0/p' "$out/rs" | awk '$1 == "10.0.0.2" {print $2}' | sort -u | wc -l)" = 1 ] ||
+	fail "ipvs_rs: the firewall-mark service did not keep the client across ports and protocols"
+grep -Eq '^IP (NONE|ASSURED) 10.0.0.2:0 0.0.0.5:0 ' "$out/rs" || fail "ipvs_rs: no firewall-mark template listed"
+grep -q ':65535$' "$out/rs" || fail "ipvs_rs: the removed real server's template is not shown invalidated"
+grep -q 'template :95 expires in 50-60 s' "$out/rs" || fail "ipvs_rs: a controlling template did not live on 60 s"
+diff -u "$out/c" "$out/rs"
+rm -rf "$out"
