@@ -22,7 +22,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # --- 1. Debian packages -------------------------------------------------------------------
 pkgs=(rustc-web rust-web-src rust-web-clippy clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
       libelf-dev libssl-dev cpio qemu-system-x86 ipvsadm udev socat iproute2 kmod util-linux
-      python3-pip python3-venv xz-utils make gcc libcap2-bin nftables)
+      python3-pip python3-venv xz-utils make gcc libcap2-bin nftables keepalived)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
