@@ -20,7 +20,7 @@ use crate::ipvs_ctl::{
     uapi::{CONN_F_BYPASS, CONN_F_MASQ},
     Dest, Service,
 };
-use crate::ipvs_proto::{tcp, Proto};
+use crate::ipvs_proto::{sip, tcp, Proto};
 use crate::kernel_ext::{
     rcuhash::{self, Chain, Links},
     skb::{RouteCache, Tunnel},
@@ -89,6 +89,27 @@ pub(crate) enum Kind {
     Template,
 }
 
+/// A template's persistence-engine data: the Call-ID of the `sip` engine (C: `pe_data`).
+pub(crate) struct PeData {
+    len: u8,
+    bytes: [u8; sip::CALLID_MAXLEN],
+}
+
+impl PeData {
+    /// A copy of `data` (at most [`sip::CALLID_MAXLEN`] bytes; packet path: atomic allocation).
+    pub(crate) fn new(data: &[u8]) -> Result<KBox<Self>> {
+        let len = u8::try_from(data.len()).map_err(|_| EINVAL)?;
+        let mut bytes = [0u8; sip::CALLID_MAXLEN];
+        bytes.get_mut(..data.len()).ok_or(EINVAL)?.copy_from_slice(data);
+        Ok(KBox::new(Self { len, bytes }, GFP_ATOMIC)?)
+    }
+
+    /// The data.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
 /// Seconds a template's life is extended by when its time is up but it still controls
 /// connections (C: `ip_vs_conn_expire`'s 60 s; its timeout stays at that from then on).
 const CONTROL_GRACE_S: u32 = 60;
@@ -124,6 +145,8 @@ pub(crate) struct Conn {
     invalid: Atomic<bool>,
     /// Made for one packet only (`-o`, UDP): never hashed, gone after its packet.
     pub(crate) one_packet: bool,
+    /// A template's persistence-engine data (the SIP Call-ID it is keyed by as well).
+    pe_data: Option<KBox<PeData>>,
     /// The virtual address.
     pub(crate) vaddr: [u8; 4],
     /// The virtual port, host order.
@@ -230,6 +253,11 @@ impl Conn {
         }
     }
 
+    /// A template's persistence-engine data.
+    fn pe_bytes(&self) -> Option<&[u8]> {
+        self.pe_data.as_deref().map(PeData::as_bytes)
+    }
+
     /// Whether this is a template that new connections may use.
     pub(crate) fn is_usable_template(&self) -> bool {
         self.kind == Kind::Template && !self.is_dead() && !self.invalid.load(Relaxed)
@@ -313,32 +341,23 @@ impl Conn {
         // connections follow the full transitions, as C's (no "no output" flag without a
         // destination).
         let no_output = !masq && dest.is_some();
-        let st = ConnState { tcp: tcp::State::None, inactive: true, no_output };
-        let c = Arc::pin_init(
-            pin_init!(Conn {
+        let c = Self::build(
+            tab,
+            Parts {
                 kind: Kind::Conn,
                 key_in,
                 key_out,
                 fwd,
-                vaddr: key_in.daddr,
-                vport: key_in.dport,
                 dport,
                 dest,
                 svc,
                 control,
-                n_control: Atomic::new(0),
-                tpl_timeout: Atomic::new(0),
-                assured: Atomic::new(false),
-                invalid: Atomic::new(false),
+                tpl_timeout: 0,
                 one_packet,
-                st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
-                expires: Atomic::new(deadline),
-                timer_at: Atomic::new(deadline),
-                dead: Atomic::new(false),
-                hashes: [key_in.hash(tab.seed), key_out.hash(tab.seed)],
-                links <- Links::new(),
-            }),
-            GFP_ATOMIC,
+                pe_data: None,
+                no_output,
+                deadline,
+            },
         )?;
         // Counted once it exists: [`Conn::release`] undoes this.
         if let Some(d) = &c.dest {
@@ -351,13 +370,66 @@ impl Conn {
     }
 }
 
+/// What [`Conn::build`] makes an entry of.
+struct Parts {
+    kind: Kind,
+    key_in: FlowKey,
+    key_out: FlowKey,
+    fwd: u32,
+    dport: u16,
+    dest: Option<Arc<Dest>>,
+    svc: Arc<Service>,
+    control: Option<Arc<Conn>>,
+    tpl_timeout: u32,
+    one_packet: bool,
+    pe_data: Option<KBox<PeData>>,
+    no_output: bool,
+    deadline: u64,
+}
+
 impl Conn {
-    /// Creates the template `key` of a persistent service `svc` for the client network, bound
-    /// to `dest` (recording the real server's port `dport`, or 0), living `timeout_s` seconds
-    /// from each connection it makes (packet path: atomic allocation).
+    /// Allocates an entry of table `tab` (packet path: atomic allocation), counted nowhere
+    /// yet; it starts inactive, in no TCP state, due at `deadline`.
+    fn build(tab: &ConnTable, p: Parts) -> Result<Arc<Self>> {
+        let st = ConnState { tcp: tcp::State::None, inactive: true, no_output: p.no_output };
+        Arc::pin_init(
+            pin_init!(Conn {
+                kind: p.kind,
+                key_in: p.key_in,
+                key_out: p.key_out,
+                fwd: p.fwd,
+                vaddr: p.key_in.daddr,
+                vport: p.key_in.dport,
+                dport: p.dport,
+                dest: p.dest,
+                svc: p.svc,
+                control: p.control,
+                n_control: Atomic::new(0),
+                tpl_timeout: Atomic::new(p.tpl_timeout),
+                assured: Atomic::new(false),
+                invalid: Atomic::new(false),
+                one_packet: p.one_packet,
+                pe_data: p.pe_data,
+                st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
+                expires: Atomic::new(p.deadline),
+                timer_at: Atomic::new(p.deadline),
+                dead: Atomic::new(false),
+                hashes: [p.key_in.hash(tab.seed), p.key_out.hash(tab.seed)],
+                links <- Links::new(),
+            }),
+            GFP_ATOMIC,
+        )
+    }
+
+    /// Creates the template `key` (with the persistence engine's data `pe_data`) of a
+    /// persistent service `svc` for the client network, bound to `dest` (recording the real
+    /// server's port `dport`, or 0), living `timeout_s` seconds from each connection it makes
+    /// (packet path: atomic allocation).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new_template(
         tab: &ConnTable,
         key: &persist::TemplateKey,
+        pe_data: Option<KBox<PeData>>,
         dest: Arc<Dest>,
         dport: u16,
         svc: Arc<Service>,
@@ -370,32 +442,23 @@ impl Conn {
         let key_out = FlowKey { proto: key.proto, saddr: daddr, sport: dport, daddr: key_in.saddr, dport: 0 };
         let fwd = dest.fwd();
         let deadline = now.wrapping_add(u64::from(timeout_s) * time::hz());
-        let st = ConnState { tcp: tcp::State::None, inactive: true, no_output: false };
-        let t = Arc::pin_init(
-            pin_init!(Conn {
+        let t = Self::build(
+            tab,
+            Parts {
                 kind: Kind::Template,
                 key_in,
                 key_out,
                 fwd,
-                vaddr: key_in.daddr,
-                vport: key_in.dport,
                 dport,
                 dest: Some(dest),
                 svc,
                 control: None,
-                n_control: Atomic::new(0),
-                tpl_timeout: Atomic::new(timeout_s),
-                assured: Atomic::new(false),
-                invalid: Atomic::new(false),
+                tpl_timeout: timeout_s,
                 one_packet: false,
-                st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
-                expires: Atomic::new(deadline),
-                timer_at: Atomic::new(deadline),
-                dead: Atomic::new(false),
-                hashes: [key_in.hash(tab.seed), key_out.hash(tab.seed)],
-                links <- Links::new(),
-            }),
-            GFP_ATOMIC,
+                pe_data,
+                no_output: false,
+                deadline,
+            },
         )?;
         if let Some(d) = &t.dest {
             d.bind_template();
@@ -446,14 +509,18 @@ impl ConnTable {
         self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == *key && c.kind == Kind::Conn && !c.is_dead())
     }
 
-    /// Finds the usable template `key` (C: `ip_vs_ct_in_get`).
+    /// Finds the usable template `key`, with the persistence engine's data `pe` if there is
+    /// one (C: `ip_vs_ct_in_get`, whose lookup without engine data ignores the templates').
     pub(crate) fn lookup_template<'a>(
         &'a self,
         g: &'a rcu::Guard,
         key: &persist::TemplateKey,
+        pe: Option<&[u8]>,
     ) -> Option<ArcBorrow<'a, Conn>> {
         let key = template_flow_key(key);
-        self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == key && c.is_usable_template())
+        self.tab.find(g, Chain::In, key.hash(self.seed), |c| {
+            c.key_in == key && c.is_usable_template() && pe.is_none_or(|p| c.pe_bytes() == Some(p))
+        })
     }
 
     /// Finds the live connection of a server-to-client packet.
@@ -477,7 +544,7 @@ impl ConnTable {
 
     /// Hashes a new connection unless another CPU hashed the same flow first; returns the
     /// connection to use.
-    /// A template is unique by its key among usable templates.
+    /// A template is unique by its key and engine data among usable templates.
     pub(crate) fn insert_or_get<'a>(&'a self, g: &'a rcu::Guard, c: Arc<Conn>) -> Result<ArcBorrow<'a, Conn>> {
         let mine = c.clone();
         let (key, kind) = (c.key_in, c.kind);
@@ -487,7 +554,7 @@ impl ConnTable {
                 && x.kind == kind
                 && match kind {
                     Kind::Conn => !x.is_dead(),
-                    Kind::Template => x.is_usable_template(),
+                    Kind::Template => x.is_usable_template() && x.pe_bytes() == mine.pe_bytes(),
                 }
         });
         if !matches!(r, Ok((_, true))) {
@@ -534,6 +601,7 @@ impl ConnTable {
                     dest: (c.daddr(), dport),
                     state,
                     expires,
+                    pe: c.pe_bytes().map(|d| ("sip", d)),
                 },
             );
         });

@@ -16,7 +16,7 @@ mod ipvs_proto;
 mod ipvs_sched;
 mod ipvs_xmit;
 
-use ipvs_conn::{persist, Conn, ConnTable, FlowKey};
+use ipvs_conn::{persist, Conn, ConnTable, FlowKey, PeData};
 use ipvs_ctl::{table::SvcTable, uapi, Counters, CtlState, RealServer, Service, Timeouts, TrashEntry};
 use ipvs_proto::{icmp, tcp, Ipv4, Proto};
 use ipvs_sched::Packet;
@@ -262,7 +262,7 @@ impl Ipvs {
         g: &'a rcu::Guard,
         key: &FlowKey,
         tcp_flags: u8,
-        mark: u32,
+        pkt: Packet4<'_, '_>,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
         if let Some(c) = self.conns.lookup_in(g, key) {
@@ -292,7 +292,7 @@ impl Ipvs {
         {
             return Err(Verdict::Accept.into());
         }
-        self.schedule(g, key, mark, true)
+        self.schedule(g, key, pkt.skb.mark(), Some(pkt), true)
     }
 
     /// What the schedulers see of a packet opening a connection.
@@ -313,15 +313,17 @@ impl Ipvs {
         pkt
     }
 
-    /// Schedules a new connection for `key` (a packet marked `mark`): `Err` when no service
-    /// takes it (`Accept`), or its service has no destination for it. With the `cache_bypass`
-    /// sysctl, a firewall-mark service without a destination for a packet to another host
-    /// makes a bypass connection instead (not for ICMP errors: `bypass` false).
+    /// Schedules a new connection for `key` (a packet marked `mark`; the packet itself unless
+    /// an ICMP error stands for it): `Err` when no service takes it (`Accept`), or its service
+    /// has no destination for it. With the `cache_bypass` sysctl, a firewall-mark service
+    /// without a destination for a packet to another host makes a bypass connection instead
+    /// (not for ICMP errors: `bypass` false).
     fn schedule<'a>(
         &'a self,
         g: &'a rcu::Guard,
         key: &FlowKey,
         mark: u32,
+        pkt: Option<Packet4<'_, '_>>,
         bypass: bool,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
         let svc = self
@@ -336,7 +338,7 @@ impl Ipvs {
         let one_packet = flags & uapi::SVC_F_ONEPACKET != 0 && key.proto == Proto::Udp;
         let now = time::jiffies();
         let picked = if flags & uapi::SVC_F_PERSISTENT != 0 {
-            self.schedule_persistent(g, svc, key, one_packet, now)?
+            self.schedule_persistent(g, svc, key, pkt, one_packet, now)?
         } else if svc.key.fwmark == 0 && key.dport != svc.key.port {
             // C: a port-0 (or FTP) address service schedules only when persistent.
             None
@@ -363,6 +365,7 @@ impl Ipvs {
         g: &'a rcu::Guard,
         svc: ArcBorrow<'a, Service>,
         key: &FlowKey,
+        pkt: Option<Packet4<'_, '_>>,
         one_packet: bool,
         now: u64,
     ) -> core::result::Result<Option<ConnRef<'a>>, NoConn> {
@@ -372,7 +375,10 @@ impl Ipvs {
             w
         };
         let tkey = persist::template_key(&svc.key, svc.netmask(), key.proto, &widen(key.saddr), &widen(key.daddr), key.dport);
-        let tpl = match self.conns.lookup_template(g, &tkey) {
+        // With the SIP engine, templates are per Call-ID too; a packet without one is dropped,
+        // as C drops it.
+        let mut pe = if svc.pe_sip() { Some(sip_pe_data(key, pkt)?) } else { None };
+        let tpl = match self.conns.lookup_template(g, &tkey, pe.as_deref().map(PeData::as_bytes)) {
             Some(t) if self.template_usable(&t) => t,
             found => {
                 // Its real server is gone (or quiesced, with expire_quiescent_template): the
@@ -384,7 +390,7 @@ impl Ipvs {
                     return Ok(None);
                 };
                 let dport = persist::template_dport(svc.key.port, key.dport, dest.port);
-                let t = Conn::new_template(&self.conns, &tkey, dest, dport, svc.into(), svc.timeout(), now)
+                let t = Conn::new_template(&self.conns, &tkey, pe.take(), dest, dport, svc.into(), svc.timeout(), now)
                     .map_err(|_| Verdict::Drop)?;
                 self.conns.insert_or_get(g, t).map_err(|_| Verdict::Drop)?
             }
@@ -458,6 +464,26 @@ impl Ipvs {
         }
         Err(NoConn::NoDest)
     }
+}
+
+/// What the scheduling of a new connection may read of its (IPv4) packet: the packet, and the
+/// offset of its transport header.
+#[derive(Clone, Copy)]
+struct Packet4<'s, 'b> {
+    skb: &'s SkBuff<'b>,
+    l4off: usize,
+}
+
+/// The SIP Call-ID of a UDP packet, for the `sip` persistence engine (C: `ip_vs_sip_fill_param`):
+/// `Err` (drop) when the packet is not UDP or has none.
+fn sip_pe_data(key: &FlowKey, pkt: Option<Packet4<'_, '_>>) -> core::result::Result<KBox<PeData>, NoConn> {
+    let pkt = pkt.filter(|_| key.proto == Proto::Udp).ok_or(Verdict::Drop)?;
+    let off = pkt.l4off + 8;
+    let len = (pkt.skb.len() as usize).checked_sub(off).filter(|&n| n > 0).ok_or(Verdict::Drop)?;
+    let mut buf = KVec::zeroed(len, GFP_ATOMIC).map_err(|_| Verdict::Drop)?;
+    let msg = pkt.skb.header(off, &mut buf).ok_or(Verdict::Drop)?;
+    let (at, n) = ipvs_proto::sip::call_id(msg).ok_or(Verdict::Drop)?;
+    Ok(PeData::new(&msg[at..at + n]).map_err(|_| Verdict::Drop)?)
 }
 
 /// Whether a client's new SYN replaces connection `c` under `conn_reuse_mode` `mode` (C:
@@ -556,7 +582,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
         Err(v) => return v,
     };
     let g = rcu::read_lock();
-    let c = match ipvs.conn_for(&g, &key, flags, skb.mark()) {
+    let c = match ipvs.conn_for(&g, &key, flags, Packet4 { skb: &skb, l4off }) {
         Ok(c) => c,
         Err(NoConn::Verdict(v)) => return v,
         Err(NoConn::NoDest) => {
@@ -713,7 +739,7 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
         Some(c) => ConnRef::Hashed(c),
         // With schedule_icmp, an error about a connection this host does not know (another
         // director's, before a failover) makes one, as a first packet would (any TCP flags).
-        None if ipvs.sysctls.get(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark(), false) {
+        None if ipvs.sysctls.get(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark(), None, false) {
             Ok(c) => c,
             Err(NoConn::Verdict(v)) => return v,
             Err(NoConn::NoDest) => return Verdict::Drop,

@@ -415,6 +415,8 @@ pub(crate) struct Service {
     timeout: Atomic<u32>,
     /// Persistence granularity: an IPv4 netmask as C stores it, or an IPv6 prefix length.
     netmask: Atomic<u32>,
+    /// Whether the persistence engine is `sip` (the only one there is).
+    pe_sip: Atomic<bool>,
     /// Traffic counters.
     pub(crate) stats: Counters,
     /// Its link in the namespace's service index.
@@ -455,6 +457,11 @@ impl Service {
         self.timeout.load(Relaxed)
     }
 
+    /// Whether templates are also keyed by the SIP Call-ID (`--pe sip`).
+    pub(crate) fn pe_sip(&self) -> bool {
+        self.pe_sip.load(Relaxed)
+    }
+
     /// The persistence granularity (see [`crate::ipvs_conn::persist::mask_addr`]).
     pub(crate) fn netmask(&self) -> u32 {
         self.netmask.load(Relaxed)
@@ -484,8 +491,7 @@ fn scheduler(name: &Name) -> Result<Option<Scheduler>> {
     Scheduler::new(name.as_bytes()).map(Some).ok_or(ENOENT)
 }
 
-/// Persistence engines known by name (C IPVS has `sip`). The engine's effect on persistence
-/// templates comes with persistence in the datapath.
+/// Persistence engines known by name (C IPVS has `sip`: templates keyed by the Call-ID too).
 const PE_NAMES: &[&[u8]] = &[b"sip"];
 
 /// Checks a persistence engine name: empty means none, unknown is `ENOENT`.
@@ -608,6 +614,7 @@ impl Ipvs {
             dests: KVec::new(),
             pe,
         };
+        let pe = inner.pe;
         let stats = Counters::new()?;
         let svc = Arc::pin_init(
             pin_init!(Service {
@@ -617,6 +624,7 @@ impl Ipvs {
                 flags: Atomic::new(conf.flags & conf.mask),
                 timeout: Atomic::new(conf.timeout),
                 netmask: Atomic::new(conf.netmask),
+                pe_sip: Atomic::new(pe.is_some()),
                 stats,
                 link: IndexLink::new(),
             }),
@@ -646,6 +654,7 @@ impl Ipvs {
             g.sched_event(|s, n, d| s.init(n, d));
         }
         g.pe = pe;
+        svc.pe_sip.store(pe.is_some(), Relaxed);
         let flags = svc.flags();
         svc.flags.store((flags & !conf.mask) | (conf.flags & conf.mask), Relaxed);
         svc.timeout.store(conf.timeout, Relaxed);

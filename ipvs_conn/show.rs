@@ -25,12 +25,16 @@ pub(crate) struct ConnLine<'a> {
     pub(crate) state: &'a str,
     /// Seconds until expiry.
     pub(crate) expires: u32,
+    /// A template's persistence engine and its data (`sip` and the Call-ID).
+    pub(crate) pe: Option<(&'a str, &'a [u8])>,
 }
 
-/// Writes one connection line (addresses and ports in upper-case hex, like C IPVS).
+/// Writes one connection line (addresses and ports in upper-case hex, like C IPVS), with a
+/// template's engine name and data after the expiry. Data that is not text (the SIP parser
+/// takes ASCII only) is left out.
 pub(crate) fn write_conn(w: &mut impl Write, c: &ConnLine<'_>) -> fmt::Result {
     let h = |a: [u8; 4]| u32::from_be_bytes(a);
-    writeln!(
+    write!(
         w,
         "{:<3} {:08X} {:04X} {:08X} {:04X} {:08X} {:04X} {:<11} {:>7}",
         c.proto,
@@ -42,5 +46,9 @@ pub(crate) fn write_conn(w: &mut impl Write, c: &ConnLine<'_>) -> fmt::Result {
         c.dest.1,
         c.state,
         c.expires
-    )
+    )?;
+    if let Some((name, data)) = c.pe {
+        write!(w, " {} {}", name, core::str::from_utf8(data).unwrap_or(""))?;
+    }
+    w.write_str("\n")
 }

@@ -5,6 +5,7 @@
 //! Pure code: parsing works on byte slices copied or borrowed from the packet.
 
 pub(crate) mod icmp;
+pub(crate) mod sip;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 

@@ -14,6 +14,7 @@ ORDER = [
     ("udp_nat", "UDP request/response through NAT, 64 flows", True),
     ("crr_nat", "TCP connections through NAT (connect, request, response, close)", True),
     ("crr_dr", "TCP connections through DR", True),
+    ("crr_persist", "TCP connections through NAT, persistent service (-p)", True),
     ("stream_nat", "One TCP flow through NAT", True),
     ("conn_mem", "Slab memory per ESTABLISHED connection", False),
     ("ctl_restore", "ipvsadm -R of the services", False),

@@ -15,6 +15,8 @@
 #   udp_nat     UDP request/response from 64 flows through NAT (replies/s; 2 packets each)
 #   crr_nat     TCP connect/request/response/close, 4 loops, through NAT (connections/s)
 #   crr_dr      the same through DR (replies go around the director's IPVS)
+#   crr_persist crr_nat through a persistent service (-p 300: every connection finds the
+#               client's template)
 #   stream_nat  one TCP connection's throughput through NAT (bit/s)
 #   conn_mem    unreclaimable slab per connection for BENCH_CONNS ESTABLISHED connections (bytes)
 #   ctl_restore, ctl_list  ipvsadm -R / -Ln of BENCH_SERVICES services x 4 real servers (s)
@@ -82,6 +84,9 @@ traffic_round() { # impl round
 	if [ "$impl" != fwd ]; then
 		services -g
 		report crr_dr "$impl" "$r" "$(load crr $dst 80 4 "$SECS")" conn/s
+		services -m
+		ipvsadm -E -t $VIP:80 -s rr -p 300
+		report crr_persist "$impl" "$r" "$(load crr $dst 80 4 "$SECS")" conn/s
 		ipvsadm -C
 	fi
 }

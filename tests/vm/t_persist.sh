@@ -17,7 +17,7 @@ set -e
 out=$(mktemp -d)
 nat_topology 3
 for i in 1 2 3; do
-	for p in 80 90 91 92 93 94 95 96 97 98; do serve "rs$i" "$p" "rs$i"; done
+	for p in 80 90 91 92 93 94 95 96 97 98 5060; do serve "rs$i" "$p" "rs$i"; done
 done
 for i in $(seq 3 12); do ip -n cl addr add "10.0.0.$i/24" dev eth0; done
 nft -f - <<NFT
@@ -35,8 +35,21 @@ tcp() {
 	shift
 	ip netns exec cl python3 "$REPO/tests/vm/tcpgets.py" "$VIP" "$port" "$@"
 }
+# sip SPORT CALLID: a SIP request from 10.0.0.2:SPORT with that Call-ID ("-": not SIP).
+sip() {
+	local msg="OPTIONS sip:svc@$VIP SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:$1\r\nCall-ID: $2\r\nCSeq: 1 OPTIONS\r\n\r\n"
+	[ "$2" = - ] && msg="hello\n"
+	# shellcheck disable=SC2059
+	local a
+	a=$(printf "$msg" | ip netns exec cl socat -T2 - "UDP:$VIP:5060,bind=10.0.0.2:$1" 2>/dev/null) || true
+	echo "$2 ${a:-none}"
+}
 # udp PORT SRC: a datagram from SRC; prints "SRC ANSWER".
-udp() { echo "$2 $(echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:$1,bind=$2" 2>/dev/null || echo none)"; }
+udp() {
+	local a
+	a=$(echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:$1,bind=$2" 2>/dev/null) || true
+	echo "$2 ${a:-none}"
+}
 # reuse PORT SPORT: a TCP request from 10.0.0.2:SPORT (the client port reused).
 reuse() {
 	ip netns exec cl socat -T5 - "TCP:$VIP:$1,bind=10.0.0.2,sourceport=$2,reuseaddr,connect-timeout=3" </dev/null 2>/dev/null || echo none
@@ -136,6 +149,17 @@ for impl in c rs; do
 	{
 		echo "== template expiry"
 		ipvsadm --set 0 0 2
+		# (Short-lived, so that C's ip_vs_pe_sip, which its templates hold, can be unloaded.)
+		echo "== --pe sip"
+		ipvsadm -A -u $VIP:5060 -s rr -p 4 --pe sip
+		svc3 "-u $VIP:5060" 5060
+		sip 5001 a84b4c76e66710@pc33.example.com
+		sip 5002 a84b4c76e66710@pc33.example.com
+		sip 5003 other-call
+		sip 5004 a84b4c76e66710@pc33.example.com
+		sip 5005 -
+		sip 5006 other-call
+		awk '$5 == "13C4" && $3 == "0000" {$9 = "-"; print}' /proc/net/ip_vs_conn | sort
 		ipvsadm -A -u $VIP:94 -s rr -p 4
 		svc3 "-u $VIP:94" 94
 		ipvsadm -A -u $VIP:95 -s rr -p 1
@@ -169,5 +193,10 @@ done
 grep -Eq '^IP (NONE|ASSURED) 10.0.0.2:0 0.0.0.5:0 ' "$out/rs" || fail "ipvs_rs: no firewall-mark template listed"
 grep -q ':65535$' "$out/rs" || fail "ipvs_rs: the removed real server's template is not shown invalidated"
 grep -q 'template :95 expires in 50-60 s' "$out/rs" || fail "ipvs_rs: a controlling template did not live on 60 s"
+[ "$(grep -c '^a84b4c76e66710@pc33.example.com rs' "$out/rs")" = 3 ] &&
+	[ "$(grep '^a84b4c76e66710@pc33.example.com rs' "$out/rs" | sort -u | wc -l)" = 1 ] ||
+	fail "ipvs_rs: SIP requests of one Call-ID from several ports went to more than one real server"
+grep -q '^- none' "$out/rs" || fail "ipvs_rs: a datagram without Call-ID to a --pe sip service was answered"
+grep -q ' sip other-call$' "$out/rs" || fail "ipvs_rs: no template listed with its Call-ID"
 diff -u "$out/c" "$out/rs"
 rm -rf "$out"

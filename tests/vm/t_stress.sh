@@ -7,7 +7,9 @@
 # connections in them. No kernel report may appear (guest.sh checks dmesg), every request that
 # gets an answer gets one from a real server, and the service works afterwards. With
 # nat_icmp_send on, and a real server switched from NAT to DR and back each round, the
-# real-server index changes under the replies' lookups.
+# real-server index changes under the replies' lookups. Persistence comes and goes (templates of
+# removed and quiesced real servers, -E without -p, one-packet UDP), with expire_nodest_conn
+# and expire_quiescent_template toggled.
 . "$(dirname "$0")/lib.sh"
 set -e
 ROUNDS=${STRESS_ROUNDS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 10 || echo 40)}
@@ -27,13 +29,15 @@ answers=$(mktemp)
 load=$!
 for r in $(seq "$ROUNDS"); do
 	ipvsadm -A -t $VIP:80 -s rr 2>/dev/null || true
-	ipvsadm -A -u $VIP:80 -s wlc 2>/dev/null || true
+	ipvsadm -A -u $VIP:80 -s wlc -p 2 2>/dev/null || true
+	sysctl -qw net.ipv4.vs.expire_nodest_conn=$((r % 2)) net.ipv4.vs.expire_quiescent_template=$((r / 2 % 2))
 	for i in 1 2 3; do
 		ipvsadm -a -t $VIP:80 -r 10.0.1.1$i:80 -m -w $((r % 4 + 1)) 2>/dev/null || true
 		ipvsadm -a -u $VIP:80 -r 10.0.1.1$i:80 -m 2>/dev/null || true
 	done
 	ipvsadm -e -t $VIP:80 -r 10.0.1.12:80 -m -w 0
-	ipvsadm -E -t $VIP:80 -s $([ $((r % 2)) = 0 ] && echo wrr || echo lc)
+	ipvsadm -E -t $VIP:80 -s $([ $((r % 2)) = 0 ] && echo 'wrr -p 3 -M 255.255.255.0' || echo lc)
+	ipvsadm -E -u $VIP:80 -s wlc -p 2 $([ $((r % 3)) = 0 ] && echo -o)
 	ipvsadm -d -t $VIP:80 -r 10.0.1.1$((r % 3 + 1)):80
 	ipvsadm -e -u $VIP:80 -r 10.0.1.11:80 -g -w 2
 	ipvsadm -e -u $VIP:80 -r 10.0.1.11:80 -m -w 3

@@ -56,6 +56,8 @@ mod tests_jhash;
 #[cfg(test)]
 mod tests_persist;
 #[cfg(test)]
+mod tests_sip;
+#[cfg(test)]
 mod tests_sizing;
 #[cfg(test)]
 mod tests_msg;

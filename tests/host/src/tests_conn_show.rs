@@ -24,6 +24,7 @@ fn ipv4_line_matches_c_format() {
             dest: ([172, 16, 0, 2], 8080),
             state: "ESTABLISHED",
             expires: 899,
+            pe: None,
         },
     )
     .unwrap();
@@ -42,8 +43,34 @@ fn short_fields_are_padded_and_long_expiry_kept() {
             dest: ([0, 0, 0, 0], 0),
             state: "UDP",
             expires: 12345678,
+            pe: None,
         },
     )
     .unwrap();
     assert_eq!(s, "UDP 01020304 0005 FFFFFFFF FFFF 00000000 0000 UDP         12345678\n");
+}
+
+#[test]
+fn template_lines_like_c() {
+    let mut s = String::new();
+    for (proto, state, pe) in [("IP", "NONE", None), ("UDP", "ASSURED", Some(("sip", b"a84b@pc33".as_slice())))] {
+        write_conn(
+            &mut s,
+            &ConnLine {
+                proto,
+                client: ([10, 0, 0, 2], 0),
+                virt: ([0, 0, 0, 5], 0),
+                dest: ([10, 0, 1, 11], 0xffff),
+                state,
+                expires: 59,
+                pe,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        s,
+        "IP  0A000002 0000 00000005 0000 0A00010B FFFF NONE             59\n\
+         UDP 0A000002 0000 00000005 0000 0A00010B FFFF ASSURED          59 sip a84b@pc33\n"
+    );
 }
