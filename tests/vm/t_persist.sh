@@ -9,7 +9,9 @@
 # connections and templates go at once; templates expire after the -p timeout once they
 # control nothing, and live on 60 s while they do; -o schedules each UDP datagram and lists no
 # connection; conn_reuse_mode 0 reuses a finished connection, and expire_nodest_conn
-# reschedules a reused port of a quiesced or removed real server. Answers, `ipvsadm -Lnc`
+# reschedules a reused port of a quiesced or removed real server; -E without -p ends persistence
+# (templates stay until they expire), -E with -p -M starts it again, -D leaves the templates
+# and connections of the deleted service in the table. Answers, `ipvsadm -Lnc`
 # (expiry column left out, client ports masked), `--persistent-conn` and `--stats` are
 # compared.
 . "$(dirname "$0")/lib.sh"
@@ -144,6 +146,14 @@ for impl in c rs; do
 		sysctl -qw net.ipv4.vs.expire_nodest_conn=1
 		echo "removed: $a, then $b; with expire_nodest_conn: $(reuse 98 43002)"
 		sysctl -qw net.ipv4.vs.conn_reuse_mode=1 net.ipv4.vs.expire_nodest_conn=0
+		echo "== -E without -p, then -D, with templates in the table"
+		ipvsadm -E -t $VIP:80 -s rr
+		tcp 80 10.0.0.4 10.0.0.4 10.0.0.4
+		ipvsadm -E -t $VIP:80 -s rr -p 300 -M 255.255.255.248
+		tcp 80 10.0.0.5 10.0.0.4
+		ipvsadm -D -t $VIP:81
+		ipvsadm -Ln
+		conns | grep -E ':8[01] '
 	} >>"$out/$impl"
 	settled_stats >>"$out/$impl"
 	{
