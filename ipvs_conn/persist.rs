@@ -71,14 +71,29 @@ pub(crate) fn template_key(
     let cnet = mask_addr(svc.af, caddr, netmask);
     if vport == svc.port {
         let vport = if svc.port == FTPPORT { 0 } else { vport };
-        return TemplateKey { proto, cnet, vaddr: *vaddr, vport };
+        return TemplateKey {
+            proto,
+            cnet,
+            vaddr: *vaddr,
+            vport,
+        };
     }
     if svc.fwmark != 0 {
         let mut mark = [0u8; 16];
         mark[..4].copy_from_slice(&svc.fwmark.to_be_bytes());
-        return TemplateKey { proto: Proto::Ip, cnet, vaddr: mark, vport: 0 };
+        return TemplateKey {
+            proto: Proto::Ip,
+            cnet,
+            vaddr: mark,
+            vport: 0,
+        };
     }
-    TemplateKey { proto, cnet, vaddr: *vaddr, vport: 0 }
+    TemplateKey {
+        proto,
+        cnet,
+        vaddr: *vaddr,
+        vport: 0,
+    }
 }
 
 /// The port a new template records for a real server on `dest_port` (0: none): the real

@@ -67,7 +67,10 @@ fn find_header(msg: &[u8], from: usize) -> Found {
         let rest = &msg[p..];
         if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"Call-Id") {
             p += 7;
-        } else if rest.len() >= 2 && rest[0].eq_ignore_ascii_case(&b'i') && !rest[1].is_ascii_alphabetic() {
+        } else if rest.len() >= 2
+            && rest[0].eq_ignore_ascii_case(&b'i')
+            && !rest[1].is_ascii_alphabetic()
+        {
             // The compact form must not be the start of a longer name.
             p += 1;
         } else {
@@ -132,8 +135,11 @@ fn follow_continuation(msg: &[u8], mut p: usize) -> Option<usize> {
 /// kernel's `isalnum` would also take Latin-1 letters.
 fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric()
-        || matches!(c, b'!' | b'"' | b'%' | b'(' ..= b'+' | b':' | b'<' | b'>' | b'?' | b'[' ..= b']')
-        || matches!(c, b'_' | b'`' | b'{' | b'}' | b'~' | b'-' ..= b'/' | b'\'')
+        || matches!(
+            c,
+            b'!' | b'"' | b'%' | b'('..=b'+' | b':' | b'<' | b'>' | b'?'
+        )
+        || matches!(c, b'['..=b']' | b'_' | b'`' | b'{' | b'}' | b'~' | b'-'..=b'/' | b'\'')
 }
 
 fn word_len(s: &[u8]) -> usize {

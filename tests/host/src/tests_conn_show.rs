@@ -53,7 +53,11 @@ fn short_fields_are_padded_and_long_expiry_kept() {
 #[test]
 fn template_lines_like_c() {
     let mut s = String::new();
-    for (proto, state, pe) in [("IP", "NONE", None), ("UDP", "ASSURED", Some(("sip", b"a84b@pc33".as_slice())))] {
+    let calls = [
+        ("IP", "NONE", None),
+        ("UDP", "ASSURED", Some(("sip", b"a84b@pc33".as_slice()))),
+    ];
+    for (proto, state, pe) in calls {
         write_conn(
             &mut s,
             &ConnLine {

@@ -28,27 +28,56 @@ fn mask4(m: [u8; 4]) -> u32 {
 }
 
 fn svc4(protocol: u16, addr: [u8; 4], port: u16) -> SvcKey {
-    SvcKey { af: AF_INET, protocol, addr: v4(addr), port, fwmark: 0 }
+    SvcKey {
+        af: AF_INET,
+        protocol,
+        addr: v4(addr),
+        port,
+        fwmark: 0,
+    }
 }
 
 #[test]
 fn ipv4_netmask_masks_the_client() {
     let c = v4([192, 168, 7, 201]);
     assert_eq!(mask_addr(AF_INET, &c, mask4([255, 255, 255, 255])), c);
-    assert_eq!(mask_addr(AF_INET, &c, mask4([255, 255, 255, 0])), v4([192, 168, 7, 0]));
-    assert_eq!(mask_addr(AF_INET, &c, mask4([255, 255, 240, 0])), v4([192, 168, 0, 0]));
-    assert_eq!(mask_addr(AF_INET, &c, mask4([255, 255, 255, 128])), v4([192, 168, 7, 128]));
+    assert_eq!(
+        mask_addr(AF_INET, &c, mask4([255, 255, 255, 0])),
+        v4([192, 168, 7, 0])
+    );
+    assert_eq!(
+        mask_addr(AF_INET, &c, mask4([255, 255, 240, 0])),
+        v4([192, 168, 0, 0])
+    );
+    assert_eq!(
+        mask_addr(AF_INET, &c, mask4([255, 255, 255, 128])),
+        v4([192, 168, 7, 128])
+    );
     assert_eq!(mask_addr(AF_INET, &c, 0), [0; 16]);
 }
 
 #[test]
 fn ipv6_prefix_masks_the_client() {
-    let c = v6(&[0xfd00, 0x1234, 0x5678, 0x9abc, 0xdef0, 0x1111, 0x2222, 0x3333]);
+    let c = v6(&[
+        0xfd00, 0x1234, 0x5678, 0x9abc, 0xdef0, 0x1111, 0x2222, 0x3333,
+    ]);
     assert_eq!(mask_addr(AF_INET6, &c, 128), c);
-    assert_eq!(mask_addr(AF_INET6, &c, 64), v6(&[0xfd00, 0x1234, 0x5678, 0x9abc, 0, 0, 0, 0]));
-    assert_eq!(mask_addr(AF_INET6, &c, 56), v6(&[0xfd00, 0x1234, 0x5678, 0x9a00, 0, 0, 0, 0]));
-    assert_eq!(mask_addr(AF_INET6, &c, 61), v6(&[0xfd00, 0x1234, 0x5678, 0x9ab8, 0, 0, 0, 0]));
-    assert_eq!(mask_addr(AF_INET6, &c, 1), v6(&[0x8000, 0, 0, 0, 0, 0, 0, 0]));
+    assert_eq!(
+        mask_addr(AF_INET6, &c, 64),
+        v6(&[0xfd00, 0x1234, 0x5678, 0x9abc, 0, 0, 0, 0])
+    );
+    assert_eq!(
+        mask_addr(AF_INET6, &c, 56),
+        v6(&[0xfd00, 0x1234, 0x5678, 0x9a00, 0, 0, 0, 0])
+    );
+    assert_eq!(
+        mask_addr(AF_INET6, &c, 61),
+        v6(&[0xfd00, 0x1234, 0x5678, 0x9ab8, 0, 0, 0, 0])
+    );
+    assert_eq!(
+        mask_addr(AF_INET6, &c, 1),
+        v6(&[0x8000, 0, 0, 0, 0, 0, 0, 0])
+    );
     assert_eq!(mask_addr(AF_INET6, &c, 0), [0; 16]);
     // C's ipv6_addr_prefix clamps at 128.
     assert_eq!(mask_addr(AF_INET6, &c, 200), c);
@@ -57,8 +86,23 @@ fn ipv6_prefix_masks_the_client() {
 #[test]
 fn service_port_template_keeps_the_virtual_port() {
     let svc = svc4(IPPROTO_TCP, [10, 0, 0, 100], 80);
-    let k = template_key(&svc, mask4([255, 255, 255, 0]), Proto::Tcp, &v4([10, 0, 0, 2]), &v4([10, 0, 0, 100]), 80);
-    assert_eq!(k, TemplateKey { proto: Proto::Tcp, cnet: v4([10, 0, 0, 0]), vaddr: v4([10, 0, 0, 100]), vport: 80 });
+    let k = template_key(
+        &svc,
+        mask4([255, 255, 255, 0]),
+        Proto::Tcp,
+        &v4([10, 0, 0, 2]),
+        &v4([10, 0, 0, 100]),
+        80,
+    );
+    assert_eq!(
+        k,
+        TemplateKey {
+            proto: Proto::Tcp,
+            cnet: v4([10, 0, 0, 0]),
+            vaddr: v4([10, 0, 0, 100]),
+            vport: 80
+        }
+    );
     // The real server's port is recorded, and connections go to it.
     assert_eq!(template_dport(80, 80, 8080), 8080);
     assert_eq!(persistent_dport(80, 80, 8080), 8080);
@@ -70,8 +114,22 @@ fn service_port_template_keeps_the_virtual_port() {
 fn ftp_template_has_no_port() {
     let svc = svc4(IPPROTO_TCP, [10, 0, 0, 100], FTPPORT);
     let all = mask4([255; 4]);
-    let ctl = template_key(&svc, all, Proto::Tcp, &v4([10, 0, 0, 2]), &v4([10, 0, 0, 100]), 21);
-    let data = template_key(&svc, all, Proto::Tcp, &v4([10, 0, 0, 2]), &v4([10, 0, 0, 100]), 40000);
+    let ctl = template_key(
+        &svc,
+        all,
+        Proto::Tcp,
+        &v4([10, 0, 0, 2]),
+        &v4([10, 0, 0, 100]),
+        21,
+    );
+    let data = template_key(
+        &svc,
+        all,
+        Proto::Tcp,
+        &v4([10, 0, 0, 2]),
+        &v4([10, 0, 0, 100]),
+        40000,
+    );
     assert_eq!(ctl.vport, 0);
     // The control and data connections share the template.
     assert_eq!(ctl, data);
@@ -88,10 +146,32 @@ fn ftp_template_has_no_port() {
 fn port_zero_template_covers_every_port() {
     let svc = svc4(IPPROTO_UDP, [10, 0, 0, 100], 0);
     let all = mask4([255; 4]);
-    let a = template_key(&svc, all, Proto::Udp, &v4([10, 0, 0, 2]), &v4([10, 0, 0, 100]), 53);
-    let b = template_key(&svc, all, Proto::Udp, &v4([10, 0, 0, 2]), &v4([10, 0, 0, 100]), 5353);
+    let a = template_key(
+        &svc,
+        all,
+        Proto::Udp,
+        &v4([10, 0, 0, 2]),
+        &v4([10, 0, 0, 100]),
+        53,
+    );
+    let b = template_key(
+        &svc,
+        all,
+        Proto::Udp,
+        &v4([10, 0, 0, 2]),
+        &v4([10, 0, 0, 100]),
+        5353,
+    );
     assert_eq!(a, b);
-    assert_eq!(a, TemplateKey { proto: Proto::Udp, cnet: v4([10, 0, 0, 2]), vaddr: v4([10, 0, 0, 100]), vport: 0 });
+    assert_eq!(
+        a,
+        TemplateKey {
+            proto: Proto::Udp,
+            cnet: v4([10, 0, 0, 2]),
+            vaddr: v4([10, 0, 0, 100]),
+            vport: 0
+        }
+    );
     assert_eq!(template_dport(0, 53, 8053), 0);
     // Like C, the packet's port is kept even if the real server has one.
     assert_eq!(persistent_dport(0, 53, 8053), 53);
@@ -99,12 +179,40 @@ fn port_zero_template_covers_every_port() {
 
 #[test]
 fn fwmark_template_is_protocol_ip_with_the_mark() {
-    let svc = SvcKey { af: AF_INET, protocol: IPPROTO_TCP, addr: [0; 16], port: 0, fwmark: 0x1234 };
+    let svc = SvcKey {
+        af: AF_INET,
+        protocol: IPPROTO_TCP,
+        addr: [0; 16],
+        port: 0,
+        fwmark: 0x1234,
+    };
     let all = mask4([255; 4]);
-    let tcp = template_key(&svc, all, Proto::Tcp, &v4([10, 0, 0, 2]), &v4([10, 0, 0, 100]), 80);
-    let udp = template_key(&svc, all, Proto::Udp, &v4([10, 0, 0, 2]), &v4([10, 0, 0, 101]), 443);
+    let tcp = template_key(
+        &svc,
+        all,
+        Proto::Tcp,
+        &v4([10, 0, 0, 2]),
+        &v4([10, 0, 0, 100]),
+        80,
+    );
+    let udp = template_key(
+        &svc,
+        all,
+        Proto::Udp,
+        &v4([10, 0, 0, 2]),
+        &v4([10, 0, 0, 101]),
+        443,
+    );
     assert_eq!(tcp, udp);
-    assert_eq!(tcp, TemplateKey { proto: Proto::Ip, cnet: v4([10, 0, 0, 2]), vaddr: v4([0, 0, 0x12, 0x34]), vport: 0 });
+    assert_eq!(
+        tcp,
+        TemplateKey {
+            proto: Proto::Ip,
+            cnet: v4([10, 0, 0, 2]),
+            vaddr: v4([0, 0, 0x12, 0x34]),
+            vport: 0
+        }
+    );
     assert_eq!(Proto::Ip.name(), "IP");
     assert_eq!(Proto::from_ip(0), None);
 }
@@ -112,10 +220,37 @@ fn fwmark_template_is_protocol_ip_with_the_mark() {
 #[test]
 fn ipv6_templates_mask_by_prefix() {
     let vip = v6(&[0xfd00, 0, 0, 0, 0, 0, 0, 0x100]);
-    let svc = SvcKey { af: AF_INET6, protocol: IPPROTO_TCP, addr: vip, port: 443, fwmark: 0 };
-    let a = template_key(&svc, 64, Proto::Tcp, &v6(&[0xfd00, 1, 2, 3, 4, 5, 6, 7]), &vip, 443);
-    let b = template_key(&svc, 64, Proto::Tcp, &v6(&[0xfd00, 1, 2, 3, 9, 9, 9, 9]), &vip, 443);
-    let c = template_key(&svc, 64, Proto::Tcp, &v6(&[0xfd00, 1, 2, 4, 4, 5, 6, 7]), &vip, 443);
+    let svc = SvcKey {
+        af: AF_INET6,
+        protocol: IPPROTO_TCP,
+        addr: vip,
+        port: 443,
+        fwmark: 0,
+    };
+    let a = template_key(
+        &svc,
+        64,
+        Proto::Tcp,
+        &v6(&[0xfd00, 1, 2, 3, 4, 5, 6, 7]),
+        &vip,
+        443,
+    );
+    let b = template_key(
+        &svc,
+        64,
+        Proto::Tcp,
+        &v6(&[0xfd00, 1, 2, 3, 9, 9, 9, 9]),
+        &vip,
+        443,
+    );
+    let c = template_key(
+        &svc,
+        64,
+        Proto::Tcp,
+        &v6(&[0xfd00, 1, 2, 4, 4, 5, 6, 7]),
+        &vip,
+        443,
+    );
     assert_eq!(a, b);
     assert_ne!(a, c);
     assert_eq!(a.cnet, v6(&[0xfd00, 1, 2, 3, 0, 0, 0, 0]));
