@@ -133,6 +133,10 @@ for impl in c rs; do
 		ipvsadm -a -t $VIP:98 -r 10.0.1.12:98 -m
 		sysctl -qw net.ipv4.vs.conn_reuse_mode=0
 		echo "mode 0: $(reuse 98 43000) $(reuse 98 43000)"
+		# Mode 2 (FIN_WAIT of DR/TUN only) without bit 1: NAT's TIME_WAIT still reschedules.
+		sysctl -qw net.ipv4.vs.conn_reuse_mode=2
+		echo "mode 2: $(reuse 98 43003) $(reuse 98 43003)"
+		sysctl -qw net.ipv4.vs.conn_reuse_mode=0
 		a=$(reuse 98 43001)
 		ipvsadm -e -t $VIP:98 -r "$(addr_of "$a"):98" -m -w 0
 		b=$(reuse 98 43001)
