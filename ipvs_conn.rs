@@ -61,10 +61,14 @@ impl FlowKey {
     }
 }
 
+/// The IPv4 address in the first four bytes of a 16-byte one.
+fn v4(a: &[u8; 16]) -> [u8; 4] {
+    [a[0], a[1], a[2], a[3]]
+}
+
 /// The table key of a template (IPv4: the first four bytes of its addresses; the client port
 /// is always 0).
 fn template_flow_key(key: &persist::TemplateKey) -> FlowKey {
-    let v4 = |a: &[u8; 16]| [a[0], a[1], a[2], a[3]];
     FlowKey { proto: key.proto, saddr: v4(&key.cnet), sport: 0, daddr: v4(&key.vaddr), dport: key.vport }
 }
 
@@ -226,7 +230,7 @@ impl Conn {
 
     /// The real server's (IPv4) address; 0.0.0.0 for cache bypass.
     pub(crate) fn daddr(&self) -> [u8; 4] {
-        self.dest.as_ref().map_or([0; 4], |d| [d.addr[0], d.addr[1], d.addr[2], d.addr[3]])
+        self.dest.as_ref().map_or([0; 4], |d| v4(&d.addr))
     }
 
     /// The destination's cached route (none for cache bypass).
@@ -289,7 +293,7 @@ impl Conn {
 
     /// An entry that was never hashed goes (a one-packet connection after its packet, or an
     /// entry another CPU hashed first): it stops counting.
-    pub(crate) fn finish_one_packet(&self) {
+    pub(crate) fn release_unhashed(&self) {
         if !self.dead.xchg(true, Relaxed) {
             self.release(false);
         }
@@ -319,8 +323,7 @@ impl Conn {
     ) -> Result<Arc<Self>> {
         let (dest, daddr, fwd, dport) = match dest {
             Some((d, port)) => {
-                let addr = [d.addr[0], d.addr[1], d.addr[2], d.addr[3]];
-                let fwd = d.fwd();
+                let (addr, fwd) = (v4(&d.addr), d.fwd());
                 (Some(d), addr, fwd, port)
             }
             None => (None, [0; 4], CONN_F_BYPASS, 0),
@@ -437,7 +440,7 @@ impl Conn {
         now: u64,
     ) -> Result<Arc<Self>> {
         let key_in = template_flow_key(key);
-        let daddr = [dest.addr[0], dest.addr[1], dest.addr[2], dest.addr[3]];
+        let daddr = v4(&dest.addr);
         // Never looked up by this key: it only puts the template in its second chain.
         let key_out = FlowKey { proto: key.proto, saddr: daddr, sport: dport, daddr: key_in.saddr, dport: 0 };
         let fwd = dest.fwd();
@@ -559,7 +562,7 @@ impl ConnTable {
         });
         if !matches!(r, Ok((_, true))) {
             // Not hashed: the new entry goes, and stops counting.
-            mine.finish_one_packet();
+            mine.release_unhashed();
         }
         r.map(|(c, _)| c)
     }

@@ -266,6 +266,11 @@ impl Ipvs {
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
         if let Some(c) = self.conns.lookup_in(g, key) {
+            let gone = c.dest.as_ref().is_some_and(|d| !d.is_available());
+            // The common case, a packet of a live connection, reads no sysctl.
+            if !syn && !gone {
+                return Ok(ConnRef::Hashed(c));
+            }
             let nodest = self.sysctls.get(Sysctl::ExpireNodestConn) != 0;
             // A client's new SYN on a connection's port: with expire_nodest_conn, a quiesced
             // real server's connection is replaced; else, per conn_reuse_mode, a finished one.
@@ -276,7 +281,6 @@ impl Ipvs {
                     let mode = self.sysctls.get(Sysctl::ConnReuseMode);
                     mode != 0 && reuse_expected(&c, mode)
                 };
-            let gone = c.dest.as_ref().is_some_and(|d| !d.is_available());
             if !resched && !gone {
                 return Ok(ConnRef::Hashed(c));
             }
@@ -521,7 +525,7 @@ impl core::ops::Deref for ConnRef<'_> {
 impl Drop for ConnRef<'_> {
     fn drop(&mut self) {
         if let Self::OnePacket(c) = self {
-            c.finish_one_packet();
+            c.release_unhashed();
         }
     }
 }

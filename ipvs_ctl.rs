@@ -380,7 +380,6 @@ pub(crate) struct SvcInner {
     pub(crate) sched: Option<Scheduler>,
     /// Destinations in C IPVS's list order (newest first).
     pub(crate) dests: KVec<Arc<Dest>>,
-    pe: Option<Name>,
 }
 
 impl SvcInner {
@@ -405,7 +404,7 @@ pub(crate) struct Service {
     pub(crate) key: SvcKey,
     /// Unique among the namespace's service objects, ever.
     id: u64,
-    /// Scheduler, destinations and persistence engine.
+    /// Scheduler and destinations.
     #[pin]
     pub(crate) inner: SpinLockBh<SvcInner>,
     /// `IP_VS_SVC_F_*` (without `HASHED`): read by the packet path without a lock, written
@@ -415,7 +414,8 @@ pub(crate) struct Service {
     timeout: Atomic<u32>,
     /// Persistence granularity: an IPv4 netmask as C stores it, or an IPv6 prefix length.
     netmask: Atomic<u32>,
-    /// Whether the persistence engine is `sip` (the only one there is).
+    /// Whether the persistence engine is `sip` (the only one there is, so this is all there
+    /// is to know of it).
     pe_sip: Atomic<bool>,
     /// Traffic counters.
     pub(crate) stats: Counters,
@@ -469,11 +469,10 @@ impl Service {
 
     fn view<R>(&self, f: impl FnOnce(&SvcView<'_>) -> R) -> R {
         let g = self.inner.lock();
-        let pe = g.pe;
         let v = SvcView {
             key: self.key,
             sched: g.sched.as_ref().map_or(b"none".as_slice(), |s| s.name().as_bytes()),
-            pe: pe.as_ref().map(|p| p.as_bytes()),
+            pe: self.pe_sip().then_some(b"sip".as_slice()),
             flags: self.flags() | SVC_F_HASHED,
             timeout: self.timeout(),
             netmask: self.netmask(),
@@ -609,12 +608,7 @@ impl Ipvs {
         if key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
             return Err(EINVAL);
         }
-        let inner = SvcInner {
-            sched,
-            dests: KVec::new(),
-            pe,
-        };
-        let pe = inner.pe;
+        let inner = SvcInner { sched, dests: KVec::new() };
         let stats = Counters::new()?;
         let svc = Arc::pin_init(
             pin_init!(Service {
@@ -653,7 +647,6 @@ impl Ipvs {
             g.sched = sched;
             g.sched_event(|s, n, d| s.init(n, d));
         }
-        g.pe = pe;
         svc.pe_sip.store(pe.is_some(), Relaxed);
         let flags = svc.flags();
         svc.flags.store((flags & !conf.mask) | (conf.flags & conf.mask), Relaxed);
