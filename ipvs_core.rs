@@ -107,7 +107,7 @@ pub(crate) struct Ipvs {
     #[pin]
     pub(crate) svc_index: RcuIndex<Service>,
     /// The NAT destinations of all services, by address and port, read under RCU (the packet
-    /// path, for `nat_icmp_send`).
+    /// path, for `nat_icmp_send` and real servers' own SIP requests).
     #[pin]
     pub(crate) real_index: RcuIndex<RealServer>,
     /// Connections.
@@ -124,6 +124,9 @@ pub(crate) struct Ipvs {
     pub(crate) ftp_svcs: Atomic<u32>,
     /// Address services on port 0 (they catch every port of their address).
     pub(crate) null_svcs: Atomic<u32>,
+    /// Services whose persistence engine (SIP) makes connections for their real servers' own
+    /// requests to clients.
+    pub(crate) conn_out_svcs: Atomic<u32>,
     /// Protocol timeouts.
     pub(crate) timeouts: Timeouts,
     /// Totals over all services.
@@ -154,6 +157,7 @@ impl PernetState for Ipvs {
                 next_svc_id: Atomic::new(1),
                 ftp_svcs: Atomic::new(0),
                 null_svcs: Atomic::new(0),
+                conn_out_svcs: Atomic::new(0),
                 ticks: Atomic::new(0),
                 timeouts: Timeouts::default(),
                 stats,
@@ -373,11 +377,6 @@ impl Ipvs {
         one_packet: bool,
         now: u64,
     ) -> core::result::Result<Option<ConnRef<'a>>, NoConn> {
-        let widen = |a: [u8; 4]| {
-            let mut w = [0u8; 16];
-            w[..4].copy_from_slice(&a);
-            w
-        };
         let tkey = persist::template_key(&svc.key, svc.netmask(), key.proto, &widen(key.saddr), &widen(key.daddr), key.dport);
         // With the SIP engine, templates are per Call-ID too; a packet without one is dropped,
         // as C drops it.
@@ -406,6 +405,46 @@ impl Ipvs {
         };
         let dport = persist::persistent_dport(svc.key.port, key.dport, dest.port);
         Ok(Some(self.new_conn(g, svc, key, Some((dest, dport)), Some(tpl.into()), one_packet, now)?))
+    }
+
+    /// The connection for a NAT real server's own request to a client (C:
+    /// `__ip_vs_rs_conn_out` and `ip_vs_new_conn_out`, UDP only, for the SIP engine): made as
+    /// if the client had sent to the virtual service, with its template, so the client's
+    /// answers reach this real server. `None`: the packet is no such request.
+    fn rs_conn_out<'a>(&'a self, g: &'a rcu::Guard, hook: Hook, key: &FlowKey, pkt: Packet4<'_, '_>) -> Option<ConnRef<'a>> {
+        if self.conn_out_svcs.load(Relaxed) == 0 || key.proto != Proto::Udp || hook == Hook::LocalIn {
+            return None;
+        }
+        let dest = self.find_real_service(g, uapi::AF_INET, uapi::IPPROTO_UDP, &widen(key.saddr), key.sport)?;
+        let svc = self.find_service_rcu(g, &dest.svc_key)?;
+        // A firewall-mark or port-0 service has no virtual port to answer from.
+        if !svc.pe_sip() || svc.key.fwmark != 0 || svc.key.port == 0 || key.sport == 0 {
+            return None;
+        }
+        let now = time::jiffies();
+        let vaddr = [svc.key.addr[0], svc.key.addr[1], svc.key.addr[2], svc.key.addr[3]];
+        let control = if svc.flags() & uapi::SVC_F_PERSISTENT != 0 {
+            let tkey = persist::template_key(&svc.key, svc.netmask(), Proto::Udp, &widen(key.daddr), &svc.key.addr, svc.key.port);
+            let pe = sip_pe_data(key, Some(pkt)).ok()?;
+            let tpl = match self.conns.lookup_template(g, &tkey, Some(pe.as_bytes())) {
+                Some(t) if self.template_usable(&t) && t.dest.as_ref().is_some_and(|d| Arc::ptr_eq(d, &dest)) => t,
+                found => {
+                    // Another real server's, or unusable: not used again.
+                    if let Some(t) = found {
+                        t.invalidate();
+                    }
+                    let t = Conn::new_template(&self.conns, &tkey, Some(pe), dest.clone(), key.sport, svc.into(), svc.timeout(), now).ok()?;
+                    self.conns.insert_or_get(g, t).ok()?
+                }
+            };
+            self.conns.set_expiry(&tpl, now.wrapping_add(u64::from(tpl.template_timeout()) * time::hz()));
+            Some(tpl.into())
+        } else {
+            None
+        };
+        let one_packet = svc.flags() & uapi::SVC_F_ONEPACKET != 0;
+        let ckey = FlowKey { proto: Proto::Udp, saddr: key.daddr, sport: key.dport, daddr: vaddr, dport: svc.key.port };
+        self.new_conn(g, svc, &ckey, Some((dest, key.sport)), control, one_packet, now).ok()
     }
 
     /// Whether a template's real server may take its client's new connection (C:
@@ -468,6 +507,13 @@ impl Ipvs {
         }
         Err(NoConn::NoDest)
     }
+}
+
+/// An IPv4 address in the 16 bytes addresses of either family take.
+fn widen(a: [u8; 4]) -> [u8; 16] {
+    let mut w = [0u8; 16];
+    w[..4].copy_from_slice(&a);
+    w
 }
 
 /// What the scheduling of a new connection may read of its (IPv4) packet: the packet, and the
@@ -640,8 +686,12 @@ pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ve
         return Verdict::Accept;
     };
     let g = rcu::read_lock();
-    let Some(c) = ipvs.conns.lookup_out(&g, &key) else {
-        return stray_from_real_server(ipvs, &g, &skb, &key, flags);
+    let c = match ipvs.conns.lookup_out(&g, &key) {
+        Some(c) => ConnRef::Hashed(c),
+        None => match ipvs.rs_conn_out(&g, hook, &key, Packet4 { skb: &skb, l4off }) {
+            Some(c) => c,
+            None => return stray_from_real_server(ipvs, &g, &skb, &key, flags),
+        },
     };
     ipvs.count_out(&c, skb.len());
     ipvs.update_state(&c, true, flags);
@@ -664,9 +714,7 @@ fn stray_from_real_server(ipvs: &Ipvs, g: &rcu::Guard, skb: &SkBuff<'_>, key: &F
     if ipvs.sysctls.get(Sysctl::NatIcmpSend) == 0 {
         return Verdict::Accept;
     }
-    let mut addr = [0u8; 16];
-    addr[..4].copy_from_slice(&key.saddr);
-    if !ipvs.has_real_service(g, uapi::AF_INET, u16::from(key.proto.ip()), &addr, key.sport)
+    if !ipvs.has_real_service(g, uapi::AF_INET, u16::from(key.proto.ip()), &widen(key.saddr), key.sport)
         || (key.proto == Proto::Tcp && tcp_flags & tcp::flags::RST != 0)
     {
         return Verdict::Accept;

@@ -173,7 +173,7 @@ pub(crate) struct Dest {
     persist: Atomic<i32>,
     available: Atomic<bool>,
     /// The service it was created for (a trashed destination is only revived by it).
-    svc_key: SvcKey,
+    pub(crate) svc_key: SvcKey,
     /// Identity of the service object it is linked to (revived under a new object: stats reset).
     svc_id: Atomic<u64>,
     /// Traffic counters.
@@ -358,13 +358,13 @@ impl Dest {
     }
 }
 
-/// An entry of the namespace's real-server index (C: `rs_table`), which `nat_icmp_send`
-/// looks a packet's source up in: the NAT destinations linked to services with this endpoint
-/// and protocol ([`table::RealKey`]), counted. Added with the first, removed with the last.
+/// An entry of the namespace's real-server index (C: `rs_table`): one NAT destination linked
+/// to a service, by endpoint and protocol ([`table::RealKey`]). `nat_icmp_send` looks a
+/// packet's source up in it, and so does a real server's own request to a client for a
+/// persistence engine that takes those (SIP). Newest first in its chain, as C's.
 pub(crate) struct RealServer {
     key: table::RealKey,
-    /// How many destinations it stands for (changed under the control mutex only).
-    users: Atomic<u32>,
+    dest: Arc<Dest>,
     link: IndexLink<RealServer>,
 }
 
@@ -542,7 +542,7 @@ pub(crate) struct CtlState {
 
 impl Ipvs {
     /// Finds a service by identity, within the read section of `g`.
-    fn find_service_rcu<'a>(&'a self, g: &'a rcu::Guard, key: &SvcKey) -> Option<ArcBorrow<'a, Service>> {
+    pub(crate) fn find_service_rcu<'a>(&'a self, g: &'a rcu::Guard, key: &SvcKey) -> Option<ArcBorrow<'a, Service>> {
         self.svc_index.find(g, table::bucket(key), |s| s.key == *key)
     }
 
@@ -590,6 +590,14 @@ impl Ipvs {
         self.find_service_rcu(g, &key)
     }
 
+    /// Counts a service in (`1`) or out (`-1`) of the services whose persistence engine makes
+    /// connections for real servers' own requests (C: `conn_out_counter`).
+    fn count_conn_out(&self, svc: &Service, by: i32) {
+        if svc.pe_sip() {
+            self.conn_out_svcs.add(by as u32, Relaxed);
+        }
+    }
+
     /// Counts a service in (`1`) or out (`-1`) of the port-based lookups' fallbacks.
     fn count_fallback(&self, key: &SvcKey, by: i32) {
         let counter = if key.port == persist::FTPPORT {
@@ -631,6 +639,7 @@ impl Ipvs {
         self.conns.ensure_table()?;
         self.svcs.lock().insert(svc.clone()).map_err(|_| ENOMEM)?;
         self.count_fallback(&key, 1);
+        self.count_conn_out(&svc, 1);
         // Visible to the packet path from here on (a new service is in no index).
         self.svc_index.insert(table::bucket(&key), svc)
     }
@@ -647,7 +656,9 @@ impl Ipvs {
             g.sched = sched;
             g.sched_event(|s, n, d| s.init(n, d));
         }
+        self.count_conn_out(svc, -1);
         svc.pe_sip.store(pe.is_some(), Relaxed);
+        self.count_conn_out(svc, 1);
         let flags = svc.flags();
         svc.flags.store((flags & !conf.mask) | (conf.flags & conf.mask), Relaxed);
         svc.timeout.store(conf.timeout, Relaxed);
@@ -678,42 +689,37 @@ impl Ipvs {
         self.real_index.find(g, bucket, |e| e.key.sends(af, proto, addr, port)).is_some()
     }
 
-    /// Counts one more NAT destination at `key` in the real-server index. Fails (`ENOMEM`,
-    /// changing nothing) only when its entry is new and cannot be allocated. Under the control
-    /// mutex, like [`Self::real_put`].
-    fn real_get(&self, key: &table::RealKey) -> Result {
-        {
-            let g = rcu::read_lock();
-            if let Some(e) = self.real_index.find(&g, key.bucket(), |e| e.key == *key) {
-                e.users.fetch_add(1, Relaxed);
-                return Ok(());
-            }
-        }
-        let e = Arc::new(RealServer { key: *key, users: Atomic::new(1), link: IndexLink::new() }, GFP_KERNEL)?;
+    /// The NAT destination a packet of IP protocol `proto` from `addr:port` comes from: the
+    /// newest of them if several services have it (packet path: C's
+    /// `ip_vs_find_real_service`).
+    pub(crate) fn find_real_service(&self, g: &rcu::Guard, af: u16, proto: u16, addr: &[u8; 16], port: u16) -> Option<Arc<Dest>> {
+        let bucket = table::real_bucket(af, addr, port);
+        self.real_index.find(g, bucket, |e| e.key.sends(af, proto, addr, port)).map(|e| e.dest.clone())
+    }
+
+    /// Indexes NAT destination `d` as a real server. Fails (`ENOMEM`,
+    /// changing nothing) only when its entry cannot be allocated. Under the control mutex,
+    /// like [`Self::real_unlink`].
+    fn real_link(&self, d: &Arc<Dest>) -> Result {
+        let key = table::RealKey::new(&d.svc_key, d.af, d.addr, d.port);
+        let e = Arc::new(RealServer { key, dest: d.clone(), link: IndexLink::new() }, GFP_KERNEL)?;
         // A new entry is in no index: this cannot fail.
         let _ = self.real_index.insert(key.bucket(), e);
         Ok(())
     }
 
-    /// Counts one NAT destination at `key` less; the last one takes the entry out of the index
-    /// (freed after a grace period, without waiting for it).
-    fn real_put(&self, key: &table::RealKey) {
-        {
-            let g = rcu::read_lock();
-            match self.real_index.find(&g, key.bucket(), |e| e.key == *key) {
-                Some(e) if e.users.fetch_sub(1, Relaxed) > 1 => return,
-                Some(_) => {}
-                None => return,
-            }
-        }
-        self.real_index.remove_later(key.bucket(), |e| e.key == *key);
+    /// Takes `d`'s entry out of the real-server index (freed after a grace period, without
+    /// waiting for it).
+    fn real_unlink(&self, d: &Dest) {
+        let key = table::RealKey::new(&d.svc_key, d.af, d.addr, d.port);
+        self.real_index.remove_later(key.bucket(), |e| core::ptr::eq(&*e.dest, d));
     }
 
     /// Destination `d` leaves its service (deleted, or its service is): out of the
     /// real-server index if NAT, into the trash.
     fn unlink_dest(&self, d: Arc<Dest>) {
         if d.fwd() == CONN_F_MASQ {
-            self.real_put(&table::RealKey::new(&d.svc_key, d.af, d.addr, d.port));
+            self.real_unlink(&d);
         }
         self.trash_put(d);
     }
@@ -755,6 +761,7 @@ impl Ipvs {
         // Gone from the packet path (after a grace period), then from the list.
         drop(self.svc_index.remove(table::bucket(&svc.key), |s| s.key == svc.key));
         self.count_fallback(&svc.key, -1);
+        self.count_conn_out(svc, -1);
         let now_empty = {
             let mut svcs = self.svcs.lock();
             drop(svcs.remove(&svc.key));
@@ -779,6 +786,7 @@ impl Ipvs {
         }
         for s in svcs.iter() {
             self.count_fallback(&s.key, -1);
+            self.count_conn_out(s, -1);
             self.unlink_dests(s);
         }
         self.expire_nodest();
@@ -815,11 +823,12 @@ impl Ipvs {
                 Arc::new(Dest::new(svc, af, req, conf)?, GFP_KERNEL)?
             }
         };
-        let real = (conf.fwd == CONN_F_MASQ).then(|| table::RealKey::new(&svc.key, af, req.addr, req.port));
         // On failure a revived destination goes back to the trash.
-        if let Some(Err(e)) = real.as_ref().map(|k| self.real_get(k)) {
-            self.trash_put(d);
-            return Err(e);
+        if conf.fwd == CONN_F_MASQ {
+            if let Err(e) = self.real_link(&d) {
+                self.trash_put(d);
+                return Err(e);
+            }
         }
         let mut g = svc.inner.lock();
         if let Err(e) = g.dests.reserve(1, GFP_ATOMIC) {
@@ -834,16 +843,15 @@ impl Ipvs {
 
     fn edit_dest(&self, svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
         check_dest_conf(conf)?;
-        let was_nat = {
+        let d = {
             let g = svc.inner.lock();
-            let idx = g.find_dest(af, req).ok_or(ENOENT)?;
-            g.dests[idx].fwd() == CONN_F_MASQ
+            g.dests[g.find_dest(af, req).ok_or(ENOENT)?].clone()
         };
-        let key = table::RealKey::new(&svc.key, af, req.addr, req.port);
+        let was_nat = d.fwd() == CONN_F_MASQ;
         let now_nat = conf.fwd == CONN_F_MASQ;
-        // Becoming NAT: counted first, while failing changes nothing.
+        // Becoming NAT: indexed first, while failing changes nothing.
         if now_nat && !was_nat {
-            self.real_get(&key)?;
+            self.real_link(&d)?;
         }
         let mut g = svc.inner.lock();
         // Still there: changes are serialised by the control mutex.
@@ -852,7 +860,7 @@ impl Ipvs {
         g.sched_event(|s, n, d| s.upd_dest(idx, n, d));
         drop(g);
         if was_nat && !now_nat {
-            self.real_put(&key);
+            self.real_unlink(&d);
         }
         Ok(())
     }

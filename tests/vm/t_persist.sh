@@ -6,12 +6,14 @@
 # over two ports (marked by nftables) and a port-0 service over any port. Then, as C: a
 # quiesced real server keeps its persistent clients unless expire_quiescent_template; a removed
 # one's template is not used again (shown with port 65535), and with expire_nodest_conn its
-# connections and templates go at once; templates expire after the -p timeout once they
+# connections and templates go at once; a client sending while its real server is removed is
+# dropped (expire_nodest_conn 0) or moved on (UDP rescheduled, TCP reset; 1); templates expire after the -p timeout once they
 # control nothing, and live on 60 s while they do; -o schedules each UDP datagram and lists no
 # connection; conn_reuse_mode 0 reuses a finished connection, and expire_nodest_conn
 # reschedules a reused port of a quiesced or removed real server; -E without -p ends persistence
 # (templates stay until they expire), -E with -p -M starts it again, -D leaves the templates
-# and connections of the deleted service in the table. Answers, `ipvsadm -Lnc`
+# and connections of the deleted service in the table. With --pe sip, a real server's own
+# request goes out as the virtual service's and its call stays on it. Answers, `ipvsadm -Lnc`
 # (expiry column left out, client ports masked), `--persistent-conn` and `--stats` are
 # compared.
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +23,10 @@ nat_topology 3
 for i in 1 2 3; do
 	for p in 80 90 91 92 93 94 95 96 97 98 5060; do serve "rs$i" "$p" "rs$i"; done
 done
+for i in 1 2 3; do serve "rs$i" --echo 99 "rs$i"; done
+# rs1's port 5062 is sipout.py's (a SIP request of its own).
+serve rs2 5062 rs2
+serve rs3 5062 rs3
 for i in $(seq 3 12); do ip -n cl addr add "10.0.0.$i/24" dev eth0; done
 nft -f - <<NFT
 table ip persist_test {
@@ -37,13 +43,14 @@ tcp() {
 	shift
 	ip netns exec cl python3 "$REPO/tests/vm/tcpgets.py" "$VIP" "$port" "$@"
 }
-# sip SPORT CALLID: a SIP request from 10.0.0.2:SPORT with that Call-ID ("-": not SIP).
+# sip SPORT CALLID [VPORT]: a SIP request from 10.0.0.2:SPORT with that Call-ID ("-": not
+# SIP) to VIP:VPORT (5060).
 sip() {
 	local msg="OPTIONS sip:svc@$VIP SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:$1\r\nCall-ID: $2\r\nCSeq: 1 OPTIONS\r\n\r\n"
 	[ "$2" = - ] && msg="hello\n"
 	# shellcheck disable=SC2059
 	local a
-	a=$(printf "$msg" | ip netns exec cl socat -T2 - "UDP:$VIP:5060,bind=10.0.0.2:$1" 2>/dev/null) || true
+	a=$(printf "$msg" | ip netns exec cl socat -T2 - "UDP:$VIP:${3:-5060},bind=10.0.0.2:$1" 2>/dev/null) || true
 	echo "$2 ${a:-none}"
 }
 # udp PORT SRC: a datagram from SRC; prints "SRC ANSWER".
@@ -119,6 +126,40 @@ for impl in c rs; do
 		tcp 81 10.0.0.9
 		ipvsadm -Ln --persistent-conn
 		conns
+		echo "== removed while the client sends"
+		ipvsadm -A -u $VIP:98 -s rr -p 300
+		svc3 "-u $VIP:98" 98
+		ipvsadm -A -t $VIP:99 -s rr
+		svc3 "-t $VIP:99" 99
+		# Ports of its own for each implementation: the real servers keep the sockets of the
+		# connections ended by a reset of the director's.
+		sport=6000
+		[ $impl = rs ] && sport=6100
+		for nodest in 0 1; do
+			sysctl -qw net.ipv4.vs.expire_nodest_conn=$nodest
+			for svc in "u 98" "t 99"; do
+				read -r l vport <<<"$svc"
+				sport=$((sport + 1))
+				proto=udp
+				[ "$l" = t ] && proto=tcp
+				ip netns exec cl python3 "$REPO/tests/vm/sender.py" $proto $VIP "$vport" $sport 3 >"$out/send" &
+				pid=$!
+				for _ in $(seq 100); do
+					[ -s "$out/send" ] && break
+					sleep 0.05
+				done
+				d=$(ipvsadm -Lnc | awk -v c="10.0.0.2:$sport" '$4 == c {print $6}')
+				ipvsadm -d -"$l" $VIP:"$vport" -r "$d"
+				wait $pid
+				echo "expire_nodest_conn $nodest, $proto: $(tr '\n' ' ' <"$out/send")"
+				ipvsadm -a -"$l" $VIP:"$vport" -r "$d" -m
+			done
+		done
+		sysctl -qw net.ipv4.vs.expire_nodest_conn=0
+		# (Packet counts depend on timing: out of the --stats compared.)
+		ipvsadm -D -u $VIP:98
+		ipvsadm -D -t $VIP:99
+		conns | grep -E ':9[89] ' || true
 		echo "== -o"
 		ipvsadm -A -u $VIP:96 -s rr -o
 		svc3 "-u $VIP:96" 96
@@ -174,6 +215,23 @@ for impl in c rs; do
 		sip 5005 -
 		sip 5006 other-call
 		awk '$5 == "13C4" && $3 == "0000" {$9 = "-"; print}' /proc/net/ip_vs_conn | sort
+		echo "== --pe sip, a real server's own request"
+		ipvsadm -A -u $VIP:5062 -s rr -p 4 --pe sip
+		svc3 "-u $VIP:5062" 5062
+		ip netns exec cl python3 "$REPO/tests/vm/sipout.py" client 10.0.0.2 5070 >"$out/sipcl" &
+		cl=$!
+		for _ in $(seq 100); do
+			ip netns exec cl ss -lunH | grep -q '10.0.0.2:5070 ' && break
+			sleep 0.1
+		done
+		ip netns exec rs1 python3 "$REPO/tests/vm/sipout.py" server 5062 10.0.0.2 5070 rs1-call@example.com rs1 >"$out/sipsrv" &
+		srv=$!
+		wait $cl
+		# The same call from another port: to rs1 by the template its request made.
+		sip 5073 rs1-call@example.com 5062
+		wait $srv
+		cat "$out/sipcl" "$out/sipsrv"
+		awk '$5 == "13C6" {$9 = "-"; print}' /proc/net/ip_vs_conn | sort
 		ipvsadm -A -u $VIP:94 -s rr -p 4
 		svc3 "-u $VIP:94" 94
 		ipvsadm -A -u $VIP:95 -s rr -p 1
@@ -205,6 +263,11 @@ done
 [ "$(sed -n '/^== fwmark/,/^== port 0/p' "$out/rs" | awk '$1 == "10.0.0.2" {print $2}' | sort -u | wc -l)" = 1 ] ||
 	fail "ipvs_rs: the firewall-mark service did not keep the client across ports and protocols"
 grep -Eq '^IP (NONE|ASSURED) 10.0.0.2:0 0.0.0.5:0 ' "$out/rs" || fail "ipvs_rs: no firewall-mark template listed"
+grep -q '^expire_nodest_conn 0, udp: rs[123] none $' "$out/rs" &&
+	grep -q '^expire_nodest_conn 1, udp: rs[123] rs[123] $' "$out/rs" &&
+	grep -q '^expire_nodest_conn 0, tcp: echo stalled $' "$out/rs" &&
+	grep -q '^expire_nodest_conn 1, tcp: echo reset $' "$out/rs" ||
+	fail "ipvs_rs: a sending client of a removed real server was not dropped (expire_nodest_conn 0) or moved (1)"
 grep -q ':65535$' "$out/rs" || fail "ipvs_rs: the removed real server's template is not shown invalidated"
 grep -q 'template :95 expires in 50-60 s' "$out/rs" || fail "ipvs_rs: a controlling template did not live on 60 s"
 [ "$(grep -c '^a84b4c76e66710@pc33.example.com rs' "$out/rs")" = 3 ] &&
@@ -212,5 +275,9 @@ grep -q 'template :95 expires in 50-60 s' "$out/rs" || fail "ipvs_rs: a controll
 	fail "ipvs_rs: SIP requests of one Call-ID from several ports went to more than one real server"
 grep -q '^- none' "$out/rs" || fail "ipvs_rs: a datagram without Call-ID to a --pe sip service was answered"
 grep -q ' sip other-call$' "$out/rs" || fail "ipvs_rs: no template listed with its Call-ID"
+grep -q "^client: INVITE sip:user@10.0.0.2 SIP/2.0 from $VIP:5062$" "$out/rs" &&
+	grep -q '^server answer: SIP/2.0 200 OK from 10.0.0.2$' "$out/rs" &&
+	grep -q '^rs1-call@example.com rs1$' "$out/rs" ||
+	fail "ipvs_rs: a real server's SIP request did not go out as the virtual service's, or its call did not stay on it"
 diff -u "$out/c" "$out/rs"
 rm -rf "$out"
