@@ -34,7 +34,7 @@ use kernel_ext::{
     pernet::{self, Net, PernetState, Sysctl, Sysctls},
     proc::ProcFile,
     rcuindex::RcuIndex,
-    skb::{SkBuff, Verdict, PACKET_HOST},
+    skb::{DefragUser, SkBuff, Verdict, PACKET_HOST},
     sync::{new_spinlock_bh, SpinLockBh},
     time,
 };
@@ -637,7 +637,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
         Err(NoConn::Verdict(v)) => return v,
         Err(NoConn::NoDest) => {
             // Like C: tell the client (there is no socket to reset), drop the packet.
-            skb.send_port_unreachable();
+            skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH, 0);
             return Verdict::Drop;
         }
     };
@@ -669,9 +669,15 @@ pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ve
         if ip.protocol != icmp::PROTO_ICMP && Proto::from_ip(ip.protocol).is_none() {
             return Verdict::Accept;
         }
-        let Some(skb) = skb.gather_frags(net, hook) else {
+        let user = match hook {
+            Hook::LocalIn => DefragUser::In,
+            Hook::Forward => DefragUser::Fwd,
+            _ => DefragUser::Out,
+        };
+        let Some(mut skb) = skb.defrag(net, user) else {
             return Verdict::Stolen;
         };
+        skb.ip_send_check();
         let Some((ip, l4off)) = parse_ip(&skb) else {
             return Verdict::Accept;
         };
@@ -719,7 +725,7 @@ fn stray_from_real_server(ipvs: &Ipvs, g: &rcu::Guard, skb: &SkBuff<'_>, key: &F
     {
         return Verdict::Accept;
     }
-    skb.send_port_unreachable();
+    skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH, 0);
     Verdict::Drop
 }
 
@@ -861,7 +867,8 @@ fn icmp_tunnel_error<'a>(
     let outer = ioff + icmp::HDR_LEN;
     let inner = outer + t.overhead;
     let inner_len = skb.len().saturating_sub(u32::try_from(inner).unwrap_or(u32::MAX));
-    if skb.tunnel_error_to_client(net, &dest.route, (outer, inner, t.overhead), (t.icmp_type, t.code, t.info)) {
+    let at = ipvs_xmit::tunnel::TunnelErrorAt { outer, inner, overhead: t.overhead };
+    if ipvs_xmit::tunnel::tunnel_error_to_client(net, skb, &dest.route, at, (t.icmp_type, t.code, t.info)) {
         ipvs.count_out(&c, inner_len);
     }
     Ok(Verdict::Stolen)

@@ -18,12 +18,13 @@ pub(crate) mod uapi;
 
 use crate::ipvs_conn::persist;
 use crate::ipvs_sched::{lower_threshold, overload_after, Crossing, DestState, Packet, Scheduler};
+use crate::ipvs_xmit::Tunnel;
 use crate::kernel_ext::{
     percpu::PerCpuCounters,
     genl::{Dump, Reply, Request},
     pernet::{Net, Sysctl},
     rcuindex::{IndexLink, Indexed},
-    skb::{RouteCache, Tunnel},
+    route::RouteCache,
     sync::{new_spinlock_bh, SpinLockBh},
 };
 use crate::Ipvs;
@@ -205,7 +206,7 @@ impl Dest {
             svc_key: svc.key,
             svc_id: Atomic::new(svc.id),
             stats: Counters::new()?,
-            route: RouteCache::new()?,
+            route: RouteCache::new(),
         };
         d.set_conf(conf, true);
         Ok(d)

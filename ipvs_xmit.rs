@@ -1,15 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Transmitters: how a scheduled packet reaches its real server, and how replies are
-//! rewritten on their way back.
+//! rewritten on their way back (C: `net/netfilter/ipvs/ip_vs_xmit.c`).
+//!
+//! - [`route`]: the output step they share (route, local delivery rules, TTL, MTU).
+//! - [`tunnel`]: IP-in-IP, GUE and GRE, and the ICMP errors about tunnelled packets.
+//! - [`encap`]: the tunnel headers as bytes (pure, host-tested).
+
+pub(crate) mod encap;
+pub(crate) mod route;
+pub(crate) mod tunnel;
 
 use crate::ipvs_conn::Conn;
+use crate::ipvs_ctl::uapi::AF_INET;
 use crate::ipvs_proto::{self, Proto};
 use crate::kernel_ext::{
     pernet::{Net, Sysctl, Sysctls},
-    skb::{RouteCache, RouteOpts, SkBuff, Verdict},
+    route::RouteCache,
+    skb::{SkBuff, Verdict},
 };
 use kernel::prelude::*;
+use route::{out_route4, RouteOpts, Routed};
+
+/// A tunnel destination's encapsulation settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Tunnel {
+    /// `IP_VS_CONN_F_TUNNEL_TYPE_*`: IP-in-IP, GUE or GRE.
+    pub(crate) kind: u8,
+    /// `IP_VS_TUNNEL_ENCAP_FLAG_*` (checksum, remote checksum offload).
+    pub(crate) flags: u16,
+    /// GUE's UDP destination port.
+    pub(crate) port: u16,
+}
+
+/// The packet, for a real server on this host, continues up the stack: marked as IPVS's and
+/// untracked, and without the socket early demux found for it unless `keep_sk` (its address
+/// and port were not changed).
+pub(crate) fn deliver_local(mut skb: SkBuff<'_>, keep_sk: bool) -> Verdict {
+    skb.set_ipvs_property();
+    if !keep_sk && skb.has_dev() {
+        skb.orphan();
+    }
+    Verdict::Accept
+}
+
+/// Sends a routed packet on through the `LOCAL_OUT` hooks (which see it as IPVS's).
+fn send(net: Net, mut skb: SkBuff<'_>) -> Verdict {
+    if skb.has_dev() {
+        skb.orphan();
+    }
+    skb.prepare_xmit();
+    skb.nf_local_out(net)
+}
+
+/// The output step without a tunnel: `Ok(true)` when the packet is to be delivered here.
+fn route_plain(net: Net, skb: &mut SkBuff<'_>, cache: Option<&RouteCache>, daddr: [u8; 4], opts: RouteOpts) -> Result<bool> {
+    Ok(matches!(out_route4(net, skb, cache, daddr, opts, None)?, Routed::Local))
+}
 
 /// Rewrites one endpoint (address at `addr_off`, port at `l4off + port_off`) of an IPv4
 /// TCP/UDP packet and fixes the IP and transport checksums.
@@ -49,7 +96,7 @@ fn rewrite(
 /// server on this host gets the rewritten packet through local delivery.
 pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
     let daddr = c.daddr();
-    let Ok(local) = skb.route4(net, c.route(), daddr, RouteOpts { redirect: true, ..Default::default() }) else {
+    let Ok(local) = route_plain(net, &mut skb, c.route(), daddr, RouteOpts { redirect: true, ..Default::default() }) else {
         return Verdict::Drop;
     };
     let dport = c.dport;
@@ -57,11 +104,11 @@ pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) ->
         return Verdict::Drop;
     }
     if local {
-        return skb.deliver_local(daddr == c.vaddr && dport == c.vport);
+        return deliver_local(skb, daddr == c.vaddr && dport == c.vport);
     }
     // The MTU was checked by the route step.
     skb.set_ignore_df();
-    skb.send4(net)
+    send(net, skb)
 }
 
 /// NAT for an ICMP error about a connection: routes it to the real server, lets `rewrite`
@@ -74,17 +121,17 @@ pub(crate) fn icmp_nat_xmit(
     rewrite: impl FnOnce(&mut SkBuff<'_>) -> Result,
 ) -> Verdict {
     let opts = RouteOpts { icmp: true, redirect: true, ..Default::default() };
-    let Ok(local) = skb.route4(net, c.route(), c.daddr(), opts) else {
+    let Ok(local) = route_plain(net, &mut skb, c.route(), c.daddr(), opts) else {
         return Verdict::Drop;
     };
     if rewrite(&mut skb).is_err() {
         return Verdict::Drop;
     }
     if local {
-        return skb.deliver_local(false);
+        return deliver_local(skb, false);
     }
     skb.set_ignore_df();
-    skb.send4(net)
+    send(net, skb)
 }
 
 /// Direct routing: the packet goes out unchanged but for its TTL, to the real server's
@@ -98,14 +145,14 @@ pub(crate) fn dr_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdic
 /// Routes a packet that leaves as it is but for its TTL (direct routing, cache bypass) by
 /// `cache` to `daddr` and sends it; a local route delivers it here.
 fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&RouteCache>, daddr: [u8; 4], opts: RouteOpts) -> Verdict {
-    match skb.route4(net, cache, daddr, opts) {
+    match route_plain(net, &mut skb, cache, daddr, opts) {
         Ok(false) => {}
-        Ok(true) => return skb.deliver_local(true),
+        Ok(true) => return deliver_local(skb, true),
         Err(_) => return Verdict::Drop,
     }
     skb.ip_send_check();
     skb.set_ignore_df();
-    skb.send4(net)
+    send(net, skb)
 }
 
 /// Tunnelling (IP-in-IP, GUE or GRE as the destination says): the packet goes to the real
@@ -113,8 +160,13 @@ fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&RouteCache>, dad
 /// tunnel device has the virtual address) and answers the client directly. `icmp` as for
 /// [`dr_xmit`].
 pub(crate) fn tun_xmit(net: Net, sysctls: &Sysctls, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
+    // An IPv6 real server of an IPv4 service (C tunnels to it in IPv6): not before the IPv6
+    // datapath; never to an IPv4 address made of part of its address.
+    if c.dest.as_ref().is_some_and(|d| d.af != AF_INET) {
+        return Verdict::Drop;
+    }
     let pmtu_disc = sysctls.get(Sysctl::PmtuDisc) != 0;
-    skb.tun_xmit(net, c.route(), c.daddr(), c.tunnel(), RouteOpts { icmp, pmtu_disc, ..Default::default() })
+    tunnel::tun_xmit(net, pmtu_disc, skb, c.route(), c.daddr(), c.tunnel(), icmp)
 }
 
 /// Cache bypass: a packet for a firewall-mark service that has no destination for it goes to

@@ -153,3 +153,7 @@ pub(crate) const TUNNEL_TYPE_GUE: u8 = 1;
 pub(crate) const TUNNEL_TYPE_IPIP: u8 = 0;
 /// GRE tunnelling (`IP_VS_CONN_F_TUNNEL_TYPE_GRE`).
 pub(crate) const TUNNEL_TYPE_GRE: u8 = 2;
+/// Tunnel option: a checksum on the outer UDP (GUE) or GRE header.
+pub(crate) const TUNNEL_ENCAP_FLAG_CSUM: u16 = 1 << 0;
+/// Tunnel option: GUE remote checksum offload.
+pub(crate) const TUNNEL_ENCAP_FLAG_REMCSUM: u16 = 1 << 1;

@@ -14,6 +14,12 @@ pub(crate) const DEST_UNREACH: u8 = 3;
 pub(crate) const SOURCE_QUENCH: u8 = 4;
 /// `ICMP_TIME_EXCEEDED`.
 pub(crate) const TIME_EXCEEDED: u8 = 11;
+/// `ICMP_PORT_UNREACH` (code of [`DEST_UNREACH`]).
+pub(crate) const PORT_UNREACH: u8 = 3;
+/// `ICMP_FRAG_NEEDED` (code of [`DEST_UNREACH`]).
+pub(crate) const FRAG_NEEDED: u8 = 4;
+/// `ICMP_EXC_TTL` (code of [`TIME_EXCEEDED`]).
+pub(crate) const EXC_TTL: u8 = 0;
 /// The IP protocol number of ICMP.
 pub(crate) const PROTO_ICMP: u8 = 1;
 /// Length of the ICMP header (type, code, checksum, 4 bytes of rest).

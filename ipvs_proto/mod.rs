@@ -62,6 +62,24 @@ impl Ipv4 {
     }
 }
 
+/// Offset of the IPv4 TTL.
+pub(crate) const IPV4_TTL_OFF: usize = 8;
+/// The IPv4 "don't fragment" bit, in the byte at offset 6 of the header.
+pub(crate) const IPV4_DF: u8 = 0x40;
+
+/// The IPv4 header checksum after the TTL went down by one (`ip_decrease_ttl`'s incremental
+/// update, bit for bit: the TTL is the high byte of its 16-bit word).
+pub(crate) fn csum_after_ttl_decrement(csum: [u8; 2]) -> [u8; 2] {
+    let s = u32::from(u16::from_be_bytes(csum)) + 0x0100;
+    let s = if s >= 0xffff { s + 1 } else { s };
+    (s as u16).to_be_bytes()
+}
+
+/// Whether an IPv4 address is a loopback one (127.0.0.0/8).
+pub(crate) fn ipv4_is_loopback(a: [u8; 4]) -> bool {
+    a[0] == 127
+}
+
 /// The transport ports of a TCP/UDP/SCTP header (first four bytes), host order.
 pub(crate) fn ports(b: &[u8]) -> Option<(u16, u16)> {
     let b = b.get(..4)?;

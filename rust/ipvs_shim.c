@@ -452,6 +452,9 @@ void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v)
 	v->has_dst = skb_dst(skb) != NULL;
 	v->ipvs_property = skb->ipvs_property;
 	v->csum_partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	v->headroom = skb_headroom(skb);
+	v->has_dev = skb->dev != NULL;
+	v->gso = skb_is_gso(skb);
 	v->mark = skb->mark;
 }
 
@@ -496,11 +499,6 @@ void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb)
 	skb->ignore_df = 1;
 }
 
-void ipvs_rs_icmp_port_unreach(struct sk_buff *skb)
-{
-	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
-}
-
 /*
  * The transport checksum at csum_off after a NAT rewrite: an address (part of the
  * pseudo-header) and a port change, in whatever checksum state the skb is.
@@ -541,534 +539,257 @@ void ipvs_rs_ip_send_check(struct sk_buff *skb)
 	ip_send_check(ip_hdr(skb));
 }
 
-/* ---- IPv4 routing and output ----------------------------------------------------------- */
-
+/* ---- IPv4 routes and output ------------------------------------------------------------ */
 /*
- * The output route to daddr (an ERR_PTR on failure); *saddr gets the route's preferred source.
- * With known_nh (direct routing), daddr is the next hop whatever the packet's own destination.
+ * One-line wrappers: every decision (which route, local or not, TTL, MTU, encapsulation, ICMP
+ * errors) is Rust's (ipvs_xmit/); rust/route.rs and rust/skb.rs hold the reference rules.
  */
-static struct rtable *ipvs_rs_output_route4(struct net *net, __be32 daddr, bool known_nh,
-					    __be32 *saddr)
-{
-	struct flowi4 fl4;
-	struct rtable *rt;
 
-	memset(&fl4, 0, sizeof(fl4));
-	fl4.daddr = daddr;
-	fl4.flowi4_scope = RT_SCOPE_UNIVERSE;
-	fl4.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0;
-	rt = ip_route_output_key(net, &fl4);
-	if (!IS_ERR(rt))
-		*saddr = fl4.saddr;
-	return rt;
+/* The kernel's values behind the numbers Rust passes (rust/shim.rs mirrors ipvs_shim.h). */
+static_assert(IPVS_RS_GSO_GRE == SKB_GSO_GRE);
+static_assert(IPVS_RS_GSO_GRE_CSUM == SKB_GSO_GRE_CSUM);
+static_assert(IPVS_RS_GSO_IPXIP4 == SKB_GSO_IPXIP4);
+static_assert(IPVS_RS_GSO_UDP_TUNNEL == SKB_GSO_UDP_TUNNEL);
+static_assert(IPVS_RS_GSO_UDP_TUNNEL_CSUM == SKB_GSO_UDP_TUNNEL_CSUM);
+static_assert(IPVS_RS_GSO_TUNNEL_REMCSUM == SKB_GSO_TUNNEL_REMCSUM);
+static_assert(IPVS_RS_DEFRAG_VS_IN == IP_DEFRAG_VS_IN);
+static_assert(IPVS_RS_DEFRAG_VS_OUT == IP_DEFRAG_VS_OUT);
+static_assert(IPVS_RS_DEFRAG_VS_FWD == IP_DEFRAG_VS_FWD);
+
+/* ip_route_output_key with the flow Rust describes; 0 and a referenced route, or -errno. */
+int ipvs_rs_ip_route_output(struct net *net, __be32 daddr, bool known_nh, struct rtable **rt,
+			    __be32 *saddr)
+{
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.flowi4_scope = RT_SCOPE_UNIVERSE,
+		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+	};
+
+	*rt = ip_route_output_key(net, &fl4);
+	*saddr = fl4.saddr;
+	return PTR_ERR_OR_ZERO(*rt);
 }
 
-/*
- * A real server's route, shared by all CPUs and read under RCU without taking a reference (as C
- * IPVS keeps its per-destination route): packets carry it with skb_dst_set_noref, so the packet
- * path touches no reference count and needs no BH protection (the LOCAL_OUT hooks run in
- * process context). The cache holds one reference on the route. An entry that is replaced or
- * found stale drops it a grace period later, and a route is itself freed only a grace period
- * after its last reference goes, so a packet that took it inside its RCU section may use it to
- * the end of that section; the networking core takes a reference (skb_dst_force) before
- * keeping a packet beyond it.
- */
-struct ipvs_rs_cached_rt {
-	struct rtable *rt;
-	__be32 saddr;
-	struct rcu_head rcu;
-};
-
-struct ipvs_rs_route_cache {
-	struct ipvs_rs_cached_rt __rcu *cur;
-};
-
-static void ipvs_rs_cached_rt_free(struct ipvs_rs_cached_rt *e)
+void ipvs_rs_rt_put(struct rtable *rt)
 {
-	ip_rt_put(e->rt);
-	kfree(e);
+	ip_rt_put(rt);
 }
 
-static void ipvs_rs_cached_rt_free_rcu(struct rcu_head *head)
+bool ipvs_rs_rt_is_local(const struct rtable *rt)
 {
-	ipvs_rs_cached_rt_free(container_of(head, struct ipvs_rs_cached_rt, rcu));
+	return rt->rt_flags & RTCF_LOCAL;
 }
 
-/* Replaces the entry @old (NULL: whatever is cached) by @e (NULL: none); @old goes after a grace
- * period. With @old given, does nothing if another CPU replaced it first. */
-static void ipvs_rs_route_cache_replace(struct ipvs_rs_route_cache *c,
-					struct ipvs_rs_cached_rt *old,
-					struct ipvs_rs_cached_rt *e)
+bool ipvs_rs_rt_is_input(const struct rtable *rt)
 {
-	struct ipvs_rs_cached_rt **slot = (struct ipvs_rs_cached_rt **)&c->cur;
-
-	if (old) {
-		if (cmpxchg(slot, old, e) != old)
-			return;
-	} else {
-		old = xchg(slot, e);
-	}
-	if (old)
-		call_rcu(&old->rcu, ipvs_rs_cached_rt_free_rcu);
+	return rt_is_input_route(rt);
 }
 
-struct ipvs_rs_route_cache *ipvs_rs_route_cache_new(void)
+u32 ipvs_rs_rt_mtu(const struct rtable *rt)
 {
-	return kzalloc(sizeof(struct ipvs_rs_route_cache), GFP_KERNEL);
+	return dst_mtu(&rt->dst);
 }
 
-void ipvs_rs_route_cache_reset(struct ipvs_rs_route_cache *c)
+bool ipvs_rs_rt_valid(struct rtable *rt)
 {
-	ipvs_rs_route_cache_replace(c, NULL, NULL);
+	return dst_check(&rt->dst, 0);
 }
 
-/* Only once no reader can reach @c (its destination is gone). */
-void ipvs_rs_route_cache_free(struct ipvs_rs_route_cache *c)
+u32 ipvs_rs_rt_ll_space(const struct rtable *rt)
 {
-	struct ipvs_rs_cached_rt *e = rcu_dereference_protected(c->cur, true);
-
-	if (e)
-		ipvs_rs_cached_rt_free(e);
-	kfree(c);
+	return LL_RESERVED_SPACE(rt->dst.dev);
 }
 
-/* The cached route if it is still valid, without a reference (caller in an RCU section). */
-static struct rtable *ipvs_rs_route_cache_get(struct ipvs_rs_route_cache *c, __be32 *saddr)
+struct rtable *ipvs_rs_skb_rtable(const struct sk_buff *skb)
 {
-	struct ipvs_rs_cached_rt *e = rcu_dereference(c->cur);
-
-	if (!e)
-		return NULL;
-	if (!dst_check(&e->rt->dst, 0)) {
-		ipvs_rs_route_cache_replace(c, e, NULL);
-		return NULL;
-	}
-	*saddr = e->saddr;
-	return e->rt;
+	return skb_rtable(skb);
 }
 
-/*
- * The route to daddr, from the cache or looked up (and cached). *@noref tells whether the caller
- * got it without a reference (cached: valid to the end of the caller's RCU section) or with one
- * (no cache (cache bypass), or no memory to cache it): see ipvs_rs_rt_release.
- */
-static struct rtable *ipvs_rs_cached_route4(struct net *net, struct ipvs_rs_route_cache *cache,
-					    __be32 daddr, bool known_nh, __be32 *saddr, bool *noref)
+void ipvs_rs_skb_dst_set_noref(struct sk_buff *skb, struct rtable *rt)
 {
-	struct ipvs_rs_cached_rt *e;
-	struct rtable *rt;
-
-	*noref = false;
-	if (cache) {
-		rt = ipvs_rs_route_cache_get(cache, saddr);
-		if (rt) {
-			*noref = true;
-			return rt;
-		}
-	}
-	rt = ipvs_rs_output_route4(net, daddr, known_nh, saddr);
-	if (!cache || IS_ERR(rt))
-		return rt;
-	e = kmalloc(sizeof(*e), GFP_ATOMIC);
-	if (!e)
-		return rt;
-	/* The cache takes the reference. */
-	e->rt = rt;
-	e->saddr = *saddr;
-	ipvs_rs_route_cache_replace(cache, NULL, e);
-	*noref = true;
-	return rt;
+	skb_dst_drop(skb);
+	skb_dst_set_noref(skb, &rt->dst);
 }
 
-/* Gives back what ipvs_rs_cached_route4 gave. */
-static void ipvs_rs_rt_release(struct rtable *rt, bool noref)
+void ipvs_rs_skb_dst_set(struct sk_buff *skb, struct rtable *rt)
 {
-	if (!noref)
-		ip_rt_put(rt);
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
 }
 
-/*
- * A packet from LOCAL_IN may carry an early-demuxed socket (even a TIME-WAIT one) that must not
- * follow it out.
- */
-static void ipvs_rs_drop_early_demux_sk(struct sk_buff *skb)
+void ipvs_rs_skb_set_loopback_dev(struct net *net, struct sk_buff *skb)
 {
-	if (skb->dev)
-		skb_orphan(skb);
+	skb->dev = net->loopback_dev;
 }
 
-/*
- * Reassembles a fragment (C IPVS: ip_vs_gather_frags), with the defrag user of the hook.
- * Returns 0 when @skb is now the whole datagram; otherwise the fragment was queued or freed.
- */
-int ipvs_rs_gather_frags(struct net *net, struct sk_buff *skb, u32 hooknum)
+void ipvs_rs_dst_link_failure(struct sk_buff *skb)
 {
-	u32 user = hooknum == NF_INET_LOCAL_IN ? IP_DEFRAG_VS_IN :
-		   hooknum == NF_INET_FORWARD ? IP_DEFRAG_VS_FWD : IP_DEFRAG_VS_OUT;
+	dst_link_failure(skb);
+}
+
+void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, u32 mtu)
+{
+	skb_dst(skb)->ops->update_pmtu(skb_dst(skb), skb->sk, NULL, mtu, true);
+}
+
+bool ipvs_rs_skb_sk_fullsock(const struct sk_buff *skb)
+{
+	return skb->sk && sk_fullsock(skb->sk);
+}
+
+void ipvs_rs_icmp_send(struct sk_buff *skb, u8 type, u8 code, __be32 info)
+{
+	icmp_send(skb, type, code, info);
+}
+
+void ipvs_rs_inc_inhdrerrors(struct net *net)
+{
+	__IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
+}
+
+bool ipvs_rs_skb_gso_fits(const struct sk_buff *skb, u32 mtu)
+{
+	return skb_gso_validate_network_len(skb, mtu);
+}
+
+void ipvs_rs_skb_orphan(struct sk_buff *skb)
+{
+	skb_orphan(skb);
+}
+
+void ipvs_rs_skb_forward_csum(struct sk_buff *skb)
+{
+	skb_forward_csum(skb);
+}
+
+void ipvs_rs_skb_clear_tstamp(struct sk_buff *skb)
+{
+	skb_clear_tstamp(skb);
+}
+
+void ipvs_rs_nf_local_out(struct net *net, struct sk_buff *skb)
+{
+	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev, dst_output);
+}
+
+void ipvs_rs_ip_local_out(struct net *net, struct sk_buff *skb)
+{
+	ip_local_out(net, skb->sk, skb);
+}
+
+int ipvs_rs_skb_cow_head(struct sk_buff *skb, u32 headroom)
+{
+	return skb_cow_head(skb, headroom);
+}
+
+void ipvs_rs_skb_push(struct sk_buff *skb, u32 len)
+{
+	skb_push(skb, len);
+}
+
+void ipvs_rs_skb_reset_network_header(struct sk_buff *skb)
+{
+	skb_reset_network_header(skb);
+}
+
+void ipvs_rs_skb_reset_transport_header(struct sk_buff *skb)
+{
+	skb_reset_transport_header(skb);
+}
+
+void ipvs_rs_skb_set_transport_header(struct sk_buff *skb, u32 off)
+{
+	skb_set_transport_header(skb, off);
+}
+
+int ipvs_rs_tunnel_offloads(struct sk_buff *skb, u32 gso_type)
+{
+	return iptunnel_handle_offloads(skb, gso_type);
+}
+
+/* The packet becomes the inner one of an IPv4-in-something tunnel (headers yet to be pushed). */
+void ipvs_rs_skb_tunnel_inner(struct sk_buff *skb)
+{
+	skb->transport_header = skb->network_header;
+	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+}
+
+__be16 ipvs_rs_udp_flow_src_port(struct net *net, struct sk_buff *skb)
+{
+	return udp_flow_src_port(net, skb, 0, 0, false);
+}
+
+void ipvs_rs_udp_set_csum(bool nocheck, struct sk_buff *skb, __be32 saddr, __be32 daddr)
+{
+	udp_set_csum(nocheck, skb, saddr, daddr, skb->len);
+}
+
+/* The kernel's GRE header (gre_build_header) for IPv4, with or without its checksum. */
+void ipvs_rs_gre_push(struct sk_buff *skb, bool csum)
+{
+	IP_TUNNEL_DECLARE_FLAGS(flags) = { };
+
+	__assign_bit(IP_TUNNEL_CSUM_BIT, flags, csum);
+	gre_build_header(skb, gre_calc_hlen(flags), flags, htons(ETH_P_IP), 0, 0);
+}
+
+void ipvs_rs_ip_select_ident(struct net *net, struct sk_buff *skb)
+{
+	ip_select_ident(net, skb, NULL);
+}
+
+void ipvs_rs_ipcb_clear(struct sk_buff *skb)
+{
+	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
+}
+
+int ipvs_rs_skb_csum_start(const struct sk_buff *skb)
+{
+	return skb_checksum_start_offset(skb);
+}
+
+u16 ipvs_rs_skb_csum_offset(const struct sk_buff *skb)
+{
+	return skb->csum_offset;
+}
+
+void ipvs_rs_skb_csum_none(struct sk_buff *skb)
+{
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->encapsulation = 0;
+}
+
+bool ipvs_rs_pskb_pull(struct sk_buff *skb, u32 len)
+{
+	return pskb_pull(skb, len);
+}
+
+bool ipvs_rs_pskb_may_pull(struct sk_buff *skb, u32 len)
+{
+	return pskb_may_pull(skb, len);
+}
+
+void ipvs_rs_ipv4_update_pmtu(struct net *net, struct sk_buff *skb, u32 mtu)
+{
+	ipv4_update_pmtu(skb, net, mtu, 0, 0);
+}
+
+void ipvs_rs_consume_skb(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
+/* ip_defrag for defrag user @user, with bottom halves off as it needs. */
+int ipvs_rs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user)
+{
 	int err;
 
 	local_bh_disable();
 	err = ip_defrag(net, skb, user);
 	local_bh_enable();
-	if (!err)
-		ip_send_check(ip_hdr(skb));
 	return err;
-}
-
-/*
- * An ICMP error about a packet this host tunnelled to a real server, turned into the same
- * error to the client about its own packet (C IPVS: the tunnel case of ip_vs_in_icmp). @outer
- * and @inner are the offsets of the embedded outer IP header and of the client's packet in it,
- * @overhead the tunnel's headers; @type, @code, @info the error's. For "fragmentation needed"
- * the narrower path to the real server is remembered (the route's PMTU), and a client that
- * discovers the path MTU is told the MTU left inside the tunnel; one that does not gets
- * nothing (its packets get fragmented). Consumes @skb; returns whether an error was sent.
- */
-bool ipvs_rs_tunnel_error(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
-			  u32 outer, u32 inner, u32 overhead, u8 type, u8 code, u32 info)
-{
-	bool sent = false;
-	unsigned int ihl;
-
-	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
-		struct iphdr _ciph, *cih = skb_header_pointer(skb, inner, sizeof(_ciph), &_ciph);
-		u32 mtu = info & 0xffff;
-		struct rtable *rt;
-		__be32 saddr;
-		bool df;
-
-		if (!cih)
-			goto out;
-		df = cih->frag_off & htons(IP_DF);
-		if (!pskb_pull(skb, outer))
-			goto out;
-		skb_reset_network_header(skb);
-		if (!pskb_may_pull(skb, sizeof(struct iphdr)))
-			goto out;
-		ipv4_update_pmtu(skb, net, mtu, 0, 0);
-		if (!df)
-			goto out;
-		rt = ipvs_rs_route_cache_get(cache, &saddr);
-		if (rt)
-			mtu = dst_mtu(&rt->dst);
-		if (mtu > IPV4_MIN_MTU + overhead)
-			mtu -= overhead;
-		info = mtu;
-		inner -= outer;
-	}
-	if (!pskb_pull(skb, inner))
-		goto out;
-	skb_reset_network_header(skb);
-	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
-	if (!pskb_may_pull(skb, sizeof(struct iphdr)))
-		goto out;
-	ihl = ip_hdr(skb)->ihl * 4;
-	if (ihl < sizeof(struct iphdr) || !pskb_may_pull(skb, ihl))
-		goto out;
-	skb_set_transport_header(skb, ihl);
-	icmp_send(skb, type, code, htonl(info));
-	sent = true;
-out:
-	consume_skb(skb);
-	return sent;
-}
-
-/*
- * A packet for a real server on this host continues up the stack: marked as IPVS's and
- * untracked, and without the socket early demux found for it, unless @keep_sk (its address
- * and port were not changed).
- */
-void ipvs_rs_deliver_local(struct sk_buff *skb, bool keep_sk)
-{
-	ipvs_rs_skb_set_ipvs_property(skb);
-	if (!keep_sk)
-		ipvs_rs_drop_early_demux_sk(skb);
-}
-
-/* What every transmitted packet gets before it leaves (C IPVS: ip_vs_*_xmit_prepare). */
-static void ipvs_rs_xmit_prepare(struct sk_buff *skb)
-{
-	ipvs_rs_skb_set_ipvs_property(skb);
-	skb_forward_csum(skb);
-	if (skb->dev)
-		skb_clear_tstamp(skb);
-}
-
-unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb)
-{
-	ipvs_rs_drop_early_demux_sk(skb);
-	ipvs_rs_xmit_prepare(skb);
-	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev,
-		dst_output);
-	return NF_STOLEN;
-}
-
-/* Whether the packet is too big for @mtu (GSO packets are measured by their segments). */
-static bool ipvs_rs_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
-{
-	if (skb->len <= mtu)
-		return false;
-	return !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
-}
-
-/*
- * The output step every transmitter takes, as C IPVS does it: the route to daddr (cached). A
- * local destination leaves the packet as it is (returns 1), but only for a packet that was
- * itself going to this host (or with IPVS_RS_RT_REDIRECT), and never for a loopback daddr
- * when the packet came from the network. Otherwise the TTL is
- * decremented ("time exceeded" at 1), the path MTU less @overhead (the tunnel headers with the
- * outer IP header; negative: no tunnel) is checked ("fragmentation needed" for a DF packet
- * that does not fit, unless it is an ICMP error being relayed or a tunnel without pmtu_disc),
- * and the route is attached (returns 0). Negative errno: drop the packet.
- */
-static int ipvs_rs_out_route4(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
-			      __be32 daddr, unsigned int flags, int overhead, __be32 *saddr)
-{
-	struct rtable *ort = skb_rtable(skb), *rt;
-	bool tunnel = overhead >= 0;
-	bool noref;
-	int mtu;
-
-	rt = ipvs_rs_cached_route4(net, cache, daddr, flags & IPVS_RS_RT_KNOWN_NH, saddr, &noref);
-	if (IS_ERR(rt)) {
-		if (!skb->dev)
-			skb->dev = net->loopback_dev;
-		dst_link_failure(skb);
-		return PTR_ERR(rt);
-	}
-	if (rt->rt_flags & RTCF_LOCAL) {
-		bool was_local = ort && (ort->rt_flags & RTCF_LOCAL);
-		bool ok = !(flags & IPVS_RS_RT_NON_LOCAL) && (was_local || (flags & IPVS_RS_RT_REDIRECT));
-
-		ipvs_rs_rt_release(rt, noref);
-		/* From the network but to a loopback address: never (C IPVS refuses it too). */
-		if (ipv4_is_loopback(daddr) && ort && rt_is_input_route(ort))
-			ok = false;
-		return ok ? 1 : -EINVAL;
-	}
-	if (ipv4_is_loopback(ip_hdr(skb)->saddr))
-		goto err;
-
-	if (ip_hdr(skb)->ttl <= 1) {
-		__IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
-		icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
-		goto err;
-	}
-	if (skb_ensure_writable(skb, sizeof(struct iphdr)))
-		goto err;
-	ip_decrease_ttl(ip_hdr(skb));
-
-	mtu = dst_mtu(&rt->dst);
-	if (tunnel) {
-		mtu -= overhead;
-		if (mtu < IPV4_MIN_MTU)
-			goto err;
-		/* A local sender learns the tunnel's smaller MTU. */
-		if (!skb->dev && skb->sk && sk_fullsock(skb->sk) && ort)
-			ort->dst.ops->update_pmtu(&ort->dst, skb->sk, NULL, mtu, true);
-	}
-	if ((!tunnel || (flags & IPVS_RS_RT_PMTU_DISC)) && (ip_hdr(skb)->frag_off & htons(IP_DF)) &&
-	    ipvs_rs_exceeds_mtu(skb, mtu) && !(flags & IPVS_RS_RT_ICMP)) {
-		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
-		goto err;
-	}
-
-	skb_dst_drop(skb);
-	if (noref)
-		skb_dst_set_noref(skb, &rt->dst);
-	else
-		skb_dst_set(skb, &rt->dst);
-	return 0;
-
-err:
-	ipvs_rs_rt_release(rt, noref);
-	return -EINVAL;
-}
-
-int ipvs_rs_route4(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb, __be32 daddr,
-		   unsigned int flags, bool *local)
-{
-	__be32 saddr;
-	int r = ipvs_rs_out_route4(net, cache, skb, daddr, flags, -1, &saddr);
-
-	*local = r == 1;
-	return r < 0 ? r : 0;
-}
-
-/* The headers a tunnel adds in front of the packet, the outer IPv4 header included. */
-static int ipvs_rs_tun_overhead(u8 type, bool csum, bool remcsum)
-{
-	int len = sizeof(struct iphdr);
-
-	switch (type) {
-	case IP_VS_CONN_F_TUNNEL_TYPE_GUE:
-		len += sizeof(struct udphdr) + sizeof(struct guehdr);
-		if (remcsum)
-			len += GUE_LEN_PRIV + GUE_PLEN_REMCSUM;
-		break;
-	case IP_VS_CONN_F_TUNNEL_TYPE_GRE:
-		/* The base header, and the checksum word with its reserved half. */
-		len += 4 + (csum ? 4 : 0);
-		break;
-	}
-	return len;
-}
-
-/*
- * GUE (generic UDP encapsulation, variant 0) of an IPv4 packet, header by header: the GUE
- * base header, with remote checksum offload the private flags word and the checksum's start
- * and offset (relative to the inner packet), then UDP to @port (the source port from the
- * flow's hash, so that receivers can spread flows). The UDP checksum is set by the caller.
- */
-static int ipvs_rs_gue_push(struct net *net, struct sk_buff *skb, __be16 port, bool remcsum)
-{
-	__be16 sport = udp_flow_src_port(net, skb, 0, 0, false);
-	size_t optlen = remcsum ? GUE_LEN_PRIV + GUE_PLEN_REMCSUM : 0;
-	size_t hlen = sizeof(struct guehdr) + optlen;
-	struct guehdr *gh;
-	struct udphdr *uh;
-
-	if (remcsum && skb_checksum_start_offset(skb) < 0)
-		return -EINVAL;
-	gh = skb_push(skb, hlen);
-	memset(gh, 0, hlen);
-	gh->hlen = optlen >> 2;
-	gh->proto_ctype = IPPROTO_IPIP;
-	if (remcsum) {
-		__be32 *pflags = (__be32 *)(gh + 1);
-		__be16 *where = (__be16 *)(pflags + 1);
-		u16 start = skb_checksum_start_offset(skb) - hlen;
-
-		gh->flags = GUE_FLAG_PRIV;
-		*pflags = GUE_PFLAG_REMCSUM;
-		where[0] = htons(start);
-		where[1] = htons(start + skb->csum_offset);
-		/* The receiver completes the inner checksum. */
-		if (!skb_is_gso(skb)) {
-			skb->ip_summed = CHECKSUM_NONE;
-			skb->encapsulation = 0;
-		}
-	}
-	uh = skb_push(skb, sizeof(*uh));
-	skb_reset_transport_header(skb);
-	uh->source = sport;
-	uh->dest = port;
-	udp_set_len(uh, skb->len);
-	uh->check = 0;
-	return 0;
-}
-
-/*
- * Tunnelling towards daddr, as C IPVS does it: IP-in-IP, GUE (UDP to @port) or GRE by @type,
- * with @tflags (IP_VS_TUNNEL_ENCAP_FLAG_*: CSUM, REMCSUM). The outer source is the route's
- * preferred source; TTL and DS field (ECN encapsulated) come from the inner header, and DF too
- * with IPVS_RS_RT_PMTU_DISC in @flags. Returns NF_ACCEPT when daddr is local (the packet,
- * unchanged, goes up the stack); otherwise consumes it and returns NF_STOLEN.
- */
-unsigned int ipvs_rs_tun_xmit(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
-			      __be32 daddr, unsigned int flags, u8 type, u16 tflags, u16 port)
-{
-	bool csum = tflags & IP_VS_TUNNEL_ENCAP_FLAG_CSUM;
-	bool remcsum = type == IP_VS_CONN_F_TUNNEL_TYPE_GUE &&
-		       (tflags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM) &&
-		       skb->ip_summed == CHECKSUM_PARTIAL;
-	int overhead = ipvs_rs_tun_overhead(type, csum, remcsum);
-	IP_TUNNEL_DECLARE_FLAGS(gre_flags) = { };
-	struct iphdr *old, *iph;
-	unsigned int headroom;
-	int gso_type = SKB_GSO_IPXIP4;
-	u8 dsfield, ttl, proto;
-	struct rtable *rt;
-	__be32 saddr;
-	__be16 df;
-	int r;
-
-	r = ipvs_rs_out_route4(net, cache, skb, daddr, flags, overhead, &saddr);
-	if (r == 1) {
-		ipvs_rs_deliver_local(skb, true);
-		return NF_ACCEPT;
-	}
-	if (r < 0)
-		goto drop;
-	ipvs_rs_drop_early_demux_sk(skb);
-	rt = skb_rtable(skb);
-
-	headroom = LL_RESERVED_SPACE(rt->dst.dev) + overhead;
-	if (skb_headroom(skb) < headroom || skb_cloned(skb)) {
-		struct sk_buff *new_skb = skb_realloc_headroom(skb, headroom);
-
-		if (!new_skb)
-			goto drop;
-		if (skb->sk)
-			skb_set_owner_w(new_skb, skb->sk);
-		consume_skb(skb);
-		skb = new_skb;
-	}
-
-	old = ip_hdr(skb);
-	df = (flags & IPVS_RS_RT_PMTU_DISC) ? (old->frag_off & htons(IP_DF)) : 0;
-	ip_send_check(old);
-	dsfield = INET_ECN_encapsulate(ipv4_get_dsfield(old), ipv4_get_dsfield(old));
-	ttl = old->ttl;
-
-	switch (type) {
-	case IP_VS_CONN_F_TUNNEL_TYPE_GUE:
-		gso_type |= (csum || (tflags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM)) ?
-			    SKB_GSO_UDP_TUNNEL_CSUM : SKB_GSO_UDP_TUNNEL;
-		if (remcsum)
-			gso_type |= SKB_GSO_TUNNEL_REMCSUM;
-		break;
-	case IP_VS_CONN_F_TUNNEL_TYPE_GRE:
-		gso_type |= csum ? SKB_GSO_GRE_CSUM : SKB_GSO_GRE;
-		break;
-	}
-	if (iptunnel_handle_offloads(skb, gso_type))
-		goto drop;
-	skb->transport_header = skb->network_header;
-	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
-	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
-
-	switch (type) {
-	case IP_VS_CONN_F_TUNNEL_TYPE_GUE:
-		if (ipvs_rs_gue_push(net, skb, htons(port), remcsum))
-			goto drop;
-		udp_set_csum(!(tflags & (IP_VS_TUNNEL_ENCAP_FLAG_CSUM | IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM)),
-			     skb, saddr, daddr, skb->len);
-		proto = IPPROTO_UDP;
-		break;
-	case IP_VS_CONN_F_TUNNEL_TYPE_GRE:
-		if (csum)
-			__set_bit(IP_TUNNEL_CSUM_BIT, gre_flags);
-		gre_build_header(skb, gre_calc_hlen(gre_flags), gre_flags, htons(ETH_P_IP), 0, 0);
-		proto = IPPROTO_GRE;
-		break;
-	default:
-		proto = IPPROTO_IPIP;
-	}
-
-	skb_push(skb, sizeof(struct iphdr));
-	skb_reset_network_header(skb);
-	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
-	iph = ip_hdr(skb);
-	iph->version = 4;
-	iph->ihl = sizeof(struct iphdr) >> 2;
-	iph->frag_off = df;
-	iph->protocol = proto;
-	iph->tos = dsfield;
-	iph->daddr = daddr;
-	iph->saddr = saddr;
-	iph->ttl = ttl;
-	ip_select_ident(net, skb, NULL);
-
-	/* The MTU was checked before; the outer packet may be fragmented. */
-	skb->ignore_df = 1;
-	ipvs_rs_xmit_prepare(skb);
-	ip_local_out(net, skb->sk, skb);
-	return NF_STOLEN;
-
-drop:
-	kfree_skb(skb);
-	return NF_STOLEN;
 }
 
 /* ---- bottom-half-safe spinlocks -------------------------------------------------------- */

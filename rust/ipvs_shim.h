@@ -90,11 +90,13 @@ struct ipvs_rs_skb_view {
 	bool ipvs_property;
 	bool csum_partial;	/* ip_summed == CHECKSUM_PARTIAL */
 	u32 mark;		/* skb->mark (firewall-mark services) */
+	u32 headroom;		/* skb_headroom() */
+	bool has_dev;		/* skb->dev != NULL (not locally generated) */
+	bool gso;		/* skb_is_gso() */
 };
 void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v);
 int ipvs_rs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len);
 int ipvs_rs_skb_make_writable(struct sk_buff *skb, u32 len);
-void ipvs_rs_icmp_port_unreach(struct sk_buff *skb);
 void ipvs_rs_l4_csum_nat(struct sk_buff *skb, u32 csum_off, __be32 from_addr, __be32 to_addr,
 			 __be16 from_port, __be16 to_port);
 bool ipvs_rs_icmp_csum_ok(struct sk_buff *skb, u32 off);
@@ -103,28 +105,61 @@ void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
 
-/* IPv4 routing and output. */
-struct ipvs_rs_route_cache;
-struct ipvs_rs_route_cache *ipvs_rs_route_cache_new(void);
-void ipvs_rs_route_cache_reset(struct ipvs_rs_route_cache *c);
-void ipvs_rs_route_cache_free(struct ipvs_rs_route_cache *c);
-/* How a packet is routed out (rust/shim.rs: ROUTE_*). */
+/* IPv4 routes and output (rust/route.rs, rust/skb.rs; the decisions are in ipvs_xmit/). */
+struct rtable;
+/* GSO types and defrag users Rust passes (checked against the kernel's at build time). */
 enum {
-	IPVS_RS_RT_KNOWN_NH = 1,	/* daddr is the next hop (direct routing) */
-	IPVS_RS_RT_ICMP = 2,		/* an ICMP error relayed: never "fragmentation needed" */
-	IPVS_RS_RT_PMTU_DISC = 4,	/* the pmtu_disc sysctl: tunnels keep DF and check the MTU */
-	IPVS_RS_RT_REDIRECT = 8,	/* NAT: a forwarded packet may be turned to this host */
-	IPVS_RS_RT_NON_LOCAL = 16,	/* never to this host (cache bypass) */
+	IPVS_RS_GSO_GRE = 1 << 6,
+	IPVS_RS_GSO_GRE_CSUM = 1 << 7,
+	IPVS_RS_GSO_IPXIP4 = 1 << 8,
+	IPVS_RS_GSO_UDP_TUNNEL = 1 << 10,
+	IPVS_RS_GSO_UDP_TUNNEL_CSUM = 1 << 11,
+	IPVS_RS_GSO_TUNNEL_REMCSUM = 1 << 13,
 };
-int ipvs_rs_route4(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb, __be32 daddr,
-		   unsigned int flags, bool *local);
-unsigned int ipvs_rs_send4(struct net *net, struct sk_buff *skb);
-void ipvs_rs_deliver_local(struct sk_buff *skb, bool keep_sk);
-int ipvs_rs_gather_frags(struct net *net, struct sk_buff *skb, u32 hooknum);
-bool ipvs_rs_tunnel_error(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
-			  u32 outer, u32 inner, u32 overhead, u8 type, u8 code, u32 info);
-unsigned int ipvs_rs_tun_xmit(struct net *net, struct ipvs_rs_route_cache *cache, struct sk_buff *skb,
-			      __be32 daddr, unsigned int flags, u8 type, u16 tflags, u16 port);
+enum { IPVS_RS_DEFRAG_VS_IN = 196610, IPVS_RS_DEFRAG_VS_OUT = 196611, IPVS_RS_DEFRAG_VS_FWD = 196612 };
+int ipvs_rs_ip_route_output(struct net *net, __be32 daddr, bool known_nh, struct rtable **rt,
+			    __be32 *saddr);
+void ipvs_rs_rt_put(struct rtable *rt);
+bool ipvs_rs_rt_is_local(const struct rtable *rt);
+bool ipvs_rs_rt_is_input(const struct rtable *rt);
+u32 ipvs_rs_rt_mtu(const struct rtable *rt);
+bool ipvs_rs_rt_valid(struct rtable *rt);
+u32 ipvs_rs_rt_ll_space(const struct rtable *rt);
+struct rtable *ipvs_rs_skb_rtable(const struct sk_buff *skb);
+void ipvs_rs_skb_dst_set_noref(struct sk_buff *skb, struct rtable *rt);
+void ipvs_rs_skb_dst_set(struct sk_buff *skb, struct rtable *rt);
+void ipvs_rs_skb_set_loopback_dev(struct net *net, struct sk_buff *skb);
+void ipvs_rs_dst_link_failure(struct sk_buff *skb);
+void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, u32 mtu);
+bool ipvs_rs_skb_sk_fullsock(const struct sk_buff *skb);
+void ipvs_rs_icmp_send(struct sk_buff *skb, u8 type, u8 code, __be32 info);
+void ipvs_rs_inc_inhdrerrors(struct net *net);
+bool ipvs_rs_skb_gso_fits(const struct sk_buff *skb, u32 mtu);
+void ipvs_rs_skb_orphan(struct sk_buff *skb);
+void ipvs_rs_skb_forward_csum(struct sk_buff *skb);
+void ipvs_rs_skb_clear_tstamp(struct sk_buff *skb);
+void ipvs_rs_nf_local_out(struct net *net, struct sk_buff *skb);
+void ipvs_rs_ip_local_out(struct net *net, struct sk_buff *skb);
+int ipvs_rs_skb_cow_head(struct sk_buff *skb, u32 headroom);
+void ipvs_rs_skb_push(struct sk_buff *skb, u32 len);
+void ipvs_rs_skb_reset_network_header(struct sk_buff *skb);
+void ipvs_rs_skb_reset_transport_header(struct sk_buff *skb);
+void ipvs_rs_skb_set_transport_header(struct sk_buff *skb, u32 off);
+int ipvs_rs_tunnel_offloads(struct sk_buff *skb, u32 gso_type);
+void ipvs_rs_skb_tunnel_inner(struct sk_buff *skb);
+__be16 ipvs_rs_udp_flow_src_port(struct net *net, struct sk_buff *skb);
+void ipvs_rs_udp_set_csum(bool nocheck, struct sk_buff *skb, __be32 saddr, __be32 daddr);
+void ipvs_rs_gre_push(struct sk_buff *skb, bool csum);
+void ipvs_rs_ip_select_ident(struct net *net, struct sk_buff *skb);
+void ipvs_rs_ipcb_clear(struct sk_buff *skb);
+int ipvs_rs_skb_csum_start(const struct sk_buff *skb);
+u16 ipvs_rs_skb_csum_offset(const struct sk_buff *skb);
+void ipvs_rs_skb_csum_none(struct sk_buff *skb);
+bool ipvs_rs_pskb_pull(struct sk_buff *skb, u32 len);
+bool ipvs_rs_pskb_may_pull(struct sk_buff *skb, u32 len);
+void ipvs_rs_ipv4_update_pmtu(struct net *net, struct sk_buff *skb, u32 mtu);
+void ipvs_rs_consume_skb(struct sk_buff *skb);
+int ipvs_rs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user);
 
 /* Bottom-half-safe spinlocks (kernel::sync has none). */
 void ipvs_rs_spin_lock_bh(spinlock_t *lock);

@@ -14,6 +14,7 @@ pub(crate) mod proc;
 pub(crate) mod random;
 pub(crate) mod rcuhash;
 pub(crate) mod rcuindex;
+pub(crate) mod route;
 pub(crate) mod shim;
 pub(crate) mod skb;
 pub(crate) mod sync;

@@ -4,7 +4,24 @@
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
-use super::{netfilter::Hook, pernet::Net, shim};
+use super::{
+    pernet::Net,
+    route::{Held, RouteRef},
+    shim,
+};
+
+pub(crate) use shim::gso;
+
+/// Who reassembles a fragment (`ip_defrag`'s user): IPVS at one of its hooks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum DefragUser {
+    /// `IP_DEFRAG_VS_IN`.
+    In,
+    /// `IP_DEFRAG_VS_OUT`.
+    Out,
+    /// `IP_DEFRAG_VS_FWD`.
+    Fwd,
+}
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
 
@@ -41,7 +58,7 @@ impl<'a> SkBuff<'a> {
     /// # Safety
     ///
     /// `ptr` must be a valid `sk_buff` that the caller exclusively owns for `'a`, which lies
-    /// within a netfilter hook call (an RCU read-side section: see [`Self::route4`]).
+    /// within a netfilter hook call (an RCU read-side section: see [`Self::set_route`]).
     pub(crate) unsafe fn from_raw(ptr: *mut shim::RawSkb) -> Option<Self> {
         let ptr = NonNull::new(ptr)?;
         // INVARIANT: `ptr` is valid and ours (guaranteed by the caller); `v` is read from it.
@@ -168,14 +185,6 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_skb_set_ignore_df(self.raw()) }
     }
 
-    /// Answers the packet's sender with an ICMP "port unreachable" (`icmp_send`; rate-limited
-    /// by the kernel). The packet itself is left to the caller's verdict.
-    pub(crate) fn send_port_unreachable(&self) {
-        // SAFETY: `raw()` is valid by the type invariant; `icmp_send` only reads the packet and
-        // may be called from the hook's (softirq or process) context.
-        unsafe { shim::ipvs_rs_icmp_port_unreach(self.raw()) }
-    }
-
     /// Whether the transport checksum is left to the device (`CHECKSUM_PARTIAL`).
     #[inline]
     pub(crate) fn csum_partial(&self) -> bool {
@@ -246,63 +255,310 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_ip_send_check(self.raw()) }
     }
 
-    /// Routes the packet to `daddr` (network-order bytes) the way every transmitter does: a
-    /// local destination leaves the packet alone (`Ok(true)`; only for packets that were for
-    /// this host anyway); otherwise the TTL is decremented and the path MTU checked ("time
-    /// exceeded" and "fragmentation needed" go to the sender and the packet is to be dropped:
-    /// `Err`), and the route is attached (`Ok(false)`). Without a `cache` the route is looked up
-    /// afresh. A cached route is attached without a reference: it stays valid to the end of the
-    /// hook call (an RCU read-side section), and the kernel takes a reference if it keeps the
-    /// packet beyond that.
-    pub(crate) fn route4(&mut self, net: Net, cache: Option<&RouteCache>, daddr: [u8; 4], opts: RouteOpts) -> Result<bool> {
-        let mut local = false;
-        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), the cache is a live route cache (type invariant) or NULL, which the shim
-        // takes as none; `local` is a valid out pointer.
-        let r = unsafe {
-            shim::ipvs_rs_route4(net.raw(), RouteCache::raw_or_null(cache), self.raw(), u32::from_ne_bytes(daddr), opts.bits(), &mut local)
-        };
-        // INVARIANT: The TTL decrement may have copied the header (even on failure).
-        self.v = Self::read_view(self.ptr);
-        kernel::error::to_result(r)?;
-        Ok(local)
+    /// Sends the packet's sender an ICMP error of `icmp_type` and `code` with `info` (the
+    /// message's rest of header, host order) about it (`icmp_send`; rate-limited by the kernel).
+    /// The packet itself is left to the caller.
+    pub(crate) fn icmp_send(&self, icmp_type: u8, code: u8, info: u32) {
+        // SAFETY: `raw()` is valid by the type invariant; `icmp_send` only reads the packet and
+        // may be called from the hook's (softirq or process) context.
+        unsafe { shim::ipvs_rs_icmp_send(self.raw(), icmp_type, code, info.to_be()) }
     }
 
-    /// Routes (as [`Self::route4`]), encapsulates the packet for `tun` towards `daddr` and sends
-    /// it, consuming it. A local `daddr` gives the packet back untouched, with the verdict to
-    /// deliver it locally.
-    pub(crate) fn tun_xmit(self, net: Net, cache: Option<&RouteCache>, daddr: [u8; 4], tun: Tunnel, opts: RouteOpts) -> Verdict {
-        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), the cache is a live route cache (type invariant) or NULL (none); the shim either consumes the
-        // packet (`NF_STOLEN`) or leaves it untouched (`NF_ACCEPT`), and `self` is consumed so
-        // it is not used again either way.
-        let v = unsafe {
-            shim::ipvs_rs_tun_xmit(
-                net.raw(),
-                RouteCache::raw_or_null(cache),
-                self.raw(),
-                u32::from_ne_bytes(daddr),
-                opts.bits(),
-                tun.kind,
-                tun.flags,
-                tun.port,
-            )
-        };
-        if v == Verdict::Accept as u32 {
-            Verdict::Accept
-        } else {
-            Verdict::Stolen
+    /// Whether the packet came from a device (not generated by this host).
+    #[inline]
+    pub(crate) fn has_dev(&self) -> bool {
+        self.v.has_dev
+    }
+
+    /// Whether the packet has a socket that is a full one (not a request or TIME-WAIT socket).
+    pub(crate) fn has_full_socket(&self) -> bool {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_sk_fullsock(self.raw()) }
+    }
+
+    /// Whether the packet fits an MTU of `mtu` (a GSO packet: each of its segments does).
+    pub(crate) fn fits_mtu(&self, mtu: u32) -> bool {
+        // SAFETY: `raw()` is valid by the type invariant.
+        self.v.len <= mtu || (self.v.gso && unsafe { shim::ipvs_rs_skb_gso_fits(self.raw(), mtu) })
+    }
+
+    /// The packet's route (its input route, or the output route it was given), borrowed while
+    /// the packet is.
+    pub(crate) fn route(&self) -> Option<RouteRef<'_>> {
+        // SAFETY: `raw()` is valid by the type invariant.
+        let rt = NonNull::new(unsafe { shim::ipvs_rs_skb_rtable(self.raw()) })?;
+        // SAFETY: The packet holds its route (a reference, or a borrow valid to the end of the
+        // hook's RCU section), and `&self` keeps the packet and its route unchanged meanwhile.
+        Some(unsafe { RouteRef::from_raw(rt) })
+    }
+
+    /// Gives the packet route `rt` in place of its own. A cached route goes without a
+    /// reference: the kernel takes one (`skb_dst_force`) if it keeps the packet beyond the
+    /// hook's RCU section, which the cache's route outlives.
+    pub(crate) fn set_route(&mut self, rt: Held<'_>) {
+        match rt {
+            // SAFETY: `raw()` is valid and exclusively ours; the route stays valid to the end of
+            // the RCU section the hook runs in (type invariant of `Held::Cached`, and the
+            // hook's contract in `from_raw`).
+            Held::Cached(r) => unsafe { shim::ipvs_rs_skb_dst_set_noref(self.raw(), r.raw()) },
+            // SAFETY: `raw()` is valid and exclusively ours; the packet takes the reference.
+            Held::Owned(r) => unsafe { shim::ipvs_rs_skb_dst_set(self.raw(), r.into_raw()) },
+        }
+        self.v.has_dst = true;
+    }
+
+    /// Tells the sender that the route to the packet's destination failed (`dst_link_failure`:
+    /// "host unreachable"); a locally generated packet is sent it from the loopback device.
+    pub(crate) fn link_failure(&mut self, net: Net) {
+        if !self.v.has_dev {
+            // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
+            // `Net`) and its loopback device lives as long as it.
+            unsafe { shim::ipvs_rs_skb_set_loopback_dev(net.raw(), self.raw()) };
+            self.v.has_dev = true;
+        }
+        // SAFETY: `raw()` is valid and exclusively ours, and has a device now.
+        unsafe { shim::ipvs_rs_dst_link_failure(self.raw()) }
+    }
+
+    /// Lowers the path MTU of the packet's own route (and its socket's) to `mtu`.
+    pub(crate) fn update_own_pmtu(&mut self, mtu: u32) {
+        if self.route().is_none() {
+            return;
+        }
+        // SAFETY: `raw()` is valid and exclusively ours, and has a route (checked above).
+        unsafe { shim::ipvs_rs_skb_update_pmtu(self.raw(), mtu) }
+    }
+
+    /// Lowers the path MTU to the destination of the IPv4 header at the network offset, which
+    /// an ICMP "fragmentation needed" reported (`ipv4_update_pmtu`).
+    pub(crate) fn update_pmtu_of_header(&mut self, net: Net, mtu: u32) -> Result {
+        self.may_pull(20)?;
+        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive; the network header is
+        // an IPv4 header in the linear area (pulled above).
+        unsafe { shim::ipvs_rs_ipv4_update_pmtu(net.raw(), self.raw(), mtu) };
+        Ok(())
+    }
+
+    /// Counts a packet dropped for a bad header (here: TTL exceeded) in `net`'s IP statistics.
+    pub(crate) fn count_header_error(&self, net: Net) {
+        // SAFETY: `net` is alive (type invariant of `Net`).
+        unsafe { shim::ipvs_rs_inc_inhdrerrors(net.raw()) }
+    }
+
+    /// Detaches the packet from its socket (early demux may have found one for it).
+    pub(crate) fn orphan(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_orphan(self.raw()) }
+    }
+
+    /// What a packet gets before it is sent on (C: `ip_vs_*_xmit_prepare`): marked as IPVS's,
+    /// its checksum state made right for forwarding, a received packet's timestamp cleared.
+    pub(crate) fn prepare_xmit(&mut self) {
+        self.set_ipvs_property();
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_forward_csum(self.raw()) };
+        if self.v.has_dev {
+            // SAFETY: As above.
+            unsafe { shim::ipvs_rs_skb_clear_tstamp(self.raw()) };
         }
     }
 
-    /// Reassembles the datagram this fragment belongs to (netfilter hook `hook`): `Some` with
-    /// the whole datagram once this was its last missing fragment, `None` when the fragment was
-    /// taken (queued for the others, or freed): the hook then returns `NF_STOLEN`.
-    pub(crate) fn gather_frags(self, net: Net, hook: Hook) -> Option<Self> {
+    /// Sends the routed packet out through the `LOCAL_OUT` hooks, consuming it.
+    pub(crate) fn nf_local_out(self, net: Net) -> Verdict {
+        // SAFETY: `raw()` is valid and exclusively ours and has an output route; the kernel
+        // takes ownership, and `self` is consumed so it is not used again.
+        unsafe { shim::ipvs_rs_nf_local_out(net.raw(), self.raw()) };
+        Verdict::Stolen
+    }
+
+    /// Sends the routed packet, whose network header is a complete IPv4 header but for its
+    /// length and checksum, out (`ip_local_out`), consuming it.
+    pub(crate) fn ip_local_out(self, net: Net) -> Verdict {
+        // SAFETY: As for `nf_local_out`.
+        unsafe { shim::ipvs_rs_ip_local_out(net.raw(), self.raw()) };
+        Verdict::Stolen
+    }
+
+    /// Frees the packet (it was handled: not a drop).
+    pub(crate) fn consume(self) {
+        // SAFETY: `raw()` is valid and exclusively ours; `self` is consumed so it is not used
+        // again.
+        unsafe { shim::ipvs_rs_consume_skb(self.raw()) }
+    }
+
+    /// Makes room for `headroom` bytes in front of the data, with a header of the packet's own
+    /// (`skb_cow_head`).
+    pub(crate) fn reserve_headroom(&mut self, headroom: u32) -> Result {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        let r = kernel::error::to_result(unsafe { shim::ipvs_rs_skb_cow_head(self.raw(), headroom) });
+        // INVARIANT: The head may have been reallocated (even on failure).
+        self.v = Self::read_view(self.ptr);
+        r
+    }
+
+    /// Puts `bytes` in front of the data (the headroom must have room for them).
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Result {
+        let n = u32::try_from(bytes.len()).map_err(|_| EINVAL)?;
+        self.push_room(n)?;
+        self.write(0, bytes)
+    }
+
+    /// Extends the data `n` bytes to the front.
+    fn push_room(&mut self, n: u32) -> Result {
+        if self.v.headroom < n {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `raw()` is valid and exclusively ours, with `n` bytes of headroom (checked).
+        unsafe { shim::ipvs_rs_skb_push(self.raw(), n) };
+        // INVARIANT: The data start and length changed.
+        self.v = Self::read_view(self.ptr);
+        Ok(())
+    }
+
+    /// Puts the kernel's GRE header for IPv4 (with its checksum if `csum`) in front of the
+    /// data: `len` bytes, which the headroom must have.
+    pub(crate) fn push_gre(&mut self, csum: bool, len: usize) -> Result {
+        if (self.v.headroom as usize) < len {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `raw()` is valid and exclusively ours, with room for the header (checked).
+        unsafe { shim::ipvs_rs_gre_push(self.raw(), csum) };
+        // INVARIANT: The data start and length changed.
+        self.v = Self::read_view(self.ptr);
+        Ok(())
+    }
+
+    /// Removes `n` bytes from the front of the data (`pskb_pull`).
+    pub(crate) fn pull(&mut self, n: usize) -> Result {
+        let n = u32::try_from(n).map_err(|_| EINVAL)?;
+        // SAFETY: `raw()` is valid and exclusively ours.
+        let ok = unsafe { shim::ipvs_rs_pskb_pull(self.raw(), n) };
+        // INVARIANT: The data start, length and linear part may have changed.
+        self.v = Self::read_view(self.ptr);
+        if ok {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    /// Makes the first `n` bytes of the data linear (`pskb_may_pull`).
+    pub(crate) fn may_pull(&mut self, n: usize) -> Result {
+        let n = u32::try_from(n).map_err(|_| EINVAL)?;
+        // SAFETY: `raw()` is valid and exclusively ours.
+        let ok = unsafe { shim::ipvs_rs_pskb_may_pull(self.raw(), n) };
+        // INVARIANT: The linear part may have grown (and moved).
+        self.v = Self::read_view(self.ptr);
+        if ok {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    /// The network header starts at the data.
+    pub(crate) fn reset_network_header(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_reset_network_header(self.raw()) };
+        self.v.network_offset = 0;
+    }
+
+    /// The transport header starts at the data.
+    pub(crate) fn reset_transport_header(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_reset_transport_header(self.raw()) }
+    }
+
+    /// The transport header starts `off` bytes into the data.
+    pub(crate) fn set_transport_header(&mut self, off: usize) -> Result {
+        let off = u32::try_from(off).map_err(|_| EINVAL)?;
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_set_transport_header(self.raw(), off) };
+        Ok(())
+    }
+
+    /// Forgets the IPv4 options the packet was received with (its control block).
+    pub(crate) fn clear_ip_options(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_ipcb_clear(self.raw()) }
+    }
+
+    /// Sets the identification of the IPv4 header at the network offset (`ip_select_ident`).
+    pub(crate) fn select_ident(&mut self, net: Net) {
+        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive; the network header is
+        // a complete IPv4 header in the linear area (the caller pushed it).
+        unsafe { shim::ipvs_rs_ip_select_ident(net.raw(), self.raw()) }
+    }
+
+    /// Prepares the offload state of a packet about to be encapsulated for the `gso`
+    /// (`shim::gso`) segmentation types (`iptunnel_handle_offloads`), and marks it as the inner
+    /// IPv4 packet of a tunnel.
+    pub(crate) fn tunnel_offloads(&mut self, gso: u32) -> Result {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        let r = kernel::error::to_result(unsafe { shim::ipvs_rs_tunnel_offloads(self.raw(), gso) });
+        // INVARIANT: The head may have been copied.
+        self.v = Self::read_view(self.ptr);
+        r?;
+        // SAFETY: As above.
+        unsafe { shim::ipvs_rs_skb_tunnel_inner(self.raw()) };
+        Ok(())
+    }
+
+    /// The UDP source port a tunnel gives this packet's flow (a hash, for receivers to spread
+    /// flows), host order.
+    pub(crate) fn flow_src_port(&self, net: Net) -> u16 {
+        // SAFETY: `raw()` is valid by the type invariant, `net` is alive.
+        u16::from_be(unsafe { shim::ipvs_rs_udp_flow_src_port(net.raw(), self.raw()) })
+    }
+
+    /// Sets the checksum of the UDP header at the transport offset (`udp_set_csum`; `nocheck`:
+    /// none) for the addresses `saddr` and `daddr`, over the whole packet.
+    pub(crate) fn udp_set_csum(&mut self, nocheck: bool, saddr: [u8; 4], daddr: [u8; 4]) {
+        // SAFETY: `raw()` is valid and exclusively ours, and its transport header is a UDP
+        // header at the data (the caller pushed it).
+        unsafe { shim::ipvs_rs_udp_set_csum(nocheck, self.raw(), u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr)) };
+        self.v = Self::read_view(self.ptr);
+    }
+
+    /// Where the checksum left to offload starts and where it is written, from the data and
+    /// from that start (`CHECKSUM_PARTIAL` only).
+    pub(crate) fn csum_start(&self) -> Option<(usize, u16)> {
+        if !self.v.csum_partial {
+            return None;
+        }
+        // SAFETY: `raw()` is valid by the type invariant.
+        let start = usize::try_from(unsafe { shim::ipvs_rs_skb_csum_start(self.raw()) }).ok()?;
+        // SAFETY: As above.
+        Some((start, unsafe { shim::ipvs_rs_skb_csum_offset(self.raw()) }))
+    }
+
+    /// Leaves the inner checksum to the tunnel's receiver (remote checksum offload): the packet
+    /// has none to compute any more.
+    pub(crate) fn csum_none(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_csum_none(self.raw()) };
+        self.v.csum_partial = false;
+    }
+
+    /// Whether the packet is a GSO one (segmented on output).
+    #[inline]
+    pub(crate) fn is_gso(&self) -> bool {
+        self.v.gso
+    }
+
+    /// Reassembles the datagram this fragment belongs to, as defrag user `user`: `Some` with the whole datagram once this was its last missing
+    /// fragment, `None` when the fragment was taken (queued for the others, or freed): the hook
+    /// then returns `NF_STOLEN`.
+    pub(crate) fn defrag(self, net: Net, user: DefragUser) -> Option<Self> {
+        let user = match user {
+            DefragUser::In => shim::defrag::VS_IN,
+            DefragUser::Out => shim::defrag::VS_OUT,
+            DefragUser::Fwd => shim::defrag::VS_FWD,
+        };
         // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
         // `Net`). On a non-zero return the kernel owns the packet and `self` is dropped
         // without being used (it has no destructor); on zero the packet is ours again.
-        let r = unsafe { shim::ipvs_rs_gather_frags(net.raw(), self.raw(), hook as u32) };
+        let r = unsafe { shim::ipvs_rs_ip_defrag(net.raw(), self.raw(), user) };
         if r != 0 {
             return None;
         }
@@ -310,140 +566,5 @@ impl<'a> SkBuff<'a> {
         // INVARIANT: The packet is now the whole datagram: read it again.
         s.v = Self::read_view(s.ptr);
         Some(s)
-    }
-
-    /// Turns this ICMP error about a packet tunnelled to a real server (routed through `cache`)
-    /// into the same error to the client about its own packet, consuming it: `outer` and
-    /// `inner` are the offsets of the embedded outer IP header and of the client's packet,
-    /// `overhead` the tunnel's headers, `icmp` the error's type, code and rest of header. For
-    /// "fragmentation needed" the route to the real server learns the smaller MTU and the
-    /// client is told what is left of it inside the tunnel. Returns whether an error was sent.
-    pub(crate) fn tunnel_error_to_client(
-        self,
-        net: Net,
-        cache: &RouteCache,
-        (outer, inner, overhead): (usize, usize, usize),
-        (icmp_type, code, info): (u8, u8, u32),
-    ) -> bool {
-        let (Ok(outer), Ok(inner), Ok(overhead)) = (u32::try_from(outer), u32::try_from(inner), u32::try_from(overhead))
-        else {
-            return false;
-        };
-        // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-        // `Net`), `cache` is a live route cache (type invariant); the shim consumes the packet and
-        // `self` is consumed so it is not used again.
-        unsafe {
-            shim::ipvs_rs_tunnel_error(net.raw(), cache.raw(), self.raw(), outer, inner, overhead, icmp_type, code, info)
-        }
-    }
-
-    /// Lets the packet, for a real server on this host, continue up the stack: marked as
-    /// handled by IPVS and untracked, and without the socket early demux may have found for it
-    /// unless `keep_sk` (its destination was not changed).
-    pub(crate) fn deliver_local(self, keep_sk: bool) -> Verdict {
-        // SAFETY: `raw()` is valid and exclusively ours; the packet stays the caller's, which
-        // hands it back to netfilter with the verdict.
-        unsafe { shim::ipvs_rs_deliver_local(self.raw(), keep_sk) };
-        Verdict::Accept
-    }
-
-    /// Sends the routed packet out through `LOCAL_OUT`, consuming it.
-    pub(crate) fn send4(self, net: Net) -> Verdict {
-        // SAFETY: `raw()` is valid and exclusively ours; the shim takes ownership and returns
-        // `NF_STOLEN`, and `self` is consumed so it is not used again.
-        unsafe { shim::ipvs_rs_send4(net.raw(), self.raw()) };
-        Verdict::Stolen
-    }
-}
-
-/// How [`SkBuff::route4`] and [`SkBuff::tun_xmit`] treat a packet.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct RouteOpts {
-    /// The destination is the next hop whatever the packet's own destination (direct routing).
-    pub(crate) known_nh: bool,
-    /// The packet is an ICMP error being relayed: it never gets "fragmentation needed".
-    pub(crate) icmp: bool,
-    /// The `pmtu_disc` sysctl: tunnels copy DF and check the path MTU.
-    pub(crate) pmtu_disc: bool,
-    /// NAT: a packet being forwarded may be turned to a real server on this host.
-    pub(crate) redirect: bool,
-    /// Never to this host (cache bypass), even for a packet that was for it.
-    pub(crate) non_local: bool,
-}
-
-impl RouteOpts {
-    fn bits(self) -> u32 {
-        let mut b = 0;
-        if self.known_nh {
-            b |= shim::ROUTE_KNOWN_NH;
-        }
-        if self.icmp {
-            b |= shim::ROUTE_ICMP;
-        }
-        if self.pmtu_disc {
-            b |= shim::ROUTE_PMTU_DISC;
-        }
-        if self.redirect {
-            b |= shim::ROUTE_REDIRECT;
-        }
-        if self.non_local {
-            b |= shim::ROUTE_NON_LOCAL;
-        }
-        b
-    }
-}
-
-/// A tunnel destination's encapsulation.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Tunnel {
-    /// `IP_VS_CONN_F_TUNNEL_TYPE_*`: IP-in-IP, GUE or GRE.
-    pub(crate) kind: u8,
-    /// `IP_VS_TUNNEL_ENCAP_FLAG_*` (checksum, remote checksum offload).
-    pub(crate) flags: u16,
-    /// GUE's UDP destination port.
-    pub(crate) port: u16,
-}
-
-/// The cached route to one destination (the shim's `struct ipvs_rs_route_cache`, read under RCU
-/// by every CPU): [`SkBuff::route4`] and [`SkBuff::tun_xmit`] use it, without a reference,
-/// while the kernel still deems it valid, and look the route up again when it is not.
-pub(crate) struct RouteCache(NonNull<shim::RawRouteCache>);
-
-// SAFETY: The shim reads the cache under RCU and replaces its entry atomically, from any context
-// and thread.
-unsafe impl Send for RouteCache {}
-// SAFETY: As above.
-unsafe impl Sync for RouteCache {}
-
-impl RouteCache {
-    /// An empty cache (process context).
-    pub(crate) fn new() -> Result<Self> {
-        // SAFETY: Plain allocation; checked for NULL.
-        NonNull::new(unsafe { shim::ipvs_rs_route_cache_new() }).map(Self).ok_or(ENOMEM)
-    }
-
-    /// Forgets the cached routes (the way to the destination changed).
-    pub(crate) fn reset(&self) {
-        // SAFETY: The cache is live (type invariant).
-        unsafe { shim::ipvs_rs_route_cache_reset(self.raw()) }
-    }
-
-    fn raw(&self) -> *mut shim::RawRouteCache {
-        self.0.as_ptr()
-    }
-
-    /// The cache's pointer, or NULL for none.
-    fn raw_or_null(cache: Option<&Self>) -> *mut shim::RawRouteCache {
-        cache.map_or(core::ptr::null_mut(), Self::raw)
-    }
-}
-
-impl Drop for RouteCache {
-    fn drop(&mut self) {
-        // SAFETY: Allocated by `ipvs_rs_route_cache_new`; with `&mut self` no borrow is left, so
-        // nothing is in the shim's cache functions with it. A packet still carrying its route
-        // without a reference is safe too: the kernel frees a route only a grace period after
-        // its last reference (the cache's, dropped here) goes.
-        unsafe { shim::ipvs_rs_route_cache_free(self.raw()) }
     }
 }

@@ -14,7 +14,8 @@
 #   tunnel's MTU (1500 less its headers); with the pmtu_disc sysctl at 0 it is fragmented
 #   instead, and answered;
 # and all of it, with `ipvsadm -Ln --stats` and `-Ln --tun-info`, is the same under C ip_vs and
-# ipvs_rs.
+# ipvs_rs. An IPv4 service's IPv6 tunnel real server (ipvs_rs only, until its IPv6 datapath):
+# its packets are dropped, not sent to an IPv4 address made of part of its address.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -85,6 +86,30 @@ for impl in c rs; do
 	ipvsadm -a -u $VIP:80 -r 10.0.1.11 -i
 	ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" pmtu $VIP 80 1500 >"$out/nopmtu.$impl"
 	ipvsadm -C
+	sysctl -qw net.ipv4.vs.pmtu_disc=1
+	if [ $impl = rs ]; then
+		# An IPv6 real server of an IPv4 service, accepted as C accepts it: until the IPv6
+		# datapath, its packets are dropped, never sent to the IPv4 address its first four
+		# bytes make (fd00:1::11: 253.0.0.1, routed here so that such a packet would be seen).
+		ip route add 253.0.0.1/32 dev br-rs
+		nft -f - <<-'NFT'
+			table ip v6tun {
+				chain out {
+					type filter hook output priority 0;
+					ip daddr 253.0.0.1 counter
+				}
+			}
+		NFT
+		ipvsadm -A -t $VIP:81 -s rr
+		ipvsadm -a -t $VIP:81 -r "[fd00:1::11]:81" -i
+		ip netns exec cl socat -T2 - "TCP:$VIP:81,connect-timeout=2" </dev/null >/dev/null 2>&1 || true
+		leaked=$(nft list table ip v6tun | grep -o 'packets [0-9]*' | awk '{print $2}')
+		ipvsadm -Ln | grep -q 'fd00:1::11' || fail "the IPv6 tunnel real server of an IPv4 service was refused"
+		[ "$leaked" = 0 ] || fail "ipvs_rs: $leaked packet(s) for an IPv6 real server sent to 253.0.0.1"
+		nft delete table ip v6tun
+		ip route del 253.0.0.1/32 dev br-rs
+		ipvsadm -C
+	fi
 	unload_ipvs
 done
 for k in $kinds; do

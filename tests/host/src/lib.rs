@@ -34,6 +34,12 @@ pub mod ipvs_conn {
     pub mod sizing;
 }
 
+/// `ipvs_xmit.rs`'s pure submodule.
+#[path = "../../../ipvs_xmit"]
+pub mod ipvs_xmit {
+    pub mod encap;
+}
+
 /// Stand-ins for the module's kernel glue that pure code may use (`crate::kernel_ext::...`).
 pub mod kernel_ext {
     pub use super::avec;
@@ -49,6 +55,8 @@ pub mod ipvs_sched;
 
 #[cfg(test)]
 mod tests_conn_show;
+#[cfg(test)]
+mod tests_encap;
 #[cfg(test)]
 mod tests_icmp;
 #[cfg(test)]
