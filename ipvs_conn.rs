@@ -11,16 +11,16 @@
 //! only push its deadline back (the timer, when it fires early, re-arms itself for the
 //! deadline) and bring the timer forward when a state's timeout is shorter.
 
+pub(crate) mod flow;
 pub(crate) mod jhash;
 pub(crate) mod persist;
 pub(crate) mod show;
 pub(crate) mod sizing;
 
-use crate::ipvs_ctl::{
-    uapi::{CONN_F_BYPASS, CONN_F_MASQ},
-    Dest, Service,
-};
-use crate::ipvs_proto::{sip, tcp, Proto};
+use crate::ipvs_ctl::{Dest, Service};
+pub(crate) use flow::{FlowKey, Fwd};
+use flow::reply_key;
+use crate::ipvs_proto::{inet::{Addr, Family}, sip, tcp, Proto};
 use crate::ipvs_xmit::Tunnel;
 use crate::kernel_ext::{
     rcuhash::{self, Chain, Links},
@@ -36,42 +36,6 @@ use kernel::{
         rcu, Arc, ArcBorrow,
     },
 };
-
-/// A flow key: protocol and two endpoints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct FlowKey {
-    /// Protocol.
-    pub(crate) proto: Proto,
-    /// Source address.
-    pub(crate) saddr: [u8; 4],
-    /// Source port, host order.
-    pub(crate) sport: u16,
-    /// Destination address.
-    pub(crate) daddr: [u8; 4],
-    /// Destination port, host order.
-    pub(crate) dport: u16,
-}
-
-impl FlowKey {
-    /// The key's hash under the table's random `seed`.
-    fn hash(&self, seed: u32) -> u32 {
-        let a = u32::from_ne_bytes(self.saddr);
-        let b = u32::from_ne_bytes(self.daddr);
-        let c = (u32::from(self.sport) << 16) | u32::from(self.dport);
-        jhash::jhash_3words(a, b, c ^ u32::from(self.proto.ip()), seed)
-    }
-}
-
-/// The IPv4 address in the first four bytes of a 16-byte one.
-fn v4(a: &[u8; 16]) -> [u8; 4] {
-    [a[0], a[1], a[2], a[3]]
-}
-
-/// The table key of a template (IPv4: the first four bytes of its addresses; the client port
-/// is always 0).
-fn template_flow_key(key: &persist::TemplateKey) -> FlowKey {
-    FlowKey { proto: key.proto, saddr: v4(&key.cnet), sport: 0, daddr: v4(&key.vaddr), dport: key.vport }
-}
 
 /// The mutable state of a connection.
 pub(crate) struct ConnState {
@@ -126,11 +90,10 @@ pub(crate) struct Conn {
     pub(crate) kind: Kind,
     /// Client to virtual service.
     pub(crate) key_in: FlowKey,
-    /// Replies to the client: from the real server (NAT), or from the virtual service (DR and
-    /// TUN real servers answer from the virtual address).
-    pub(crate) key_out: FlowKey,
-    /// The forwarding method (`IP_VS_CONN_F_*`), fixed when the connection is made.
-    pub(crate) fwd: u32,
+    /// The real server's address (C: `cp->daddr`); all zeros for cache bypass.
+    daddr: Addr,
+    /// The forwarding method, fixed when the connection is made.
+    pub(crate) fwd: Fwd,
     /// The destination it is bound to; none for a cache-bypass connection, whose packets go
     /// to their own destination address.
     pub(crate) dest: Option<Arc<Dest>>,
@@ -152,10 +115,6 @@ pub(crate) struct Conn {
     pub(crate) one_packet: bool,
     /// A template's persistence-engine data (the SIP Call-ID it is keyed by as well).
     pe_data: Option<KBox<PeData>>,
-    /// The virtual address.
-    pub(crate) vaddr: [u8; 4],
-    /// The virtual port, host order.
-    pub(crate) vport: u16,
     /// The real server's port, host order: the destination's, or the virtual port for a
     /// destination without one (firewall-mark services); zero for cache bypass.
     pub(crate) dport: u16,
@@ -170,7 +129,7 @@ pub(crate) struct Conn {
     timer_at: Atomic<u64>,
     /// Expired (set under `st`): no longer to be used, on its way out of the table.
     dead: Atomic<bool>,
-    /// Hashes of `key_in` and `key_out`.
+    /// Hashes of `key_in` and [`Conn::key_out`].
     hashes: [u32; 2],
     /// Table links and expiry timer.
     #[pin]
@@ -229,9 +188,31 @@ impl Conn {
         self.dead.load(Relaxed)
     }
 
-    /// The real server's (IPv4) address; 0.0.0.0 for cache bypass.
-    pub(crate) fn daddr(&self) -> [u8; 4] {
-        self.dest.as_ref().map_or([0; 4], |d| v4(&d.addr))
+    /// The address family of the connection (its client's and its virtual service's).
+    pub(crate) fn family(&self) -> Family {
+        self.key_in.family
+    }
+
+    /// The virtual address (a template's: the virtual address or the firewall mark).
+    pub(crate) fn vaddr(&self) -> Addr {
+        self.key_in.daddr
+    }
+
+    /// The virtual port, host order.
+    pub(crate) fn vport(&self) -> u16 {
+        self.key_in.dport
+    }
+
+    /// The real server's address; all zeros for cache bypass.
+    pub(crate) fn daddr(&self) -> Addr {
+        self.daddr
+    }
+
+    /// The key of replies to the client: from the real server (NAT), or from the virtual
+    /// service (DR and TUN real servers answer from the virtual address; a bypass
+    /// connection's from the original destination). A template's is never looked up.
+    pub(crate) fn key_out(&self) -> FlowKey {
+        reply_key(&self.key_in, self.fwd, self.daddr, self.dport)
     }
 
     /// The destination's cached route (none for cache bypass).
@@ -324,21 +305,12 @@ impl Conn {
     ) -> Result<Arc<Self>> {
         let (dest, daddr, fwd, dport) = match dest {
             Some((d, port)) => {
-                let (addr, fwd) = (v4(&d.addr), d.fwd());
+                let (addr, fwd) = (d.address(), Fwd::from_flags(d.fwd()));
                 (Some(d), addr, fwd, port)
             }
-            None => (None, [0; 4], CONN_F_BYPASS, 0),
+            None => (None, Addr::default(), Fwd::Bypass, 0),
         };
-        let masq = fwd == CONN_F_MASQ;
-        // Replies come from the real server (NAT), or else from the virtual address: the
-        // original destination for a bypass connection.
-        let key_out = FlowKey {
-            proto: key_in.proto,
-            saddr: if masq { daddr } else { key_in.daddr },
-            sport: if masq { dport } else { key_in.dport },
-            daddr: key_in.saddr,
-            dport: key_in.sport,
-        };
+        let masq = fwd == Fwd::Masq;
         // Like C, a new connection has 3 s until its first state sets its timeout.
         let deadline = now.wrapping_add(3 * time::hz());
         // Only real servers that answer clients directly (DR, TUN) hide the replies; bypass
@@ -350,7 +322,7 @@ impl Conn {
             Parts {
                 kind: Kind::Conn,
                 key_in,
-                key_out,
+                daddr,
                 fwd,
                 dport,
                 dest,
@@ -378,8 +350,8 @@ impl Conn {
 struct Parts {
     kind: Kind,
     key_in: FlowKey,
-    key_out: FlowKey,
-    fwd: u32,
+    daddr: Addr,
+    fwd: Fwd,
     dport: u16,
     dest: Option<Arc<Dest>>,
     svc: Arc<Service>,
@@ -400,10 +372,8 @@ impl Conn {
             pin_init!(Conn {
                 kind: p.kind,
                 key_in: p.key_in,
-                key_out: p.key_out,
+                daddr: p.daddr,
                 fwd: p.fwd,
-                vaddr: p.key_in.daddr,
-                vport: p.key_in.dport,
                 dport: p.dport,
                 dest: p.dest,
                 svc: p.svc,
@@ -418,7 +388,7 @@ impl Conn {
                 expires: Atomic::new(p.deadline),
                 timer_at: Atomic::new(p.deadline),
                 dead: Atomic::new(false),
-                hashes: [p.key_in.hash(tab.seed), p.key_out.hash(tab.seed)],
+                hashes: [p.key_in.hash(tab.seed), reply_key(&p.key_in, p.fwd, p.daddr, p.dport).hash(tab.seed)],
                 links <- Links::new(),
             }),
             GFP_ATOMIC,
@@ -440,18 +410,15 @@ impl Conn {
         timeout_s: u32,
         now: u64,
     ) -> Result<Arc<Self>> {
-        let key_in = template_flow_key(key);
-        let daddr = v4(&dest.addr);
-        // Never looked up by this key: it only puts the template in its second chain.
-        let key_out = FlowKey { proto: key.proto, saddr: daddr, sport: dport, daddr: key_in.saddr, dport: 0 };
-        let fwd = dest.fwd();
+        let key_in = FlowKey::of_template(key);
+        let (daddr, fwd) = (dest.address(), Fwd::from_flags(dest.fwd()));
         let deadline = now.wrapping_add(u64::from(timeout_s) * time::hz());
         let t = Self::build(
             tab,
             Parts {
                 kind: Kind::Template,
                 key_in,
-                key_out,
+                daddr,
                 fwd,
                 dport,
                 dest: Some(dest),
@@ -521,7 +488,7 @@ impl ConnTable {
         key: &persist::TemplateKey,
         pe: Option<&[u8]>,
     ) -> Option<ArcBorrow<'a, Conn>> {
-        let key = template_flow_key(key);
+        let key = FlowKey::of_template(key);
         self.tab.find(g, Chain::In, key.hash(self.seed), |c| {
             c.key_in == key && c.is_usable_template() && pe.is_none_or(|p| c.pe_bytes() == Some(p))
         })
@@ -529,7 +496,7 @@ impl ConnTable {
 
     /// Finds the live connection of a server-to-client packet.
     pub(crate) fn lookup_out<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
-        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out == *key && c.kind == Kind::Conn && !c.is_dead())
+        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out() == *key && c.kind == Kind::Conn && !c.is_dead())
     }
 
     /// Sets `c`'s deadline to `at` (jiffies). The timer is left alone unless it is due later,
@@ -600,9 +567,9 @@ impl ConnTable {
                 w,
                 &show::ConnLine {
                     proto: c.key_in.proto.name(),
-                    client: (c.key_in.saddr, c.key_in.sport),
-                    virt: (c.vaddr, c.vport),
-                    dest: (c.daddr(), dport),
+                    client: (c.key_in.saddr.to_v4(), c.key_in.sport),
+                    virt: (c.vaddr().to_v4(), c.vport()),
+                    dest: (c.daddr().to_v4(), dport),
                     state,
                     expires,
                     pe: c.pe_bytes().map(|d| ("sip", d)),

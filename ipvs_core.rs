@@ -16,9 +16,13 @@ mod ipvs_proto;
 mod ipvs_sched;
 mod ipvs_xmit;
 
-use ipvs_conn::{persist, Conn, ConnTable, FlowKey, PeData};
+use ipvs_conn::{persist, Conn, ConnTable, FlowKey, Fwd, PeData};
 use ipvs_ctl::{table::SvcTable, uapi, Counters, CtlState, RealServer, Service, Timeouts, TrashEntry};
-use ipvs_proto::{icmp, tcp, Ipv4, Proto};
+use ipvs_proto::{
+    icmp,
+    inet::{Addr, Family, IpHdr},
+    tcp, Ipv4, Proto,
+};
 use ipvs_sched::Packet;
 use kernel::{
     alloc::KVec,
@@ -266,7 +270,7 @@ impl Ipvs {
         g: &'a rcu::Guard,
         key: &FlowKey,
         tcp_flags: u8,
-        pkt: Packet4<'_, '_>,
+        pkt: PacketAt<'_, '_>,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
         let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
         if let Some(c) = self.conns.lookup_in(g, key) {
@@ -316,8 +320,8 @@ impl Ipvs {
             lblcr_expiration: expiration(Sysctl::LblcrExpiration),
             ..Packet::default()
         };
-        pkt.saddr[..4].copy_from_slice(&key.saddr);
-        pkt.daddr[..4].copy_from_slice(&key.daddr);
+        pkt.saddr = *key.saddr.raw();
+        pkt.daddr = *key.daddr.raw();
         pkt
     }
 
@@ -331,11 +335,11 @@ impl Ipvs {
         g: &'a rcu::Guard,
         key: &FlowKey,
         mark: u32,
-        pkt: Option<Packet4<'_, '_>>,
+        pkt: Option<PacketAt<'_, '_>>,
         bypass: bool,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
         let svc = self
-            .lookup_service(g, uapi::AF_INET, mark, u16::from(key.proto.ip()), &key.daddr, key.dport)
+            .lookup_service(g, key.family.af(), mark, u16::from(key.proto.ip()), key.daddr.bytes(key.family), key.dport)
             .ok_or(Verdict::Accept)?;
         // Like C, an active FTP data connection (from port 20) is never scheduled.
         if key.sport == persist::FTPDATA {
@@ -373,11 +377,11 @@ impl Ipvs {
         g: &'a rcu::Guard,
         svc: ArcBorrow<'a, Service>,
         key: &FlowKey,
-        pkt: Option<Packet4<'_, '_>>,
+        pkt: Option<PacketAt<'_, '_>>,
         one_packet: bool,
         now: u64,
     ) -> core::result::Result<Option<ConnRef<'a>>, NoConn> {
-        let tkey = persist::template_key(&svc.key, svc.netmask(), key.proto, &widen(key.saddr), &widen(key.daddr), key.dport);
+        let tkey = persist::template_key(&svc.key, svc.netmask(), key.proto, key.saddr.raw(), key.daddr.raw(), key.dport);
         // With the SIP engine, templates are per Call-ID too; a packet without one is dropped,
         // as C drops it.
         let mut pe = if svc.pe_sip() { Some(sip_pe_data(key, pkt)?) } else { None };
@@ -411,20 +415,20 @@ impl Ipvs {
     /// `__ip_vs_rs_conn_out` and `ip_vs_new_conn_out`, UDP only, for the SIP engine): made as
     /// if the client had sent to the virtual service, with its template, so the client's
     /// answers reach this real server. `None`: the packet is no such request.
-    fn rs_conn_out<'a>(&'a self, g: &'a rcu::Guard, hook: Hook, key: &FlowKey, pkt: Packet4<'_, '_>) -> Option<ConnRef<'a>> {
+    fn rs_conn_out<'a>(&'a self, g: &'a rcu::Guard, hook: Hook, key: &FlowKey, pkt: PacketAt<'_, '_>) -> Option<ConnRef<'a>> {
         if self.conn_out_svcs.load(Relaxed) == 0 || key.proto != Proto::Udp || hook == Hook::LocalIn {
             return None;
         }
-        let dest = self.find_real_service(g, uapi::AF_INET, uapi::IPPROTO_UDP, &widen(key.saddr), key.sport)?;
+        let dest = self.find_real_service(g, key.family.af(), uapi::IPPROTO_UDP, key.saddr.raw(), key.sport)?;
         let svc = self.find_service_rcu(g, &dest.svc_key)?;
         // A firewall-mark or port-0 service has no virtual port to answer from.
         if !svc.pe_sip() || svc.key.fwmark != 0 || svc.key.port == 0 || key.sport == 0 {
             return None;
         }
         let now = time::jiffies();
-        let vaddr = [svc.key.addr[0], svc.key.addr[1], svc.key.addr[2], svc.key.addr[3]];
+        let vaddr = Addr::new(key.family, &svc.key.addr);
         let control = if svc.flags() & uapi::SVC_F_PERSISTENT != 0 {
-            let tkey = persist::template_key(&svc.key, svc.netmask(), Proto::Udp, &widen(key.daddr), &svc.key.addr, svc.key.port);
+            let tkey = persist::template_key(&svc.key, svc.netmask(), Proto::Udp, key.daddr.raw(), vaddr.raw(), svc.key.port);
             let pe = sip_pe_data(key, Some(pkt)).ok()?;
             let tpl = match self.conns.lookup_template(g, &tkey, Some(pe.as_bytes())) {
                 Some(t) if self.template_usable(&t) && t.dest.as_ref().is_some_and(|d| Arc::ptr_eq(d, &dest)) => t,
@@ -443,7 +447,7 @@ impl Ipvs {
             None
         };
         let one_packet = svc.flags() & uapi::SVC_F_ONEPACKET != 0;
-        let ckey = FlowKey { proto: Proto::Udp, saddr: key.daddr, sport: key.dport, daddr: vaddr, dport: svc.key.port };
+        let ckey = FlowKey { saddr: key.daddr, sport: key.dport, daddr: vaddr, dport: svc.key.port, ..*key };
         self.new_conn(g, svc, &ckey, Some((dest, key.sport)), control, one_packet, now).ok()
     }
 
@@ -498,7 +502,7 @@ impl Ipvs {
         if bypass
             && svc.key.fwmark != 0
             && self.sysctls.get(Sysctl::CacheBypass) != 0
-            && self.net.ipv4_unicast(key.daddr)
+            && self.net.unicast(key.family, key.daddr)
         {
             return self.new_conn(g, svc, key, None, None, one_packet, now);
         }
@@ -509,24 +513,17 @@ impl Ipvs {
     }
 }
 
-/// An IPv4 address in the 16 bytes addresses of either family take.
-fn widen(a: [u8; 4]) -> [u8; 16] {
-    let mut w = [0u8; 16];
-    w[..4].copy_from_slice(&a);
-    w
-}
-
-/// What the scheduling of a new connection may read of its (IPv4) packet: the packet, and the
-/// offset of its transport header.
+/// What the scheduling of a new connection may read of its packet: the packet, and the offset
+/// of its transport header.
 #[derive(Clone, Copy)]
-struct Packet4<'s, 'b> {
+struct PacketAt<'s, 'b> {
     skb: &'s SkBuff<'b>,
     l4off: usize,
 }
 
 /// The SIP Call-ID of a UDP packet, for the `sip` persistence engine (C: `ip_vs_sip_fill_param`):
 /// `Err` (drop) when the packet is not UDP or has none.
-fn sip_pe_data(key: &FlowKey, pkt: Option<Packet4<'_, '_>>) -> core::result::Result<KBox<PeData>, NoConn> {
+fn sip_pe_data(key: &FlowKey, pkt: Option<PacketAt<'_, '_>>) -> core::result::Result<KBox<PeData>, NoConn> {
     let pkt = pkt.filter(|_| key.proto == Proto::Udp).ok_or(Verdict::Drop)?;
     let off = pkt.l4off + 8;
     let len = (pkt.skb.len() as usize).checked_sub(off).filter(|&n| n > 0).ok_or(Verdict::Drop)?;
@@ -576,30 +573,36 @@ impl Drop for ConnRef<'_> {
     }
 }
 
-/// Parses the IPv4 header of a packet: (header, transport offset). `None` for packets IPVS
-/// leaves alone (not sane IPv4).
-fn parse_ip_any(skb: &SkBuff<'_>) -> Option<(Ipv4, usize)> {
+/// Parses the IP header of a packet of `family`: (header, transport offset). `None` for
+/// packets IPVS leaves alone (not a sane header of the family).
+fn parse_ip_any(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
     let nh = skb.network_offset();
-    let mut b = [0u8; 20];
-    let ip = skb.header(nh, &mut b).and_then(Ipv4::parse)?;
-    Some((ip, nh + ip.ihl))
+    let ip = match family {
+        Family::V4 => {
+            let mut b = [0u8; 20];
+            IpHdr::from(skb.header(nh, &mut b).and_then(Ipv4::parse)?)
+        }
+        // The IPv6 datapath is not there yet: no hook of this family is registered.
+        Family::V6 => return None,
+    };
+    Some((ip, nh + ip.len))
 }
 
 /// [`parse_ip_any`], and `None` for a fragment too.
-fn parse_ip(skb: &SkBuff<'_>) -> Option<(Ipv4, usize)> {
-    parse_ip_any(skb).filter(|(ip, _)| !ip.is_fragment())
+fn parse_ip(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
+    parse_ip_any(skb, family).filter(|(ip, _)| !ip.is_fragment())
 }
 
 /// Parses the TCP/UDP header at `l4off` of a packet whose IP header is `ip`: (flow key, TCP
 /// flags). `Err` carries the verdict for packets IPVS does not handle.
-fn parse_l4(skb: &SkBuff<'_>, ip: &Ipv4, l4off: usize) -> core::result::Result<(FlowKey, u8), Verdict> {
+fn parse_l4(skb: &SkBuff<'_>, ip: &IpHdr, l4off: usize) -> core::result::Result<(FlowKey, u8), Verdict> {
     let proto = Proto::from_ip(ip.protocol).ok_or(Verdict::Accept)?;
     let mut t = [0u8; 20];
     // A transport header too short to read is dropped, as C IPVS does.
     let th = skb.header(l4off, &mut t[..proto.hdr_len()]).ok_or(Verdict::Drop)?;
     let (sport, dport) = ipvs_proto::ports(th).ok_or(Verdict::Drop)?;
     let flags = if proto == Proto::Tcp { th[13] } else { 0 };
-    Ok((FlowKey { proto, saddr: ip.saddr, sport, daddr: ip.daddr, dport }, flags))
+    Ok((FlowKey { family: ip.family, proto, saddr: ip.saddr, sport, daddr: ip.daddr, dport }, flags))
 }
 
 /// Why a packet of the request direction has no connection.
@@ -617,11 +620,11 @@ impl From<Verdict> for NoConn {
 }
 
 /// The request-direction hook: schedule new flows, forward packets of known ones.
-pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property() || !skb.has_dst() || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST) {
         return Verdict::Accept;
     }
-    let Some((ip, l4off)) = parse_ip(&skb) else {
+    let Some((ip, l4off)) = parse_ip(&skb, family) else {
         return Verdict::Accept;
     };
     if ip.protocol == icmp::PROTO_ICMP {
@@ -632,7 +635,7 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
         Err(v) => return v,
     };
     let g = rcu::read_lock();
-    let c = match ipvs.conn_for(&g, &key, flags, Packet4 { skb: &skb, l4off }) {
+    let c = match ipvs.conn_for(&g, &key, flags, PacketAt { skb: &skb, l4off }) {
         Ok(c) => c,
         Err(NoConn::Verdict(v)) => return v,
         Err(NoConn::NoDest) => {
@@ -644,23 +647,23 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ver
     ipvs.count_in(&c, skb.len());
     ipvs.update_state(&c, false, flags);
     match c.fwd {
-        uapi::CONN_F_MASQ => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
-        uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c, false),
-        uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, false),
-        // The packet is for this host as it is (C's null transmitter).
-        uapi::CONN_F_LOCALNODE => Verdict::Accept,
-        uapi::CONN_F_BYPASS => ipvs_xmit::bypass_xmit(net, skb, key.daddr),
-        _ => Verdict::Drop,
+        Fwd::Masq => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
+        Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, false),
+        Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, false),
+        // The packet is for this host as it is (C's null transmitter); with no transmitter,
+        // C lets it pass too.
+        Fwd::Local | Fwd::None => Verdict::Accept,
+        Fwd::Bypass => ipvs_xmit::bypass_xmit(net, skb, (key.family, key.daddr)),
     }
 }
 
 /// The reply-direction hook: rewrite NAT replies from real servers, and ICMP errors about
 /// connections; count DR/TUN replies that pass.
-pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property() {
         return Verdict::Accept;
     }
-    let Some((ip, l4off)) = parse_ip_any(&skb) else {
+    let Some((ip, l4off)) = parse_ip_any(&skb, family) else {
         return Verdict::Accept;
     };
     // Like C, fragments of what IPVS may have to rewrite are reassembled first (a NAT real
@@ -678,7 +681,7 @@ pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ve
             return Verdict::Stolen;
         };
         skb.ip_send_check();
-        let Some((ip, l4off)) = parse_ip(&skb) else {
+        let Some((ip, l4off)) = parse_ip(&skb, family) else {
             return Verdict::Accept;
         };
         (skb, ip, l4off)
@@ -694,14 +697,14 @@ pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>) -> Ve
     let g = rcu::read_lock();
     let c = match ipvs.conns.lookup_out(&g, &key) {
         Some(c) => ConnRef::Hashed(c),
-        None => match ipvs.rs_conn_out(&g, hook, &key, Packet4 { skb: &skb, l4off }) {
+        None => match ipvs.rs_conn_out(&g, hook, &key, PacketAt { skb: &skb, l4off }) {
             Some(c) => c,
             None => return stray_from_real_server(ipvs, &g, &skb, &key, flags),
         },
     };
     ipvs.count_out(&c, skb.len());
     ipvs.update_state(&c, true, flags);
-    if c.fwd != uapi::CONN_F_MASQ {
+    if c.fwd != Fwd::Masq {
         // A DR/TUN real server's reply routed through this host: counted, left as it is.
         skb.set_ipvs_property();
         return Verdict::Accept;
@@ -720,7 +723,7 @@ fn stray_from_real_server(ipvs: &Ipvs, g: &rcu::Guard, skb: &SkBuff<'_>, key: &F
     if ipvs.sysctls.get(Sysctl::NatIcmpSend) == 0 {
         return Verdict::Accept;
     }
-    if !ipvs.has_real_service(g, uapi::AF_INET, u16::from(key.proto.ip()), &widen(key.saddr), key.sport)
+    if !ipvs.has_real_service(g, key.family.af(), u16::from(key.proto.ip()), key.saddr.raw(), key.sport)
         || (key.proto == Proto::Tcp && tcp_flags & tcp::flags::RST != 0)
     {
         return Verdict::Accept;
@@ -742,7 +745,14 @@ fn icmp_embedded(skb: &SkBuff<'_>, ioff: usize) -> Option<(icmp::Embedded, usize
 
 /// The flow key of the packet that would answer an ICMP error's embedded packet.
 fn reversed(e: &icmp::Embedded) -> FlowKey {
-    FlowKey { proto: e.proto, saddr: e.ip.daddr, sport: e.dport, daddr: e.ip.saddr, dport: e.sport }
+    FlowKey {
+        family: Family::V4,
+        proto: e.proto,
+        saddr: Addr::v4(e.ip.daddr),
+        sport: e.dport,
+        daddr: Addr::v4(e.ip.saddr),
+        dport: e.sport,
+    }
 }
 
 /// An ICMP message from the real-server side (C: `ip_vs_out_icmp`). An error about a packet of
@@ -760,9 +770,9 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
     let Some(c) = ipvs.conns.lookup_out(&g, &reversed(&e)) else {
         return Verdict::Accept;
     };
-    if c.fwd == uapi::CONN_F_MASQ {
+    if c.fwd == Fwd::Masq {
         let at = IcmpNat { ioff, eoff, eihl, outer: ipvs_proto::IPV4_SADDR_OFF, inner: ipvs_proto::IPV4_DADDR_OFF, port: 2 };
-        if !skb.icmp_csum_ok(ioff) || at.rewrite(&mut skb, c.vaddr, c.vport).is_err() {
+        if !skb.icmp_csum_ok(ioff) || at.rewrite(&mut skb, c.vaddr().to_v4(), c.vport()).is_err() {
             return Verdict::Drop;
         }
     }
@@ -804,21 +814,20 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
         },
         None => return Verdict::Accept,
     };
-    if c.fwd == uapi::CONN_F_MASQ && !skb.icmp_csum_ok(ioff) {
+    if c.fwd == Fwd::Masq && !skb.icmp_csum_ok(ioff) {
         return Verdict::Drop;
     }
     ipvs.count_in(&c, skb.len());
     match c.fwd {
-        uapi::CONN_F_MASQ => {
+        Fwd::Masq => {
             let at = IcmpNat { ioff, eoff, eihl, outer: ipvs_proto::IPV4_DADDR_OFF, inner: ipvs_proto::IPV4_SADDR_OFF, port: 0 };
-            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr(), c.dport))
+            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr().to_v4(), c.dport))
         }
-        uapi::CONN_F_DROUTE => ipvs_xmit::dr_xmit(net, skb, &c, true),
-        uapi::CONN_F_TUNNEL => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, true),
-        uapi::CONN_F_LOCALNODE => Verdict::Accept,
+        Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, true),
+        Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, true),
+        Fwd::Local | Fwd::None => Verdict::Accept,
         // To the host the client's error is about.
-        uapi::CONN_F_BYPASS => ipvs_xmit::bypass_xmit(net, skb, key.daddr),
-        _ => Verdict::Drop,
+        Fwd::Bypass => ipvs_xmit::bypass_xmit(net, skb, (key.family, key.daddr)),
     }
 }
 
@@ -840,10 +849,11 @@ fn icmp_tunnel_error<'a>(
     };
     // The error is about the client's request, as it went in.
     let key = FlowKey {
+        family: Family::V4,
         proto: t.inner.proto,
-        saddr: t.inner.ip.saddr,
+        saddr: Addr::v4(t.inner.ip.saddr),
         sport: t.inner.sport,
-        daddr: t.inner.ip.daddr,
+        daddr: Addr::v4(t.inner.ip.daddr),
         dport: t.inner.dport,
     };
     let g = rcu::read_lock();
@@ -854,8 +864,8 @@ fn icmp_tunnel_error<'a>(
         return Err(skb);
     };
     let tun = dest.tunnel();
-    if c.fwd != uapi::CONN_F_TUNNEL
-        || c.daddr() != t.daddr
+    if c.fwd != Fwd::Tunnel
+        || c.daddr() != Addr::v4(t.daddr)
         || tun.kind != t.kind
         || (t.kind == uapi::TUNNEL_TYPE_GUE && tun.port != t.gue_port)
     {

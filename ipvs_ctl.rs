@@ -17,6 +17,7 @@ pub(crate) mod table;
 pub(crate) mod uapi;
 
 use crate::ipvs_conn::persist;
+use crate::ipvs_proto::inet::{Addr, Family};
 use crate::ipvs_sched::{lower_threshold, overload_after, Crossing, DestState, Packet, Scheduler};
 use crate::ipvs_xmit::Tunnel;
 use crate::kernel_ext::{
@@ -247,6 +248,20 @@ impl Dest {
     /// The forwarding method (`IP_VS_CONN_F_*`).
     pub(crate) fn fwd(&self) -> u32 {
         self.fwd.load(Relaxed)
+    }
+
+    /// The real server's address family.
+    pub(crate) fn family(&self) -> Family {
+        if self.af == AF_INET6 {
+            Family::V6
+        } else {
+            Family::V4
+        }
+    }
+
+    /// The real server's address (only its family's bytes, as C compares them).
+    pub(crate) fn address(&self) -> Addr {
+        Addr::new(self.family(), &self.addr)
     }
 
     /// The tunnel encapsulation (for the tunnelling method).

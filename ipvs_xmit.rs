@@ -12,15 +12,18 @@ pub(crate) mod route;
 pub(crate) mod tunnel;
 
 use crate::ipvs_conn::Conn;
-use crate::ipvs_ctl::uapi::AF_INET;
-use crate::ipvs_proto::{self, Proto};
+use crate::ipvs_proto::{
+    self,
+    inet::{Addr, Family},
+    Proto,
+};
 use crate::kernel_ext::{
     pernet::{Net, Sysctl, Sysctls},
     route::RouteCache,
     skb::{SkBuff, Verdict},
 };
 use kernel::prelude::*;
-use route::{out_route4, RouteOpts, Routed};
+use route::{out_route, RouteOpts, Routed};
 
 /// A tunnel destination's encapsulation settings.
 #[derive(Clone, Copy, Debug, Default)]
@@ -53,22 +56,41 @@ fn send(net: Net, mut skb: SkBuff<'_>) -> Verdict {
     skb.nf_local_out(net)
 }
 
-/// The output step without a tunnel: `Ok(true)` when the packet is to be delivered here.
-fn route_plain(net: Net, skb: &mut SkBuff<'_>, cache: Option<&RouteCache>, daddr: [u8; 4], opts: RouteOpts) -> Result<bool> {
-    Ok(matches!(out_route4(net, skb, cache, daddr, opts, None)?, Routed::Local))
+/// The output step without a tunnel, to `to` (family and address): `Ok(true)` when the packet
+/// is to be delivered here.
+fn route_plain(net: Net, skb: &mut SkBuff<'_>, cache: Option<&RouteCache>, to: (Family, Addr), opts: RouteOpts) -> Result<bool> {
+    Ok(matches!(out_route(net, skb, cache, to, opts, None)?, Routed::Local))
 }
 
-/// Rewrites one endpoint (address at `addr_off`, port at `l4off + port_off`) of an IPv4
-/// TCP/UDP packet and fixes the IP and transport checksums.
+/// The endpoint of a packet that NAT rewrites.
+#[derive(Clone, Copy)]
+enum End {
+    /// The source (replies from a real server).
+    Src,
+    /// The destination (requests to a real server).
+    Dst,
+}
+
+/// Rewrites one endpoint of a TCP/UDP packet of `family` (transport header at `l4off`) to
+/// `addr` and `port`, and fixes the checksums.
 fn rewrite(
     skb: &mut SkBuff<'_>,
-    proto: Proto,
+    (family, proto): (Family, Proto),
     l4off: usize,
-    addr_off: usize,
-    port_off: usize,
-    addr: [u8; 4],
+    end: End,
+    addr: Addr,
     port: u16,
 ) -> Result {
+    let (addr_off, port_off) = match end {
+        End::Src => (ipvs_proto::IPV4_SADDR_OFF, 0),
+        End::Dst => (ipvs_proto::IPV4_DADDR_OFF, 2),
+    };
+    // IPv6's rewrite (no header checksum, 16-byte addresses in the transport checksum) comes
+    // with the IPv6 datapath.
+    let Family::V4 = family else {
+        return Err(EAFNOSUPPORT);
+    };
+    let addr = addr.to_v4();
     let nh = skb.network_offset();
     skb.make_writable(l4off + proto.hdr_len())?;
     // The headers are linear now.
@@ -96,15 +118,16 @@ fn rewrite(
 /// server on this host gets the rewritten packet through local delivery.
 pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
     let daddr = c.daddr();
-    let Ok(local) = route_plain(net, &mut skb, c.route(), daddr, RouteOpts { redirect: true, ..Default::default() }) else {
+    let opts = RouteOpts { redirect: true, ..Default::default() };
+    let Ok(local) = route_plain(net, &mut skb, c.route(), (c.family(), daddr), opts) else {
         return Verdict::Drop;
     };
     let dport = c.dport;
-    if rewrite(&mut skb, c.key_in.proto, l4off, ipvs_proto::IPV4_DADDR_OFF, 2, daddr, dport).is_err() {
+    if rewrite(&mut skb, (c.family(), c.key_in.proto), l4off, End::Dst, daddr, dport).is_err() {
         return Verdict::Drop;
     }
     if local {
-        return deliver_local(skb, daddr == c.vaddr && dport == c.vport);
+        return deliver_local(skb, daddr == c.vaddr() && dport == c.vport());
     }
     // The MTU was checked by the route step.
     skb.set_ignore_df();
@@ -121,7 +144,7 @@ pub(crate) fn icmp_nat_xmit(
     rewrite: impl FnOnce(&mut SkBuff<'_>) -> Result,
 ) -> Verdict {
     let opts = RouteOpts { icmp: true, redirect: true, ..Default::default() };
-    let Ok(local) = route_plain(net, &mut skb, c.route(), c.daddr(), opts) else {
+    let Ok(local) = route_plain(net, &mut skb, c.route(), (c.family(), c.daddr()), opts) else {
         return Verdict::Drop;
     };
     if rewrite(&mut skb).is_err() {
@@ -139,18 +162,20 @@ pub(crate) fn icmp_nat_xmit(
 /// directly). A real server that is this host gets the packet through local delivery. `icmp`:
 /// the packet is an ICMP error relayed to the real server.
 pub(crate) fn dr_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
-    send_unchanged(net, skb, c.route(), c.daddr(), RouteOpts { known_nh: true, icmp, ..Default::default() })
+    send_unchanged(net, skb, c.route(), (c.family(), c.daddr()), RouteOpts { known_nh: true, icmp, ..Default::default() })
 }
 
 /// Routes a packet that leaves as it is but for its TTL (direct routing, cache bypass) by
-/// `cache` to `daddr` and sends it; a local route delivers it here.
-fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&RouteCache>, daddr: [u8; 4], opts: RouteOpts) -> Verdict {
-    match route_plain(net, &mut skb, cache, daddr, opts) {
+/// `cache` to `to` and sends it; a local route delivers it here.
+fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&RouteCache>, to: (Family, Addr), opts: RouteOpts) -> Verdict {
+    match route_plain(net, &mut skb, cache, to, opts) {
         Ok(false) => {}
         Ok(true) => return deliver_local(skb, true),
         Err(_) => return Verdict::Drop,
     }
-    skb.ip_send_check();
+    if to.0 == Family::V4 {
+        skb.ip_send_check();
+    }
     skb.set_ignore_df();
     send(net, skb)
 }
@@ -160,25 +185,26 @@ fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&RouteCache>, dad
 /// tunnel device has the virtual address) and answers the client directly. `icmp` as for
 /// [`dr_xmit`].
 pub(crate) fn tun_xmit(net: Net, sysctls: &Sysctls, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
-    // An IPv6 real server of an IPv4 service (C tunnels to it in IPv6): not before the IPv6
-    // datapath; never to an IPv4 address made of part of its address.
-    if c.dest.as_ref().is_some_and(|d| d.af != AF_INET) {
+    // The outer header is of the real server's family. An IPv6 one (C tunnels an IPv4
+    // service's packets to it in IPv6) waits for the IPv6 datapath: never to an IPv4 address
+    // made of part of its address.
+    if c.dest.as_ref().is_none_or(|d| d.family() != Family::V4) {
         return Verdict::Drop;
     }
     let pmtu_disc = sysctls.get(Sysctl::PmtuDisc) != 0;
-    tunnel::tun_xmit(net, pmtu_disc, skb, c.route(), c.daddr(), c.tunnel(), icmp)
+    tunnel::tun_xmit(net, pmtu_disc, skb, c.route(), c.daddr().to_v4(), c.tunnel(), icmp)
 }
 
 /// Cache bypass: a packet for a firewall-mark service that has no destination for it goes to
 /// its own destination address, unchanged but for its TTL (`ip_vs_bypass_xmit`): never to this
 /// host, whatever the rule that delivered it here.
-pub(crate) fn bypass_xmit(net: Net, skb: SkBuff<'_>, daddr: [u8; 4]) -> Verdict {
-    send_unchanged(net, skb, None, daddr, RouteOpts { non_local: true, ..Default::default() })
+pub(crate) fn bypass_xmit(net: Net, skb: SkBuff<'_>, to: (Family, Addr)) -> Verdict {
+    send_unchanged(net, skb, None, to, RouteOpts { non_local: true, ..Default::default() })
 }
 
 /// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).
 pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4off: usize) -> Result {
-    rewrite(skb, c.key_in.proto, l4off, ipvs_proto::IPV4_SADDR_OFF, 0, c.vaddr, c.vport)?;
+    rewrite(skb, (c.family(), c.key_in.proto), l4off, End::Src, c.vaddr(), c.vport())?;
     skb.set_ipvs_property();
     Ok(())
 }

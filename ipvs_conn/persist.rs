@@ -18,7 +18,7 @@
 //! Pure code, over 16-byte addresses (IPv4 in the first four bytes) for both families.
 
 use crate::ipvs_ctl::{msg::SvcKey, uapi::AF_INET6};
-use crate::ipvs_proto::Proto;
+use crate::ipvs_proto::{inet::Family, Proto};
 
 /// The FTP control port: a persistent FTP service's templates have no port.
 pub(crate) const FTPPORT: u16 = 21;
@@ -28,6 +28,8 @@ pub(crate) const FTPDATA: u16 = 20;
 /// A template's identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TemplateKey {
+    /// The service's family.
+    pub(crate) family: Family,
     /// The packet's protocol, or [`Proto::Ip`] for a firewall-mark service.
     pub(crate) proto: Proto,
     /// The client's address masked to the service's granularity.
@@ -69,9 +71,11 @@ pub(crate) fn template_key(
     vport: u16,
 ) -> TemplateKey {
     let cnet = mask_addr(svc.af, caddr, netmask);
+    let family = if svc.af == AF_INET6 { Family::V6 } else { Family::V4 };
     if vport == svc.port {
         let vport = if svc.port == FTPPORT { 0 } else { vport };
         return TemplateKey {
+            family,
             proto,
             cnet,
             vaddr: *vaddr,
@@ -82,6 +86,7 @@ pub(crate) fn template_key(
         let mut mark = [0u8; 16];
         mark[..4].copy_from_slice(&svc.fwmark.to_be_bytes());
         return TemplateKey {
+            family,
             proto: Proto::Ip,
             cnet,
             vaddr: mark,
@@ -89,6 +94,7 @@ pub(crate) fn template_key(
         };
     }
     TemplateKey {
+        family,
         proto,
         cnet,
         vaddr: *vaddr,

@@ -115,10 +115,8 @@ pub(crate) mod daemon_attr {
     pub(crate) const MAX: usize = 8;
 }
 
-/// Address families.
-pub(crate) const AF_INET: u16 = 2;
-/// IPv6 address family.
-pub(crate) const AF_INET6: u16 = 10;
+/// Address families (the socket API's, shared with the datapath).
+pub(crate) use crate::ipvs_proto::inet::{AF_INET, AF_INET6};
 
 /// IP protocol numbers.
 pub(crate) const IPPROTO_TCP: u16 = 6;

@@ -5,6 +5,7 @@
 //! Pure code: parsing works on byte slices copied or borrowed from the packet.
 
 pub(crate) mod icmp;
+pub(crate) mod inet;
 pub(crate) mod sip;
 pub(crate) mod tcp;
 pub(crate) mod udp;
@@ -73,11 +74,6 @@ pub(crate) fn csum_after_ttl_decrement(csum: [u8; 2]) -> [u8; 2] {
     let s = u32::from(u16::from_be_bytes(csum)) + 0x0100;
     let s = if s >= 0xffff { s + 1 } else { s };
     (s as u16).to_be_bytes()
-}
-
-/// Whether an IPv4 address is a loopback one (127.0.0.0/8).
-pub(crate) fn ipv4_is_loopback(a: [u8; 4]) -> bool {
-    a[0] == 127
 }
 
 /// The transport ports of a TCP/UDP/SCTP header (first four bytes), host order.

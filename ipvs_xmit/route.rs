@@ -4,7 +4,11 @@
 //! it in `net/netfilter/ipvs/ip_vs_xmit.c`): the route to the real server, whether the packet
 //! may go to this host instead, the TTL, and the path MTU.
 
-use crate::ipvs_proto::{self, icmp, IPV4_DF, IPV4_TTL_OFF};
+use crate::ipvs_proto::{
+    self, icmp,
+    inet::{Addr, Family},
+    IPV4_DF, IPV4_TTL_OFF,
+};
 use crate::kernel_ext::{
     pernet::Net,
     route::RouteCache,
@@ -37,7 +41,24 @@ pub(crate) enum Routed {
     Local,
     /// The packet has its output route; `saddr` is the route's preferred source, `ll_space`
     /// the room its device's link-layer header needs.
-    Out { saddr: [u8; 4], ll_space: u32 },
+    Out { saddr: Addr, ll_space: u32 },
+}
+
+/// The output step of a packet of `family` to `daddr`: [`out_route4`] for IPv4.
+pub(crate) fn out_route(
+    net: Net,
+    skb: &mut SkBuff<'_>,
+    cache: Option<&RouteCache>,
+    (family, daddr): (Family, Addr),
+    opts: RouteOpts,
+    overhead: Option<usize>,
+) -> Result<Routed> {
+    match family {
+        Family::V4 => out_route4(net, skb, cache, daddr.to_v4(), opts, overhead),
+        // IPv6's output step comes with the IPv6 datapath: no IPv6 hook is registered yet, and
+        // an IPv4 service's IPv6 tunnel real server is refused before this.
+        Family::V6 => Err(EAFNOSUPPORT),
+    }
 }
 
 /// Routes the packet to `daddr` through `cache` (none: looked up afresh), as C IPVS does:
@@ -73,14 +94,14 @@ pub(crate) fn out_route4(
         let from_network = own.is_some_and(|r| r.is_input());
         let ok = !opts.non_local
             && (was_local || opts.redirect)
-            && !(ipvs_proto::ipv4_is_loopback(daddr) && from_network);
+            && !(Addr::v4(daddr).is_loopback(Family::V4) && from_network);
         return if ok { Ok(Routed::Local) } else { Err(EINVAL) };
     }
     let nh = skb.network_offset();
     let mut b = [0u8; 20];
     let ip = skb.header(nh, &mut b).ok_or(EINVAL)?;
     let (ttl, df) = (ip[IPV4_TTL_OFF], ip[6] & IPV4_DF != 0);
-    if ipvs_proto::ipv4_is_loopback([ip[12], ip[13], ip[14], ip[15]]) {
+    if Addr::v4([ip[12], ip[13], ip[14], ip[15]]).is_loopback(Family::V4) {
         return Err(EINVAL);
     }
     if ttl <= 1 {
@@ -106,7 +127,7 @@ pub(crate) fn out_route4(
     }
     let ll_space = rt.get().ll_space();
     skb.set_route(rt);
-    Ok(Routed::Out { saddr, ll_space })
+    Ok(Routed::Out { saddr: Addr::v4(saddr), ll_space })
 }
 
 /// One hop less (`ip_decrease_ttl`): the TTL and, incrementally, the header checksum.

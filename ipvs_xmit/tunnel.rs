@@ -35,7 +35,7 @@ pub(crate) fn tun_xmit(
     let opts = RouteOpts { icmp, pmtu_disc, ..Default::default() };
     let (saddr, ll_space) = match out_route4(net, &mut skb, cache, daddr, opts, Some(enc.overhead())) {
         Ok(Routed::Local) => return deliver_local(skb, true),
-        Ok(Routed::Out { saddr, ll_space }) => (saddr, ll_space),
+        Ok(Routed::Out { saddr, ll_space }) => (saddr.to_v4(), ll_space),
         Err(_) => return Verdict::Drop,
     };
     if encapsulate(net, &mut skb, enc, pmtu_disc, (saddr, daddr), ll_space).is_err() {

@@ -427,10 +427,14 @@ void ipvs_rs_hooks_unregister(struct net *net)
 	nf_unregister_net_hooks(net, ipvs_rs_ops4, ARRAY_SIZE(ipvs_rs_ops4));
 }
 
-/* A hook call's namespace and hook point, and that namespace's Rust state, in one call. */
-void *ipvs_rs_hook_state(const struct nf_hook_state *state, struct net **net, u32 *hook)
+/* Rust reads a hook's family as its address family (ipvs_proto::inet::Family::from_af). */
+static_assert(NFPROTO_IPV4 == AF_INET && NFPROTO_IPV6 == AF_INET6);
+
+/* A hook call's namespace, hook point and family, and that namespace's Rust state, in one call. */
+void *ipvs_rs_hook_state(const struct nf_hook_state *state, struct net **net, u32 *hook, u8 *pf)
 {
 	*hook = state->hook;
+	*pf = state->pf;
 	*net = state->net;
 	return ipvs_rs_net_data(state->net);
 }

@@ -75,7 +75,7 @@ void ipvs_rs_seq_write(struct seq_file *seq, const void *buf, u32 len);
 /* Netfilter hooks (IPv4 set of C IPVS: LOCAL_IN, LOCAL_OUT, FORWARD). */
 int ipvs_rs_hooks_register(struct net *net);
 void ipvs_rs_hooks_unregister(struct net *net);
-void *ipvs_rs_hook_state(const struct nf_hook_state *state, struct net **net, u32 *hook);
+void *ipvs_rs_hook_state(const struct nf_hook_state *state, struct net **net, u32 *hook, u8 *pf);
 
 /* sk_buff access. */
 u32 ipvs_rs_skb_len(const struct sk_buff *skb);

@@ -5,6 +5,7 @@
 //! C header: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h)
 
 use super::{pernet, pernet::Net, shim, skb::SkBuff, skb::Verdict};
+use crate::ipvs_proto::inet::Family;
 use kernel::{ffi::c_uint, ffi::c_void, prelude::*};
 
 /// The netfilter hook point a packet is at.
@@ -55,12 +56,13 @@ pub(crate) fn unregister(net: Net) {
 unsafe fn dispatch(
     skb: *mut shim::RawSkb,
     state: *const shim::RawHookState,
-    f: fn(&crate::Ipvs, Net, Hook, SkBuff<'_>) -> Verdict,
+    f: fn(&crate::Ipvs, Net, Family, Hook, SkBuff<'_>) -> Verdict,
 ) -> c_uint {
-    let (mut net, mut hook) = (core::ptr::null_mut(), 0);
-    // SAFETY: `state` is valid for the hook call; `net` and `hook` are valid out pointers.
-    let data = unsafe { shim::ipvs_rs_hook_state(state, &mut net, &mut hook) };
-    let (Some(net), Some(hook)) = (Net::from_raw(net), Hook::from_raw(hook)) else {
+    let (mut net, mut hook, mut pf) = (core::ptr::null_mut(), 0, 0);
+    // SAFETY: `state` is valid for the hook call; `net`, `hook` and `pf` are valid out pointers.
+    let data = unsafe { shim::ipvs_rs_hook_state(state, &mut net, &mut hook, &mut pf) };
+    // `NFPROTO_IPV4` and `NFPROTO_IPV6` have the numbers of their address families.
+    let (Some(net), Some(hook), Some(family)) = (Net::from_raw(net), Hook::from_raw(hook), Family::from_af(pf.into())) else {
         return Verdict::Accept as c_uint;
     };
     // SAFETY: The hook owns `skb` for the duration of the call.
@@ -68,7 +70,7 @@ unsafe fn dispatch(
         return Verdict::Accept as c_uint;
     };
     // SAFETY: `data` is the state slot of `net`, the namespace the hook runs in.
-    unsafe { pernet::with_data(data, |ipvs| f(ipvs, net, hook, skb)) }.unwrap_or(Verdict::Accept) as c_uint
+    unsafe { pernet::with_data(data, |ipvs| f(ipvs, net, family, hook, skb)) }.unwrap_or(Verdict::Accept) as c_uint
 }
 
 /// The request-direction hook (`ip_vs_in_hook`'s role).

@@ -5,6 +5,7 @@
 //! C header: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h)
 
 use super::shim;
+use crate::ipvs_proto::inet::{Addr, Family};
 use core::ptr::NonNull;
 use kernel::{
     ffi::{c_int, c_void},
@@ -161,9 +162,17 @@ impl Net {
         t == RTN_UNICAST || t == RTN_LOCAL
     }
 
-    /// Whether `addr` is a unicast address of another host (C: `ip_vs_addr_is_unicast`).
-    pub(crate) fn ipv4_unicast(self, addr: [u8; 4]) -> bool {
-        self.ipv4_addr_type(addr) == RTN_UNICAST
+    /// Whether `addr` is a unicast address (C: `ip_vs_addr_is_unicast`): for IPv4, of
+    /// another host in this namespace's routing tables.
+    pub(crate) fn unicast(self, family: Family, addr: Addr) -> bool {
+        match family {
+            Family::V4 => self.ipv4_addr_type(addr.to_v4()) == RTN_UNICAST,
+            Family::V6 => {
+                // SAFETY: `addr` points to 16 readable bytes.
+                let t = unsafe { shim::ipvs_rs_ipv6_addr_type(addr.raw().as_ptr()) };
+                t & IPV6_ADDR_UNICAST != 0
+            }
+        }
     }
 
     /// The route type (`RTN_*`) of `addr` in this namespace (`inet_addr_type`).

@@ -121,7 +121,7 @@ extern "C" {
 
     pub(crate) fn ipvs_rs_hooks_register(net: *mut RawNet) -> c_int;
     pub(crate) fn ipvs_rs_hooks_unregister(net: *mut RawNet);
-    pub(crate) fn ipvs_rs_hook_state(state: *const RawHookState, net: *mut *mut RawNet, hook: *mut u32) -> *mut c_void;
+    pub(crate) fn ipvs_rs_hook_state(state: *const RawHookState, net: *mut *mut RawNet, hook: *mut u32, pf: *mut u8) -> *mut c_void;
 
     pub(crate) fn ipvs_rs_skb_len(skb: *const RawSkb) -> u32;
     pub(crate) fn ipvs_rs_skb_view(skb: *const RawSkb, v: *mut SkbView);

@@ -28,6 +28,7 @@ pub mod ipvs_ctl {
 /// `ipvs_conn.rs`'s pure submodules.
 #[path = "../../../ipvs_conn"]
 pub mod ipvs_conn {
+    pub mod flow;
     pub mod jhash;
     pub mod persist;
     pub mod show;
@@ -58,7 +59,11 @@ mod tests_conn_show;
 #[cfg(test)]
 mod tests_encap;
 #[cfg(test)]
+mod tests_flow;
+#[cfg(test)]
 mod tests_icmp;
+#[cfg(test)]
+mod tests_inet;
 #[cfg(test)]
 mod tests_jhash;
 #[cfg(test)]

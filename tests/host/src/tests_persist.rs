@@ -6,7 +6,7 @@
 use crate::ipvs_conn::persist::*;
 use crate::ipvs_ctl::msg::SvcKey;
 use crate::ipvs_ctl::uapi::{AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP};
-use crate::ipvs_proto::Proto;
+use crate::ipvs_proto::{inet::Family, Proto};
 
 fn v4(a: [u8; 4]) -> [u8; 16] {
     let mut w = [0u8; 16];
@@ -97,6 +97,7 @@ fn service_port_template_keeps_the_virtual_port() {
     assert_eq!(
         k,
         TemplateKey {
+            family: Family::V4,
             proto: Proto::Tcp,
             cnet: v4([10, 0, 0, 0]),
             vaddr: v4([10, 0, 0, 100]),
@@ -166,6 +167,7 @@ fn port_zero_template_covers_every_port() {
     assert_eq!(
         a,
         TemplateKey {
+            family: Family::V4,
             proto: Proto::Udp,
             cnet: v4([10, 0, 0, 2]),
             vaddr: v4([10, 0, 0, 100]),
@@ -207,6 +209,7 @@ fn fwmark_template_is_protocol_ip_with_the_mark() {
     assert_eq!(
         tcp,
         TemplateKey {
+            family: Family::V4,
             proto: Proto::Ip,
             cnet: v4([10, 0, 0, 2]),
             vaddr: v4([0, 0, 0x12, 0x34]),
@@ -254,4 +257,5 @@ fn ipv6_templates_mask_by_prefix() {
     assert_eq!(a, b);
     assert_ne!(a, c);
     assert_eq!(a.cnet, v6(&[0xfd00, 1, 2, 3, 0, 0, 0, 0]));
+    assert_eq!(a.family, Family::V6);
 }
