@@ -8,7 +8,9 @@
 #   delivered locally (to a server listening on the virtual port);
 # - NAT from the network to a loopback address is refused (no answer);
 # - the LOCALNODE forwarding method (set by raw netlink, tests/vm/genl_dest.py: ipvsadm has no
-#   option for it) takes the packet up the director's stack as it is.
+#   option for it) takes the packet up the director's stack as it is;
+# - a forwarding method number no transmitter has (5, raw netlink too): C lets the packet pass,
+#   so it too reaches the director's own server.
 # Every TCP and UDP request gets the same answer, and `ipvsadm -Ln --stats` counts the same,
 # under C ip_vs and ipvs_rs.
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +24,7 @@ serve - --bind $VIP --local 8082 director
 serve - --bind $VIP --local 8083 director
 serve - --local 8084 director
 serve - --bind $VIP --local 8085 director
+serve - --bind $VIP --local 8086 director
 for impl in c rs; do
 	use_impl $impl
 	for p in t u; do
@@ -35,14 +38,17 @@ for impl in c rs; do
 		ipvsadm -A -$p $VIP:8084 -s rr
 		ipvsadm -a -$p $VIP:8084 -r 127.0.0.1:8084 -m
 		ipvsadm -A -$p $VIP:8085 -s rr
+		ipvsadm -A -$p $VIP:8086 -s rr
 	done
 	for p in tcp udp; do
 		[ "$(python3 "$REPO/tests/vm/genl_dest.py" $p $VIP 8085 10.0.0.1 8085 1)" = "errno 0" ] ||
 			fail "$impl: cannot add a LOCALNODE real server"
+		[ "$(python3 "$REPO/tests/vm/genl_dest.py" $p $VIP 8086 10.0.0.1 8086 5)" = "errno 0" ] ||
+			fail "$impl: cannot add a real server with forwarding method 5"
 	done
 	ipvsadm -Ln | grep -A1 ":8085 " | grep -q " 10.0.0.1:8085 *Local " || fail "$impl: -Ln shows no Local real server"
 	{
-		for port in 80 80 80 80 8082 8082 8083 8083 8084 8085; do
+		for port in 80 80 80 80 8082 8082 8083 8083 8084 8085 8086; do
 			echo "tcp $port: $(tcp_get $port 2>/dev/null || echo none)"
 			a=$(udp_get $port 2>/dev/null || true)
 			echo "udp $port: ${a:-none}"
@@ -74,6 +80,8 @@ udp 8083: director $VIP
 tcp 8084: none
 udp 8084: none
 tcp 8085: director $VIP
-udp 8085: director $VIP"
+udp 8085: director $VIP
+tcp 8086: director $VIP
+udp 8086: director $VIP"
 [ "$(cat "$out/rs.answers")" = "$want" ] || fail "ipvs_rs's answers are not the expected ones"
 rm -rf "$out"
