@@ -35,6 +35,12 @@ preflight:
 	@test -f $(KDIR)/rust/libkernel.rmeta || { echo "error: KDIR=$(KDIR) lacks rust/libkernel.rmeta; it must be the full build tree the kernel was built in, not a headers package"; exit 1; }
 	@want=$$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="*\([^"]*\)"*$$/\1/p' $(kconf)); have=$$($(RUSTC) --version 2>/dev/null); \
 	 test "$$want" = "$$have" || { echo "error: RUSTC=$(RUSTC) is '$$have' but the kernel was built with '$$want'; pass RUSTC=<that rustc>"; exit 1; }
+	@if grep -qx 'CONFIG_RUST_INLINE_HELPERS=y' $(kconf); then \
+	   want=$$(( $$(sed -n 's/^CONFIG_CLANG_VERSION=//p' $(kconf)) / 10000 )); \
+	   case "$(LLVM)" in 1) cc=clang ;; */) cc="$(LLVM)clang" ;; *) cc="clang$(LLVM)" ;; esac; \
+	   have=$$($$cc -dumpversion 2>/dev/null | cut -d. -f1); \
+	   test "$$want" = "$$have" || { echo "error: the kernel inlines its C helpers into Rust (CONFIG_RUST_INLINE_HELPERS), which takes its own LLVM $$want, but LLVM=$(LLVM) gives clang $${have:-(none)}; pass LLVM=-$$want"; exit 1; }; \
+	 fi
 
 clean:
 	@test -f $(KDIR)/Makefile && $(MAKE) -C $(KDIR) M=$(CURDIR) clean || rm -f *.o *.ko *.mod *.mod.c .*.cmd rust/*.o rust/.*.cmd Module.symvers modules.order

@@ -567,9 +567,10 @@ impl ConnTable {
                 w,
                 &show::ConnLine {
                     proto: c.key_in.proto.name(),
-                    client: (c.key_in.saddr.to_v4(), c.key_in.sport),
-                    virt: (c.vaddr().to_v4(), c.vport()),
-                    dest: (c.daddr().to_v4(), dport),
+                    family: c.family(),
+                    client: (c.key_in.saddr, c.key_in.sport),
+                    virt: (c.vaddr(), c.vport()),
+                    dest: (c.dest.as_ref().map_or(c.family(), |d| d.family()), c.daddr(), dport),
                     state,
                     expires,
                     pe: c.pe_bytes().map(|d| ("sip", d)),

@@ -4,23 +4,26 @@
 //!
 //! Pure code.
 
+use crate::ipvs_proto::inet::{Addr, Family};
 use core::fmt::{self, Write};
 
 /// The header line.
 pub(crate) const HEADER: &str =
     "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";
 
-/// What one line shows of an IPv4 connection.
+/// What one line shows of a connection.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ConnLine<'a> {
     /// Protocol name (`TCP`, `UDP`, ...).
     pub(crate) proto: &'a str,
+    /// The family of the client and virtual addresses.
+    pub(crate) family: Family,
     /// Client address and port.
-    pub(crate) client: ([u8; 4], u16),
+    pub(crate) client: (Addr, u16),
     /// Virtual address and port.
-    pub(crate) virt: ([u8; 4], u16),
-    /// Real server address and port.
-    pub(crate) dest: ([u8; 4], u16),
+    pub(crate) virt: (Addr, u16),
+    /// Real server family, address and port (an IPv4 service may tunnel to an IPv6 one).
+    pub(crate) dest: (Family, Addr, u16),
     /// State name.
     pub(crate) state: &'a str,
     /// Seconds until expiry.
@@ -29,21 +32,39 @@ pub(crate) struct ConnLine<'a> {
     pub(crate) pe: Option<(&'a str, &'a [u8])>,
 }
 
-/// Writes one connection line (addresses and ports in upper-case hex, like C IPVS), with a
-/// template's engine name and data after the expiry. Data that is not text (the SIP parser
-/// takes ASCII only) is left out.
+/// An address as C prints it there: IPv4 as eight upper-case hex digits, IPv6 as `%pI6` does
+/// (eight groups of four lower-case hex digits, nothing left out).
+struct Shown(Family, Addr);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Family::V4 => write!(f, "{:08X}", u32::from_be_bytes(self.1.to_v4())),
+            Family::V6 => {
+                for (i, g) in self.1.raw().chunks_exact(2).enumerate() {
+                    let sep = if i == 0 { "" } else { ":" };
+                    write!(f, "{sep}{:04x}", u16::from_be_bytes([g[0], g[1]]))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Writes one connection line (ports in upper-case hex, like C IPVS), with a template's engine
+/// name and data after the expiry. Data that is not text (the SIP parser takes ASCII only) is
+/// left out.
 pub(crate) fn write_conn(w: &mut impl Write, c: &ConnLine<'_>) -> fmt::Result {
-    let h = |a: [u8; 4]| u32::from_be_bytes(a);
     write!(
         w,
-        "{:<3} {:08X} {:04X} {:08X} {:04X} {:08X} {:04X} {:<11} {:>7}",
+        "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:>7}",
         c.proto,
-        h(c.client.0),
+        Shown(c.family, c.client.0),
         c.client.1,
-        h(c.virt.0),
+        Shown(c.family, c.virt.0),
         c.virt.1,
-        h(c.dest.0),
-        c.dest.1,
+        Shown(c.dest.0, c.dest.1),
+        c.dest.2,
         c.state,
         c.expires
     )?;

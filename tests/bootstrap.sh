@@ -7,6 +7,11 @@
 # $IPVS_CACHE (default ~/.cache/ipvs-rs), keyed by source version + fragment hash.
 #
 # Usage: tests/bootstrap.sh [test|debug]   (prints the kernel build directory on the last line)
+#
+# The kernel (and then the module) is built with the LLVM of Debian's rustc-web, 22: with one
+# LLVM for C and Rust, CONFIG_RUST_INLINE_HELPERS inlines the kernel crate's C helpers (atomics,
+# RCU read locks, refcounts, spinlocks) into Rust code. IPVS_LLVM=19 builds with Debian 12's
+# own clang instead, IPVS_INLINE_HELPERS=0 without inlining (each its own cache entry).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +25,9 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- 1. Debian packages -------------------------------------------------------------------
-pkgs=(rustc-web rust-web-src rust-web-clippy clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
+llvm=${IPVS_LLVM:-22}
+inline=${IPVS_INLINE_HELPERS:-1}
+pkgs=(rustc-web rust-web-src rust-web-clippy "clang-$llvm" "lld-$llvm" "llvm-$llvm" "libclang-$llvm-dev" flex bison bc
       libelf-dev libssl-dev cpio qemu-system-x86 ipvsadm udev socat iproute2 kmod util-linux
       python3-pip python3-venv xz-utils make gcc libcap2-bin nftables keepalived)
 missing=()
@@ -57,7 +64,7 @@ export PATH="$HOME/.cargo/bin:$cache/venv/bin:$PATH"
 if ! command -v bindgen >/dev/null; then
 	command -v cargo >/dev/null || die "cargo not found: install Rust's cargo (rustup) to build bindgen-cli"
 	step "cargo install bindgen-cli"
-	LIBCLANG_PATH=/usr/lib/llvm-19/lib cargo install bindgen-cli --locked -q >&2
+	LIBCLANG_PATH=/usr/lib/llvm-$llvm/lib cargo install bindgen-cli --locked -q >&2
 fi
 if ! command -v vng >/dev/null; then
 	step "pip install virtme-ng into $cache/venv"
@@ -87,9 +94,16 @@ test) frags=("$here/kernel/test.config") ;;
 debug) frags=("$here/kernel/test.config" "$here/kernel/debug.config") ;;
 *) die "unknown flavour '$flavour' (test|debug)" ;;
 esac
-hash=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
+# Inlining needs rustc's LLVM to be clang's (the option depends on it).
+rustc_llvm=$(/usr/bin/rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
+if [ "$inline" = 1 ] && [ "$rustc_llvm" = "$llvm" ]; then
+	frags+=("$here/kernel/inline-helpers.config")
+elif [ "$inline" = 1 ]; then
+	step "note: rustc's LLVM ($rustc_llvm) is not clang-$llvm's: the C helpers stay out of line"
+fi
+hash=$({ cat "${frags[@]}"; [ "$llvm" = 19 ] || echo "LLVM=-$llvm"; } | sha256sum | cut -c1-12)
 build=$cache/build-$srcver-$flavour-$hash
-kmake=(make -C "$src" O="$build" LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN=bindgen
+kmake=(make -C "$src" O="$build" LLVM="-$llvm" RUSTC=/usr/bin/rustc BINDGEN=bindgen
        RUST_LIB_SRC=$(ls -d /usr/src/rustc-*/library | sort -V | tail -1) -j"$(nproc)")
 if [ ! -f "$build/.complete" ]; then
 	step "configuring $flavour kernel in $build"

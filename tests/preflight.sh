@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The module build's setup errors are one line and say what to do: a missing KDIR, a kernel
-# without CONFIG_RUST, a rustc other than the kernel's. Usage: tests/preflight.sh KDIR
+# without CONFIG_RUST, a rustc other than the kernel's, an LLVM other than the kernel's when it
+# inlines its C helpers. Usage: tests/preflight.sh KDIR
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1
+# The kernel's own LLVM (CONFIG_CLANG_VERSION 220108: -22), as tests/run.sh builds with.
+llvm=-$(($(sed -n 's/^CONFIG_CLANG_VERSION=//p' "$kdir/.config") / 10000))
 pass=0
 failed=0
 fake=$(mktemp -d)
@@ -32,7 +35,13 @@ expect "kernel without CONFIG_RUST" "has no CONFIG_RUST=y" KDIR="$fake"
 printf '#!/bin/sh\necho "rustc 0.0.1 (fake)"\n' >"$fake/rustc"
 chmod +x "$fake/rustc"
 expect "rustc mismatch" "but the kernel was built with .*pass RUSTC=" KDIR="$kdir" RUSTC="$fake/rustc"
-if make -s -C "$root" preflight KDIR="$kdir" RUSTC=/usr/bin/rustc >/dev/null 2>&1; then
+# A kernel that inlines its C helpers into Rust takes a module built with its LLVM.
+if grep -qx 'CONFIG_RUST_INLINE_HELPERS=y' "$kdir/.config"; then
+	other=-19
+	[ "$llvm" != -19 ] || other=-22
+	expect "LLVM mismatch with inlined helpers" "takes its own LLVM .*pass LLVM=$llvm" KDIR="$kdir" RUSTC=/usr/bin/rustc LLVM=$other
+fi
+if make -s -C "$root" preflight KDIR="$kdir" RUSTC=/usr/bin/rustc LLVM="$llvm" >/dev/null 2>&1; then
 	echo "ok - preflight: matching setup accepted"
 	pass=$((pass + 1))
 else

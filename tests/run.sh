@@ -16,7 +16,9 @@ export PATH="$HOME/.cargo/bin:$cache/venv/bin:$PATH"
 echo "[run] building ipvs_rs.ko against $kdir"
 build_log=$(mktemp)
 trap 'rm -f "$build_log"' EXIT
-make -s -C "$root" KDIR="$kdir" LLVM=-19 RUSTC=/usr/bin/rustc 2>&1 | tee "$build_log"
+# With the kernel's own LLVM (CONFIG_CLANG_VERSION 220108: LLVM=-22).
+llvm=-$(($(sed -n 's/^CONFIG_CLANG_VERSION=//p' "$kdir/.config") / 10000))
+make -s -C "$root" KDIR="$kdir" LLVM="$llvm" RUSTC=/usr/bin/rustc 2>&1 | tee "$build_log"
 # The tests' build is warning-free (compiler and objtool alike): a warning fails `make check`.
 if [ "$what" = check ] && grep -qi 'warning' "$build_log"; then
 	echo "error: the module build printed warnings (above)" >&2
