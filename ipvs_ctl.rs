@@ -252,11 +252,7 @@ impl Dest {
 
     /// The real server's address family.
     pub(crate) fn family(&self) -> Family {
-        if self.af == AF_INET6 {
-            Family::V6
-        } else {
-            Family::V4
-        }
+        Family::of_checked_af(self.af)
     }
 
     /// The real server's address (only its family's bytes, as C compares them).

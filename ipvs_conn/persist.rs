@@ -71,7 +71,7 @@ pub(crate) fn template_key(
     vport: u16,
 ) -> TemplateKey {
     let cnet = mask_addr(svc.af, caddr, netmask);
-    let family = if svc.af == AF_INET6 { Family::V6 } else { Family::V4 };
+    let family = Family::of_checked_af(svc.af);
     if vport == svc.port {
         let vport = if svc.port == FTPPORT { 0 } else { vport };
         return TemplateKey {

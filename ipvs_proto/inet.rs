@@ -38,6 +38,16 @@ impl Family {
         }
     }
 
+    /// The family of a control-plane `af`, which the genl parser has checked is one of the
+    /// two: IPv6 for `AF_INET6`, IPv4 otherwise.
+    pub(crate) const fn of_checked_af(af: u16) -> Self {
+        if af == AF_INET6 {
+            Self::V6
+        } else {
+            Self::V4
+        }
+    }
+
     /// Bytes of an address.
     pub(crate) const fn addr_len(self) -> usize {
         match self {

@@ -13,6 +13,8 @@ fn families_map_to_af_numbers() {
     assert_eq!(Family::from_af(10), Some(Family::V6));
     assert_eq!(Family::from_af(0), None);
     assert_eq!(Family::from_af(1), None);
+    assert_eq!(Family::of_checked_af(AF_INET6), Family::V6);
+    assert_eq!(Family::of_checked_af(AF_INET), Family::V4);
     assert_eq!((Family::V4.addr_len(), Family::V6.addr_len()), (4, 16));
 }
 
