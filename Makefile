@@ -43,7 +43,7 @@ preflight:
 	 fi
 
 clean:
-	@test -f $(KDIR)/Makefile && $(MAKE) -C $(KDIR) M=$(CURDIR) clean || rm -f *.o *.ko *.mod *.mod.c .*.cmd rust/*.o rust/.*.cmd Module.symvers modules.order
+	@test -f $(KDIR)/Makefile && $(MAKE) -C $(KDIR) M=$(CURDIR) clean || rm -f *.o *.bc *.ko *.mod *.mod.c .*.cmd rust/*.o rust/*.bc rust/.*.cmd Module.symvers modules.order
 
 modules_install: preflight
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules_install

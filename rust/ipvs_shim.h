@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 #include <linux/spinlock_types.h>
+#include <linux/workqueue.h>
 
 struct sk_buff;
 struct net;
@@ -65,6 +66,19 @@ enum {
 	IPVS_RS_SYSCTL_SLOPPY_SCTP = 10,
 	IPVS_RS_SYSCTL_COUNT = 11,
 };
+
+/* A namespace's net_generic() data: the shim owns it, ipvs_helpers.c reads .data per packet. */
+struct ctl_table;
+struct ctl_table_header;
+struct ipvs_rs_net {
+	void *data;			/* Rust's per-netns state (an Arc raw pointer). */
+	struct delayed_work tick;	/* process context: it may sleep (table resizes) */
+	int sysctl[IPVS_RS_SYSCTL_COUNT];
+	struct ctl_table *sysctl_table;
+	struct ctl_table_header *sysctl_header;
+};
+extern unsigned int ipvs_rs_net_id;
+
 int *ipvs_rs_sysctls(struct net *net, u32 *count);
 bool ipvs_rs_net_is_init(struct net *net);
 bool ipvs_rs_dev_exists(struct net *net, const char *name);
@@ -116,7 +130,11 @@ enum {
 	IPVS_RS_GSO_UDP_TUNNEL_CSUM = 1 << 11,
 	IPVS_RS_GSO_TUNNEL_REMCSUM = 1 << 13,
 };
-enum { IPVS_RS_DEFRAG_VS_IN = 196610, IPVS_RS_DEFRAG_VS_OUT = 196611, IPVS_RS_DEFRAG_VS_FWD = 196612 };
+enum {
+	IPVS_RS_DEFRAG_VS_IN = 196610,
+	IPVS_RS_DEFRAG_VS_OUT = 196611,
+	IPVS_RS_DEFRAG_VS_FWD = 196612,
+};
 int ipvs_rs_ip_route_output(struct net *net, __be32 daddr, bool known_nh, struct rtable **rt,
 			    __be32 *saddr);
 void ipvs_rs_rt_put(struct rtable *rt);
