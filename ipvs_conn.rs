@@ -18,17 +18,20 @@ pub(crate) mod show;
 pub(crate) mod sizing;
 
 use crate::ipvs_ctl::{Dest, Service};
-pub(crate) use flow::{FlowKey, Fwd};
-use flow::reply_key;
-use crate::ipvs_proto::{inet::{Addr, Family}, sip, tcp, Proto};
+use crate::ipvs_proto::{
+    inet::{Addr, Family},
+    sip, tcp, Proto,
+};
 use crate::ipvs_xmit::Tunnel;
 use crate::kernel_ext::{
+    random::random_u32,
     rcuhash::{self, Chain, Links},
     route::RouteCache,
-    random::random_u32,
     sync::{new_spinlock_bh, SpinLockBh},
     time,
 };
+use flow::reply_key;
+pub(crate) use flow::{FlowKey, Fwd};
 use kernel::{
     prelude::*,
     sync::{
@@ -69,7 +72,10 @@ impl PeData {
     pub(crate) fn new(data: &[u8]) -> Result<KBox<Self>> {
         let len = u8::try_from(data.len()).map_err(|_| EINVAL)?;
         let mut bytes = [0u8; sip::CALLID_MAXLEN];
-        bytes.get_mut(..data.len()).ok_or(EINVAL)?.copy_from_slice(data);
+        bytes
+            .get_mut(..data.len())
+            .ok_or(EINVAL)?
+            .copy_from_slice(data);
         Ok(KBox::new(Self { len, bytes }, GFP_ATOMIC)?)
     }
 
@@ -367,7 +373,12 @@ impl Conn {
     /// Allocates an entry of table `tab` (packet path: atomic allocation), counted nowhere
     /// yet; it starts inactive, in no TCP state, due at `deadline`.
     fn build(tab: &ConnTable, p: Parts) -> Result<Arc<Self>> {
-        let st = ConnState { tcp: tcp::State::None, inactive: true, no_output: p.no_output };
+        let st = ConnState {
+            tcp: tcp::State::None,
+            inactive: true,
+            no_output: p.no_output,
+        };
+        let reply = reply_key(&p.key_in, p.fwd, p.daddr, p.dport);
         Arc::pin_init(
             pin_init!(Conn {
                 kind: p.kind,
@@ -388,7 +399,7 @@ impl Conn {
                 expires: Atomic::new(p.deadline),
                 timer_at: Atomic::new(p.deadline),
                 dead: Atomic::new(false),
-                hashes: [p.key_in.hash(tab.seed), reply_key(&p.key_in, p.fwd, p.daddr, p.dport).hash(tab.seed)],
+                hashes: [p.key_in.hash(tab.seed), reply.hash(tab.seed)],
                 links <- Links::new(),
             }),
             GFP_ATOMIC,
@@ -470,14 +481,21 @@ impl ConnTable {
         if size == 0 {
             return;
         }
-        let want = sizing::desired_size(self.tab.count(), size, lfactor, rcuhash::MIN_BITS, max_bits);
+        let want =
+            sizing::desired_size(self.tab.count(), size, lfactor, rcuhash::MIN_BITS, max_bits);
         // Without memory for the new buckets the table keeps its size; the next tick retries.
         let _ = self.tab.resize(want.trailing_zeros());
     }
 
     /// Finds the live connection of a client-to-service packet.
-    pub(crate) fn lookup_in<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
-        self.tab.find(g, Chain::In, key.hash(self.seed), |c| c.key_in == *key && c.kind == Kind::Conn && !c.is_dead())
+    pub(crate) fn lookup_in<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        key: &FlowKey,
+    ) -> Option<ArcBorrow<'a, Conn>> {
+        self.tab.find(g, Chain::In, key.hash(self.seed), |c| {
+            c.key_in == *key && c.kind == Kind::Conn && !c.is_dead()
+        })
     }
 
     /// Finds the usable template `key`, with the persistence engine's data `pe` if there is
@@ -495,8 +513,14 @@ impl ConnTable {
     }
 
     /// Finds the live connection of a server-to-client packet.
-    pub(crate) fn lookup_out<'a>(&'a self, g: &'a rcu::Guard, key: &FlowKey) -> Option<ArcBorrow<'a, Conn>> {
-        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| c.key_out() == *key && c.kind == Kind::Conn && !c.is_dead())
+    pub(crate) fn lookup_out<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        key: &FlowKey,
+    ) -> Option<ArcBorrow<'a, Conn>> {
+        self.tab.find(g, Chain::Out, key.hash(self.seed), |c| {
+            c.key_out() == *key && c.kind == Kind::Conn && !c.is_dead()
+        })
     }
 
     /// Sets `c`'s deadline to `at` (jiffies). The timer is left alone unless it is due later,
@@ -516,7 +540,11 @@ impl ConnTable {
     /// Hashes a new connection unless another CPU hashed the same flow first; returns the
     /// connection to use.
     /// A template is unique by its key and engine data among usable templates.
-    pub(crate) fn insert_or_get<'a>(&'a self, g: &'a rcu::Guard, c: Arc<Conn>) -> Result<ArcBorrow<'a, Conn>> {
+    pub(crate) fn insert_or_get<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        c: Arc<Conn>,
+    ) -> Result<ArcBorrow<'a, Conn>> {
         let mine = c.clone();
         let (key, kind) = (c.key_in, c.kind);
         let expires = c.timer_at.load(Relaxed);
@@ -549,7 +577,12 @@ impl ConnTable {
     }
 
     /// Writes `/proc/net/ip_vs_conn`.
-    pub(crate) fn show(&self, w: &mut impl core::fmt::Write, now: u64, hz: u64) -> core::fmt::Result {
+    pub(crate) fn show(
+        &self,
+        w: &mut impl core::fmt::Write,
+        now: u64,
+        hz: u64,
+    ) -> core::fmt::Result {
         w.write_str(show::HEADER)?;
         let g = rcu::read_lock();
         let mut res = Ok(());
@@ -559,10 +592,18 @@ impl ConnTable {
             }
             let st = c.st.lock();
             let left = c.expires.load(Relaxed).wrapping_sub(now);
-            let expires = if left < (1 << 62) { (left / hz.max(1)) as u32 } else { 0 };
+            let expires = if left < (1 << 62) {
+                (left / hz.max(1)) as u32
+            } else {
+                0
+            };
             let state = c.state_name(&st);
             // An invalidated template shows C's marker port.
-            let dport = if c.invalid.load(Relaxed) { 0xffff } else { c.dport };
+            let dport = if c.invalid.load(Relaxed) {
+                0xffff
+            } else {
+                c.dport
+            };
             res = show::write_conn(
                 w,
                 &show::ConnLine {
@@ -570,7 +611,11 @@ impl ConnTable {
                     family: c.family(),
                     client: (c.key_in.saddr, c.key_in.sport),
                     virt: (c.vaddr(), c.vport()),
-                    dest: (c.dest.as_ref().map_or(c.family(), |d| d.family()), c.daddr(), dport),
+                    dest: (
+                        c.dest.as_ref().map_or(c.family(), |d| d.family()),
+                        c.daddr(),
+                        dport,
+                    ),
                     state,
                     expires,
                     pe: c.pe_bytes().map(|d| ("sip", d)),
@@ -586,7 +631,8 @@ impl ConnTable {
     pub(crate) fn expire_nodest(&self, now: u64) {
         let g = rcu::read_lock();
         self.tab.for_each(&g, |c| {
-            if c.is_dead() || c.dest.as_ref().is_none_or(|d| d.is_available()) || c.controls() != 0 {
+            if c.is_dead() || c.dest.as_ref().is_none_or(|d| d.is_available()) || c.controls() != 0
+            {
                 return;
             }
             self.expire_now(&c, now);

@@ -16,8 +16,24 @@ mod ipvs_proto;
 mod ipvs_sched;
 mod ipvs_xmit;
 
+// The kernel's numbers that the pure modules spell out (they import nothing from `kernel::`),
+// checked against the kernel's own when the module is built.
+const _: () = {
+    use kernel::bindings as k;
+    assert!(ipvs_proto::inet::AF_INET as u32 == k::AF_INET);
+    assert!(ipvs_proto::inet::AF_INET6 as u32 == k::AF_INET6);
+    assert!(ipvs_ctl::uapi::IPPROTO_TCP as u32 == k::IPPROTO_TCP as u32);
+    assert!(ipvs_ctl::uapi::IPPROTO_UDP as u32 == k::IPPROTO_UDP as u32);
+    assert!(ipvs_ctl::uapi::IPPROTO_SCTP as u32 == k::IPPROTO_SCTP as u32);
+    assert!(ipvs_xmit::encap::IPPROTO_IPIP as u32 == k::IPPROTO_IPIP as u32);
+    assert!(ipvs_xmit::encap::IPPROTO_UDP as u32 == k::IPPROTO_UDP as u32);
+    assert!(ipvs_xmit::encap::IPPROTO_GRE as u32 == k::IPPROTO_GRE as u32);
+};
+
 use ipvs_conn::{persist, Conn, ConnTable, FlowKey, Fwd, PeData};
-use ipvs_ctl::{table::SvcTable, uapi, Counters, CtlState, RealServer, Service, Timeouts, TrashEntry};
+use ipvs_ctl::{
+    table::SvcTable, uapi, Counters, CtlState, RealServer, Service, Timeouts, TrashEntry,
+};
 use ipvs_proto::{
     icmp,
     inet::{Addr, Family, IpHdr},
@@ -235,7 +251,8 @@ impl Ipvs {
             }
             self.timeout(c.key_in.proto, tcp::State::None)
         };
-        self.conns.set_expiry(c, now.wrapping_add(u64::from(secs) * time::hz()));
+        self.conns
+            .set_expiry(c, now.wrapping_add(u64::from(secs) * time::hz()));
     }
 
     /// Counts a packet of `len` bytes from the client side of `c` (its destination, service
@@ -300,7 +317,8 @@ impl Ipvs {
             self.conns.expire_now(&c, time::jiffies());
         }
         if key.proto == Proto::Tcp
-            && (tcp_flags & tcp::flags::RST != 0 || !(syn || self.sysctls.get(Sysctl::SloppyTcp) != 0))
+            && (tcp_flags & tcp::flags::RST != 0
+                || !(syn || self.sysctls.get(Sysctl::SloppyTcp) != 0))
         {
             return Err(Verdict::Accept.into());
         }
@@ -339,7 +357,14 @@ impl Ipvs {
         bypass: bool,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
         let svc = self
-            .lookup_service(g, key.family.af(), mark, u16::from(key.proto.ip()), key.daddr.bytes(key.family), key.dport)
+            .lookup_service(
+                g,
+                key.family.af(),
+                mark,
+                u16::from(key.proto.ip()),
+                key.daddr.bytes(key.family),
+                key.dport,
+            )
             .ok_or(Verdict::Accept)?;
         // Like C, an active FTP data connection (from port 20) is never scheduled.
         if key.sport == persist::FTPDATA {
@@ -381,11 +406,25 @@ impl Ipvs {
         one_packet: bool,
         now: u64,
     ) -> core::result::Result<Option<ConnRef<'a>>, NoConn> {
-        let tkey = persist::template_key(&svc.key, svc.netmask(), key.proto, key.saddr.raw(), key.daddr.raw(), key.dport);
+        let tkey = persist::template_key(
+            &svc.key,
+            svc.netmask(),
+            key.proto,
+            key.saddr.raw(),
+            key.daddr.raw(),
+            key.dport,
+        );
         // With the SIP engine, templates are per Call-ID too; a packet without one is dropped,
         // as C drops it.
-        let mut pe = if svc.pe_sip() { Some(sip_pe_data(key, pkt)?) } else { None };
-        let tpl = match self.conns.lookup_template(g, &tkey, pe.as_deref().map(PeData::as_bytes)) {
+        let mut pe = if svc.pe_sip() {
+            Some(sip_pe_data(key, pkt)?)
+        } else {
+            None
+        };
+        let tpl = match self
+            .conns
+            .lookup_template(g, &tkey, pe.as_deref().map(PeData::as_bytes))
+        {
             Some(t) if self.template_usable(&t) => t,
             found => {
                 // Its real server is gone (or quiesced, with expire_quiescent_template): the
@@ -397,29 +436,62 @@ impl Ipvs {
                     return Ok(None);
                 };
                 let dport = persist::template_dport(svc.key.port, key.dport, dest.port);
-                let t = Conn::new_template(&self.conns, &tkey, pe.take(), dest, dport, svc.into(), svc.timeout(), now)
-                    .map_err(|_| Verdict::Drop)?;
+                let t = Conn::new_template(
+                    &self.conns,
+                    &tkey,
+                    pe.take(),
+                    dest,
+                    dport,
+                    svc.into(),
+                    svc.timeout(),
+                    now,
+                )
+                .map_err(|_| Verdict::Drop)?;
                 self.conns.insert_or_get(g, t).map_err(|_| Verdict::Drop)?
             }
         };
         // Each connection it makes keeps the template for its timeout from now, as C's.
-        self.conns.set_expiry(&tpl, now.wrapping_add(u64::from(tpl.template_timeout()) * time::hz()));
+        self.conns.set_expiry(
+            &tpl,
+            now.wrapping_add(u64::from(tpl.template_timeout()) * time::hz()),
+        );
         let Some(dest) = tpl.dest.clone() else {
             return Ok(None);
         };
         let dport = persist::persistent_dport(svc.key.port, key.dport, dest.port);
-        Ok(Some(self.new_conn(g, svc, key, Some((dest, dport)), Some(tpl.into()), one_packet, now)?))
+        Ok(Some(self.new_conn(
+            g,
+            svc,
+            key,
+            Some((dest, dport)),
+            Some(tpl.into()),
+            one_packet,
+            now,
+        )?))
     }
 
     /// The connection for a NAT real server's own request to a client (C:
     /// `__ip_vs_rs_conn_out` and `ip_vs_new_conn_out`, UDP only, for the SIP engine): made as
     /// if the client had sent to the virtual service, with its template, so the client's
     /// answers reach this real server. `None`: the packet is no such request.
-    fn rs_conn_out<'a>(&'a self, g: &'a rcu::Guard, hook: Hook, key: &FlowKey, pkt: PacketAt<'_, '_>) -> Option<ConnRef<'a>> {
-        if self.conn_out_svcs.load(Relaxed) == 0 || key.proto != Proto::Udp || hook == Hook::LocalIn {
+    fn rs_conn_out<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        hook: Hook,
+        key: &FlowKey,
+        pkt: PacketAt<'_, '_>,
+    ) -> Option<ConnRef<'a>> {
+        if self.conn_out_svcs.load(Relaxed) == 0 || key.proto != Proto::Udp || hook == Hook::LocalIn
+        {
             return None;
         }
-        let dest = self.find_real_service(g, key.family.af(), uapi::IPPROTO_UDP, key.saddr.raw(), key.sport)?;
+        let dest = self.find_real_service(
+            g,
+            key.family.af(),
+            uapi::IPPROTO_UDP,
+            key.saddr.raw(),
+            key.sport,
+        )?;
         let svc = self.find_service_rcu(g, &dest.svc_key)?;
         // A firewall-mark or port-0 service has no virtual port to answer from.
         if !svc.pe_sip() || svc.key.fwmark != 0 || svc.key.port == 0 || key.sport == 0 {
@@ -428,34 +500,75 @@ impl Ipvs {
         let now = time::jiffies();
         let vaddr = Addr::new(key.family, &svc.key.addr);
         let control = if svc.flags() & uapi::SVC_F_PERSISTENT != 0 {
-            let tkey = persist::template_key(&svc.key, svc.netmask(), Proto::Udp, key.daddr.raw(), vaddr.raw(), svc.key.port);
+            let tkey = persist::template_key(
+                &svc.key,
+                svc.netmask(),
+                Proto::Udp,
+                key.daddr.raw(),
+                vaddr.raw(),
+                svc.key.port,
+            );
             let pe = sip_pe_data(key, Some(pkt)).ok()?;
             let tpl = match self.conns.lookup_template(g, &tkey, Some(pe.as_bytes())) {
-                Some(t) if self.template_usable(&t) && t.dest.as_ref().is_some_and(|d| Arc::ptr_eq(d, &dest)) => t,
+                Some(t)
+                    if self.template_usable(&t)
+                        && t.dest.as_ref().is_some_and(|d| Arc::ptr_eq(d, &dest)) =>
+                {
+                    t
+                }
                 found => {
                     // Another real server's, or unusable: not used again.
                     if let Some(t) = found {
                         t.invalidate();
                     }
-                    let t = Conn::new_template(&self.conns, &tkey, Some(pe), dest.clone(), key.sport, svc.into(), svc.timeout(), now).ok()?;
+                    let t = Conn::new_template(
+                        &self.conns,
+                        &tkey,
+                        Some(pe),
+                        dest.clone(),
+                        key.sport,
+                        svc.into(),
+                        svc.timeout(),
+                        now,
+                    )
+                    .ok()?;
                     self.conns.insert_or_get(g, t).ok()?
                 }
             };
-            self.conns.set_expiry(&tpl, now.wrapping_add(u64::from(tpl.template_timeout()) * time::hz()));
+            self.conns.set_expiry(
+                &tpl,
+                now.wrapping_add(u64::from(tpl.template_timeout()) * time::hz()),
+            );
             Some(tpl.into())
         } else {
             None
         };
         let one_packet = svc.flags() & uapi::SVC_F_ONEPACKET != 0;
-        let ckey = FlowKey { saddr: key.daddr, sport: key.dport, daddr: vaddr, dport: svc.key.port, ..*key };
-        self.new_conn(g, svc, &ckey, Some((dest, key.sport)), control, one_packet, now).ok()
+        let ckey = FlowKey {
+            saddr: key.daddr,
+            sport: key.dport,
+            daddr: vaddr,
+            dport: svc.key.port,
+            ..*key
+        };
+        self.new_conn(
+            g,
+            svc,
+            &ckey,
+            Some((dest, key.sport)),
+            control,
+            one_packet,
+            now,
+        )
+        .ok()
     }
 
     /// Whether a template's real server may take its client's new connection (C:
     /// `ip_vs_check_template`).
     fn template_usable(&self, t: &Conn) -> bool {
         t.dest.as_ref().is_some_and(|d| {
-            d.is_available() && !(d.is_quiesced() && self.sysctls.get(Sysctl::ExpireQuiescentTemplate) != 0)
+            d.is_available()
+                && !(d.is_quiesced() && self.sysctls.get(Sysctl::ExpireQuiescentTemplate) != 0)
         })
     }
 
@@ -473,7 +586,16 @@ impl Ipvs {
         one_packet: bool,
         now: u64,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
-        let c = Conn::new(&self.conns, *key, dest, svc.into(), control, one_packet, now).map_err(|_| Verdict::Drop)?;
+        let c = Conn::new(
+            &self.conns,
+            *key,
+            dest,
+            svc.into(),
+            control,
+            one_packet,
+            now,
+        )
+        .map_err(|_| Verdict::Drop)?;
         let c = if one_packet {
             ConnRef::OnePacket(c)
         } else {
@@ -523,10 +645,18 @@ struct PacketAt<'s, 'b> {
 
 /// The SIP Call-ID of a UDP packet, for the `sip` persistence engine (C: `ip_vs_sip_fill_param`):
 /// `Err` (drop) when the packet is not UDP or has none.
-fn sip_pe_data(key: &FlowKey, pkt: Option<PacketAt<'_, '_>>) -> core::result::Result<KBox<PeData>, NoConn> {
-    let pkt = pkt.filter(|_| key.proto == Proto::Udp).ok_or(Verdict::Drop)?;
+fn sip_pe_data(
+    key: &FlowKey,
+    pkt: Option<PacketAt<'_, '_>>,
+) -> core::result::Result<KBox<PeData>, NoConn> {
+    let pkt = pkt
+        .filter(|_| key.proto == Proto::Udp)
+        .ok_or(Verdict::Drop)?;
     let off = pkt.l4off + 8;
-    let len = (pkt.skb.len() as usize).checked_sub(off).filter(|&n| n > 0).ok_or(Verdict::Drop)?;
+    let len = (pkt.skb.len() as usize)
+        .checked_sub(off)
+        .filter(|&n| n > 0)
+        .ok_or(Verdict::Drop)?;
     let mut buf = KVec::zeroed(len, GFP_ATOMIC).map_err(|_| Verdict::Drop)?;
     let msg = pkt.skb.header(off, &mut buf).ok_or(Verdict::Drop)?;
     let (at, n) = ipvs_proto::sip::call_id(msg).ok_or(Verdict::Drop)?;
@@ -595,14 +725,30 @@ fn parse_ip(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
 
 /// Parses the TCP/UDP header at `l4off` of a packet whose IP header is `ip`: (flow key, TCP
 /// flags). `Err` carries the verdict for packets IPVS does not handle.
-fn parse_l4(skb: &SkBuff<'_>, ip: &IpHdr, l4off: usize) -> core::result::Result<(FlowKey, u8), Verdict> {
+fn parse_l4(
+    skb: &SkBuff<'_>,
+    ip: &IpHdr,
+    l4off: usize,
+) -> core::result::Result<(FlowKey, u8), Verdict> {
     let proto = Proto::from_ip(ip.protocol).ok_or(Verdict::Accept)?;
     let mut t = [0u8; 20];
     // A transport header too short to read is dropped, as C IPVS does.
-    let th = skb.header(l4off, &mut t[..proto.hdr_len()]).ok_or(Verdict::Drop)?;
+    let th = skb
+        .header(l4off, &mut t[..proto.hdr_len()])
+        .ok_or(Verdict::Drop)?;
     let (sport, dport) = ipvs_proto::ports(th).ok_or(Verdict::Drop)?;
     let flags = if proto == Proto::Tcp { th[13] } else { 0 };
-    Ok((FlowKey { family: ip.family, proto, saddr: ip.saddr, sport, daddr: ip.daddr, dport }, flags))
+    Ok((
+        FlowKey {
+            family: ip.family,
+            proto,
+            saddr: ip.saddr,
+            sport,
+            daddr: ip.daddr,
+            dport,
+        },
+        flags,
+    ))
 }
 
 /// Why a packet of the request direction has no connection.
@@ -620,8 +766,17 @@ impl From<Verdict> for NoConn {
 }
 
 /// The request-direction hook: schedule new flows, forward packets of known ones.
-pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
-    if skb.ipvs_property() || !skb.has_dst() || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST) {
+pub(crate) fn hook_in(
+    ipvs: &Ipvs,
+    net: Net,
+    family: Family,
+    hook: Hook,
+    skb: SkBuff<'_>,
+) -> Verdict {
+    if skb.ipvs_property()
+        || !skb.has_dst()
+        || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST)
+    {
         return Verdict::Accept;
     }
     let Some((ip, l4off)) = parse_ip(&skb, family) else {
@@ -659,7 +814,13 @@ pub(crate) fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: Sk
 
 /// The reply-direction hook: rewrite NAT replies from real servers, and ICMP errors about
 /// connections; count DR/TUN replies that pass.
-pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+pub(crate) fn hook_out(
+    ipvs: &Ipvs,
+    net: Net,
+    family: Family,
+    hook: Hook,
+    skb: SkBuff<'_>,
+) -> Verdict {
     if skb.ipvs_property() {
         return Verdict::Accept;
     }
@@ -719,12 +880,23 @@ pub(crate) fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: S
 /// sysctl, one from a NAT real server's service endpoint (a reply to a connection that has
 /// expired, say) is answered with "port unreachable" and dropped instead of leaking to the
 /// client untranslated; a TCP reset still passes (C: the end of `ip_vs_out_hook`).
-fn stray_from_real_server(ipvs: &Ipvs, g: &rcu::Guard, skb: &SkBuff<'_>, key: &FlowKey, tcp_flags: u8) -> Verdict {
+fn stray_from_real_server(
+    ipvs: &Ipvs,
+    g: &rcu::Guard,
+    skb: &SkBuff<'_>,
+    key: &FlowKey,
+    tcp_flags: u8,
+) -> Verdict {
     if ipvs.sysctls.get(Sysctl::NatIcmpSend) == 0 {
         return Verdict::Accept;
     }
-    if !ipvs.has_real_service(g, key.family.af(), u16::from(key.proto.ip()), key.saddr.raw(), key.sport)
-        || (key.proto == Proto::Tcp && tcp_flags & tcp::flags::RST != 0)
+    if !ipvs.has_real_service(
+        g,
+        key.family.af(),
+        u16::from(key.proto.ip()),
+        key.saddr.raw(),
+        key.sport,
+    ) || (key.proto == Proto::Tcp && tcp_flags & tcp::flags::RST != 0)
     {
         return Verdict::Accept;
     }
@@ -737,7 +909,10 @@ fn stray_from_real_server(ipvs: &Ipvs, g: &rcu::Guard, skb: &SkBuff<'_>, key: &F
 fn icmp_embedded(skb: &SkBuff<'_>, ioff: usize) -> Option<(icmp::Embedded, usize, usize)> {
     let mut hb = [0u8; icmp::HDR_LEN + 20];
     let hdr = skb.header(ioff, &mut hb)?;
-    let (eoff, eihl) = (ioff + icmp::HDR_LEN, usize::from(hdr[icmp::HDR_LEN] & 0x0f) * 4);
+    let (eoff, eihl) = (
+        ioff + icmp::HDR_LEN,
+        usize::from(hdr[icmp::HDR_LEN] & 0x0f) * 4,
+    );
     let mut pb = [0u8; 4];
     let ports = skb.header(eoff + eihl, &mut pb).unwrap_or(&[]);
     Some((icmp::parse_embedded(hdr, ports)?, eoff, eihl))
@@ -771,7 +946,14 @@ fn icmp_out(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
         return Verdict::Accept;
     };
     if c.fwd == Fwd::Masq {
-        let at = IcmpNat { ioff, eoff, eihl, outer: ipvs_proto::IPV4_SADDR_OFF, inner: ipvs_proto::IPV4_DADDR_OFF, port: 2 };
+        let at = IcmpNat {
+            ioff,
+            eoff,
+            eihl,
+            outer: ipvs_proto::IPV4_SADDR_OFF,
+            inner: ipvs_proto::IPV4_DADDR_OFF,
+            port: 2,
+        };
         if !skb.icmp_csum_ok(ioff) || at.rewrite(&mut skb, c.vaddr().to_v4(), c.vport()).is_err() {
             return Verdict::Drop;
         }
@@ -807,11 +989,13 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
         Some(c) => ConnRef::Hashed(c),
         // With schedule_icmp, an error about a connection this host does not know (another
         // director's, before a failover) makes one, as a first packet would (any TCP flags).
-        None if ipvs.sysctls.get(Sysctl::ScheduleIcmp) != 0 => match ipvs.schedule(&g, &key, skb.mark(), None, false) {
-            Ok(c) => c,
-            Err(NoConn::Verdict(v)) => return v,
-            Err(NoConn::NoDest) => return Verdict::Drop,
-        },
+        None if ipvs.sysctls.get(Sysctl::ScheduleIcmp) != 0 => {
+            match ipvs.schedule(&g, &key, skb.mark(), None, false) {
+                Ok(c) => c,
+                Err(NoConn::Verdict(v)) => return v,
+                Err(NoConn::NoDest) => return Verdict::Drop,
+            }
+        }
         None => return Verdict::Accept,
     };
     if c.fwd == Fwd::Masq && !skb.icmp_csum_ok(ioff) {
@@ -820,8 +1004,17 @@ fn icmp_in(ipvs: &Ipvs, net: Net, hook: Hook, skb: SkBuff<'_>, ioff: usize) -> V
     ipvs.count_in(&c, skb.len());
     match c.fwd {
         Fwd::Masq => {
-            let at = IcmpNat { ioff, eoff, eihl, outer: ipvs_proto::IPV4_DADDR_OFF, inner: ipvs_proto::IPV4_SADDR_OFF, port: 0 };
-            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr().to_v4(), c.dport))
+            let at = IcmpNat {
+                ioff,
+                eoff,
+                eihl,
+                outer: ipvs_proto::IPV4_DADDR_OFF,
+                inner: ipvs_proto::IPV4_SADDR_OFF,
+                port: 0,
+            };
+            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| {
+                at.rewrite(skb, c.daddr().to_v4(), c.dport)
+            })
         }
         Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, true),
         Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, true),
@@ -844,7 +1037,10 @@ fn icmp_tunnel_error<'a>(
 ) -> core::result::Result<Verdict, SkBuff<'a>> {
     let mut b = [0u8; 256];
     let n = (skb.len() as usize).saturating_sub(ioff).min(b.len());
-    let Some(t) = skb.header(ioff, &mut b[..n]).and_then(icmp::parse_tunnel_error) else {
+    let Some(t) = skb
+        .header(ioff, &mut b[..n])
+        .and_then(icmp::parse_tunnel_error)
+    else {
         return Err(skb);
     };
     // The error is about the client's request, as it went in.
@@ -876,9 +1072,21 @@ fn icmp_tunnel_error<'a>(
     }
     let outer = ioff + icmp::HDR_LEN;
     let inner = outer + t.overhead;
-    let inner_len = skb.len().saturating_sub(u32::try_from(inner).unwrap_or(u32::MAX));
-    let at = ipvs_xmit::tunnel::TunnelErrorAt { outer, inner, overhead: t.overhead };
-    if ipvs_xmit::tunnel::tunnel_error_to_client(net, skb, &dest.route, at, (t.icmp_type, t.code, t.info)) {
+    let inner_len = skb
+        .len()
+        .saturating_sub(u32::try_from(inner).unwrap_or(u32::MAX));
+    let at = ipvs_xmit::tunnel::TunnelErrorAt {
+        outer,
+        inner,
+        overhead: t.overhead,
+    };
+    if ipvs_xmit::tunnel::tunnel_error_to_client(
+        net,
+        skb,
+        &dest.route,
+        at,
+        (t.icmp_type, t.code, t.info),
+    ) {
         ipvs.count_out(&c, inner_len);
     }
     Ok(Verdict::Stolen)
@@ -909,7 +1117,9 @@ impl IcmpNat {
         skb.write(self.eoff + self.inner, &addr)?;
         skb.write(self.eoff + self.eihl + self.port, &port.to_be_bytes())?;
         let mut eh = [0u8; 60];
-        let h = skb.header(self.eoff, eh.get_mut(..self.eihl).ok_or(EINVAL)?).ok_or(EINVAL)?;
+        let h = skb
+            .header(self.eoff, eh.get_mut(..self.eihl).ok_or(EINVAL)?)
+            .ok_or(EINVAL)?;
         let sum = icmp::ipv4_header_checksum(h);
         skb.write(self.eoff + ipvs_proto::IPV4_CSUM_OFF, &sum)?;
         skb.icmp_csum_set(self.ioff)

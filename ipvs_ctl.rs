@@ -21,8 +21,8 @@ use crate::ipvs_proto::inet::{Addr, Family};
 use crate::ipvs_sched::{lower_threshold, overload_after, Crossing, DestState, Packet, Scheduler};
 use crate::ipvs_xmit::Tunnel;
 use crate::kernel_ext::{
-    percpu::PerCpuCounters,
     genl::{Dump, Reply, Request},
+    percpu::PerCpuCounters,
     pernet::{Net, Sysctl},
     rcuindex::{IndexLink, Indexed},
     route::RouteCache,
@@ -94,7 +94,13 @@ impl Counters {
 
     /// A packet of `bytes` went from server to client (counted as for [`Self::conn`]).
     pub(crate) fn packet_out(sets: [&Self; 3], bytes: u32) {
-        PerCpuCounters::add2(sets.map(|c| &c.pcpu), OUTPKTS, 1, OUTBYTES, u64::from(bytes));
+        PerCpuCounters::add2(
+            sets.map(|c| &c.pcpu),
+            OUTPKTS,
+            1,
+            OUTBYTES,
+            u64::from(bytes),
+        );
     }
 
     /// The counters since the last zeroing.
@@ -129,7 +135,18 @@ impl Counters {
     pub(crate) fn snapshot(&self) -> Stats {
         let [cps, inpps, outpps, inbps, outbps] = self.est().rates();
         let [conns, inpkts, outpkts, inbytes, outbytes] = self.counters();
-        Stats { conns, inpkts, outpkts, inbytes, outbytes, cps, inpps, outpps, inbps, outbps }
+        Stats {
+            conns,
+            inpkts,
+            outpkts,
+            inbytes,
+            outbytes,
+            cps,
+            inpps,
+            outpps,
+            inbps,
+            outbps,
+        }
     }
 
     /// Zeroes the counters and the rates.
@@ -225,10 +242,14 @@ impl Dest {
         if self.u_thresh.load(Relaxed) != c.u_thresh || self.l_thresh.load(Relaxed) != c.l_thresh {
             self.u_thresh.store(c.u_thresh, Relaxed);
             self.l_thresh.store(c.l_thresh, Relaxed);
-            self.l_thresh_val.store(lower_threshold(c.u_thresh, c.l_thresh), Relaxed);
+            self.l_thresh_val
+                .store(lower_threshold(c.u_thresh, c.l_thresh), Relaxed);
             self.update_overload(Crossing::Edit);
         }
-        self.tun.store(u32::from(c.tun_type) | (u32::from(c.tun_flags) << 8), Relaxed);
+        self.tun.store(
+            u32::from(c.tun_type) | (u32::from(c.tun_flags) << 8),
+            Relaxed,
+        );
         self.tun_port.store(u32::from(c.tun_port), Relaxed);
     }
 
@@ -263,7 +284,11 @@ impl Dest {
     /// The tunnel encapsulation (for the tunnelling method).
     pub(crate) fn tunnel(&self) -> Tunnel {
         let tun = self.tun.load(Relaxed);
-        Tunnel { kind: tun as u8, flags: (tun >> 8) as u16, port: self.tun_port.load(Relaxed) as u16 }
+        Tunnel {
+            kind: tun as u8,
+            flags: (tun >> 8) as u16,
+            port: self.tun_port.load(Relaxed) as u16,
+        }
     }
 
     /// Whether the destination is still linked to its service.
@@ -297,7 +322,9 @@ impl Dest {
             let u = self.u_thresh.load(Relaxed);
             let l = self.l_thresh_val.load(Relaxed);
             let now = overload_after(crossing, conns, u, l, was);
-            if self.overloaded.cmpxchg(was, now, Relaxed).is_ok() && i64::from(self.total.load(Relaxed)) == conns {
+            if self.overloaded.cmpxchg(was, now, Relaxed).is_ok()
+                && i64::from(self.total.load(Relaxed)) == conns
+            {
                 return;
             }
         }
@@ -455,7 +482,10 @@ impl Service {
         pkt.af = self.key.af;
         pkt.svc_flags = self.flags();
         let dests = &inner.dests;
-        let idx = inner.sched.as_mut()?.pick_for(dests.len(), |i| dests[i].sched_state(), &pkt)?;
+        let idx = inner
+            .sched
+            .as_mut()?
+            .pick_for(dests.len(), |i| dests[i].sched_state(), &pkt)?;
         dests.get(idx).cloned()
     }
 
@@ -483,7 +513,10 @@ impl Service {
         let g = self.inner.lock();
         let v = SvcView {
             key: self.key,
-            sched: g.sched.as_ref().map_or(b"none".as_slice(), |s| s.name().as_bytes()),
+            sched: g
+                .sched
+                .as_ref()
+                .map_or(b"none".as_slice(), |s| s.name().as_bytes()),
             pe: self.pe_sip().then_some(b"sip".as_slice()),
             flags: self.flags() | SVC_F_HASHED,
             timeout: self.timeout(),
@@ -554,8 +587,13 @@ pub(crate) struct CtlState {
 
 impl Ipvs {
     /// Finds a service by identity, within the read section of `g`.
-    pub(crate) fn find_service_rcu<'a>(&'a self, g: &'a rcu::Guard, key: &SvcKey) -> Option<ArcBorrow<'a, Service>> {
-        self.svc_index.find(g, table::bucket(key), |s| s.key == *key)
+    pub(crate) fn find_service_rcu<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        key: &SvcKey,
+    ) -> Option<ArcBorrow<'a, Service>> {
+        self.svc_index
+            .find(g, table::bucket(key), |s| s.key == *key)
     }
 
     /// Finds a service by identity (control plane).
@@ -628,7 +666,10 @@ impl Ipvs {
         if key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
             return Err(EINVAL);
         }
-        let inner = SvcInner { sched, dests: KVec::new() };
+        let inner = SvcInner {
+            sched,
+            dests: KVec::new(),
+        };
         let stats = Counters::new()?;
         let svc = Arc::pin_init(
             pin_init!(Service {
@@ -672,7 +713,8 @@ impl Ipvs {
         svc.pe_sip.store(pe.is_some(), Relaxed);
         self.count_conn_out(svc, 1);
         let flags = svc.flags();
-        svc.flags.store((flags & !conf.mask) | (conf.flags & conf.mask), Relaxed);
+        svc.flags
+            .store((flags & !conf.mask) | (conf.flags & conf.mask), Relaxed);
         svc.timeout.store(conf.timeout, Relaxed);
         svc.netmask.store(conf.netmask, Relaxed);
         Ok(())
@@ -696,17 +738,35 @@ impl Ipvs {
 
     /// Whether a packet of IP protocol `proto` from `addr:port` comes from a NAT real server
     /// (packet path: C's `ip_vs_has_real_service`).
-    pub(crate) fn has_real_service(&self, g: &rcu::Guard, af: u16, proto: u16, addr: &[u8; 16], port: u16) -> bool {
+    pub(crate) fn has_real_service(
+        &self,
+        g: &rcu::Guard,
+        af: u16,
+        proto: u16,
+        addr: &[u8; 16],
+        port: u16,
+    ) -> bool {
         let bucket = table::real_bucket(af, addr, port);
-        self.real_index.find(g, bucket, |e| e.key.sends(af, proto, addr, port)).is_some()
+        self.real_index
+            .find(g, bucket, |e| e.key.sends(af, proto, addr, port))
+            .is_some()
     }
 
     /// The NAT destination a packet of IP protocol `proto` from `addr:port` comes from: the
     /// newest of them if several services have it (packet path: C's
     /// `ip_vs_find_real_service`).
-    pub(crate) fn find_real_service(&self, g: &rcu::Guard, af: u16, proto: u16, addr: &[u8; 16], port: u16) -> Option<Arc<Dest>> {
+    pub(crate) fn find_real_service(
+        &self,
+        g: &rcu::Guard,
+        af: u16,
+        proto: u16,
+        addr: &[u8; 16],
+        port: u16,
+    ) -> Option<Arc<Dest>> {
         let bucket = table::real_bucket(af, addr, port);
-        self.real_index.find(g, bucket, |e| e.key.sends(af, proto, addr, port)).map(|e| e.dest.clone())
+        self.real_index
+            .find(g, bucket, |e| e.key.sends(af, proto, addr, port))
+            .map(|e| e.dest.clone())
     }
 
     /// Indexes NAT destination `d` as a real server. Fails (`ENOMEM`,
@@ -714,7 +774,14 @@ impl Ipvs {
     /// like [`Self::real_unlink`].
     fn real_link(&self, d: &Arc<Dest>) -> Result {
         let key = table::RealKey::new(&d.svc_key, d.af, d.addr, d.port);
-        let e = Arc::new(RealServer { key, dest: d.clone(), link: IndexLink::new() }, GFP_KERNEL)?;
+        let e = Arc::new(
+            RealServer {
+                key,
+                dest: d.clone(),
+                link: IndexLink::new(),
+            },
+            GFP_KERNEL,
+        )?;
         // A new entry is in no index: this cannot fail.
         let _ = self.real_index.insert(key.bucket(), e);
         Ok(())
@@ -724,7 +791,8 @@ impl Ipvs {
     /// waiting for it).
     fn real_unlink(&self, d: &Dest) {
         let key = table::RealKey::new(&d.svc_key, d.af, d.addr, d.port);
-        self.real_index.remove_later(key.bucket(), |e| core::ptr::eq(&*e.dest, d));
+        self.real_index
+            .remove_later(key.bucket(), |e| core::ptr::eq(&*e.dest, d));
     }
 
     /// Destination `d` leaves its service (deleted, or its service is): out of the
@@ -741,7 +809,13 @@ impl Ipvs {
     fn trash_put(&self, d: Arc<Dest>) {
         d.available.store(false, Relaxed);
         // Without memory the destination is simply dropped: connections keep it alive anyway.
-        let _ = self.trash.lock().push(TrashEntry { dest: d, idle_start: 0 }, GFP_ATOMIC);
+        let _ = self.trash.lock().push(
+            TrashEntry {
+                dest: d,
+                idle_start: 0,
+            },
+            GFP_ATOMIC,
+        );
     }
 
     /// Takes a trashed destination of `svc` with this identity back out of the trash.
@@ -771,7 +845,10 @@ impl Ipvs {
 
     fn del_service(&self, ctl: &mut CtlState, svc: &Arc<Service>) {
         // Gone from the packet path (after a grace period), then from the list.
-        drop(self.svc_index.remove(table::bucket(&svc.key), |s| s.key == svc.key));
+        drop(
+            self.svc_index
+                .remove(table::bucket(&svc.key), |s| s.key == svc.key),
+        );
         self.count_fallback(&svc.key, -1);
         self.count_conn_out(svc, -1);
         let now_empty = {
@@ -793,7 +870,10 @@ impl Ipvs {
         // list, after one each.
         if self.svc_index.take_all().is_err() {
             for s in svcs.iter() {
-                drop(self.svc_index.remove(table::bucket(&s.key), |x| x.key == s.key));
+                drop(
+                    self.svc_index
+                        .remove(table::bucket(&s.key), |x| x.key == s.key),
+                );
             }
         }
         for s in svcs.iter() {
@@ -827,7 +907,12 @@ impl Ipvs {
                 let ok = if af == AF_INET6 {
                     self.net.ipv6_dest_ok(&req.addr)
                 } else {
-                    self.net.ipv4_unicast_or_local([req.addr[0], req.addr[1], req.addr[2], req.addr[3]])
+                    self.net.ipv4_unicast_or_local([
+                        req.addr[0],
+                        req.addr[1],
+                        req.addr[2],
+                        req.addr[3],
+                    ])
                 };
                 if !ok {
                     return Err(EINVAL);
@@ -915,13 +1000,21 @@ impl Ipvs {
 
     fn set_config(&self, a: &msg::CmdAttrs<'_>) -> Result {
         let get = |t: u16| a[usize::from(t)].map(nlattr::get_u32);
-        let (tcp, fin, udp) = (get(cmd_attr::TIMEOUT_TCP), get(cmd_attr::TIMEOUT_TCP_FIN), get(cmd_attr::TIMEOUT_UDP));
+        let (tcp, fin, udp) = (
+            get(cmd_attr::TIMEOUT_TCP),
+            get(cmd_attr::TIMEOUT_TCP_FIN),
+            get(cmd_attr::TIMEOUT_UDP),
+        );
         // Timeouts are stored in jiffies as an int in C: larger values are invalid.
         let max = (i32::MAX as u64 / crate::kernel_ext::time::hz()) as u32;
         if [tcp, fin, udp].iter().flatten().any(|&v| v > max) {
             return Err(EINVAL);
         }
-        for (v, slot) in [(tcp, &self.timeouts.tcp), (fin, &self.timeouts.tcp_fin), (udp, &self.timeouts.udp)] {
+        for (v, slot) in [
+            (tcp, &self.timeouts.tcp),
+            (fin, &self.timeouts.tcp_fin),
+            (udp, &self.timeouts.udp),
+        ] {
             if let Some(v) = v.filter(|&v| v != 0) {
                 slot.store(v, Relaxed);
             }
@@ -964,7 +1057,10 @@ impl Ipvs {
             if !msg::af_valid(af) {
                 return Err(EAFNOSUPPORT);
             }
-            if af != svc.key.af && req.cmd != cmd::DEL_DEST && d.conf.map(|c| c.fwd) != Some(CONN_F_TUNNEL) {
+            if af != svc.key.af
+                && req.cmd != cmd::DEL_DEST
+                && d.conf.map(|c| c.fwd) != Some(CONN_F_TUNNEL)
+            {
                 return Err(EINVAL);
             }
             Some((af, d))
@@ -1010,13 +1106,19 @@ impl Ipvs {
             }
             cmd::GET_CONFIG => {
                 let t = &self.timeouts;
-                msg::put_timeouts(&mut w, t.tcp.load(Relaxed), t.tcp_fin.load(Relaxed), t.udp.load(Relaxed))
-                    .map_err(kerr)?;
+                msg::put_timeouts(
+                    &mut w,
+                    t.tcp.load(Relaxed),
+                    t.tcp_fin.load(Relaxed),
+                    t.udp.load(Relaxed),
+                )
+                .map_err(kerr)?;
                 reply.send(cmd::SET_CONFIG, w.bytes())
             }
             cmd::GET_SERVICE => {
                 let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
-                let s = msg::parse_service(a[usize::from(cmd_attr::SERVICE)], false).map_err(kerr)?;
+                let s =
+                    msg::parse_service(a[usize::from(cmd_attr::SERVICE)], false).map_err(kerr)?;
                 let svc = self.find_service(&s.key).ok_or(ESRCH)?;
                 svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
                 reply.send(cmd::NEW_SERVICE, w.bytes())
@@ -1100,7 +1202,11 @@ impl Ipvs {
             return Err(ESRCH);
         }
         // The sync protocol cannot carry real servers of another family than their service.
-        let mixed = self.svcs.lock().iter().any(|s| s.inner.lock().dests.iter().any(|d| d.af != s.key.af));
+        let mixed = self
+            .svcs
+            .lock()
+            .iter()
+            .any(|s| s.inner.lock().dests.iter().any(|d| d.af != s.key.af));
         if mixed {
             return Err(EINVAL);
         }
@@ -1119,10 +1225,25 @@ impl Ipvs {
         for svc in self.svcs.lock().iter() {
             let g = svc.inner.lock();
             let sched = g.sched.as_ref().map_or("none", |s| s.name());
-            procfmt::write_service(w, &svc.key, sched, svc.flags(), u64::from(svc.timeout()) * hz, svc.netmask())?;
+            procfmt::write_service(
+                w,
+                &svc.key,
+                sched,
+                svc.flags(),
+                u64::from(svc.timeout()) * hz,
+                svc.netmask(),
+            )?;
             for d in g.dests.iter() {
                 let st = d.sched_state();
-                procfmt::write_dest(w, d.af, &d.addr, d.port, d.fwd(), st.weight, (st.active, st.inactive))?;
+                procfmt::write_dest(
+                    w,
+                    d.af,
+                    &d.addr,
+                    d.port,
+                    d.fwd(),
+                    st.weight,
+                    (st.active, st.inactive),
+                )?;
             }
         }
         Ok(())

@@ -58,8 +58,17 @@ fn send(net: Net, mut skb: SkBuff<'_>) -> Verdict {
 
 /// The output step without a tunnel, to `to` (family and address): `Ok(true)` when the packet
 /// is to be delivered here.
-fn route_plain(net: Net, skb: &mut SkBuff<'_>, cache: Option<&RouteCache>, to: (Family, Addr), opts: RouteOpts) -> Result<bool> {
-    Ok(matches!(out_route(net, skb, cache, to, opts, None)?, Routed::Local))
+fn route_plain(
+    net: Net,
+    skb: &mut SkBuff<'_>,
+    cache: Option<&RouteCache>,
+    to: (Family, Addr),
+    opts: RouteOpts,
+) -> Result<bool> {
+    Ok(matches!(
+        out_route(net, skb, cache, to, opts, None)?,
+        Routed::Local
+    ))
 }
 
 /// The endpoint of a packet that NAT rewrites.
@@ -104,7 +113,8 @@ fn rewrite(
     if fix_l4 {
         skb.csum_nat(csum_off, (old_addr, addr), (old_port, new_port))?;
         // A computed UDP checksum of zero is sent as all ones.
-        if proto == Proto::Udp && !skb.csum_partial() && skb.linear_bytes(csum_off) == Some([0, 0]) {
+        if proto == Proto::Udp && !skb.csum_partial() && skb.linear_bytes(csum_off) == Some([0, 0])
+        {
             skb.write(csum_off, &[0xff, 0xff])?;
         }
     }
@@ -118,12 +128,24 @@ fn rewrite(
 /// server on this host gets the rewritten packet through local delivery.
 pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
     let daddr = c.daddr();
-    let opts = RouteOpts { redirect: true, ..Default::default() };
+    let opts = RouteOpts {
+        redirect: true,
+        ..Default::default()
+    };
     let Ok(local) = route_plain(net, &mut skb, c.route(), (c.family(), daddr), opts) else {
         return Verdict::Drop;
     };
     let dport = c.dport;
-    if rewrite(&mut skb, (c.family(), c.key_in.proto), l4off, End::Dst, daddr, dport).is_err() {
+    if rewrite(
+        &mut skb,
+        (c.family(), c.key_in.proto),
+        l4off,
+        End::Dst,
+        daddr,
+        dport,
+    )
+    .is_err()
+    {
         return Verdict::Drop;
     }
     if local {
@@ -143,7 +165,11 @@ pub(crate) fn icmp_nat_xmit(
     c: &Conn,
     rewrite: impl FnOnce(&mut SkBuff<'_>) -> Result,
 ) -> Verdict {
-    let opts = RouteOpts { icmp: true, redirect: true, ..Default::default() };
+    let opts = RouteOpts {
+        icmp: true,
+        redirect: true,
+        ..Default::default()
+    };
     let Ok(local) = route_plain(net, &mut skb, c.route(), (c.family(), c.daddr()), opts) else {
         return Verdict::Drop;
     };
@@ -162,12 +188,28 @@ pub(crate) fn icmp_nat_xmit(
 /// directly). A real server that is this host gets the packet through local delivery. `icmp`:
 /// the packet is an ICMP error relayed to the real server.
 pub(crate) fn dr_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
-    send_unchanged(net, skb, c.route(), (c.family(), c.daddr()), RouteOpts { known_nh: true, icmp, ..Default::default() })
+    send_unchanged(
+        net,
+        skb,
+        c.route(),
+        (c.family(), c.daddr()),
+        RouteOpts {
+            known_nh: true,
+            icmp,
+            ..Default::default()
+        },
+    )
 }
 
 /// Routes a packet that leaves as it is but for its TTL (direct routing, cache bypass) by
 /// `cache` to `to` and sends it; a local route delivers it here.
-fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&RouteCache>, to: (Family, Addr), opts: RouteOpts) -> Verdict {
+fn send_unchanged(
+    net: Net,
+    mut skb: SkBuff<'_>,
+    cache: Option<&RouteCache>,
+    to: (Family, Addr),
+    opts: RouteOpts,
+) -> Verdict {
     match route_plain(net, &mut skb, cache, to, opts) {
         Ok(false) => {}
         Ok(true) => return deliver_local(skb, true),
@@ -184,7 +226,13 @@ fn send_unchanged(net: Net, mut skb: SkBuff<'_>, cache: Option<&RouteCache>, to:
 /// server inside an outer IPv4 header addressed to it; the real server decapsulates it (its
 /// tunnel device has the virtual address) and answers the client directly. `icmp` as for
 /// [`dr_xmit`].
-pub(crate) fn tun_xmit(net: Net, sysctls: &Sysctls, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
+pub(crate) fn tun_xmit(
+    net: Net,
+    sysctls: &Sysctls,
+    skb: SkBuff<'_>,
+    c: &Conn,
+    icmp: bool,
+) -> Verdict {
     // The outer header is of the real server's family. An IPv6 one (C tunnels an IPv4
     // service's packets to it in IPv6) waits for the IPv6 datapath: never to an IPv4 address
     // made of part of its address.
@@ -192,19 +240,43 @@ pub(crate) fn tun_xmit(net: Net, sysctls: &Sysctls, skb: SkBuff<'_>, c: &Conn, i
         return Verdict::Drop;
     }
     let pmtu_disc = sysctls.get(Sysctl::PmtuDisc) != 0;
-    tunnel::tun_xmit(net, pmtu_disc, skb, c.route(), c.daddr().to_v4(), c.tunnel(), icmp)
+    tunnel::tun_xmit(
+        net,
+        pmtu_disc,
+        skb,
+        c.route(),
+        c.daddr().to_v4(),
+        c.tunnel(),
+        icmp,
+    )
 }
 
 /// Cache bypass: a packet for a firewall-mark service that has no destination for it goes to
 /// its own destination address, unchanged but for its TTL (`ip_vs_bypass_xmit`): never to this
 /// host, whatever the rule that delivered it here.
 pub(crate) fn bypass_xmit(net: Net, skb: SkBuff<'_>, to: (Family, Addr)) -> Verdict {
-    send_unchanged(net, skb, None, to, RouteOpts { non_local: true, ..Default::default() })
+    send_unchanged(
+        net,
+        skb,
+        None,
+        to,
+        RouteOpts {
+            non_local: true,
+            ..Default::default()
+        },
+    )
 }
 
 /// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).
 pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4off: usize) -> Result {
-    rewrite(skb, (c.family(), c.key_in.proto), l4off, End::Src, c.vaddr(), c.vport())?;
+    rewrite(
+        skb,
+        (c.family(), c.key_in.proto),
+        l4off,
+        End::Src,
+        c.vaddr(),
+        c.vport(),
+    )?;
     skb.set_ipvs_property();
     Ok(())
 }

@@ -29,5 +29,9 @@ fn fold(mut a: u32, mut b: u32, mut c: u32) -> u32 {
 /// Hashes three words with a seed, like the kernel's `jhash_3words`.
 pub(crate) fn jhash_3words(a: u32, b: u32, c: u32, initval: u32) -> u32 {
     let base = INITVAL.wrapping_add(initval).wrapping_add(3 << 2);
-    fold(a.wrapping_add(base), b.wrapping_add(base), c.wrapping_add(base))
+    fold(
+        a.wrapping_add(base),
+        b.wrapping_add(base),
+        c.wrapping_add(base),
+    )
 }

@@ -7,11 +7,21 @@
 /// `lfactor` asks for `2^-lfactor` buckets per connection, a positive one allows `2^lfactor`
 /// connections per bucket. It grows at once, shrinks only when 16 times too big (to twice the
 /// need), and stays within `2^min_bits..=2^max_bits`.
-pub(crate) fn desired_size(count: usize, size: usize, lfactor: i32, min_bits: u32, max_bits: u32) -> usize {
+pub(crate) fn desired_size(
+    count: usize,
+    size: usize,
+    lfactor: i32,
+    min_bits: u32,
+    max_bits: u32,
+) -> usize {
     let (min, max) = (1usize << min_bits, 1usize << max_bits);
     let n = count.max(1).checked_next_power_of_two().unwrap_or(max);
     let f = lfactor.unsigned_abs().min(max_bits);
-    let n = if lfactor < 0 { n.min(1 << (max_bits - f)) << f } else { (n >> f).min(max) };
+    let n = if lfactor < 0 {
+        n.min(1 << (max_bits - f)) << f
+    } else {
+        (n >> f).min(max)
+    };
     if n > size {
         n
     } else if n > size >> 4 {

@@ -34,7 +34,13 @@ fn shift(i: usize) -> u32 {
 impl Est {
     /// Takes one estimation with the counters' current values.
     pub(crate) fn update(&mut self, now: [u64; COUNTERS]) {
-        for (i, ((last, avg), now)) in self.last.iter_mut().zip(self.avg.iter_mut()).zip(now).enumerate() {
+        for (i, ((last, avg), now)) in self
+            .last
+            .iter_mut()
+            .zip(self.avg.iter_mut())
+            .zip(now)
+            .enumerate()
+        {
             let rate = now.wrapping_sub(*last).wrapping_shl(shift(i)) as i64;
             *last = now;
             let a = *avg as i64;
@@ -46,7 +52,11 @@ impl Est {
     pub(crate) fn rates(&self) -> [u64; COUNTERS] {
         let mut r = [0; COUNTERS];
         for (i, r) in r.iter_mut().enumerate() {
-            *r = if i < 3 { self.avg[i].wrapping_add(0x1ff) >> 10 } else { self.avg[i].wrapping_add(0xf) >> 5 };
+            *r = if i < 3 {
+                self.avg[i].wrapping_add(0x1ff) >> 10
+            } else {
+                self.avg[i].wrapping_add(0xf) >> 5
+            };
         }
         r
     }

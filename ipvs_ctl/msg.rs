@@ -93,7 +93,10 @@ impl Name {
         let len = s.len().min(16);
         let mut buf = [0u8; 16];
         buf[..len].copy_from_slice(&s[..len]);
-        Self { buf, len: len as u8 }
+        Self {
+            buf,
+            len: len as u8,
+        }
     }
 
     /// The name's bytes.
@@ -158,8 +161,10 @@ pub(crate) fn parse_service(nla: Option<&[u8]>, full: bool) -> Result<SvcReq, Er
     let addr = a[svc_attr::ADDR as usize];
     let port = a[svc_attr::PORT as usize];
     let fwmark = a[svc_attr::FWMARK as usize];
-    let (Some(af), true) = (af, fwmark.is_some() || (port.is_some() && proto.is_some() && addr.is_some()))
-    else {
+    let (Some(af), true) = (
+        af,
+        fwmark.is_some() || (port.is_some() && proto.is_some() && addr.is_some()),
+    ) else {
         return Err(Errno::EINVAL);
     };
     let af = nlattr::get_u16(af);
@@ -237,7 +242,8 @@ pub(crate) struct DestReq {
 pub(crate) fn parse_dest(nla: Option<&[u8]>, full: bool) -> Result<DestReq, Errno> {
     let nla = nla.ok_or(Errno::EINVAL)?;
     let a = nlattr::parse(nla, &DEST_POLICY).map_err(|_| Errno::EINVAL)?;
-    let (Some(addr), Some(port)) = (a[dest_attr::ADDR as usize], a[dest_attr::PORT as usize]) else {
+    let (Some(addr), Some(port)) = (a[dest_attr::ADDR as usize], a[dest_attr::PORT as usize])
+    else {
         return Err(Errno::EINVAL);
     };
     let conf = if full {
@@ -286,7 +292,9 @@ pub(crate) fn parse_daemon(nla: Option<&[u8]>, new: bool) -> Result<DaemonReq, E
     let a = nlattr::parse(nla, &DAEMON_POLICY).map_err(|_| Errno::EINVAL)?;
     let state = a[daemon_attr::STATE as usize].ok_or(Errno::EINVAL)?;
     if new {
-        if a[daemon_attr::MCAST_IFN as usize].is_none() || a[daemon_attr::SYNC_ID as usize].is_none() {
+        if a[daemon_attr::MCAST_IFN as usize].is_none()
+            || a[daemon_attr::SYNC_ID as usize].is_none()
+        {
             return Err(Errno::EINVAL);
         }
         if let Some(g) = a[daemon_attr::MCAST_GROUP as usize] {
@@ -306,7 +314,10 @@ pub(crate) fn parse_daemon(nla: Option<&[u8]>, new: bool) -> Result<DaemonReq, E
         let len = n.len().min(ifname.len() - 1);
         ifname[..len].copy_from_slice(&n[..len]);
     }
-    Ok(DaemonReq { state: nlattr::get_u32(state), ifname })
+    Ok(DaemonReq {
+        state: nlattr::get_u32(state),
+        ifname,
+    })
 }
 
 /// Counters and rates of a service, destination or the whole table.
@@ -468,7 +479,12 @@ pub(crate) fn put_info(w: &mut Writer<'_>, version: u32, conn_tab_size: u32) -> 
 }
 
 /// Writes the `IPVS_CMD_GET_CONFIG` reply attributes (seconds).
-pub(crate) fn put_timeouts(w: &mut Writer<'_>, tcp: u32, tcp_fin: u32, udp: u32) -> Result<(), Errno> {
+pub(crate) fn put_timeouts(
+    w: &mut Writer<'_>,
+    tcp: u32,
+    tcp_fin: u32,
+    udp: u32,
+) -> Result<(), Errno> {
     w.put_u32(cmd_attr::TIMEOUT_TCP, tcp)?;
     w.put_u32(cmd_attr::TIMEOUT_TCP_FIN, tcp_fin)?;
     w.put_u32(cmd_attr::TIMEOUT_UDP, udp)

@@ -84,7 +84,13 @@ pub(crate) enum Policy {
 
 /// Checks one attribute's payload as `validate_nla` does without strict validation.
 fn validate(policy: Policy, data: &[u8]) -> Result<(), Errno> {
-    let min = |n: usize| if data.len() < n { Err(Errno::ERANGE) } else { Ok(()) };
+    let min = |n: usize| {
+        if data.len() < n {
+            Err(Errno::ERANGE)
+        } else {
+            Ok(())
+        }
+    };
     match policy {
         Policy::Unspec => Ok(()),
         Policy::U8 => min(1),
@@ -95,7 +101,11 @@ fn validate(policy: Policy, data: &[u8]) -> Result<(), Errno> {
             if window.is_empty() || !window.contains(&0) {
                 return Err(Errno::EINVAL);
             }
-            let len = if data.last() == Some(&0) { data.len() - 1 } else { data.len() };
+            let len = if data.last() == Some(&0) {
+                data.len() - 1
+            } else {
+                data.len()
+            };
             if len > max {
                 return Err(Errno::ERANGE);
             }

@@ -5,9 +5,10 @@
 //!
 //! Pure code.
 
-use super::msg::{SvcKey, Stats};
+use super::msg::{Stats, SvcKey};
 use super::uapi::{
-    AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL, SVC_F_ONEPACKET, SVC_F_PERSISTENT,
+    AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL, SVC_F_ONEPACKET,
+    SVC_F_PERSISTENT,
 };
 use core::fmt::{self, Write};
 
@@ -65,17 +66,41 @@ pub(crate) fn write_service(
     timeout_jiffies: u64,
     netmask: u32,
 ) -> fmt::Result {
-    let ops = if flags & SVC_F_ONEPACKET != 0 { "ops " } else { "" };
+    let ops = if flags & SVC_F_ONEPACKET != 0 {
+        "ops "
+    } else {
+        ""
+    };
     if key.fwmark != 0 {
         write!(w, "FWM  {:08X} {} {}", key.fwmark, sched, ops)?;
     } else if key.af == AF_INET6 {
-        write!(w, "{}  [{}]:{:04X} {} ", proto_name(key.protocol), Ipv6Full(&key.addr), key.port, sched)?;
+        write!(
+            w,
+            "{}  [{}]:{:04X} {} ",
+            proto_name(key.protocol),
+            Ipv6Full(&key.addr),
+            key.port,
+            sched
+        )?;
     } else {
-        write!(w, "{}  {:08X}:{:04X} {} {} ", proto_name(key.protocol), v4(&key.addr), key.port, sched, ops)?;
+        write!(
+            w,
+            "{}  {:08X}:{:04X} {} {} ",
+            proto_name(key.protocol),
+            v4(&key.addr),
+            key.port,
+            sched,
+            ops
+        )?;
     }
     if flags & SVC_F_PERSISTENT != 0 {
         // The netmask is stored as sent (network order for IPv4), printed through ntohl.
-        writeln!(w, "persistent {} {:08X}", timeout_jiffies as i32, u32::from_be(netmask))
+        writeln!(
+            w,
+            "persistent {} {:08X}",
+            timeout_jiffies as i32,
+            u32::from_be(netmask)
+        )
     } else {
         w.write_str("\n")
     }
@@ -106,14 +131,29 @@ pub(crate) fn write_dest(
     } else {
         write!(w, "  -> {:08X}:{:04X}", v4(addr), port)?;
     }
-    writeln!(w, "      {:<7} {:<6} {:<10} {:<10}", fwd_name(fwd), weight, active as i32, inactive as i32)
+    writeln!(
+        w,
+        "      {:<7} {:<6} {:<10} {:<10}",
+        fwd_name(fwd),
+        weight,
+        active as i32,
+        inactive as i32
+    )
 }
 
 /// `/proc/net/ip_vs_stats`.
 pub(crate) fn write_stats(w: &mut impl Write, s: &Stats) -> fmt::Result {
     w.write_str("   Total Incoming Outgoing         Incoming         Outgoing\n")?;
     w.write_str("   Conns  Packets  Packets            Bytes            Bytes\n")?;
-    writeln!(w, "{:8X} {:8X} {:8X} {:16X} {:16X}\n", s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes)?;
+    writeln!(
+        w,
+        "{:8X} {:8X} {:8X} {:16X} {:16X}\n",
+        s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes
+    )?;
     w.write_str(" Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n")?;
-    writeln!(w, "{:8X} {:8X} {:8X} {:16X} {:16X}", s.cps, s.inpps, s.outpps, s.inbps, s.outbps)
+    writeln!(
+        w,
+        "{:8X} {:8X} {:8X} {:16X} {:16X}",
+        s.cps, s.inpps, s.outpps, s.inbps, s.outbps
+    )
 }

@@ -35,7 +35,13 @@ pub(crate) fn bucket(key: &SvcKey) -> usize {
 /// The identity of the address service for a packet to `<af, protocol, addr, port>` (`addr`:
 /// 4 or 16 bytes).
 pub(crate) fn packet_key(af: u16, protocol: u16, addr: &[u8], port: u16) -> Option<SvcKey> {
-    let mut key = SvcKey { af, protocol, addr: [0; 16], port, fwmark: 0 };
+    let mut key = SvcKey {
+        af,
+        protocol,
+        addr: [0; 16],
+        port,
+        fwmark: 0,
+    };
     key.addr.get_mut(..addr.len())?.copy_from_slice(addr);
     Some(key)
 }
@@ -43,7 +49,13 @@ pub(crate) fn packet_key(af: u16, protocol: u16, addr: &[u8], port: u16) -> Opti
 /// The identity of the firewall-mark service of family `af` for mark `mark` (for a request and
 /// for a marked packet alike): protocol TCP, no address or port, like C.
 pub(crate) fn fwmark_key(af: u16, mark: u32) -> SvcKey {
-    SvcKey { af, protocol: super::uapi::IPPROTO_TCP, addr: [0; 16], port: 0, fwmark: mark }
+    SvcKey {
+        af,
+        protocol: super::uapi::IPPROTO_TCP,
+        addr: [0; 16],
+        port: 0,
+        fwmark: mark,
+    }
 }
 
 /// A NAT real server, as the namespace's real-server index holds it (C: an `rs_table` entry):
@@ -69,8 +81,17 @@ pub(crate) const ANY_PROTOCOL: u16 = 0;
 impl RealKey {
     /// The key of destination `<af, addr, port>` of service `svc`.
     pub(crate) fn new(svc: &SvcKey, af: u16, addr: [u8; 16], port: u16) -> Self {
-        let protocol = if svc.fwmark != 0 { ANY_PROTOCOL } else { svc.protocol };
-        Self { af, addr, port, protocol }
+        let protocol = if svc.fwmark != 0 {
+            ANY_PROTOCOL
+        } else {
+            svc.protocol
+        };
+        Self {
+            af,
+            addr,
+            port,
+            protocol,
+        }
     }
 
     /// Its bucket in the real-server index.

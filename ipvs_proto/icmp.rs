@@ -59,7 +59,12 @@ pub(crate) fn parse_embedded(hdr: &[u8], ports: &[u8]) -> Option<Embedded> {
         return None;
     }
     let (sport, dport) = super::ports(ports)?;
-    Some(Embedded { proto, ip, sport, dport })
+    Some(Embedded {
+        proto,
+        ip,
+        sport,
+        dport,
+    })
 }
 
 /// An ICMP error about a packet this host tunnelled to a real server: the error was sent to
@@ -110,7 +115,11 @@ pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
             if gue[0] >> 5 != 0 || gue[1] != 4 {
                 return None;
             }
-            (TUNNEL_TYPE_GUE, u16::from_be_bytes([udp[2], udp[3]]), 8 + 4 + usize::from(gue[0] & 0x1f) * 4)
+            (
+                TUNNEL_TYPE_GUE,
+                u16::from_be_bytes([udp[2], udp[3]]),
+                8 + 4 + usize::from(gue[0] & 0x1f) * 4,
+            )
         }
         47 => {
             let gre = b.get(t..t + 4)?;
@@ -138,7 +147,12 @@ pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
         gue_port,
         daddr: outer.daddr,
         overhead: outer.ihl + tun_len,
-        inner: Embedded { proto, ip, sport, dport },
+        inner: Embedded {
+            proto,
+            ip,
+            sport,
+            dport,
+        },
     })
 }
 

@@ -79,7 +79,10 @@ pub(crate) fn csum_after_ttl_decrement(csum: [u8; 2]) -> [u8; 2] {
 /// The transport ports of a TCP/UDP/SCTP header (first four bytes), host order.
 pub(crate) fn ports(b: &[u8]) -> Option<(u16, u16)> {
     let b = b.get(..4)?;
-    Some((u16::from_be_bytes([b[0], b[1]]), u16::from_be_bytes([b[2], b[3]])))
+    Some((
+        u16::from_be_bytes([b[0], b[1]]),
+        u16::from_be_bytes([b[2], b[3]]),
+    ))
 }
 
 /// Protocols the datapath handles.

@@ -71,7 +71,9 @@ impl Algorithm for Dh {
     }
 
     fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
-        let i = self.table.get(hash_32(Packet::fold(pkt.af, &pkt.daddr), TAB_BITS))?;
+        let i = self
+            .table
+            .get(hash_32(Packet::fold(pkt.af, &pkt.daddr), TAB_BITS))?;
         (i < n && dest(i).available()).then_some(i)
     }
 }
@@ -107,7 +109,11 @@ impl Algorithm for Sh {
     }
 
     fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
-        let port = if pkt.svc_flags & SVC_F_SCHED2 != 0 { pkt.sport } else { 0 };
+        let port = if pkt.svc_flags & SVC_F_SCHED2 != 0 {
+            pkt.sport
+        } else {
+            0
+        };
         let usable = |i: usize| i < n && !dest(i).overloaded && dest(i).weight > 0;
         let home = Self::bucket(pkt, port, 0);
         let first = self.table.get(home)?;

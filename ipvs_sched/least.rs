@@ -14,7 +14,11 @@ fn sed_overhead(d: &DestState) -> i64 {
 
 /// Least weighted load: the first available destination, then any later non-overloaded one
 /// whose `overhead / weight` is strictly lower (compared as cross products, as C does).
-pub(super) fn least_weighted(n: usize, dest: Dests<'_>, cost: fn(&DestState) -> i64) -> Option<usize> {
+pub(super) fn least_weighted(
+    n: usize,
+    dest: Dests<'_>,
+    cost: fn(&DestState) -> i64,
+) -> Option<usize> {
     let first = (0..n).find(|&i| dest(i).available())?;
     let (mut best, mut best_d) = (first, dest(first));
     let mut best_cost = cost(&best_d);

@@ -72,7 +72,13 @@ struct Table<E> {
 
 impl<E> Default for Table<E> {
     fn default() -> Self {
-        Self { buckets: AVec::new(), entries: 0, rover: 0, counter: 1, next_check: None }
+        Self {
+            buckets: AVec::new(),
+            entries: 0,
+            rover: 0,
+            counter: 1,
+            next_check: None,
+        }
     }
 }
 
@@ -100,7 +106,9 @@ impl<E: Entry> Table<E> {
     /// Removes the entries of the bucket after the rover that `stale` selects; returns how many.
     fn collect_next(&mut self, stale: &impl Fn(&E) -> bool) -> usize {
         self.rover = (self.rover + 1) % TAB_SIZE;
-        let Some(b) = self.buckets.get_mut(self.rover) else { return 0 };
+        let Some(b) = self.buckets.get_mut(self.rover) else {
+            return 0;
+        };
         let before_len = b.len();
         b.retain(|e| !stale(e));
         let removed = before_len - b.len();
@@ -111,7 +119,9 @@ impl<E: Entry> Table<E> {
     /// Runs the periodic check if it is due.
     fn maybe_check(&mut self, pkt: &Packet, expiration: u64) {
         let now = pkt.now;
-        let due = *self.next_check.get_or_insert(now.wrapping_add(CHECK_INTERVAL_S * pkt.hz));
+        let due = *self
+            .next_check
+            .get_or_insert(now.wrapping_add(CHECK_INTERVAL_S * pkt.hz));
         if before(now, due) {
             return;
         }
@@ -170,7 +180,12 @@ impl Algorithm for Lblc {
         self.table.maybe_check(pkt, pkt.lblc_expiration);
         let Some(en) = self.table.get_mut(pkt) else {
             let i = least_weighted(n, dest, DestState::overhead)?;
-            let e = LblcEntry { af: pkt.af, addr: pkt.daddr, dest: dest(i).id, lastuse: pkt.now };
+            let e = LblcEntry {
+                af: pkt.af,
+                addr: pkt.daddr,
+                dest: dest(i).id,
+                lastuse: pkt.now,
+            };
             self.table.insert(pkt, e);
             return Some(i);
         };
@@ -211,8 +226,15 @@ impl Entry for LblcrEntry {
 impl LblcrEntry {
     /// The set's members that are still linked to the service, newest first (C's list order),
     /// with their list index.
-    fn members<'a>(&'a self, n: usize, dest: Dests<'a>) -> impl Iterator<Item = (usize, DestState)> + 'a {
-        self.set.iter().rev().filter_map(move |&id| find(n, dest, id).map(|i| (i, dest(i))))
+    fn members<'a>(
+        &'a self,
+        n: usize,
+        dest: Dests<'a>,
+    ) -> impl Iterator<Item = (usize, DestState)> + 'a {
+        self.set
+            .iter()
+            .rev()
+            .filter_map(move |&id| find(n, dest, id).map(|i| (i, dest(i))))
     }
 
     /// The member with the least load per weight (not overloaded, weight above 0).
@@ -243,7 +265,9 @@ impl LblcrEntry {
                 continue;
             }
             match &best {
-                Some(b) if b.overhead() * i64::from(d.weight) >= d.overhead() * i64::from(b.weight) => {}
+                Some(b)
+                    if b.overhead() * i64::from(d.weight) >= d.overhead() * i64::from(b.weight) => {
+                }
                 _ => best = Some(d),
             }
         }
@@ -279,7 +303,13 @@ impl Algorithm for Lblcr {
             let i = least_weighted(n, dest, DestState::overhead)?;
             let mut set = AVec::new();
             if set.push(dest(i).id).is_ok() {
-                let e = LblcrEntry { af: pkt.af, addr: pkt.daddr, set, lastmod: now, lastuse: now };
+                let e = LblcrEntry {
+                    af: pkt.af,
+                    addr: pkt.daddr,
+                    set,
+                    lastmod: now,
+                    lastuse: now,
+                };
                 self.table.insert(pkt, e);
             }
             return Some(i);

@@ -26,7 +26,9 @@ const KEY2: siphash::Key = siphash::Key([2_654_446_892, 2_654_446_892]);
 
 /// Hashes an address and port (host order) with `key`, after adding `offset`.
 fn hashkey(af: u16, addr: &[u8; 16], port: u16, key: &siphash::Key, offset: u32) -> u32 {
-    let v = offset.wrapping_add(u32::from(port)).wrapping_add(Packet::fold(af, addr));
+    let v = offset
+        .wrapping_add(u32::from(port))
+        .wrapping_add(Packet::fold(af, addr));
     siphash::hsiphash_u32(v, key)
 }
 
@@ -87,7 +89,14 @@ impl Mh {
                 0 => i32::from(lw != 0),
                 t => t,
             };
-            if setup.push(Setup { skip, next: offset, turns }).is_err() {
+            if setup
+                .push(Setup {
+                    skip,
+                    next: offset,
+                    turns,
+                })
+                .is_err()
+            {
                 return;
             }
         }
@@ -155,7 +164,11 @@ impl Algorithm for Mh {
     }
 
     fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
-        let port = if pkt.svc_flags & SVC_F_SCHED2 != 0 { pkt.sport } else { 0 };
+        let port = if pkt.svc_flags & SVC_F_SCHED2 != 0 {
+            pkt.sport
+        } else {
+            0
+        };
         let hash = |offset| hashkey(pkt.af, &pkt.saddr, port, &KEY1, offset) % TAB_SIZE as u32;
         let home = hash(0);
         let first = self.slot(home, n)?;

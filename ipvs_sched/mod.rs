@@ -2,9 +2,9 @@
 
 //! Schedulers: pick a destination for a new connection.
 //!
-//! Pure code: each scheduler works over the [`DestState`]s of the service's destinations, in list order
-//! (newest destination first, as C IPVS links them) and returns an index into it. The kernel
-//! side keeps the slice in step with the service's destination list and calls
+//! Pure code: each scheduler works over the [`DestState`]s of the service's destinations, in
+//! list order (newest destination first, as C IPVS links them) and returns an index into it.
+//! The kernel side keeps the slice in step with the service's destination list and calls
 //! [`Scheduler::add_dest`]/[`Scheduler::del_dest`] when it changes.
 
 mod hashing;
@@ -124,7 +124,13 @@ pub(crate) fn lower_threshold(upper: u32, lower: u32) -> u32 {
 /// The overload flag after `crossing`, with `conns` bound connections and thresholds
 /// `upper` / `lower` (the value of [`lower_threshold`]): set at the upper threshold, cleared
 /// below the lower one, unchanged in between; no upper threshold means never overloaded.
-pub(crate) fn overload_after(crossing: Crossing, conns: i64, upper: u32, lower: u32, was: bool) -> bool {
+pub(crate) fn overload_after(
+    crossing: Crossing,
+    conns: i64,
+    upper: u32,
+    lower: u32,
+    was: bool,
+) -> bool {
     if upper == 0 {
         return false;
     }
@@ -243,7 +249,12 @@ impl Scheduler {
     }
 
     /// Like [`Self::pick`] for the connection `pkt` opens (hashing schedulers look at it).
-    pub(crate) fn pick_for(&mut self, n: usize, dest: impl Fn(usize) -> DestState, pkt: &Packet) -> Option<usize> {
+    pub(crate) fn pick_for(
+        &mut self,
+        n: usize,
+        dest: impl Fn(usize) -> DestState,
+        pkt: &Packet,
+    ) -> Option<usize> {
         self.algorithm().pick(n, &dest, pkt)
     }
 

@@ -18,7 +18,9 @@ impl Algorithm for Rr {
         }
         let start = self.last.filter(|&l| l < n).unwrap_or(n - 1);
         // The ones after `start`, then from the first up to `start` itself.
-        let hit = (start + 1..n).chain(0..=start).find(|&i| dest(i).available())?;
+        let hit = (start + 1..n)
+            .chain(0..=start)
+            .find(|&i| dest(i).available())?;
         self.last = Some(hit);
         Some(hit)
     }

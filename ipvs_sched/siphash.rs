@@ -69,7 +69,8 @@ pub(crate) fn hsiphash(data: &[u8], key: &Key) -> u32 {
     ((v0 ^ v1) ^ (v2 ^ v3)) as u32
 }
 
-/// `hsiphash` of one `u32` as the kernel lays it out in memory (native byte order, as `&v` is hashed).
+/// `hsiphash` of one `u32` as the kernel lays it out in memory (native byte order, as `&v` is
+/// hashed).
 pub(crate) fn hsiphash_u32(v: u32, key: &Key) -> u32 {
     hsiphash(&v.to_ne_bytes(), key)
 }

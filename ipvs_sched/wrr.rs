@@ -20,13 +20,20 @@ pub(crate) struct Wrr {
 }
 
 fn gcd(a: i32, b: i32) -> i32 {
-    if b == 0 { a } else { gcd(b, a % b) }
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 impl Wrr {
     fn recompute(&mut self, n: usize, dest: Dests<'_>) {
         let weights = (0..n).map(|i| dest(i).weight);
-        let g = weights.clone().filter(|&w| w > 0).fold(0, |g, w| if g > 0 { gcd(w, g) } else { w });
+        let g = weights
+            .clone()
+            .filter(|&w| w > 0)
+            .fold(0, |g, w| if g > 0 { gcd(w, g) } else { w });
         self.di = if g > 0 { g } else { 1 };
         self.mw = weights.max().unwrap_or(0).max(0) - (self.di - 1);
         self.cl = None;
@@ -42,7 +49,6 @@ impl Wrr {
             self.cw = (self.cw / self.di) * self.di + 1;
         }
     }
-
 }
 
 impl Algorithm for Wrr {

@@ -9,11 +9,7 @@ use crate::ipvs_proto::{
     inet::{Addr, Family},
     IPV4_DF, IPV4_TTL_OFF,
 };
-use crate::kernel_ext::{
-    pernet::Net,
-    route::RouteCache,
-    skb::SkBuff,
-};
+use crate::kernel_ext::{pernet::Net, route::RouteCache, skb::SkBuff};
 use kernel::{prelude::*, sync::rcu};
 
 /// The smallest IPv4 MTU (`IPV4_MIN_MTU`).
@@ -127,14 +123,22 @@ pub(crate) fn out_route4(
     }
     let ll_space = rt.get().ll_space();
     skb.set_route(rt);
-    Ok(Routed::Out { saddr: Addr::v4(saddr), ll_space })
+    Ok(Routed::Out {
+        saddr: Addr::v4(saddr),
+        ll_space,
+    })
 }
 
 /// One hop less (`ip_decrease_ttl`): the TTL and, incrementally, the header checksum.
 fn decrease_ttl(skb: &mut SkBuff<'_>, nh: usize) -> Result {
     skb.make_writable(nh + 20)?;
     let ttl: [u8; 1] = skb.linear_bytes(nh + IPV4_TTL_OFF).ok_or(EINVAL)?;
-    let csum: [u8; 2] = skb.linear_bytes(nh + ipvs_proto::IPV4_CSUM_OFF).ok_or(EINVAL)?;
+    let csum: [u8; 2] = skb
+        .linear_bytes(nh + ipvs_proto::IPV4_CSUM_OFF)
+        .ok_or(EINVAL)?;
     skb.write(nh + IPV4_TTL_OFF, &[ttl[0].saturating_sub(1)])?;
-    skb.write(nh + ipvs_proto::IPV4_CSUM_OFF, &ipvs_proto::csum_after_ttl_decrement(csum))
+    skb.write(
+        nh + ipvs_proto::IPV4_CSUM_OFF,
+        &ipvs_proto::csum_after_ttl_decrement(csum),
+    )
 }

@@ -32,12 +32,17 @@ pub(crate) fn tun_xmit(
     icmp: bool,
 ) -> Verdict {
     let enc = Encap::new(tun.kind, tun.flags, tun.port, skb.csum_partial());
-    let opts = RouteOpts { icmp, pmtu_disc, ..Default::default() };
-    let (saddr, ll_space) = match out_route4(net, &mut skb, cache, daddr, opts, Some(enc.overhead())) {
-        Ok(Routed::Local) => return deliver_local(skb, true),
-        Ok(Routed::Out { saddr, ll_space }) => (saddr.to_v4(), ll_space),
-        Err(_) => return Verdict::Drop,
+    let opts = RouteOpts {
+        icmp,
+        pmtu_disc,
+        ..Default::default()
     };
+    let (saddr, ll_space) =
+        match out_route4(net, &mut skb, cache, daddr, opts, Some(enc.overhead())) {
+            Ok(Routed::Local) => return deliver_local(skb, true),
+            Ok(Routed::Out { saddr, ll_space }) => (saddr.to_v4(), ll_space),
+            Err(_) => return Verdict::Drop,
+        };
     if encapsulate(net, &mut skb, enc, pmtu_disc, (saddr, daddr), ll_space).is_err() {
         return Verdict::Drop;
     }
@@ -66,14 +71,21 @@ fn encapsulate(
     let nh = skb.network_offset();
     let mut b = [0u8; 20];
     let ip = skb.header(nh, &mut b).ok_or(EINVAL)?;
-    let inner = encap::Inner { tos: ip[1], ttl: ip[8], df: ip[6] & IPV4_DF != 0 };
+    let inner = encap::Inner {
+        tos: ip[1],
+        ttl: ip[8],
+        df: ip[6] & IPV4_DF != 0,
+    };
     skb.ip_send_check();
     let gso = gso::IPXIP4
         | match enc {
             Encap::Ipip => 0,
             Encap::Gue { csum, remcsum, .. } => {
-                (if csum { gso::UDP_TUNNEL_CSUM } else { gso::UDP_TUNNEL })
-                    | if remcsum { gso::TUNNEL_REMCSUM } else { 0 }
+                (if csum {
+                    gso::UDP_TUNNEL_CSUM
+                } else {
+                    gso::UDP_TUNNEL
+                }) | if remcsum { gso::TUNNEL_REMCSUM } else { 0 }
             }
             Encap::Gre { csum } => {
                 if csum {
@@ -86,7 +98,11 @@ fn encapsulate(
     skb.tunnel_offloads(gso)?;
     match enc {
         Encap::Ipip => {}
-        Encap::Gue { port, csum, remcsum } => {
+        Encap::Gue {
+            port,
+            csum,
+            remcsum,
+        } => {
             let sport = skb.flow_src_port(net);
             // Remote checksum offload: where the inner checksum starts and is, for the
             // receiver to complete it.
@@ -108,7 +124,13 @@ fn encapsulate(
         }
         Encap::Gre { csum } => skb.push_gre(csum, Encap::gre_len(csum))?,
     }
-    skb.push(&encap::outer_ipv4(inner, pmtu_disc, enc.outer_protocol(), saddr, daddr))?;
+    skb.push(&encap::outer_ipv4(
+        inner,
+        pmtu_disc,
+        enc.outer_protocol(),
+        saddr,
+        daddr,
+    ))?;
     skb.reset_network_header();
     skb.clear_ip_options();
     skb.select_ident(net);
@@ -146,7 +168,11 @@ fn relay_error(
     net: Net,
     skb: &mut SkBuff<'_>,
     cache: &RouteCache,
-    TunnelErrorAt { outer, mut inner, overhead }: TunnelErrorAt,
+    TunnelErrorAt {
+        outer,
+        mut inner,
+        overhead,
+    }: TunnelErrorAt,
     icmp_type: u8,
     code: u8,
     mut info: u32,

@@ -113,7 +113,10 @@ unsafe fn attrs<'a>(ptr: *const u8, len: u32) -> &'a [u8] {
 ///
 /// `info` must be the `genl_info` of a running doit call.
 #[no_mangle]
-unsafe extern "C" fn ipvs_rs_genl_doit(_skb: *mut shim::RawSkb, info: *mut shim::RawGenlInfo) -> c_int {
+unsafe extern "C" fn ipvs_rs_genl_doit(
+    _skb: *mut shim::RawSkb,
+    info: *mut shim::RawGenlInfo,
+) -> c_int {
     let mut len = 0u32;
     // SAFETY: `info` is the valid `genl_info` of this doit call; the attribute area stays valid
     // for the call.
@@ -124,11 +127,15 @@ unsafe extern "C" fn ipvs_rs_genl_doit(_skb: *mut shim::RawSkb, info: *mut shim:
             shim::ipvs_rs_genl_info_net(info),
         )
     };
-    let Some(net) = Net::from_raw(net) else {
+    // SAFETY: The request's namespace is alive for the call, which is all the handle is used for.
+    let Some(net) = (unsafe { Net::from_raw(net) }) else {
         return EINVAL.to_errno();
     };
     // INVARIANT: `info` is this call's `genl_info`.
-    let reply = Reply { info, _p: PhantomData };
+    let reply = Reply {
+        info,
+        _p: PhantomData,
+    };
     let req = Request { cmd, attrs: area };
     match pernet::with(net, |ipvs| ipvs.doit(net, req, reply)) {
         Some(Ok(())) => 0,
@@ -153,11 +160,16 @@ unsafe extern "C" fn ipvs_rs_genl_dumpit(skb: *mut shim::RawSkb, cb: *mut shim::
             shim::ipvs_rs_cb_net(cb),
         )
     };
-    let Some(net) = Net::from_raw(net) else {
+    // SAFETY: The request's namespace is alive for the call, which is all the handle is used for.
+    let Some(net) = (unsafe { Net::from_raw(net) }) else {
         return EINVAL.to_errno();
     };
     // INVARIANT: `skb`/`cb` are this call's arguments.
-    let mut dump = Dump { skb, cb, _p: PhantomData };
+    let mut dump = Dump {
+        skb,
+        cb,
+        _p: PhantomData,
+    };
     let req = Request { cmd, attrs: area };
     match pernet::with(net, |ipvs| ipvs.dumpit(net, req, &mut dump)) {
         Some(Err(e)) => e.to_errno(),

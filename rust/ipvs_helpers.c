@@ -59,6 +59,21 @@ __ipvs_helper u32 ipvs_rs_skb_len(const struct sk_buff *skb)
 	return skb->len;
 }
 
+/* The layout rust/shim.rs asserts too (SkbView). */
+static_assert(offsetof(struct ipvs_rs_skb_view, data) == 0);
+static_assert(offsetof(struct ipvs_rs_skb_view, len) == 8);
+static_assert(offsetof(struct ipvs_rs_skb_view, headlen) == 12);
+static_assert(offsetof(struct ipvs_rs_skb_view, network_offset) == 16);
+static_assert(offsetof(struct ipvs_rs_skb_view, pkt_type) == 20);
+static_assert(offsetof(struct ipvs_rs_skb_view, has_dst) == 21);
+static_assert(offsetof(struct ipvs_rs_skb_view, ipvs_property) == 22);
+static_assert(offsetof(struct ipvs_rs_skb_view, csum_partial) == 23);
+static_assert(offsetof(struct ipvs_rs_skb_view, mark) == 24);
+static_assert(offsetof(struct ipvs_rs_skb_view, headroom) == 28);
+static_assert(offsetof(struct ipvs_rs_skb_view, has_dev) == 32);
+static_assert(offsetof(struct ipvs_rs_skb_view, gso) == 33);
+static_assert(sizeof(struct ipvs_rs_skb_view) == 40);
+
 __ipvs_helper void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v)
 {
 	v->data = skb->data;
@@ -163,12 +178,6 @@ __ipvs_helper void ipvs_rs_ip_send_check(struct sk_buff *skb)
  */
 
 /* The kernel's values behind the numbers Rust passes (rust/shim.rs mirrors ipvs_shim.h). */
-static_assert(IPVS_RS_GSO_GRE == SKB_GSO_GRE);
-static_assert(IPVS_RS_GSO_GRE_CSUM == SKB_GSO_GRE_CSUM);
-static_assert(IPVS_RS_GSO_IPXIP4 == SKB_GSO_IPXIP4);
-static_assert(IPVS_RS_GSO_UDP_TUNNEL == SKB_GSO_UDP_TUNNEL);
-static_assert(IPVS_RS_GSO_UDP_TUNNEL_CSUM == SKB_GSO_UDP_TUNNEL_CSUM);
-static_assert(IPVS_RS_GSO_TUNNEL_REMCSUM == SKB_GSO_TUNNEL_REMCSUM);
 static_assert(IPVS_RS_DEFRAG_VS_IN == IP_DEFRAG_VS_IN);
 static_assert(IPVS_RS_DEFRAG_VS_OUT == IP_DEFRAG_VS_OUT);
 static_assert(IPVS_RS_DEFRAG_VS_FWD == IP_DEFRAG_VS_FWD);

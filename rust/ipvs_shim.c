@@ -451,6 +451,10 @@ void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
 
 /* ---- address classification ---------------------------------------------------------- */
 
+static_assert(IPVS_RS_RTN_UNICAST == RTN_UNICAST && IPVS_RS_RTN_LOCAL == RTN_LOCAL);
+static_assert(IPVS_RS_IPV6_ADDR_UNICAST == IPV6_ADDR_UNICAST);
+static_assert(IPVS_RS_IPV6_ADDR_LINKLOCAL == IPV6_ADDR_LINKLOCAL);
+
 u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr)
 {
 	return inet_addr_type(net, addr);

@@ -121,15 +121,7 @@ void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
 
 /* IPv4 routes and output (rust/route.rs, rust/skb.rs; the decisions are in ipvs_xmit/). */
 struct rtable;
-/* GSO types and defrag users Rust passes (checked against the kernel's at build time). */
-enum {
-	IPVS_RS_GSO_GRE = 1 << 6,
-	IPVS_RS_GSO_GRE_CSUM = 1 << 7,
-	IPVS_RS_GSO_IPXIP4 = 1 << 8,
-	IPVS_RS_GSO_UDP_TUNNEL = 1 << 10,
-	IPVS_RS_GSO_UDP_TUNNEL_CSUM = 1 << 11,
-	IPVS_RS_GSO_TUNNEL_REMCSUM = 1 << 13,
-};
+/* Defrag users Rust passes (checked against the kernel's at build time). */
 enum {
 	IPVS_RS_DEFRAG_VS_IN = 196610,
 	IPVS_RS_DEFRAG_VS_OUT = 196611,
@@ -192,7 +184,13 @@ void ipvs_rs_pcpu_sum(const u64 __percpu *p, u32 n, u64 *out);
 struct timer_list;
 void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));
 
-/* Address classification (route tables). */
+/* Address classification (route tables); the types Rust tests (rust/pernet.rs). */
+enum {
+	IPVS_RS_RTN_UNICAST = 1,
+	IPVS_RS_RTN_LOCAL = 2,
+	IPVS_RS_IPV6_ADDR_UNICAST = 0x0001,
+	IPVS_RS_IPV6_ADDR_LINKLOCAL = 0x0020,
+};
 u32 ipvs_rs_inet_addr_type(struct net *net, __be32 addr);
 bool ipvs_rs_port_requires_bind(struct net *net, u16 port);
 u32 ipvs_rs_ipv6_addr_type(const u8 *addr);

@@ -6,7 +6,7 @@
 
 use super::{pernet, pernet::Net, shim, skb::SkBuff, skb::Verdict};
 use crate::ipvs_proto::inet::Family;
-use kernel::{ffi::c_uint, ffi::c_void, prelude::*};
+use kernel::{bindings, ffi::c_uint, ffi::c_void, prelude::*};
 
 /// The netfilter hook point a packet is at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,11 +26,11 @@ pub(crate) enum Hook {
 impl Hook {
     fn from_raw(h: u32) -> Option<Self> {
         Some(match h {
-            0 => Self::PreRouting,
-            1 => Self::LocalIn,
-            2 => Self::Forward,
-            3 => Self::LocalOut,
-            4 => Self::PostRouting,
+            bindings::nf_inet_hooks_NF_INET_PRE_ROUTING => Self::PreRouting,
+            bindings::nf_inet_hooks_NF_INET_LOCAL_IN => Self::LocalIn,
+            bindings::nf_inet_hooks_NF_INET_FORWARD => Self::Forward,
+            bindings::nf_inet_hooks_NF_INET_LOCAL_OUT => Self::LocalOut,
+            bindings::nf_inet_hooks_NF_INET_POST_ROUTING => Self::PostRouting,
             _ => return None,
         })
     }
@@ -61,8 +61,12 @@ unsafe fn dispatch(
     let (mut net, mut hook, mut pf) = (core::ptr::null_mut(), 0, 0);
     // SAFETY: `state` is valid for the hook call; `net`, `hook` and `pf` are valid out pointers.
     let data = unsafe { shim::ipvs_rs_hook_state(state, &mut net, &mut hook, &mut pf) };
+    // SAFETY: The hook runs in `net`, alive for the call, which is all the handle is used for.
+    let net = unsafe { Net::from_raw(net) };
     // `NFPROTO_IPV4` and `NFPROTO_IPV6` have the numbers of their address families.
-    let (Some(net), Some(hook), Some(family)) = (Net::from_raw(net), Hook::from_raw(hook), Family::from_af(pf.into())) else {
+    let (Some(net), Some(hook), Some(family)) =
+        (net, Hook::from_raw(hook), Family::from_af(pf.into()))
+    else {
         return Verdict::Accept as c_uint;
     };
     // SAFETY: The hook owns `skb` for the duration of the call.
@@ -70,7 +74,8 @@ unsafe fn dispatch(
         return Verdict::Accept as c_uint;
     };
     // SAFETY: `data` is the state slot of `net`, the namespace the hook runs in.
-    unsafe { pernet::with_data(data, |ipvs| f(ipvs, net, family, hook, skb)) }.unwrap_or(Verdict::Accept) as c_uint
+    unsafe { pernet::with_data(data, |ipvs| f(ipvs, net, family, hook, skb)) }
+        .unwrap_or(Verdict::Accept) as c_uint
 }
 
 /// The request-direction hook (`ip_vs_in_hook`'s role).

@@ -44,8 +44,14 @@ unsafe impl Send for Net {}
 unsafe impl Sync for Net {}
 
 impl Net {
-    /// Wraps a namespace pointer received from a kernel callback.
-    pub(crate) fn from_raw(ptr: *mut shim::RawNet) -> Option<Self> {
+    /// Wraps a namespace pointer received from a kernel callback (`None` if it is null).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be null or point to a namespace that stays alive for as long as the handle
+    /// (and any copy of it) is used: the argument of the running hook, netlink, proc or pernet
+    /// callback, used only during that callback or by state the namespace's exit callback drops.
+    pub(crate) unsafe fn from_raw(ptr: *mut shim::RawNet) -> Option<Self> {
         NonNull::new(ptr).map(Self)
     }
 
@@ -145,13 +151,13 @@ impl Net {
     }
 }
 
-/// `RTN_UNICAST`.
+/// `RTN_UNICAST` (`IPVS_RS_RTN_UNICAST`: the shim checks it against the kernel's).
 const RTN_UNICAST: u32 = 1;
-/// `RTN_LOCAL`.
+/// `RTN_LOCAL` (checked likewise).
 const RTN_LOCAL: u32 = 2;
-/// `IPV6_ADDR_UNICAST`.
+/// `IPV6_ADDR_UNICAST` (checked likewise).
 const IPV6_ADDR_UNICAST: u32 = 0x0001;
-/// `IPV6_ADDR_LINKLOCAL`.
+/// `IPV6_ADDR_LINKLOCAL` (checked likewise).
 const IPV6_ADDR_LINKLOCAL: u32 = 0x0020;
 
 impl Net {
@@ -239,9 +245,16 @@ pub(crate) fn unregister() {
 }
 
 /// Called by the shim for each new namespace; returns the state or NULL on failure.
+///
+/// # Safety
+///
+/// `net` must be the namespace of a running pernet init callback; the state returned is handed
+/// back, once, to [`ipvs_rs_net_exit`] before the namespace goes away.
 #[no_mangle]
-extern "C" fn ipvs_rs_net_init(net: *mut shim::RawNet) -> *mut c_void {
-    let Some(net) = Net::from_raw(net) else {
+unsafe extern "C" fn ipvs_rs_net_init(net: *mut shim::RawNet) -> *mut c_void {
+    // SAFETY: `net` is being initialised and outlives the state made here, which its exit
+    // callback drops (function contract).
+    let Some(net) = (unsafe { Net::from_raw(net) }) else {
         return core::ptr::null_mut();
     };
     match State::new(net) {
@@ -251,27 +264,37 @@ extern "C" fn ipvs_rs_net_init(net: *mut shim::RawNet) -> *mut c_void {
 }
 
 /// Called by the shim when a namespace goes away, after its tick work is stopped.
+///
+/// # Safety
+///
+/// `net` must be the namespace of a running pernet exit callback and `data` null or what
+/// [`ipvs_rs_net_init`] returned for it, not used again by the caller.
 #[no_mangle]
-extern "C" fn ipvs_rs_net_exit(net: *mut shim::RawNet, data: *mut c_void) {
+unsafe extern "C" fn ipvs_rs_net_exit(net: *mut shim::RawNet, data: *mut c_void) {
     if data.is_null() {
         return;
     }
     // SAFETY: `data` came from `Arc::into_raw` in `ipvs_rs_net_init`; this is the only place
-    // that takes that reference back, once.
+    // that takes that reference back, once (function contract).
     let state = unsafe { Arc::<State>::from_raw(data.cast()) };
-    if let Some(net) = Net::from_raw(net) {
+    // SAFETY: `net` is alive during its exit callback, which is all the handle is used for.
+    if let Some(net) = unsafe { Net::from_raw(net) } {
         state.exit(net);
     }
 }
 
 /// Called by the shim's per-namespace delayed work once a second.
+///
+/// # Safety
+///
+/// `data` must be null or the state [`ipvs_rs_net_init`] returned, not yet given to
+/// [`ipvs_rs_net_exit`] (the shim disables the tick work before that).
 #[no_mangle]
-extern "C" fn ipvs_rs_net_tick(data: *mut c_void) {
+unsafe extern "C" fn ipvs_rs_net_tick(data: *mut c_void) {
     if data.is_null() {
         return;
     }
-    // SAFETY: `data` came from `Arc::into_raw` and the tick work is disabled before
-    // `ipvs_rs_net_exit` releases it.
+    // SAFETY: `data` came from `Arc::into_raw` and is not released yet (function contract).
     let state = unsafe { ArcBorrow::<State>::from_raw(data.cast()) };
     state.tick();
 }

@@ -56,12 +56,21 @@ impl core::fmt::Write for SeqWriter<'_> {
 ///
 /// `seq` must be the `seq_file` of a running show call and `net` its namespace.
 #[no_mangle]
-unsafe extern "C" fn ipvs_rs_proc_show(seq: *mut shim::RawSeqFile, net: *mut shim::RawNet, kind: c_long) -> c_int {
-    let (Some(net), Some(file)) = (Net::from_raw(net), ProcFile::from_raw(kind)) else {
+unsafe extern "C" fn ipvs_rs_proc_show(
+    seq: *mut shim::RawSeqFile,
+    net: *mut shim::RawNet,
+    kind: c_long,
+) -> c_int {
+    // SAFETY: `net` is the namespace of this show call, alive for the call (function contract).
+    let net = unsafe { Net::from_raw(net) };
+    let (Some(net), Some(file)) = (net, ProcFile::from_raw(kind)) else {
         return 0;
     };
     // INVARIANT: `seq` is this show call's seq_file.
-    let mut w = SeqWriter { seq, _p: PhantomData };
+    let mut w = SeqWriter {
+        seq,
+        _p: PhantomData,
+    };
     pernet::with(net, |ipvs| ipvs.proc_show(file, &mut w));
     0
 }

@@ -103,7 +103,10 @@ impl<T: Entry> Links<T> {
             owner: Atomic::new(null_mut()),
             table: Atomic::new(null_mut()),
             hashed: Atomic::new(false),
-            next: [[Atomic::new(null_mut()), Atomic::new(null_mut())], [Atomic::new(null_mut()), Atomic::new(null_mut())]],
+            next: [
+                [Atomic::new(null_mut()), Atomic::new(null_mut())],
+                [Atomic::new(null_mut()), Atomic::new(null_mut())],
+            ],
         })
     }
 
@@ -171,9 +174,20 @@ impl<T: Entry> Buckets<T> {
         let n = 1usize << bits;
         let mut heads = KVVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
-            heads.push([Atomic::new(null_mut()), Atomic::new(null_mut())], GFP_KERNEL)?;
+            heads.push(
+                [Atomic::new(null_mut()), Atomic::new(null_mut())],
+                GFP_KERNEL,
+            )?;
         }
-        let b = KBox::new(Buckets { set, mask: (n - 1) as u32, heads, next: Atomic::new(null_mut()) }, GFP_KERNEL)?;
+        let b = KBox::new(
+            Buckets {
+                set,
+                mask: (n - 1) as u32,
+                heads,
+                next: Atomic::new(null_mut()),
+            },
+            GFP_KERNEL,
+        )?;
         Ok(KBox::into_raw(b))
     }
 
@@ -243,7 +257,10 @@ unsafe extern "C" fn release<T: Entry>(head: *mut bindings::callback_head) {
 
 impl<T: Entry> Table<T> {
     /// An empty table without buckets; `name` and `key` name the writer locks for lockdep.
-    pub(crate) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> Result<impl PinInit<Self>> {
+    pub(crate) fn new(
+        name: &'static CStr,
+        key: Pin<&'static LockClassKey>,
+    ) -> Result<impl PinInit<Self>> {
         let mut moved = KVec::with_capacity(LOCKS, GFP_KERNEL)?;
         for _ in 0..LOCKS {
             moved.push(Atomic::new(false), GFP_KERNEL)?;
@@ -378,7 +395,9 @@ impl<T: Entry> Table<T> {
         let raw = Arc::into_raw(e);
         // SAFETY: `raw` is alive (the reference just leaked).
         let links = unsafe { &*raw }.links();
-        links.table.store(core::ptr::from_ref(self).cast_mut(), Release);
+        links
+            .table
+            .store(core::ptr::from_ref(self).cast_mut(), Release);
         links.owner.store(raw.cast_mut(), Release);
         // SAFETY: The timer was set up by `Links::new`; its callback finds what it needs.
         unsafe { bindings::mod_timer(links.timer.get(), expires as usize) };
@@ -419,7 +438,10 @@ impl<T: Entry> Table<T> {
         let Some(b) = self.current(&g) else {
             return false;
         };
-        let (ki, ko) = (e.hash(Chain::In) as usize % LOCKS, e.hash(Chain::Out) as usize % LOCKS);
+        let (ki, ko) = (
+            e.hash(Chain::In) as usize % LOCKS,
+            e.hash(Chain::Out) as usize % LOCKS,
+        );
         let locked = self.locks.lock_pair(ki, ko);
         if !e.links().hashed.load(Relaxed) {
             return false;

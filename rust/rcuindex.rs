@@ -18,14 +18,13 @@
 use core::ptr::null_mut;
 use kernel::{
     alloc::KVec,
-    bindings,
-    types::Opaque,
-    new_mutex,
+    bindings, new_mutex,
     prelude::*,
     sync::{
         atomic::{Acquire, Atomic, Relaxed, Release},
         rcu, Arc, ArcBorrow, Mutex,
     },
+    types::Opaque,
 };
 
 /// What the index needs from its entries.
@@ -50,7 +49,12 @@ pub(crate) struct IndexLink<T> {
 impl<T> IndexLink<T> {
     /// The link of an entry in no index.
     pub(crate) fn new() -> Self {
-        Self { rcu: Opaque::uninit(), owner: Atomic::new(null_mut()), next: Atomic::new(null_mut()), busy: Atomic::new(false) }
+        Self {
+            rcu: Opaque::uninit(),
+            owner: Atomic::new(null_mut()),
+            next: Atomic::new(null_mut()),
+            busy: Atomic::new(false),
+        }
     }
 }
 

@@ -46,7 +46,15 @@ impl Route {
         let mut rt = null_mut();
         let mut saddr = 0u32;
         // SAFETY: `net` is alive (type invariant of `Net`); the out pointers are valid.
-        let r = unsafe { shim::ipvs_rs_ip_route_output(net.raw(), u32::from_ne_bytes(daddr), known_nh, &mut rt, &mut saddr) };
+        let r = unsafe {
+            shim::ipvs_rs_ip_route_output(
+                net.raw(),
+                u32::from_ne_bytes(daddr),
+                known_nh,
+                &mut rt,
+                &mut saddr,
+            )
+        };
         kernel::error::to_result(r)?;
         // INVARIANT: On success the shim returns a valid route with a reference for us.
         let rt = NonNull::new(rt).ok_or(EINVAL)?;
@@ -55,7 +63,10 @@ impl Route {
 
     /// The route, borrowed.
     pub(crate) fn borrow(&self) -> RouteRef<'_> {
-        RouteRef { ptr: self.0, _p: PhantomData }
+        RouteRef {
+            ptr: self.0,
+            _p: PhantomData,
+        }
     }
 
     /// Hands the reference over (to a packet, which gives it back when it is freed).
@@ -92,7 +103,10 @@ impl<'a> RouteRef<'a> {
     /// `ptr` must be a valid route that stays valid for `'a`.
     pub(crate) unsafe fn from_raw(ptr: NonNull<shim::RawRtable>) -> Self {
         // INVARIANT: Guaranteed by the caller.
-        Self { ptr, _p: PhantomData }
+        Self {
+            ptr,
+            _p: PhantomData,
+        }
     }
 
     pub(crate) fn raw(self) -> *mut shim::RawRtable {
@@ -177,7 +191,9 @@ pub(crate) struct RouteCache {
 impl RouteCache {
     /// An empty cache.
     pub(crate) const fn new() -> Self {
-        Self { cur: Atomic::new(null_mut()) }
+        Self {
+            cur: Atomic::new(null_mut()),
+        }
     }
 
     /// Takes `old` out if it is still the entry (`None`: whatever is), leaving none; it is freed
@@ -244,7 +260,11 @@ impl RouteCache {
         let Ok(slot) = slot else {
             return Ok((Held::Owned(rt), saddr));
         };
-        let e = KBox::into_raw(slot.write(Cached { rcu: Opaque::uninit(), rt, saddr }));
+        let e = KBox::into_raw(slot.write(Cached {
+            rcu: Opaque::uninit(),
+            rt,
+            saddr,
+        }));
         // SAFETY: The entry stays valid to the end of this RCU section at least: once
         // published, it is freed only a grace period after it is replaced.
         let rt = unsafe { RouteRef::from_raw((*e).rt.0) };

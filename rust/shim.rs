@@ -67,15 +67,34 @@ pub(crate) struct SkbView {
     pub(crate) gso: bool,
 }
 
-/// `IPVS_RS_GSO_*`: the kernel's `SKB_GSO_*` bits a tunnel packet gets (the shim checks the
-/// values at build time).
+// The layout `ipvs_shim.h` gives `struct ipvs_rs_skb_view`: the C side asserts the same offsets
+// (ipvs_helpers.c), so a field added, moved or resized on one side only fails the build.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(offset_of!(SkbView, data) == 0);
+    assert!(offset_of!(SkbView, len) == 8);
+    assert!(offset_of!(SkbView, headlen) == 12);
+    assert!(offset_of!(SkbView, network_offset) == 16);
+    assert!(offset_of!(SkbView, pkt_type) == 20);
+    assert!(offset_of!(SkbView, has_dst) == 21);
+    assert!(offset_of!(SkbView, ipvs_property) == 22);
+    assert!(offset_of!(SkbView, csum_partial) == 23);
+    assert!(offset_of!(SkbView, mark) == 24);
+    assert!(offset_of!(SkbView, headroom) == 28);
+    assert!(offset_of!(SkbView, has_dev) == 32);
+    assert!(offset_of!(SkbView, gso) == 33);
+    assert!(size_of::<SkbView>() == 40);
+};
+
+/// The kernel's `SKB_GSO_*` bits a tunnel packet gets.
 pub(crate) mod gso {
-    pub(crate) const GRE: u32 = 1 << 6;
-    pub(crate) const GRE_CSUM: u32 = 1 << 7;
-    pub(crate) const IPXIP4: u32 = 1 << 8;
-    pub(crate) const UDP_TUNNEL: u32 = 1 << 10;
-    pub(crate) const UDP_TUNNEL_CSUM: u32 = 1 << 11;
-    pub(crate) const TUNNEL_REMCSUM: u32 = 1 << 13;
+    use kernel::bindings;
+    pub(crate) const GRE: u32 = bindings::SKB_GSO_GRE as u32;
+    pub(crate) const GRE_CSUM: u32 = bindings::SKB_GSO_GRE_CSUM as u32;
+    pub(crate) const IPXIP4: u32 = bindings::SKB_GSO_IPXIP4 as u32;
+    pub(crate) const UDP_TUNNEL: u32 = bindings::SKB_GSO_UDP_TUNNEL as u32;
+    pub(crate) const UDP_TUNNEL_CSUM: u32 = bindings::SKB_GSO_UDP_TUNNEL_CSUM as u32;
+    pub(crate) const TUNNEL_REMCSUM: u32 = bindings::SKB_GSO_TUNNEL_REMCSUM as u32;
 }
 
 /// `IPVS_RS_DEFRAG_VS_*`: the kernel's `IP_DEFRAG_VS_*` users of `ip_defrag` (checked at build
@@ -121,7 +140,12 @@ extern "C" {
 
     pub(crate) fn ipvs_rs_hooks_register(net: *mut RawNet) -> c_int;
     pub(crate) fn ipvs_rs_hooks_unregister(net: *mut RawNet);
-    pub(crate) fn ipvs_rs_hook_state(state: *const RawHookState, net: *mut *mut RawNet, hook: *mut u32, pf: *mut u8) -> *mut c_void;
+    pub(crate) fn ipvs_rs_hook_state(
+        state: *const RawHookState,
+        net: *mut *mut RawNet,
+        hook: *mut u32,
+        pf: *mut u8,
+    ) -> *mut c_void;
 
     pub(crate) fn ipvs_rs_skb_len(skb: *const RawSkb) -> u32;
     pub(crate) fn ipvs_rs_skb_view(skb: *const RawSkb, v: *mut SkbView);
@@ -203,8 +227,14 @@ extern "C" {
     pub(crate) fn ipvs_rs_spin_lock_bh(lock: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_spin_unlock_bh(lock: *mut kernel::bindings::spinlock_t);
     pub(crate) fn ipvs_rs_spin_trylock_bh(lock: *mut kernel::bindings::spinlock_t) -> c_int;
-    pub(crate) fn ipvs_rs_spin_lock2_bh(a: *mut kernel::bindings::spinlock_t, b: *mut kernel::bindings::spinlock_t);
-    pub(crate) fn ipvs_rs_spin_unlock2_bh(a: *mut kernel::bindings::spinlock_t, b: *mut kernel::bindings::spinlock_t);
+    pub(crate) fn ipvs_rs_spin_lock2_bh(
+        a: *mut kernel::bindings::spinlock_t,
+        b: *mut kernel::bindings::spinlock_t,
+    );
+    pub(crate) fn ipvs_rs_spin_unlock2_bh(
+        a: *mut kernel::bindings::spinlock_t,
+        b: *mut kernel::bindings::spinlock_t,
+    );
     pub(crate) fn ipvs_rs_cond_resched();
     pub(crate) fn ipvs_rs_pcpu_alloc(n: u32) -> *mut u64;
     pub(crate) fn ipvs_rs_pcpu_add2(ps: *const *mut u64, n: u32, i: u32, a: u64, j: u32, b: u64);

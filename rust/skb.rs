@@ -42,15 +42,15 @@ pub(crate) struct SkBuff<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// `NF_DROP`: the kernel frees the packet.
-    Drop = 0,
+    Drop = kernel::bindings::NF_DROP as isize,
     /// `NF_ACCEPT`: the packet continues.
-    Accept = 1,
+    Accept = kernel::bindings::NF_ACCEPT as isize,
     /// `NF_STOLEN`: the packet was consumed.
-    Stolen = 2,
+    Stolen = kernel::bindings::NF_STOLEN as isize,
 }
 
 /// `PACKET_HOST`.
-pub(crate) const PACKET_HOST: u32 = 0;
+pub(crate) const PACKET_HOST: u32 = kernel::bindings::PACKET_HOST;
 
 impl<'a> SkBuff<'a> {
     /// Wraps the packet of a hook invocation.
@@ -62,7 +62,11 @@ impl<'a> SkBuff<'a> {
     pub(crate) unsafe fn from_raw(ptr: *mut shim::RawSkb) -> Option<Self> {
         let ptr = NonNull::new(ptr)?;
         // INVARIANT: `ptr` is valid and ours (guaranteed by the caller); `v` is read from it.
-        Some(Self { ptr, v: Self::read_view(ptr), _p: PhantomData })
+        Some(Self {
+            ptr,
+            v: Self::read_view(ptr),
+            _p: PhantomData,
+        })
     }
 
     fn read_view(ptr: NonNull<shim::RawSkb>) -> shim::SkbView {
@@ -127,7 +131,8 @@ impl<'a> SkBuff<'a> {
     pub(crate) fn make_writable(&mut self, len: usize) -> Result {
         let len = u32::try_from(len).map_err(|_| EINVAL)?;
         // SAFETY: `raw()` is valid and exclusively ours.
-        let r = kernel::error::to_result(unsafe { shim::ipvs_rs_skb_make_writable(self.raw(), len) });
+        let r =
+            kernel::error::to_result(unsafe { shim::ipvs_rs_skb_make_writable(self.raw(), len) });
         // INVARIANT: The data may have moved or grown its linear part (even on failure).
         self.v = Self::read_view(self.ptr);
         r
@@ -143,7 +148,9 @@ impl<'a> SkBuff<'a> {
         // SAFETY: The packet is exclusively ours, `v.data` is its data (type invariant), the
         // range is inside the linear area (checked above) and was made private by
         // `make_writable`.
-        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.v.data.add(off), bytes.len()) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.v.data.add(off), bytes.len())
+        };
         Ok(())
     }
 
@@ -218,7 +225,9 @@ impl<'a> SkBuff<'a> {
 
     #[inline]
     fn check_csum_off(&self, off: usize) -> Result {
-        if off.checked_add(2).is_some_and(|e| e <= self.linear().len()) && u32::try_from(off).is_ok() {
+        if off.checked_add(2).is_some_and(|e| e <= self.linear().len())
+            && u32::try_from(off).is_ok()
+        {
             Ok(())
         } else {
             Err(EINVAL)
@@ -228,7 +237,9 @@ impl<'a> SkBuff<'a> {
     /// Whether the ICMP message at `off` (to the end of the packet) has a right checksum
     /// (packets already validated and locally generated ones are not checked again).
     pub(crate) fn icmp_csum_ok(&mut self, off: usize) -> bool {
-        let Ok(o) = u32::try_from(off) else { return false };
+        let Ok(o) = u32::try_from(off) else {
+            return false;
+        };
         if off >= self.v.len as usize {
             return false;
         }
@@ -390,7 +401,8 @@ impl<'a> SkBuff<'a> {
     /// (`skb_cow_head`).
     pub(crate) fn reserve_headroom(&mut self, headroom: u32) -> Result {
         // SAFETY: `raw()` is valid and exclusively ours.
-        let r = kernel::error::to_result(unsafe { shim::ipvs_rs_skb_cow_head(self.raw(), headroom) });
+        let r =
+            kernel::error::to_result(unsafe { shim::ipvs_rs_skb_cow_head(self.raw(), headroom) });
         // INVARIANT: The head may have been reallocated (even on failure).
         self.v = Self::read_view(self.ptr);
         r
@@ -516,7 +528,14 @@ impl<'a> SkBuff<'a> {
     pub(crate) fn udp_set_csum(&mut self, nocheck: bool, saddr: [u8; 4], daddr: [u8; 4]) {
         // SAFETY: `raw()` is valid and exclusively ours, and its transport header is a UDP
         // header at the data (the caller pushed it).
-        unsafe { shim::ipvs_rs_udp_set_csum(nocheck, self.raw(), u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr)) };
+        unsafe {
+            shim::ipvs_rs_udp_set_csum(
+                nocheck,
+                self.raw(),
+                u32::from_ne_bytes(saddr),
+                u32::from_ne_bytes(daddr),
+            )
+        };
         self.v = Self::read_view(self.ptr);
     }
 
@@ -546,9 +565,9 @@ impl<'a> SkBuff<'a> {
         self.v.gso
     }
 
-    /// Reassembles the datagram this fragment belongs to, as defrag user `user`: `Some` with the whole datagram once this was its last missing
-    /// fragment, `None` when the fragment was taken (queued for the others, or freed): the hook
-    /// then returns `NF_STOLEN`.
+    /// Reassembles the datagram this fragment belongs to, as defrag user `user`: `Some` with the
+    /// whole datagram once this was its last missing fragment, `None` when the fragment was
+    /// taken (queued for the others, or freed): the hook then returns `NF_STOLEN`.
     pub(crate) fn defrag(self, net: Net, user: DefragUser) -> Option<Self> {
         let user = match user {
             DefragUser::In => shim::defrag::VS_IN,

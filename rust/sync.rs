@@ -83,7 +83,11 @@ unsafe impl Sync for LockArray {}
 
 impl LockArray {
     /// `n` initialised locks of the lock class `key` (`EINVAL` for none).
-    pub(crate) fn new(n: usize, name: &'static CStr, key: Pin<&'static LockClassKey>) -> Result<Self> {
+    pub(crate) fn new(
+        n: usize,
+        name: &'static CStr,
+        key: Pin<&'static LockClassKey>,
+    ) -> Result<Self> {
         let n = NonZeroUsize::new(n).ok_or(EINVAL)?;
         let mut locks = KVec::with_capacity(n.get(), GFP_KERNEL)?;
         for _ in 0..n.get() {
@@ -106,7 +110,12 @@ impl LockArray {
         // SAFETY: Both locks were initialised in `new`; the lower index is always taken first,
         // so two holders cannot deadlock.
         unsafe { shim::ipvs_rs_spin_lock2_bh(a, b) };
-        PairGuard { a, b, _locks: PhantomData, _not_send: PhantomData }
+        PairGuard {
+            a,
+            b,
+            _locks: PhantomData,
+            _not_send: PhantomData,
+        }
     }
 }
 

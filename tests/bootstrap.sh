@@ -27,7 +27,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # --- 1. Debian packages -------------------------------------------------------------------
 llvm=${IPVS_LLVM:-22}
 inline=${IPVS_INLINE_HELPERS:-1}
-pkgs=(rustc-web rust-web-src rust-web-clippy "clang-$llvm" "lld-$llvm" "llvm-$llvm" "libclang-$llvm-dev" flex bison bc
+pkgs=(rustc-web rust-web-src rust-web-clippy rustfmt-web "clang-$llvm" "lld-$llvm" "llvm-$llvm" "libclang-$llvm-dev" flex bison bc
       libelf-dev libssl-dev cpio qemu-system-x86 ipvsadm udev socat iproute2 kmod util-linux
       python3-pip python3-venv xz-utils make gcc libcap2-bin nftables keepalived)
 missing=()

@@ -29,6 +29,8 @@ case $what in
 check)
 	echo "[run] build preflight checks"
 	"$root/tests/preflight.sh" "$kdir"
+	echo "[run] rustfmt with the kernel's settings, 100 columns"
+	make -s -C "$root" fmtcheck RUSTFMT=/usr/bin/rustfmt
 	echo "[run] host tests (cargo test)"
 	(cd "$root/tests/host" && cargo test -q 2>&1)
 	echo "[run] VM tests"

@@ -15,7 +15,9 @@ fn main() {
             .map(|&n| {
                 // Warm up (table building, caches), then measure: the best of 3 runs.
                 ns_per_pick(name, n, 2_000);
-                let best = (0..3).map(|_| ns_per_pick(name, n, 200_000)).fold(f64::MAX, f64::min);
+                let best = (0..3)
+                    .map(|_| ns_per_pick(name, n, 200_000))
+                    .fold(f64::MAX, f64::min);
                 format!("{best:.1} ns")
             })
             .collect();

@@ -33,7 +33,14 @@ pub fn ns_per_pick(name: &str, n: usize, picks: u32) -> f64 {
         .collect();
     let mut s = Scheduler::new(name.as_bytes()).expect("registered");
     s.init(n, |i| dests[i]);
-    let mut pkt = Packet { af: 2, hz: 250, random: Some(xorshift), lblc_expiration: u64::MAX / 4, lblcr_expiration: u64::MAX / 4, ..Packet::default() };
+    let mut pkt = Packet {
+        af: 2,
+        hz: 250,
+        random: Some(xorshift),
+        lblc_expiration: u64::MAX / 4,
+        lblcr_expiration: u64::MAX / 4,
+        ..Packet::default()
+    };
     let start = Instant::now();
     for k in 0..picks {
         pkt.saddr[..4].copy_from_slice(&(0xc0a8_0000 + (k & 0xffff)).to_be_bytes());

@@ -67,15 +67,11 @@ mod tests_inet;
 #[cfg(test)]
 mod tests_jhash;
 #[cfg(test)]
-mod tests_persist;
-#[cfg(test)]
-mod tests_sip;
-#[cfg(test)]
-mod tests_sizing;
-#[cfg(test)]
 mod tests_msg;
 #[cfg(test)]
 mod tests_nlattr;
+#[cfg(test)]
+mod tests_persist;
 #[cfg(test)]
 mod tests_procfmt;
 #[cfg(test)]
@@ -86,6 +82,10 @@ mod tests_sched;
 mod tests_sched2;
 #[cfg(test)]
 mod tests_sched3;
+#[cfg(test)]
+mod tests_sip;
+#[cfg(test)]
+mod tests_sizing;
 #[cfg(test)]
 mod tests_table;
 #[cfg(test)]

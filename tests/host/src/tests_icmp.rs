@@ -9,8 +9,8 @@ use crate::ipvs_proto::Proto;
 
 /// A textbook IPv4 header (UDP, 192.168.0.1 -> 192.168.0.199) whose checksum is 0xb861.
 const HDR: [u8; 20] = [
-    0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00,
-    0xc7,
+    0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01,
+    0xc0, 0xa8, 0x00, 0xc7,
 ];
 
 #[test]
@@ -45,7 +45,10 @@ fn embedded_udp_packet_of_a_port_unreachable() {
     let m = icmp(3, 3, &HDR);
     let e = parse_embedded(&m, &[0x80, 0x00, 0x00, 0x35]).unwrap();
     assert_eq!(e.proto, Proto::Udp);
-    assert_eq!((e.ip.saddr, e.ip.daddr), ([192, 168, 0, 1], [192, 168, 0, 199]));
+    assert_eq!(
+        (e.ip.saddr, e.ip.daddr),
+        ([192, 168, 0, 1], [192, 168, 0, 199])
+    );
     assert_eq!((e.sport, e.dport), (32768, 53));
     assert_eq!(e.ip.ihl, 20);
 }
@@ -80,13 +83,19 @@ fn only_relayed_errors_about_first_tcp_udp_fragments() {
     // TCP.
     let mut tcp = HDR;
     tcp[9] = 6;
-    assert_eq!(parse_embedded(&icmp(11, 0, &tcp), &[0, 80, 0x9c, 0x40]).map(|e| (e.proto, e.sport, e.dport)), Some((Proto::Tcp, 80, 40000)));
+    assert_eq!(
+        parse_embedded(&icmp(11, 0, &tcp), &[0, 80, 0x9c, 0x40])
+            .map(|e| (e.proto, e.sport, e.dport)),
+        Some((Proto::Tcp, 80, 40000))
+    );
 }
 
 /// An outer IPv4 header (this host 10.0.1.1 -> real server 10.0.2.11) of protocol `proto`,
 /// with DF; checksum not filled (nothing checks it).
 fn outer(proto: u8) -> Vec<u8> {
-    vec![0x45, 0, 0x05, 0xc8, 0, 0, 0x40, 0, 63, proto, 0, 0, 10, 0, 1, 1, 10, 0, 2, 11]
+    vec![
+        0x45, 0, 0x05, 0xc8, 0, 0, 0x40, 0, 63, proto, 0, 0, 10, 0, 1, 1, 10, 0, 2, 11,
+    ]
 }
 
 /// A "fragmentation needed" (MTU 1400) about `tunnel` (the outer header and the tunnel's
@@ -105,19 +114,30 @@ fn tunnel_errors_of_each_kind_find_the_clients_packet() {
     let ipip = outer(4);
     let mut gue = outer(17);
     // UDP 40000 -> 6080, then GUE: version 0, one word of options (hlen 1), IPv4, flags.
-    gue.extend_from_slice(&[0x9c, 0x40, 0x17, 0xc0, 0, 0, 0, 0, 0x01, 4, 0, 1, 0x80, 0, 0, 0]);
+    gue.extend_from_slice(&[
+        0x9c, 0x40, 0x17, 0xc0, 0, 0, 0, 0, 0x01, 4, 0, 1, 0x80, 0, 0, 0,
+    ]);
     let mut gre = outer(47);
     gre.extend_from_slice(&[0, 0, 0x08, 0x00]);
     let mut gre_csum = outer(47);
     gre_csum.extend_from_slice(&[0x80, 0, 0x08, 0x00, 0x12, 0x34, 0, 0]);
-    for (t, kind, port, overhead) in
-        [(&ipip, 0, 0, 20), (&gue, 1, 6080, 20 + 8 + 8), (&gre, 2, 0, 24), (&gre_csum, 2, 0, 28)]
-    {
+    for (t, kind, port, overhead) in [
+        (&ipip, 0, 0, 20),
+        (&gue, 1, 6080, 20 + 8 + 8),
+        (&gre, 2, 0, 24),
+        (&gre_csum, 2, 0, 28),
+    ] {
         let e = parse_tunnel_error(&frag_needed(t)).unwrap();
         assert_eq!((e.icmp_type, e.code, e.info & 0xffff), (3, 4, 1400));
-        assert_eq!((e.kind, e.gue_port, e.daddr, e.overhead), (kind, port, [10, 0, 2, 11], overhead));
+        assert_eq!(
+            (e.kind, e.gue_port, e.daddr, e.overhead),
+            (kind, port, [10, 0, 2, 11], overhead)
+        );
         assert_eq!(e.inner.proto, Proto::Udp);
-        assert_eq!((e.inner.ip.saddr, e.inner.ip.daddr), ([192, 168, 0, 1], [192, 168, 0, 199]));
+        assert_eq!(
+            (e.inner.ip.saddr, e.inner.ip.daddr),
+            ([192, 168, 0, 1], [192, 168, 0, 199])
+        );
         assert_eq!((e.inner.sport, e.inner.dport), (32768, 53));
         // Cut anywhere before the client's ports: nothing to go on.
         let m = frag_needed(t);
@@ -135,7 +155,12 @@ fn other_tunnels_and_messages_are_not_tunnel_errors() {
         assert!(parse_tunnel_error(&frag_needed(&t)).is_none());
     }
     // GRE with a key or a sequence number, or carrying IPv6 or Ethernet.
-    for gre_hdr in [[0x20, 0, 0x08, 0], [0x10, 0, 0x08, 0], [0, 0, 0x86, 0xdd], [0, 0, 0x65, 0x58]] {
+    for gre_hdr in [
+        [0x20, 0, 0x08, 0],
+        [0x10, 0, 0x08, 0],
+        [0, 0, 0x86, 0xdd],
+        [0, 0, 0x65, 0x58],
+    ] {
         let mut t = outer(47);
         t.extend_from_slice(&gre_hdr);
         t.extend_from_slice(&[0; 8]);

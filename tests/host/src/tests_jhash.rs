@@ -25,6 +25,10 @@ const VECTORS: [(u32, u32, u32, u32, u32); 9] = [
 #[test]
 fn matches_the_kernel() {
     for (a, b, c, init, want) in VECTORS {
-        assert_eq!(jhash_3words(a, b, c, init), want, "jhash_3words({a:#x}, {b:#x}, {c:#x}, {init:#x})");
+        assert_eq!(
+            jhash_3words(a, b, c, init),
+            want,
+            "jhash_3words({a:#x}, {b:#x}, {c:#x}, {init:#x})"
+        );
     }
 }

@@ -105,7 +105,10 @@ fn ipvsadm_service() -> Vec<Attr> {
         (svc_attr::ADDR, Raw(v4(VIP).to_vec())),
         (svc_attr::PORT, Be16(80)),
         (svc_attr::SCHED_NAME, Str(b"rr")),
-        (svc_attr::FLAGS, Raw(flags_bytes(uapi::SVC_F_PERSISTENT, 0xffff_ffff))),
+        (
+            svc_attr::FLAGS,
+            Raw(flags_bytes(uapi::SVC_F_PERSISTENT, 0xffff_ffff)),
+        ),
         (svc_attr::TIMEOUT, U32(300)),
         (svc_attr::NETMASK, U32(0xffff_ffff)),
     ]
@@ -133,18 +136,65 @@ fn ipvsadm_dest() -> Vec<Attr> {
 fn uapi_values_match_ip_vs_h() {
     // Read off include/uapi/linux/ip_vs.h (7.3) with a throw-away C program.
     assert_eq!(uapi::VERSION_CODE, 66049);
-    assert_eq!((uapi::cmd::NEW_SERVICE, uapi::cmd::SET_INFO, uapi::cmd::GET_INFO, uapi::cmd::FLUSH), (1, 14, 15, 17));
-    assert_eq!((cmd_attr::DAEMON, cmd_attr::TIMEOUT_UDP, cmd_attr::MAX), (3, 6, 6));
-    assert_eq!((svc_attr::PE_NAME, svc_attr::STATS64, svc_attr::MAX), (11, 12, 12));
-    assert_eq!((dest_attr::ADDR_FAMILY, dest_attr::STATS64, dest_attr::TUN_PORT, dest_attr::MAX), (11, 12, 14, 15));
-    assert_eq!((stats_attr::OUTBPS, info_attr::CONN_TAB_SIZE, uapi::daemon_attr::MAX), (10, 2, 8));
-    assert_eq!((uapi::SVC_F_PERSISTENT, uapi::SVC_F_HASHED, uapi::CONN_F_FWD_MASK), (1, 2, 7));
-    assert_eq!((uapi::CONN_F_TUNNEL, uapi::CONN_F_DROUTE, uapi::CONN_F_BYPASS, uapi::TUNNEL_TYPE_GUE), (2, 3, 4, 1));
+    assert_eq!(
+        (
+            uapi::cmd::NEW_SERVICE,
+            uapi::cmd::SET_INFO,
+            uapi::cmd::GET_INFO,
+            uapi::cmd::FLUSH
+        ),
+        (1, 14, 15, 17)
+    );
+    assert_eq!(
+        (cmd_attr::DAEMON, cmd_attr::TIMEOUT_UDP, cmd_attr::MAX),
+        (3, 6, 6)
+    );
+    assert_eq!(
+        (svc_attr::PE_NAME, svc_attr::STATS64, svc_attr::MAX),
+        (11, 12, 12)
+    );
+    assert_eq!(
+        (
+            dest_attr::ADDR_FAMILY,
+            dest_attr::STATS64,
+            dest_attr::TUN_PORT,
+            dest_attr::MAX
+        ),
+        (11, 12, 14, 15)
+    );
+    assert_eq!(
+        (
+            stats_attr::OUTBPS,
+            info_attr::CONN_TAB_SIZE,
+            uapi::daemon_attr::MAX
+        ),
+        (10, 2, 8)
+    );
+    assert_eq!(
+        (
+            uapi::SVC_F_PERSISTENT,
+            uapi::SVC_F_HASHED,
+            uapi::CONN_F_FWD_MASK
+        ),
+        (1, 2, 7)
+    );
+    assert_eq!(
+        (
+            uapi::CONN_F_TUNNEL,
+            uapi::CONN_F_DROUTE,
+            uapi::CONN_F_BYPASS,
+            uapi::TUNNEL_TYPE_GUE
+        ),
+        (2, 3, 4, 1)
+    );
 }
 
 #[test]
 fn parse_cmd_locates_nests_and_applies_the_top_level_policy() {
-    let req = request(&[(cmd_attr::SERVICE, &ipvsadm_service()), (cmd_attr::DEST, &ipvsadm_dest())]);
+    let req = request(&[
+        (cmd_attr::SERVICE, &ipvsadm_service()),
+        (cmd_attr::DEST, &ipvsadm_dest()),
+    ]);
     let cmd = msg::parse_cmd(&req).unwrap();
     assert!(cmd[cmd_attr::SERVICE as usize].is_some());
     assert!(cmd[cmd_attr::DEST as usize].is_some());
@@ -159,7 +209,16 @@ fn parse_cmd_locates_nests_and_applies_the_top_level_policy() {
 #[test]
 fn ipvsadm_add_service_parses_field_by_field() {
     let req = parse_svc(&ipvsadm_service(), true).unwrap();
-    assert_eq!(req.key, SvcKey { af: 2, protocol: 6, addr: v4(VIP), port: 80, fwmark: 0 });
+    assert_eq!(
+        req.key,
+        SvcKey {
+            af: 2,
+            protocol: 6,
+            addr: v4(VIP),
+            port: 80,
+            fwmark: 0
+        }
+    );
     let conf = req.conf.unwrap();
     assert_eq!(conf.sched.as_bytes(), b"rr");
     assert_eq!(conf.pe, None);
@@ -168,14 +227,23 @@ fn ipvsadm_add_service_parses_field_by_field() {
     assert_eq!(conf.timeout, 300);
     assert_eq!(conf.netmask, 0xffff_ffff);
     // Without the full entry, the same nest yields only the key.
-    assert_eq!(parse_svc(&ipvsadm_service(), false).unwrap(), SvcReq { key: req.key, conf: None });
+    assert_eq!(
+        parse_svc(&ipvsadm_service(), false).unwrap(),
+        SvcReq {
+            key: req.key,
+            conf: None
+        }
+    );
 }
 
 #[test]
 fn service_nest_with_nla_f_nested_is_accepted() {
     let req = request(&[(cmd_attr::SERVICE | 0x8000, &ipvsadm_service())]);
     let cmd = msg::parse_cmd(&req).unwrap();
-    assert_eq!(msg::parse_service(cmd[cmd_attr::SERVICE as usize], true), parse_svc(&ipvsadm_service(), true));
+    assert_eq!(
+        msg::parse_service(cmd[cmd_attr::SERVICE as usize], true),
+        parse_svc(&ipvsadm_service(), true)
+    );
 }
 
 #[test]
@@ -184,7 +252,10 @@ fn parse_service_missing_or_malformed_nest_is_einval() {
     // A request with only a destination has no service.
     let req = request(&[(cmd_attr::DEST, &ipvsadm_dest())]);
     let cmd = msg::parse_cmd(&req).unwrap();
-    assert_eq!(msg::parse_service(cmd[cmd_attr::SERVICE as usize], false), Err(Errno::EINVAL));
+    assert_eq!(
+        msg::parse_service(cmd[cmd_attr::SERVICE as usize], false),
+        Err(Errno::EINVAL)
+    );
 }
 
 #[test]
@@ -200,22 +271,33 @@ fn parse_service_malformed_attribute_is_einval_even_for_erange() {
         (svc_attr::ADDR, Raw(vec![0; 17])),
         (svc_attr::PORT, Raw(vec![0])),
         (svc_attr::FWMARK, Raw(vec![0; 3])),
-        (svc_attr::SCHED_NAME, Raw(b"rr".to_vec())),      // no NUL
+        (svc_attr::SCHED_NAME, Raw(b"rr".to_vec())), // no NUL
         (svc_attr::SCHED_NAME, Str(b"0123456789abcdef")), // 16 > 15 characters
         (svc_attr::FLAGS, Raw(vec![0; 9])),
         (svc_attr::STATS, Raw(vec![0; 2])),
     ] {
         // Malformed attributes fail even when the full entry is not requested.
-        assert_eq!(parse_svc(&with(&ipvsadm_service(), ty, v.clone()), false), Err(Errno::EINVAL), "{ty} {v:?}");
+        assert_eq!(
+            parse_svc(&with(&ipvsadm_service(), ty, v.clone()), false),
+            Err(Errno::EINVAL),
+            "{ty} {v:?}"
+        );
     }
 }
 
 #[test]
 fn parse_service_needs_af_and_either_fwmark_or_protocol_addr_port() {
     let svc = ipvsadm_service();
-    assert_eq!(parse_svc(&without(&svc, svc_attr::AF), false), Err(Errno::EINVAL));
+    assert_eq!(
+        parse_svc(&without(&svc, svc_attr::AF), false),
+        Err(Errno::EINVAL)
+    );
     for ty in [svc_attr::PROTOCOL, svc_attr::ADDR, svc_attr::PORT] {
-        assert_eq!(parse_svc(&without(&svc, ty), false), Err(Errno::EINVAL), "without {ty}");
+        assert_eq!(
+            parse_svc(&without(&svc, ty), false),
+            Err(Errno::EINVAL),
+            "without {ty}"
+        );
         // A firewall mark stands in for all three.
         let fwm = with(&without(&svc, ty), svc_attr::FWMARK, U32(1));
         assert!(parse_svc(&fwm, false).is_ok(), "without {ty}, with fwmark");
@@ -229,7 +311,11 @@ fn parse_service_needs_af_and_either_fwmark_or_protocol_addr_port() {
 fn parse_service_rejects_unknown_families() {
     let svc = ipvsadm_service();
     for af in [0, 1, 7, 11] {
-        assert_eq!(parse_svc(&with(&svc, svc_attr::AF, U16(af)), false), Err(Errno::EAFNOSUPPORT), "af {af}");
+        assert_eq!(
+            parse_svc(&with(&svc, svc_attr::AF, U16(af)), false),
+            Err(Errno::EAFNOSUPPORT),
+            "af {af}"
+        );
     }
     let v6 = parse_svc(&with(&svc, svc_attr::AF, U16(uapi::AF_INET6)), false).unwrap();
     assert_eq!(v6.key.af, 10);
@@ -238,14 +324,40 @@ fn parse_service_rejects_unknown_families() {
 
 #[test]
 fn parse_service_fwmark_overrides_protocol_addr_port() {
-    let svc = with(&with(&ipvsadm_service(), svc_attr::PROTOCOL, U16(uapi::IPPROTO_UDP)), svc_attr::FWMARK, U32(42));
+    let svc = with(
+        &with(
+            &ipvsadm_service(),
+            svc_attr::PROTOCOL,
+            U16(uapi::IPPROTO_UDP),
+        ),
+        svc_attr::FWMARK,
+        U32(42),
+    );
     let req = parse_svc(&svc, true).unwrap();
-    assert_eq!(req.key, SvcKey { af: 2, protocol: 6, addr: [0; 16], port: 0, fwmark: 42 });
+    assert_eq!(
+        req.key,
+        SvcKey {
+            af: 2,
+            protocol: 6,
+            addr: [0; 16],
+            port: 0,
+            fwmark: 42
+        }
+    );
     // Only AF and FWMARK.
-    let only = [(svc_attr::AF, U16(uapi::AF_INET6)), (svc_attr::FWMARK, U32(0x8000_0000))];
+    let only = [
+        (svc_attr::AF, U16(uapi::AF_INET6)),
+        (svc_attr::FWMARK, U32(0x8000_0000)),
+    ];
     assert_eq!(
         parse_svc(&only, false).unwrap().key,
-        SvcKey { af: 10, protocol: 6, addr: [0; 16], port: 0, fwmark: 0x8000_0000 }
+        SvcKey {
+            af: 10,
+            protocol: 6,
+            addr: [0; 16],
+            port: 0,
+            fwmark: 0x8000_0000
+        }
     );
 }
 
@@ -255,21 +367,46 @@ fn parse_service_port_is_network_order_and_addr_is_zero_padded() {
     let svc = with(&svc, svc_attr::ADDR, Raw(VIP.to_vec()));
     let svc = with(&svc, svc_attr::PROTOCOL, U16(uapi::IPPROTO_UDP));
     let key = parse_svc(&svc, false).unwrap().key;
-    assert_eq!(key, SvcKey { af: 2, protocol: 17, addr: v4(VIP), port: 8080, fwmark: 0 });
+    assert_eq!(
+        key,
+        SvcKey {
+            af: 2,
+            protocol: 17,
+            addr: v4(VIP),
+            port: 8080,
+            fwmark: 0
+        }
+    );
 }
 
 #[test]
 fn parse_service_full_entry_needs_sched_flags_timeout_netmask() {
     let svc = ipvsadm_service();
-    for ty in [svc_attr::SCHED_NAME, svc_attr::FLAGS, svc_attr::TIMEOUT, svc_attr::NETMASK] {
-        assert_eq!(parse_svc(&without(&svc, ty), true), Err(Errno::EINVAL), "without {ty}");
-        assert!(parse_svc(&without(&svc, ty), false).is_ok(), "without {ty}, key only");
+    for ty in [
+        svc_attr::SCHED_NAME,
+        svc_attr::FLAGS,
+        svc_attr::TIMEOUT,
+        svc_attr::NETMASK,
+    ] {
+        assert_eq!(
+            parse_svc(&without(&svc, ty), true),
+            Err(Errno::EINVAL),
+            "without {ty}"
+        );
+        assert!(
+            parse_svc(&without(&svc, ty), false).is_ok(),
+            "without {ty}, key only"
+        );
     }
 }
 
 #[test]
 fn parse_service_splits_flags_and_mask() {
-    let svc = with(&ipvsadm_service(), svc_attr::FLAGS, Raw(flags_bytes(0x0000_0003, 0x0000_0001)));
+    let svc = with(
+        &ipvsadm_service(),
+        svc_attr::FLAGS,
+        Raw(flags_bytes(0x0000_0003, 0x0000_0001)),
+    );
     let conf = parse_svc(&svc, true).unwrap().conf.unwrap();
     assert_eq!((conf.flags, conf.mask), (3, 1));
     // A short FLAGS is zero-padded (nla_memcpy): the mask reads as 0.
@@ -282,27 +419,57 @@ fn parse_service_splits_flags_and_mask() {
 fn parse_service_pe_name_is_optional() {
     let svc = ipvsadm_service();
     assert_eq!(parse_svc(&svc, true).unwrap().conf.unwrap().pe, None);
-    let conf = parse_svc(&with(&svc, svc_attr::PE_NAME, Str(b"sip")), true).unwrap().conf.unwrap();
-    assert_eq!(conf.pe.map(|n| n.as_bytes().to_vec()), Some(b"sip".to_vec()));
+    let conf = parse_svc(&with(&svc, svc_attr::PE_NAME, Str(b"sip")), true)
+        .unwrap()
+        .conf
+        .unwrap();
+    assert_eq!(
+        conf.pe.map(|n| n.as_bytes().to_vec()),
+        Some(b"sip".to_vec())
+    );
     // PE names may use all 16 characters (policy len IP_VS_PENAME_MAXLEN), not 17.
-    let conf = parse_svc(&with(&svc, svc_attr::PE_NAME, Str(b"0123456789abcdef")), true).unwrap().conf.unwrap();
+    let conf = parse_svc(
+        &with(&svc, svc_attr::PE_NAME, Str(b"0123456789abcdef")),
+        true,
+    )
+    .unwrap()
+    .conf
+    .unwrap();
     assert_eq!(conf.pe.unwrap().as_bytes(), b"0123456789abcdef");
-    assert_eq!(parse_svc(&with(&svc, svc_attr::PE_NAME, Str(b"0123456789abcdefg")), true), Err(Errno::EINVAL));
+    assert_eq!(
+        parse_svc(
+            &with(&svc, svc_attr::PE_NAME, Str(b"0123456789abcdefg")),
+            true
+        ),
+        Err(Errno::EINVAL)
+    );
     // Scheduler names up to 15 characters.
-    let conf = parse_svc(&with(&svc, svc_attr::SCHED_NAME, Str(b"0123456789abcde")), true).unwrap().conf.unwrap();
+    let conf = parse_svc(
+        &with(&svc, svc_attr::SCHED_NAME, Str(b"0123456789abcde")),
+        true,
+    )
+    .unwrap()
+    .conf
+    .unwrap();
     assert_eq!(conf.sched.as_bytes(), b"0123456789abcde");
 }
 
 #[test]
 fn name_truncates_to_sixteen_bytes() {
-    assert_eq!(Name::new(b"0123456789abcdefXYZ").as_bytes(), b"0123456789abcdef");
+    assert_eq!(
+        Name::new(b"0123456789abcdefXYZ").as_bytes(),
+        b"0123456789abcdef"
+    );
     assert_eq!(Name::new(b"").as_bytes(), b"");
     assert_eq!(Name::default().as_bytes(), b"");
 }
 
 #[test]
 fn ipvsadm_add_dest_request_parses_field_by_field() {
-    let req = request(&[(cmd_attr::SERVICE, &ipvsadm_service()), (cmd_attr::DEST, &ipvsadm_dest())]);
+    let req = request(&[
+        (cmd_attr::SERVICE, &ipvsadm_service()),
+        (cmd_attr::DEST, &ipvsadm_dest()),
+    ]);
     let cmd = msg::parse_cmd(&req).unwrap();
     let svc = msg::parse_service(cmd[cmd_attr::SERVICE as usize], false).unwrap();
     assert_eq!(svc.key.port, 80);
@@ -312,7 +479,15 @@ fn ipvsadm_add_dest_request_parses_field_by_field() {
     assert_eq!(d.port, 8080);
     assert_eq!(
         d.conf,
-        Some(DestConf { fwd: 0, weight: 3, u_thresh: 100, l_thresh: 10, tun_type: 0, tun_port: 0, tun_flags: 0 })
+        Some(DestConf {
+            fwd: 0,
+            weight: 3,
+            u_thresh: 100,
+            l_thresh: 10,
+            tun_type: 0,
+            tun_port: 0,
+            tun_flags: 0
+        })
     );
     assert_eq!(parse_dst(&ipvsadm_dest(), false).unwrap().conf, None);
 }
@@ -321,19 +496,38 @@ fn ipvsadm_add_dest_request_parses_field_by_field() {
 fn parse_dest_needs_addr_and_port() {
     assert_eq!(msg::parse_dest(None, false), Err(Errno::EINVAL));
     for ty in [dest_attr::ADDR, dest_attr::PORT] {
-        assert_eq!(parse_dst(&without(&ipvsadm_dest(), ty), false), Err(Errno::EINVAL), "without {ty}");
+        assert_eq!(
+            parse_dst(&without(&ipvsadm_dest(), ty), false),
+            Err(Errno::EINVAL),
+            "without {ty}"
+        );
     }
     // Everything else is optional for the key; the family defaults to 0 ("the service's").
-    let minimal = [(dest_attr::ADDR, Raw(RIP.to_vec())), (dest_attr::PORT, Be16(443))];
+    let minimal = [
+        (dest_attr::ADDR, Raw(RIP.to_vec())),
+        (dest_attr::PORT, Be16(443)),
+    ];
     let d = parse_dst(&minimal, false).unwrap();
     assert_eq!((d.af, d.addr, d.port, d.conf), (0, v4(RIP), 443, None));
 }
 
 #[test]
 fn parse_dest_full_entry_needs_fwd_weight_thresholds() {
-    for ty in [dest_attr::FWD_METHOD, dest_attr::WEIGHT, dest_attr::U_THRESH, dest_attr::L_THRESH] {
-        assert_eq!(parse_dst(&without(&ipvsadm_dest(), ty), true), Err(Errno::EINVAL), "without {ty}");
-        assert!(parse_dst(&without(&ipvsadm_dest(), ty), false).is_ok(), "without {ty}, key only");
+    for ty in [
+        dest_attr::FWD_METHOD,
+        dest_attr::WEIGHT,
+        dest_attr::U_THRESH,
+        dest_attr::L_THRESH,
+    ] {
+        assert_eq!(
+            parse_dst(&without(&ipvsadm_dest(), ty), true),
+            Err(Errno::EINVAL),
+            "without {ty}"
+        );
+        assert!(
+            parse_dst(&without(&ipvsadm_dest(), ty), false).is_ok(),
+            "without {ty}, key only"
+        );
     }
 }
 
@@ -359,10 +553,20 @@ fn parse_dest_masks_fwd_and_reads_tunnel_attrs() {
     );
     // Absent tunnel attributes read as 0.
     let mut d = ipvsadm_dest();
-    d.retain(|(t, _)| ![dest_attr::TUN_TYPE, dest_attr::TUN_PORT, dest_attr::TUN_FLAGS].contains(t));
+    d.retain(|(t, _)| {
+        ![
+            dest_attr::TUN_TYPE,
+            dest_attr::TUN_PORT,
+            dest_attr::TUN_FLAGS,
+        ]
+        .contains(t)
+    });
     let d = with(&d, dest_attr::FWD_METHOD, U32(uapi::CONN_F_TUNNEL));
     let conf = parse_dst(&d, true).unwrap().conf.unwrap();
-    assert_eq!((conf.fwd, conf.tun_type, conf.tun_port, conf.tun_flags), (2, 0, 0, 0));
+    assert_eq!(
+        (conf.fwd, conf.tun_type, conf.tun_port, conf.tun_flags),
+        (2, 0, 0, 0)
+    );
 }
 
 #[test]
@@ -373,7 +577,11 @@ fn parse_dest_malformed_attribute_is_einval() {
         (dest_attr::TUN_TYPE, Raw(vec![])),
         (dest_attr::ADDR_FAMILY, Raw(vec![2])),
     ] {
-        assert_eq!(parse_dst(&with(&ipvsadm_dest(), ty, v.clone()), false), Err(Errno::EINVAL), "{ty} {v:?}");
+        assert_eq!(
+            parse_dst(&with(&ipvsadm_dest(), ty, v.clone()), false),
+            Err(Errno::EINVAL),
+            "{ty} {v:?}"
+        );
     }
 }
 
@@ -394,9 +602,15 @@ fn encode(attrs: &[(u16, Vec<u8>)]) -> Vec<u8> {
 /// Checks that `buf` is exactly one attribute of raw type `ty` (no flag bits) and returns its
 /// children in order.
 fn only_nest(buf: &[u8], ty: u16) -> Vec<(u16, Vec<u8>)> {
-    assert_eq!(usize::from(u16::from_ne_bytes([buf[0], buf[1]])), buf.len(), "nest length");
+    assert_eq!(
+        usize::from(u16::from_ne_bytes([buf[0], buf[1]])),
+        buf.len(),
+        "nest length"
+    );
     assert_eq!(u16::from_ne_bytes([buf[2], buf[3]]), ty, "nest type");
-    Attrs::new(&buf[4..]).map(|(t, d)| (t, d.to_vec())).collect()
+    Attrs::new(&buf[4..])
+        .map(|(t, d)| (t, d.to_vec()))
+        .collect()
 }
 
 fn ne16(v: u16) -> Vec<u8> {
@@ -445,8 +659,17 @@ fn stats32_payload() -> Vec<u8> {
 /// The `STATS64` nest's payload: all u64.
 fn stats64_payload() -> Vec<u8> {
     let s = STATS;
-    let vals = [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes, s.cps, s.inpps, s.outpps, s.inbps, s.outbps];
-    encode(&vals.iter().enumerate().map(|(i, &v)| (i as u16 + 1, ne64(v))).collect::<Vec<_>>())
+    let vals = [
+        s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes, s.cps, s.inpps, s.outpps, s.inbps,
+        s.outbps,
+    ];
+    encode(
+        &vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as u16 + 1, ne64(v)))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Runs `f` on a fresh writer and returns what it wrote.
@@ -460,7 +683,13 @@ fn written(f: impl FnOnce(&mut Writer<'_>) -> Result<(), Errno>) -> Vec<u8> {
 #[test]
 fn put_service_address_service() {
     let view = SvcView {
-        key: SvcKey { af: 2, protocol: 6, addr: v4(VIP), port: 80, fwmark: 0 },
+        key: SvcKey {
+            af: 2,
+            protocol: 6,
+            addr: v4(VIP),
+            port: 80,
+            fwmark: 0,
+        },
         sched: b"rr",
         pe: None,
         flags: uapi::SVC_F_PERSISTENT | uapi::SVC_F_HASHED,
@@ -488,14 +717,23 @@ fn put_service_address_service() {
     let back = msg::parse_service(Some(&out[4..]), true).unwrap();
     assert_eq!(back.key, view.key);
     let conf = back.conf.unwrap();
-    assert_eq!((conf.sched.as_bytes(), conf.pe, conf.flags, conf.mask), (&b"rr"[..], None, 3, 0xffff_ffff));
+    assert_eq!(
+        (conf.sched.as_bytes(), conf.pe, conf.flags, conf.mask),
+        (&b"rr"[..], None, 3, 0xffff_ffff)
+    );
     assert_eq!((conf.timeout, conf.netmask), (300, 0xffff_ffff));
 }
 
 #[test]
 fn put_service_fwmark_service_with_pe() {
     let view = SvcView {
-        key: SvcKey { af: 10, protocol: 6, addr: [0; 16], port: 0, fwmark: 42 },
+        key: SvcKey {
+            af: 10,
+            protocol: 6,
+            addr: [0; 16],
+            port: 0,
+            fwmark: 42,
+        },
         sched: b"none",
         pe: Some(b"sip"),
         flags: uapi::SVC_F_HASHED,
@@ -566,13 +804,25 @@ fn put_dest_layout() {
     );
     let back = msg::parse_dest(Some(&out[4..]), true).unwrap();
     assert_eq!((back.af, back.addr, back.port), (2, v4(RIP), 8080));
-    assert_eq!(back.conf, Some(DestConf { fwd: 2, ..view.conf }));
+    assert_eq!(
+        back.conf,
+        Some(DestConf {
+            fwd: 2,
+            ..view.conf
+        })
+    );
 }
 
 #[test]
 fn put_info_and_timeouts() {
     let out = written(|w| msg::put_info(w, uapi::VERSION_CODE, 4096));
-    assert_eq!(out, encode(&[(info_attr::VERSION, ne32(0x0001_0201)), (info_attr::CONN_TAB_SIZE, ne32(4096))]));
+    assert_eq!(
+        out,
+        encode(&[
+            (info_attr::VERSION, ne32(0x0001_0201)),
+            (info_attr::CONN_TAB_SIZE, ne32(4096))
+        ])
+    );
     let out = written(|w| msg::put_timeouts(w, 900, 120, 300));
     assert_eq!(
         out,
@@ -584,7 +834,10 @@ fn put_info_and_timeouts() {
     );
     // The reply attributes pass the request policy (ipvsadm reads them with it).
     let cmd = msg::parse_cmd(&out).unwrap();
-    assert_eq!(cmd[cmd_attr::TIMEOUT_TCP_FIN as usize].map(nlattr::get_u32), Some(120));
+    assert_eq!(
+        cmd[cmd_attr::TIMEOUT_TCP_FIN as usize].map(nlattr::get_u32),
+        Some(120)
+    );
 }
 
 #[test]
@@ -593,16 +846,30 @@ fn reply_encoders_report_emsgsize() {
         af: 2,
         addr: v4(RIP),
         port: 80,
-        conf: DestConf { fwd: 0, weight: 1, u_thresh: 0, l_thresh: 0, tun_type: 0, tun_port: 0, tun_flags: 0 },
+        conf: DestConf {
+            fwd: 0,
+            weight: 1,
+            u_thresh: 0,
+            l_thresh: 0,
+            tun_type: 0,
+            tun_port: 0,
+            tun_flags: 0,
+        },
         active: 0,
         inactive: 0,
         persist: 0,
         stats: Stats::default(),
     };
     let mut buf = [0u8; 128];
-    assert_eq!(msg::put_dest(&mut Writer::new(&mut buf), &view), Err(Errno::EMSGSIZE));
+    assert_eq!(
+        msg::put_dest(&mut Writer::new(&mut buf), &view),
+        Err(Errno::EMSGSIZE)
+    );
     let mut buf = [0u8; 12];
-    assert_eq!(msg::put_info(&mut Writer::new(&mut buf), 1, 2), Err(Errno::EMSGSIZE));
+    assert_eq!(
+        msg::put_info(&mut Writer::new(&mut buf), 1, 2),
+        Err(Errno::EMSGSIZE)
+    );
 }
 
 #[test]
@@ -611,14 +878,61 @@ fn policies_match_the_c_tables() {
     let svc = msg::SVC_POLICY;
     assert_eq!(
         svc,
-        [Unspec, U16, U16, Binary(16), U16, U32, NulString(15), Binary(8), U32, U32, Nested, NulString(16), Unspec]
+        [
+            Unspec,
+            U16,
+            U16,
+            Binary(16),
+            U16,
+            U32,
+            NulString(15),
+            Binary(8),
+            U32,
+            U32,
+            Nested,
+            NulString(16),
+            Unspec
+        ]
     );
     assert_eq!(
         msg::DEST_POLICY,
-        [Unspec, Binary(16), U16, U32, U32, U32, U32, U32, U32, U32, Nested, U16, Unspec, U8, U16, U16]
+        [
+            Unspec,
+            Binary(16),
+            U16,
+            U32,
+            U32,
+            U32,
+            U32,
+            U32,
+            U32,
+            U32,
+            Nested,
+            U16,
+            Unspec,
+            U8,
+            U16,
+            U16
+        ]
     );
-    assert_eq!(msg::DAEMON_POLICY, [Unspec, U32, NulString(15), U32, U16, U32, MinLen(16), U16, U8]);
-    assert_eq!(msg::CMD_POLICY, [Unspec, Nested, Nested, Nested, U32, U32, U32]);
+    assert_eq!(
+        msg::DAEMON_POLICY,
+        [
+            Unspec,
+            U32,
+            NulString(15),
+            U32,
+            U16,
+            U32,
+            MinLen(16),
+            U16,
+            U8
+        ]
+    );
+    assert_eq!(
+        msg::CMD_POLICY,
+        [Unspec, Nested, Nested, Nested, U32, U32, U32]
+    );
 }
 
 mod daemon {
@@ -626,7 +940,13 @@ mod daemon {
     use crate::ipvs_ctl::nlattr::{Errno, Writer};
 
     /// A daemon nest body (the attributes inside IPVS_CMD_ATTR_DAEMON).
-    fn nest(state: Option<u32>, ifn: Option<&[u8]>, syncid: Option<u32>, group: Option<[u8; 4]>, group6: Option<[u8; 16]>) -> Vec<u8> {
+    fn nest(
+        state: Option<u32>,
+        ifn: Option<&[u8]>,
+        syncid: Option<u32>,
+        group: Option<[u8; 4]>,
+        group6: Option<[u8; 16]>,
+    ) -> Vec<u8> {
         let mut buf = vec![0u8; 256];
         let mut w = Writer::new(&mut buf);
         if let Some(s) = state {
@@ -652,13 +972,38 @@ mod daemon {
     #[test]
     fn mandatory_attributes() {
         assert_eq!(parse_daemon(None, true), Err(Errno::EINVAL));
-        assert_eq!(parse_daemon(Some(&nest(None, Some(b"eth0"), Some(0), None, None)), true), Err(Errno::EINVAL));
-        assert_eq!(parse_daemon(Some(&nest(Some(1), None, Some(0), None, None)), true), Err(Errno::EINVAL));
-        assert_eq!(parse_daemon(Some(&nest(Some(1), Some(b"eth0"), None, None, None)), true), Err(Errno::EINVAL));
-        assert_eq!(parse_daemon(Some(&nest(Some(1), Some(b"eth0"), Some(7), None, None)), true).unwrap().state, 1);
+        assert_eq!(
+            parse_daemon(Some(&nest(None, Some(b"eth0"), Some(0), None, None)), true),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(
+            parse_daemon(Some(&nest(Some(1), None, Some(0), None, None)), true),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(
+            parse_daemon(Some(&nest(Some(1), Some(b"eth0"), None, None, None)), true),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(
+            parse_daemon(
+                Some(&nest(Some(1), Some(b"eth0"), Some(7), None, None)),
+                true
+            )
+            .unwrap()
+            .state,
+            1
+        );
         // DEL needs only the state.
-        assert_eq!(parse_daemon(Some(&nest(Some(2), None, None, None, None)), false).unwrap().state, 2);
-        assert_eq!(parse_daemon(Some(&nest(None, Some(b"eth0"), Some(0), None, None)), false), Err(Errno::EINVAL));
+        assert_eq!(
+            parse_daemon(Some(&nest(Some(2), None, None, None, None)), false)
+                .unwrap()
+                .state,
+            2
+        );
+        assert_eq!(
+            parse_daemon(Some(&nest(None, Some(b"eth0"), Some(0), None, None)), false),
+            Err(Errno::EINVAL)
+        );
     }
 
     #[test]
@@ -671,7 +1016,12 @@ mod daemon {
         let mut ff = [0u8; 16];
         ff[0] = 0xff;
         ff[1] = 0x02;
-        let six = |g| parse_daemon(Some(&nest(Some(1), Some(b"eth0"), Some(0), None, Some(g))), true);
+        let six = |g| {
+            parse_daemon(
+                Some(&nest(Some(1), Some(b"eth0"), Some(0), None, Some(g))),
+                true,
+            )
+        };
         assert!(six(ff).is_ok());
         let mut uni = [0u8; 16];
         uni[0] = 0x20;

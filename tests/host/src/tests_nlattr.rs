@@ -56,9 +56,23 @@ fn align_rounds_up_to_four() {
 
 #[test]
 fn iteration_skips_padding() {
-    let buf = [attr(1, &[0xaa]), attr(2, &[1, 2, 3, 4]), attr(3, &[]), attr(4, &[5, 6, 7])].concat();
+    let buf = [
+        attr(1, &[0xaa]),
+        attr(2, &[1, 2, 3, 4]),
+        attr(3, &[]),
+        attr(4, &[5, 6, 7]),
+    ]
+    .concat();
     assert_eq!(buf.len(), 8 + 8 + 4 + 8);
-    assert_eq!(collect(&buf), [(1, vec![0xaa]), (2, vec![1, 2, 3, 4]), (3, vec![]), (4, vec![5, 6, 7])]);
+    assert_eq!(
+        collect(&buf),
+        [
+            (1, vec![0xaa]),
+            (2, vec![1, 2, 3, 4]),
+            (3, vec![]),
+            (4, vec![5, 6, 7])
+        ]
+    );
 }
 
 #[test]
@@ -110,7 +124,13 @@ fn type_flags_are_masked_off() {
 fn parse_ignores_type_zero_and_types_above_max() {
     // Types 0 and 3 carry payloads their would-be policies reject: they must not be validated.
     let policy = [Policy::U32, Policy::U16, Policy::U32];
-    let buf = [attr(0, &[1]), attr(3, &[1]), attr(1, &[7, 0]), attr(0x8000 | 4, &[])].concat();
+    let buf = [
+        attr(0, &[1]),
+        attr(3, &[1]),
+        attr(1, &[7, 0]),
+        attr(0x8000 | 4, &[]),
+    ]
+    .concat();
     let tb = nlattr::parse(&buf, &policy).unwrap();
     assert_eq!(tb, [None, Some(&[7u8, 0][..]), None]);
 }
@@ -119,7 +139,10 @@ fn parse_ignores_type_zero_and_types_above_max() {
 fn parse_last_duplicate_wins_but_every_copy_is_validated() {
     let policy = [Policy::Unspec, Policy::U16];
     let buf = [attr(1, &[1, 0]), attr(1, &[2, 0]), attr(1, &[3, 0, 0])].concat();
-    assert_eq!(nlattr::parse(&buf, &policy).unwrap()[1], Some(&[3u8, 0, 0][..]));
+    assert_eq!(
+        nlattr::parse(&buf, &policy).unwrap()[1],
+        Some(&[3u8, 0, 0][..])
+    );
     let buf = [attr(1, &[1]), attr(1, &[2, 0])].concat();
     assert_eq!(nlattr::parse(&buf, &policy), Err(Errno::ERANGE));
 }
@@ -128,7 +151,10 @@ fn parse_last_duplicate_wins_but_every_copy_is_validated() {
 fn parse_stops_at_a_malformed_header_without_error() {
     let policy = [Policy::Unspec, Policy::U8, Policy::U8];
     let buf = [attr(1, &[1]), raw(2, 2, &[0, 0])].concat();
-    assert_eq!(nlattr::parse(&buf, &policy).unwrap(), [None, Some(&[1u8][..]), None]);
+    assert_eq!(
+        nlattr::parse(&buf, &policy).unwrap(),
+        [None, Some(&[1u8][..]), None]
+    );
 }
 
 #[test]
@@ -169,10 +195,19 @@ fn validate_nul_string() {
     // A NUL within the window but too long after dropping one trailing NUL (17, 17 and 16
     // bytes): ERANGE.
     assert_eq!(check(p, &[&x15[..], b"\0y"].concat()), Err(Errno::ERANGE));
-    assert_eq!(check(p, &[b"rr\0".as_slice(), &[0; 14]].concat()), Err(Errno::ERANGE));
-    assert_eq!(check(p, &[b"rr\0".as_slice(), &[b'z'; 13]].concat()), Err(Errno::ERANGE));
+    assert_eq!(
+        check(p, &[b"rr\0".as_slice(), &[0; 14]].concat()),
+        Err(Errno::ERANGE)
+    );
+    assert_eq!(
+        check(p, &[b"rr\0".as_slice(), &[b'z'; 13]].concat()),
+        Err(Errno::ERANGE)
+    );
     // Exactly 16 bytes ending in NUL, with an inner NUL: 15 after dropping the last one.
-    assert_eq!(check(p, &[b"rr\0".as_slice(), &[b'z'; 12], b"\0"].concat()), Ok(()));
+    assert_eq!(
+        check(p, &[b"rr\0".as_slice(), &[b'z'; 12], b"\0"].concat()),
+        Ok(())
+    );
     // A single trailing NUL is dropped, not two.
     assert_eq!(check(p, &[&x15[..], b"\0\0"].concat()), Err(Errno::ERANGE));
 }
@@ -190,7 +225,11 @@ fn validate_binary_max() {
 fn validate_nested() {
     assert_eq!(check(Policy::Nested, &[]), Ok(()));
     for n in 1..4 {
-        assert_eq!(check(Policy::Nested, &vec![0; n]), Err(Errno::ERANGE), "{n} bytes");
+        assert_eq!(
+            check(Policy::Nested, &vec![0; n]),
+            Err(Errno::ERANGE),
+            "{n} bytes"
+        );
     }
     assert_eq!(check(Policy::Nested, &attr(1, &[])), Ok(()));
     // Without a nested policy the contents are not looked at.
@@ -213,8 +252,14 @@ fn getters() {
     assert_eq!(nlattr::get_be16(&[0x1f, 0x90]), 8080);
     assert_eq!(nlattr::get_u32(&0xdead_beefu32.to_ne_bytes()), 0xdead_beef);
     // Longer payloads: only the leading bytes count.
-    assert_eq!(nlattr::get_u32(&[&0x0102_0304u32.to_ne_bytes()[..], &[0xff; 4]].concat()), 0x0102_0304);
-    assert_eq!(nlattr::get_bytes::<16>(&[10, 0, 0, 1]), [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        nlattr::get_u32(&[&0x0102_0304u32.to_ne_bytes()[..], &[0xff; 4]].concat()),
+        0x0102_0304
+    );
+    assert_eq!(
+        nlattr::get_bytes::<16>(&[10, 0, 0, 1]),
+        [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
     assert_eq!(nlattr::get_bytes::<4>(&[1, 2, 3, 4, 5, 6]), [1, 2, 3, 4]);
     assert_eq!(nlattr::get_str(b"wlc\0junk"), b"wlc");
     assert_eq!(nlattr::get_str(b"wlc"), b"wlc");
@@ -342,7 +387,14 @@ fn writer_round_trips_through_parse() {
     assert_eq!(nlattr::get_u32(tb[4].unwrap()), 0x8000_0001);
     assert_eq!(tb[5].unwrap(), b"wrr\0");
     assert_eq!(nlattr::get_str(tb[5].unwrap()), b"wrr");
-    assert_eq!(nlattr::get_bytes::<16>(tb[6].unwrap())[..5], [192, 168, 0, 1, 0]);
-    let nested = nlattr::parse(tb[7].unwrap(), &[Policy::Unspec, Policy::U32, Policy::U32]).unwrap();
-    assert_eq!(nested.map(|a| a.map(nlattr::get_u32)), [None, Some(42), Some(43)]);
+    assert_eq!(
+        nlattr::get_bytes::<16>(tb[6].unwrap())[..5],
+        [192, 168, 0, 1, 0]
+    );
+    let nested =
+        nlattr::parse(tb[7].unwrap(), &[Policy::Unspec, Policy::U32, Policy::U32]).unwrap();
+    assert_eq!(
+        nested.map(|a| a.map(nlattr::get_u32)),
+        [None, Some(42), Some(43)]
+    );
 }

@@ -9,7 +9,13 @@ use crate::ipvs_ctl::procfmt::{write_dest, write_header, write_service, write_st
 fn key(af: u16, protocol: u16, addr: &[u8], port: u16, fwmark: u32) -> SvcKey {
     let mut a = [0u8; 16];
     a[..addr.len()].copy_from_slice(addr);
-    SvcKey { af, protocol, addr: a, port, fwmark }
+    SvcKey {
+        af,
+        protocol,
+        addr: a,
+        port,
+        fwmark,
+    }
 }
 
 fn text(f: impl FnOnce(&mut String) -> core::fmt::Result) -> String {
@@ -29,17 +35,41 @@ fn header() {
 #[test]
 fn service_lines() {
     let tcp = key(2, 6, &[10, 0, 0, 100], 80, 0);
-    assert_eq!(text(|w| write_service(w, &tcp, "rr", 0x2, 0, 0)), "TCP  0A000064:0050 rr  \n");
+    assert_eq!(
+        text(|w| write_service(w, &tcp, "rr", 0x2, 0, 0)),
+        "TCP  0A000064:0050 rr  \n"
+    );
     let udp = key(2, 17, &[10, 9, 0, 1], 53, 0);
-    assert_eq!(text(|w| write_service(w, &udp, "wlc", 0x4, 0, 0)), "UDP  0A090001:0035 wlc ops  \n");
+    assert_eq!(
+        text(|w| write_service(w, &udp, "wlc", 0x4, 0, 0)),
+        "UDP  0A090001:0035 wlc ops  \n"
+    );
     // Persistent: timeout in jiffies (HZ 250 here: 600 s), netmask sent as 255.255.255.0.
     let mask = u32::from_ne_bytes([255, 255, 255, 0]);
     assert_eq!(
-        text(|w| write_service(w, &key(2, 6, &[10, 9, 0, 2], 443, 0), "sh", 0x1, 150000, mask)),
+        text(|w| write_service(
+            w,
+            &key(2, 6, &[10, 9, 0, 2], 443, 0),
+            "sh",
+            0x1,
+            150000,
+            mask
+        )),
         "TCP  0A090002:01BB sh  persistent 150000 FFFFFF00\n"
     );
-    assert_eq!(text(|w| write_service(w, &key(2, 6, &[], 0, 77), "lc", 0, 0, 0)), "FWM  0000004D lc \n");
-    let v6 = key(10, 6, &[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10], 80, 0);
+    assert_eq!(
+        text(|w| write_service(w, &key(2, 6, &[], 0, 77), "lc", 0, 0, 0)),
+        "FWM  0000004D lc \n"
+    );
+    let v6 = key(
+        10,
+        6,
+        &[
+            0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ],
+        80,
+        0,
+    );
     assert_eq!(
         text(|w| write_service(w, &v6, "wrr", 0x1, 90000, 128)),
         "TCP  [2001:0db8:0000:0000:0000:0000:0000:0010]:0050 wrr persistent 90000 80000000\n"
@@ -54,14 +84,30 @@ fn dest_lines() {
         text(|w| write_dest(w, 2, &a, 80, 0, 7, (3, 12))),
         "  -> 0A00010C:0050      Masq    7      3          12        \n"
     );
-    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 3, 0, (0, 0))), "  -> 0A00010C:0050      Route   0      0          0         \n");
-    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 2, 1, (0, 0))), "  -> 0A00010C:0050      Tunnel  1      0          0         \n");
-    assert_eq!(text(|w| write_dest(w, 2, &a, 80, 1, 1, (0, 0))), "  -> 0A00010C:0050      Local   1      0          0         \n");
+    assert_eq!(
+        text(|w| write_dest(w, 2, &a, 80, 3, 0, (0, 0))),
+        "  -> 0A00010C:0050      Route   0      0          0         \n"
+    );
+    assert_eq!(
+        text(|w| write_dest(w, 2, &a, 80, 2, 1, (0, 0))),
+        "  -> 0A00010C:0050      Tunnel  1      0          0         \n"
+    );
+    assert_eq!(
+        text(|w| write_dest(w, 2, &a, 80, 1, 1, (0, 0))),
+        "  -> 0A00010C:0050      Local   1      0          0         \n"
+    );
 }
 
 #[test]
 fn stats() {
-    let s = Stats { conns: 4, inpkts: 14, outpkts: 10, inbytes: 430, outbytes: 370, ..Stats::default() };
+    let s = Stats {
+        conns: 4,
+        inpkts: 14,
+        outpkts: 10,
+        inbytes: 430,
+        outbytes: 370,
+        ..Stats::default()
+    };
     assert_eq!(
         text(|w| write_stats(w, &s)),
         "   Total Incoming Outgoing         Incoming         Outgoing\n   Conns  Packets  Packets            Bytes            Bytes\n       4        E        A              1AE              172\n\n Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n       0        0        0                0                0\n"

@@ -8,7 +8,10 @@ use crate::ipvs_proto::{ports, Ipv4, Proto, IPV4_CSUM_OFF, IPV4_DADDR_OFF, IPV4_
 fn hdr(ver_ihl: u8, tot_len: u16, frag_off: u16, protocol: u8) -> [u8; 20] {
     let [t0, t1] = tot_len.to_be_bytes();
     let [f0, f1] = frag_off.to_be_bytes();
-    [ver_ihl, 0, t0, t1, 0x12, 0x34, f0, f1, 64, protocol, 0xbe, 0xef, 10, 0, 0, 1, 192, 168, 10, 1]
+    [
+        ver_ihl, 0, t0, t1, 0x12, 0x34, f0, f1, 64, protocol, 0xbe, 0xef, 10, 0, 0, 1, 192, 168,
+        10, 1,
+    ]
 }
 
 #[test]
@@ -43,7 +46,11 @@ fn header_length_includes_options_and_extra_bytes_are_ignored() {
 #[test]
 fn rejects_bad_version_ihl_and_short_buffers() {
     for v in [0x05, 0x55, 0x65, 0xf5] {
-        assert_eq!(Ipv4::parse(&hdr(v, 20, 0, 6)), None, "version/ihl byte {v:#x}");
+        assert_eq!(
+            Ipv4::parse(&hdr(v, 20, 0, 6)),
+            None,
+            "version/ihl byte {v:#x}"
+        );
     }
     for ihl in 0..5 {
         assert_eq!(Ipv4::parse(&hdr(0x40 | ihl, 20, 0, 6)), None, "ihl {ihl}");
@@ -70,7 +77,10 @@ fn fragment_detection() {
 #[test]
 fn transport_ports() {
     assert_eq!(ports(&[0x1f, 0x90, 0x00, 0x50]), Some((8080, 80)));
-    assert_eq!(ports(&[0xff, 0xff, 0x00, 0x01, 0xaa, 0xbb]), Some((65535, 1)));
+    assert_eq!(
+        ports(&[0xff, 0xff, 0x00, 0x01, 0xaa, 0xbb]),
+        Some((65535, 1))
+    );
     assert_eq!(ports(&[0x1f, 0x90, 0x00]), None);
     assert_eq!(ports(&[]), None);
 }
@@ -84,6 +94,12 @@ fn protocols() {
     }
     let tcp = Proto::Tcp;
     let udp = Proto::Udp;
-    assert_eq!((tcp.ip(), tcp.hdr_len(), tcp.csum_off(), tcp.name()), (6, 20, 16, "TCP"));
-    assert_eq!((udp.ip(), udp.hdr_len(), udp.csum_off(), udp.name()), (17, 8, 6, "UDP"));
+    assert_eq!(
+        (tcp.ip(), tcp.hdr_len(), tcp.csum_off(), tcp.name()),
+        (6, 20, 16, "TCP")
+    );
+    assert_eq!(
+        (udp.ip(), udp.hdr_len(), udp.csum_off(), udp.name()),
+        (17, 8, 6, "UDP")
+    );
 }

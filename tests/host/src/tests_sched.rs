@@ -7,12 +7,19 @@ use crate::ipvs_sched::{DestState, Scheduler, NAMES};
 
 /// An available destination of weight `w`.
 fn up(w: i32) -> DestState {
-    DestState { weight: w, ..DestState::default() }
+    DestState {
+        weight: w,
+        ..DestState::default()
+    }
 }
 
 /// An overloaded destination of weight 1.
 fn overloaded() -> DestState {
-    DestState { weight: 1, overloaded: true, ..DestState::default() }
+    DestState {
+        weight: 1,
+        overloaded: true,
+        ..DestState::default()
+    }
 }
 
 fn rr() -> Scheduler {
@@ -26,12 +33,22 @@ fn picks(s: &mut Scheduler, dests: &[DestState], k: usize) -> Vec<Option<usize>>
 
 #[test]
 fn registry() {
-    assert_eq!(NAMES, ["rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "lblc", "lblcr", "dh", "sh", "mh", "twos"]);
+    assert_eq!(
+        NAMES,
+        [
+            "rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "lblc", "lblcr", "dh", "sh", "mh",
+            "twos"
+        ]
+    );
     for n in NAMES {
         assert_eq!(Scheduler::new(n.as_bytes()).expect("registered").name(), *n);
     }
     for bad in [&b"foo"[..], b"", b"RR", b"rr\0", b"r", b"rrr", b"none"] {
-        assert!(Scheduler::new(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
+        assert!(
+            Scheduler::new(bad).is_none(),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
     }
 }
 
@@ -41,16 +58,46 @@ fn availability() {
     assert!(!up(0).available());
     assert!(!up(-1).available());
     assert!(!overloaded().available());
-    assert_eq!(DestState::default(), DestState { id: 0, weight: 0, last_weight: 0, active: 0, inactive: 0, overloaded: false, af: 0, addr: [0; 16], port: 0 });
+    assert_eq!(
+        DestState::default(),
+        DestState {
+            id: 0,
+            weight: 0,
+            last_weight: 0,
+            active: 0,
+            inactive: 0,
+            overloaded: false,
+            af: 0,
+            addr: [0; 16],
+            port: 0
+        }
+    );
     // Connection counts do not matter to availability.
-    assert!(DestState { weight: 1, active: 1_000_000, inactive: 5, ..DestState::default() }.available());
+    assert!(DestState {
+        weight: 1,
+        active: 1_000_000,
+        inactive: 5,
+        ..DestState::default()
+    }
+    .available());
 }
 
 #[test]
 fn rr_starts_at_the_list_head_and_cycles() {
     let mut s = rr();
     let d = [up(1), up(5), up(1)];
-    assert_eq!(picks(&mut s, &d, 7), [Some(0), Some(1), Some(2), Some(0), Some(1), Some(2), Some(0)]);
+    assert_eq!(
+        picks(&mut s, &d, 7),
+        [
+            Some(0),
+            Some(1),
+            Some(2),
+            Some(0),
+            Some(1),
+            Some(2),
+            Some(0)
+        ]
+    );
 }
 
 #[test]
@@ -63,7 +110,10 @@ fn rr_single_destination() {
 fn rr_skips_quiesced_and_overloaded() {
     let mut s = rr();
     let d = [up(0), up(1), overloaded(), up(-3), up(2)];
-    assert_eq!(picks(&mut s, &d, 5), [Some(1), Some(4), Some(1), Some(4), Some(1)]);
+    assert_eq!(
+        picks(&mut s, &d, 5),
+        [Some(1), Some(4), Some(1), Some(4), Some(1)]
+    );
 }
 
 #[test]
@@ -80,7 +130,10 @@ fn rr_none_when_nothing_is_available_and_cursor_kept() {
 #[test]
 fn rr_empty_list() {
     let mut s = rr();
-    assert_eq!(s.pick(0, |_| unreachable!("no destination to look at")), None);
+    assert_eq!(
+        s.pick(0, |_| unreachable!("no destination to look at")),
+        None
+    );
     // And afterwards it still starts at the head.
     assert_eq!(picks(&mut s, &[up(1), up(1)], 1), [Some(0)]);
 }
@@ -101,7 +154,10 @@ fn rr_add_at_head_keeps_the_cursor_on_its_destination() {
     assert_eq!(picks(&mut s, &[up(1); 3], 2), [Some(0), Some(1)]);
     // N is inserted at the head: [N, A, B, C]. The cursor stays on B (now index 2).
     s.add_dest(0, 0, |_| DestState::default());
-    assert_eq!(picks(&mut s, &[up(1); 4], 5), [Some(3), Some(0), Some(1), Some(2), Some(3)]);
+    assert_eq!(
+        picks(&mut s, &[up(1); 4], 5),
+        [Some(3), Some(0), Some(1), Some(2), Some(3)]
+    );
 }
 
 #[test]

@@ -6,7 +6,12 @@
 use crate::ipvs_sched::{DestState, Scheduler};
 
 fn d(weight: i32, active: u32, inactive: u32) -> DestState {
-    DestState { weight, active, inactive, ..DestState::default() }
+    DestState {
+        weight,
+        active,
+        inactive,
+        ..DestState::default()
+    }
 }
 
 fn sched(name: &str, dests: &[DestState]) -> Scheduler {
@@ -22,7 +27,10 @@ fn pick(name: &str, dests: &[DestState]) -> Option<usize> {
 /// Picks as letters A, B, C... ('-' for none).
 fn letters(s: &mut Scheduler, dests: &[DestState], k: usize) -> String {
     (0..k)
-        .map(|_| s.pick(dests.len(), |i| dests[i]).map_or('-', |i| (b'A' + i as u8) as char))
+        .map(|_| {
+            s.pick(dests.len(), |i| dests[i])
+                .map_or('-', |i| (b'A' + i as u8) as char)
+        })
         .collect()
 }
 
@@ -68,7 +76,10 @@ fn wrr_reweight_restarts_from_head() {
 #[test]
 fn lc_least_overhead_ties_to_first() {
     // Overhead = active * 256 + active + inactive.
-    assert_eq!(pick("lc", &[d(1, 1, 0), d(1, 0, 200), d(1, 0, 300)]), Some(1));
+    assert_eq!(
+        pick("lc", &[d(1, 1, 0), d(1, 0, 200), d(1, 0, 300)]),
+        Some(1)
+    );
     assert_eq!(pick("lc", &[d(1, 0, 5), d(9, 0, 5)]), Some(0));
     assert_eq!(pick("lc", &[d(0, 0, 0), d(1, 2, 0)]), Some(1));
     assert_eq!(pick("lc", &[d(0, 0, 0)]), None);
@@ -145,14 +156,29 @@ fn pick_pkt(s: &mut Scheduler, dests: &[DestState], pkt: Packet) -> Option<usize
 fn dh_maps_destination_address_to_bucket_round_robin_fill() {
     let dests = [d(1, 0, 0), d(1, 0, 0), d(5, 0, 0)];
     let mut s = sched("dh", &dests);
-    let to = |a| Packet { af: 2, daddr: v4(a), ..Packet::default() };
+    let to = |a| Packet {
+        af: 2,
+        daddr: v4(a),
+        ..Packet::default()
+    };
     assert_eq!(pick_pkt(&mut s, &dests, to([10, 0, 0, 2])), Some(137 % 3));
     assert_eq!(pick_pkt(&mut s, &dests, to([10, 0, 0, 3])), Some(235 % 3));
     assert_eq!(pick_pkt(&mut s, &dests, to([192, 168, 7, 9])), Some(74 % 3));
     let mut six = [0u8; 16];
     six[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
     six[15] = 1;
-    assert_eq!(pick_pkt(&mut s, &dests, Packet { af: 10, daddr: six, ..Packet::default() }), Some(63 % 3));
+    assert_eq!(
+        pick_pkt(
+            &mut s,
+            &dests,
+            Packet {
+                af: 10,
+                daddr: six,
+                ..Packet::default()
+            }
+        ),
+        Some(63 % 3)
+    );
     // The bucket's destination quiesced: no fallback in dh.
     let quiet = [d(1, 0, 0), d(1, 0, 0), d(0, 0, 0)];
     assert_eq!(pick_pkt(&mut s, &quiet, to([10, 0, 0, 2])), None);
@@ -163,11 +189,25 @@ fn sh_fills_by_weight_and_hashes_source() {
     // Weights 2, 1: buckets A A B A A B ...
     let dests = [d(2, 0, 0), d(1, 0, 0)];
     let mut s = sched("sh", &dests);
-    let from = |a, sport, flags| Packet { af: 2, saddr: v4(a), sport, svc_flags: flags, ..Packet::default() };
-    assert_eq!(pick_pkt(&mut s, &dests, from([10, 0, 0, 2], 1234, 0)), Some(1)); // 137 % 3 == 2
-    assert_eq!(pick_pkt(&mut s, &dests, from([10, 0, 0, 3], 0, 0)), Some(0)); // 235 % 3 == 1
+    let from = |a, sport, flags| Packet {
+        af: 2,
+        saddr: v4(a),
+        sport,
+        svc_flags: flags,
+        ..Packet::default()
+    };
+    // 137 % 3 == 2
+    assert_eq!(
+        pick_pkt(&mut s, &dests, from([10, 0, 0, 2], 1234, 0)),
+        Some(1)
+    );
+    // 235 % 3 == 1
+    assert_eq!(pick_pkt(&mut s, &dests, from([10, 0, 0, 3], 0, 0)), Some(0));
     // sh-port: the port is added before hashing (226 % 3 == 1 -> A).
-    assert_eq!(pick_pkt(&mut s, &dests, from([10, 0, 0, 2], 1234, SVC_F_SCHED2)), Some(0));
+    assert_eq!(
+        pick_pkt(&mut s, &dests, from([10, 0, 0, 2], 1234, SVC_F_SCHED2)),
+        Some(0)
+    );
 }
 
 #[test]
@@ -176,7 +216,12 @@ fn sh_fallback_probes_other_buckets() {
     let mut s = sched("sh", &dests);
     let mut over = dests;
     over[1].overloaded = true;
-    let from = |flags| Packet { af: 2, saddr: v4([10, 0, 0, 2]), svc_flags: flags, ..Packet::default() };
+    let from = |flags| Packet {
+        af: 2,
+        saddr: v4([10, 0, 0, 2]),
+        svc_flags: flags,
+        ..Packet::default()
+    };
     assert_eq!(pick_pkt(&mut s, &over, from(0)), None);
     // Offset 0 probes bucket (137 + 137) & 255 = 18 -> 18 % 3 == 0 -> A.
     assert_eq!(pick_pkt(&mut s, &over, from(SVC_F_SCHED1)), Some(0));
@@ -212,7 +257,10 @@ fn fixed() -> u32 {
 fn twos_draws_in_proportion_to_weight() {
     let dests = [d(1, 0, 0), d(2, 0, 0), d(3, 0, 0)];
     let mut s = sched("twos", &dests);
-    let pkt = Packet { random: Some(xorshift), ..Packet::default() };
+    let pkt = Packet {
+        random: Some(xorshift),
+        ..Packet::default()
+    };
     let n = 70_000;
     let mut hits = [0usize; 3];
     for _ in 0..n {
@@ -230,7 +278,10 @@ fn twos_draws_in_proportion_to_weight() {
 fn twos_prefers_lower_overhead_per_weight() {
     let dests = [d(1, 5, 0), d(1, 0, 0)];
     let mut s = sched("twos", &dests);
-    let pkt = Packet { random: Some(fixed), ..Packet::default() };
+    let pkt = Packet {
+        random: Some(fixed),
+        ..Packet::default()
+    };
     // Draws 0 and 0xC0000000 (below bound 3: 0 and 2): first A, second B; B has the lower overhead.
     FIXED.with(|f| f.set([0, 0xC000_0000]));
     NEXT.with(|n| n.set(0));

@@ -46,21 +46,24 @@ fn to(daddr: [u8; 4], now: u64, expiration_s: u64) -> Packet {
 }
 
 fn pick(s: &mut Scheduler, dests: &[DestState], pkt: &Packet) -> Option<u64> {
-    s.pick_for(dests.len(), |i| dests[i], pkt).map(|i| dests[i].id)
+    s.pick_for(dests.len(), |i| dests[i], pkt)
+        .map(|i| dests[i].id)
 }
 
 /// `lib/tests/siphash_kunit.c`: `hsiphash` of the bytes 0..len under the key 00..0f, 64-bit.
 #[test]
 fn hsiphash_matches_kernel_vectors() {
     const V: [u32; 64] = [
-        0x050fc4dc, 0x7d57ca93, 0x4dc7d44d, 0xe7ddf7fb, 0x88d38328, 0x49533b67, 0xc59f22a7, 0x9bb11140,
-        0x8d299a8e, 0x6c063de4, 0x92ff097f, 0xf94dc352, 0x57b4d9a2, 0x1229ffa7, 0xc0f95d34, 0x2a519956,
-        0x7d908b66, 0x63dbd80c, 0xb473e63e, 0x8d297d1c, 0xa6cce040, 0x2b45f844, 0xa320872e, 0xdae6c123,
-        0x67349c8c, 0x705b0979, 0xca9913a5, 0x4ade3b35, 0xef6cd00d, 0x4ab1e1f4, 0x43c5e663, 0x8c21d1bc,
-        0x16a7b60d, 0x7a8ff9bf, 0x1f2a753e, 0xbf186b91, 0xada26206, 0xa3c33057, 0xae3a36a1, 0x7b108392,
-        0x99e41531, 0x3f1ad944, 0xc8138825, 0xc28949a6, 0xfaf8876b, 0x9f042196, 0x68b1d623, 0x8b5114fd,
-        0xdf074c46, 0x12cc86b3, 0x0a52098f, 0x9d292f9a, 0xa2f41f12, 0x43a71ed0, 0x73f0bce6, 0x70a7e980,
-        0x243c6d75, 0xfdb71513, 0xa67d8a08, 0xb7e8f148, 0xf7a644ee, 0x0f1837f2, 0x4b6694e0, 0xb7bbb3a8,
+        0x050fc4dc, 0x7d57ca93, 0x4dc7d44d, 0xe7ddf7fb, 0x88d38328, 0x49533b67, 0xc59f22a7,
+        0x9bb11140, 0x8d299a8e, 0x6c063de4, 0x92ff097f, 0xf94dc352, 0x57b4d9a2, 0x1229ffa7,
+        0xc0f95d34, 0x2a519956, 0x7d908b66, 0x63dbd80c, 0xb473e63e, 0x8d297d1c, 0xa6cce040,
+        0x2b45f844, 0xa320872e, 0xdae6c123, 0x67349c8c, 0x705b0979, 0xca9913a5, 0x4ade3b35,
+        0xef6cd00d, 0x4ab1e1f4, 0x43c5e663, 0x8c21d1bc, 0x16a7b60d, 0x7a8ff9bf, 0x1f2a753e,
+        0xbf186b91, 0xada26206, 0xa3c33057, 0xae3a36a1, 0x7b108392, 0x99e41531, 0x3f1ad944,
+        0xc8138825, 0xc28949a6, 0xfaf8876b, 0x9f042196, 0x68b1d623, 0x8b5114fd, 0xdf074c46,
+        0x12cc86b3, 0x0a52098f, 0x9d292f9a, 0xa2f41f12, 0x43a71ed0, 0x73f0bce6, 0x70a7e980,
+        0x243c6d75, 0xfdb71513, 0xa67d8a08, 0xb7e8f148, 0xf7a644ee, 0x0f1837f2, 0x4b6694e0,
+        0xb7bbb3a8,
     ];
     let key = Key([0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908]);
     let input: Vec<u8> = (0..64).collect();
@@ -80,12 +83,23 @@ struct Thresholds {
 
 impl Thresholds {
     fn new(upper: u32, lower: u32) -> Self {
-        Self { upper, lower: lower_threshold(upper, lower), conns: 0, overloaded: false }
+        Self {
+            upper,
+            lower: lower_threshold(upper, lower),
+            conns: 0,
+            overloaded: false,
+        }
     }
     fn bind(&mut self) -> bool {
         self.conns += 1;
         if self.conns == i64::from(self.upper) {
-            self.overloaded = overload_after(Crossing::Up, self.conns, self.upper, self.lower, self.overloaded);
+            self.overloaded = overload_after(
+                Crossing::Up,
+                self.conns,
+                self.upper,
+                self.lower,
+                self.overloaded,
+            );
         }
         self.overloaded
     }
@@ -93,7 +107,13 @@ impl Thresholds {
         let was = self.conns;
         self.conns -= 1;
         if was == i64::from(self.lower) {
-            self.overloaded = overload_after(Crossing::Down, self.conns, self.upper, self.lower, self.overloaded);
+            self.overloaded = overload_after(
+                Crossing::Down,
+                self.conns,
+                self.upper,
+                self.lower,
+                self.overloaded,
+            );
         }
         self.overloaded
     }
@@ -105,7 +125,10 @@ fn overload_hysteresis_default_lower_is_three_quarters() {
     assert_eq!(lower_threshold(8, 2), 2);
     let mut t = Thresholds::new(8, 0);
     let up: Vec<bool> = (0..9).map(|_| t.bind()).collect();
-    assert_eq!(up, [false, false, false, false, false, false, false, true, true]);
+    assert_eq!(
+        up,
+        [false, false, false, false, false, false, false, true, true]
+    );
     // 9 -> 8 -> 7 -> 6 stays overloaded; leaving 6 (down to 5) clears it.
     let down: Vec<bool> = (0..5).map(|_| t.unbind()).collect();
     assert_eq!(down, [true, true, true, false, false]);
@@ -122,7 +145,10 @@ fn overload_with_explicit_lower_threshold() {
         .map(|&s| if s > 0 { t.bind() } else { t.unbind() })
         .collect();
     // conns: 1 2 3 4(set) 3 2 1(cleared leaving 2) 2 3 4(set)
-    assert_eq!(seq, [false, false, false, true, true, true, false, false, false, true]);
+    assert_eq!(
+        seq,
+        [false, false, false, true, true, true, false, false, false, true]
+    );
 }
 
 #[test]
@@ -145,7 +171,10 @@ fn lblc_sticks_to_its_server_until_it_is_busy_and_another_is_idle() {
     assert_eq!(pick(&mut s, &dests, &x), Some(1));
     // Another address is scheduled on its own (wlc: 1 is now busier).
     dests[0].active = 1;
-    assert_eq!(pick(&mut s, &dests, &to([192, 168, 1, 2], 1000, 86400)), Some(2));
+    assert_eq!(
+        pick(&mut s, &dests, &to([192, 168, 1, 2], 1000, 86400)),
+        Some(2)
+    );
     // x stays on 1 while 1 is not over its weight...
     dests[0].active = 2;
     assert_eq!(pick(&mut s, &dests, &x), Some(1));
@@ -190,11 +219,17 @@ fn lblc_entries_expire_at_the_half_hourly_full_check() {
     assert_eq!(pick(&mut s, &dests, &at(1)), Some(1));
     // Periodic (not full) checks leave a small table alone, however old the entry.
     for k in 1..29 {
-        assert_eq!(pick(&mut s, &dests, &to([10, 9, 9, 9], 100 * 60 * k + 5, 10)), Some(2));
+        assert_eq!(
+            pick(&mut s, &dests, &to([10, 9, 9, 9], 100 * 60 * k + 5, 10)),
+            Some(2)
+        );
     }
     assert_eq!(pick(&mut s, &dests, &at(29 * 60 + 10)), Some(1));
     // The full check (the 30th) drops the entry: x is scheduled afresh, by wlc, to 2.
-    assert_eq!(pick(&mut s, &dests, &to([10, 9, 9, 9], 100 * (30 * 60 + 20), 10)), Some(2));
+    assert_eq!(
+        pick(&mut s, &dests, &to([10, 9, 9, 9], 100 * (30 * 60 + 20), 10)),
+        Some(2)
+    );
     assert_eq!(pick(&mut s, &dests, &at(30 * 60 + 21)), Some(2));
 }
 
@@ -227,7 +262,11 @@ fn mh_owners(dests: &[DestState], flags: u32) -> Vec<Option<u64>> {
     let mut s = sched("mh", dests);
     (0..TAB_SIZE as u32)
         .map(|k| {
-            let mut p = Packet { af: 2, svc_flags: flags, ..Packet::default() };
+            let mut p = Packet {
+                af: 2,
+                svc_flags: flags,
+                ..Packet::default()
+            };
             p.saddr[..4].copy_from_slice(&k.to_be_bytes());
             pick(&mut s, dests, &p)
         })
@@ -240,9 +279,14 @@ fn mh_counts(dests: &[DestState], keys: u32) -> Vec<usize> {
     let mut s = sched("mh", dests);
     let mut counts = vec![0; dests.len()];
     for k in 0..keys {
-        let mut p = Packet { af: 2, ..Packet::default() };
+        let mut p = Packet {
+            af: 2,
+            ..Packet::default()
+        };
         p.saddr[..4].copy_from_slice(&(0x0a00_0000 + k).to_be_bytes());
-        let i = s.pick_for(dests.len(), |i| dests[i], &p).expect("all slots are assigned");
+        let i = s
+            .pick_for(dests.len(), |i| dests[i], &p)
+            .expect("all slots are assigned");
         counts[i] += 1;
     }
     counts
@@ -257,7 +301,10 @@ fn mh_assigns_every_slot_in_proportion_to_weight() {
     let c = mh_counts(&dests, 60_000);
     for (i, w) in [1.0, 2.0, 3.0].iter().enumerate() {
         let share = c[i] as f64 / 60_000.0;
-        assert!((share - w / 6.0).abs() < 0.015, "dest {i}: share {share}, counts {c:?}");
+        assert!(
+            (share - w / 6.0).abs() < 0.015,
+            "dest {i}: share {share}, counts {c:?}"
+        );
     }
 }
 
@@ -281,7 +328,10 @@ fn mh_removing_a_server_moves_mostly_its_own_slots() {
     assert!(own > 0);
     // Maglev's guarantee is minimal, not zero, disruption: with 8 equal servers and the
     // table of 4093 slots, under 3% of the other servers' keys move.
-    assert!(others_moved * 100 < others * 3, "{others_moved} of {others} keys moved");
+    assert!(
+        others_moved * 100 < others * 3,
+        "{others_moved} of {others} keys moved"
+    );
 }
 
 #[test]
@@ -306,18 +356,28 @@ fn mh_quiesced_server_keeps_its_slots_and_fallback_skips_it() {
         d.weight = 0;
         d.last_weight = 0;
     }
-    assert!(mh_owners(&dests, crate::ipvs_sched::SVC_F_SCHED1).iter().all(Option::is_none));
+    assert!(mh_owners(&dests, crate::ipvs_sched::SVC_F_SCHED1)
+        .iter()
+        .all(Option::is_none));
 }
 
 #[test]
 fn mh_port_flag_spreads_one_client_over_servers() {
     let dests: Vec<DestState> = (1..=4).map(|i| dest(i, 1, 0)).collect();
     let mut s = sched("mh", &dests);
-    let from = |sport, flags| Packet { af: 2, saddr: v4([10, 1, 2, 3]), sport, svc_flags: flags, ..Packet::default() };
-    let without: std::collections::HashSet<_> =
-        (1000..1100).map(|p| pick(&mut s, &dests, &from(p, 0))).collect();
+    let from = |sport, flags| Packet {
+        af: 2,
+        saddr: v4([10, 1, 2, 3]),
+        sport,
+        svc_flags: flags,
+        ..Packet::default()
+    };
+    let without: std::collections::HashSet<_> = (1000..1100)
+        .map(|p| pick(&mut s, &dests, &from(p, 0)))
+        .collect();
     assert_eq!(without.len(), 1);
-    let with: std::collections::HashSet<_> =
-        (1000..1100).map(|p| pick(&mut s, &dests, &from(p, crate::ipvs_sched::SVC_F_SCHED2))).collect();
+    let with: std::collections::HashSet<_> = (1000..1100)
+        .map(|p| pick(&mut s, &dests, &from(p, crate::ipvs_sched::SVC_F_SCHED2)))
+        .collect();
     assert_eq!(with.len(), 4);
 }

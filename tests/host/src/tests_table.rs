@@ -3,7 +3,9 @@
 //! The service table: creation order, removal, the index's buckets and packet keys.
 
 use crate::ipvs_ctl::msg::SvcKey;
-use crate::ipvs_ctl::table::{bucket, fwmark_key, packet_key, real_bucket, Keyed, RealKey, SvcTable, ANY_PROTOCOL, BITS};
+use crate::ipvs_ctl::table::{
+    bucket, fwmark_key, packet_key, real_bucket, Keyed, RealKey, SvcTable, ANY_PROTOCOL, BITS,
+};
 use crate::ipvs_sched::hash_32;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -18,13 +20,21 @@ impl Keyed for S {
 fn tcp(a: [u8; 4], port: u16) -> SvcKey {
     let mut addr = [0; 16];
     addr[..4].copy_from_slice(&a);
-    SvcKey { af: 2, protocol: 6, addr, port, fwmark: 0 }
+    SvcKey {
+        af: 2,
+        protocol: 6,
+        addr,
+        port,
+        fwmark: 0,
+    }
 }
 
 #[test]
 fn ten_thousand_services_keep_order_and_spread_over_the_index() {
     let mut t = SvcTable::new();
-    let keys: Vec<SvcKey> = (0..10_000u32).map(|i| tcp([10, 1, (i >> 8) as u8, i as u8], 80 + (i % 3) as u16)).collect();
+    let keys: Vec<SvcKey> = (0..10_000u32)
+        .map(|i| tcp([10, 1, (i >> 8) as u8, i as u8], 80 + (i % 3) as u16))
+        .collect();
     for (i, k) in keys.iter().enumerate() {
         t.insert(S(*k, i as u32)).unwrap();
     }
@@ -37,7 +47,11 @@ fn ten_thousand_services_keep_order_and_spread_over_the_index() {
     for k in &keys {
         chains[bucket(k)] += 1;
     }
-    assert!(chains.iter().all(|&n| n <= 40), "longest chain {}", chains.iter().max().unwrap());
+    assert!(
+        chains.iter().all(|&n| n <= 40),
+        "longest chain {}",
+        chains.iter().max().unwrap()
+    );
     assert!(chains.iter().filter(|&&n| n == 0).count() < 64);
 }
 
@@ -48,14 +62,26 @@ fn packet_keys_are_the_services_identities() {
     assert_eq!(pk, k);
     assert_eq!(bucket(&pk), bucket(&k));
     // IPv6: all 16 bytes; more than 16 is no key.
-    let v6 = packet_key(10, 17, &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 53).unwrap();
+    let v6 = packet_key(
+        10,
+        17,
+        &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        53,
+    )
+    .unwrap();
     assert_eq!(v6.addr[15], 1);
     assert!(packet_key(10, 17, &[0; 17], 53).is_none());
     // Other protocol or port: other identities.
     assert_ne!(packet_key(2, 17, &[10, 0, 0, 1], 80), Some(k));
     assert_ne!(packet_key(2, 6, &[10, 0, 0, 1], 81), Some(k));
     // A fwmark service is never a packet's address service.
-    let fw = SvcKey { af: 2, protocol: 6, addr: [0; 16], port: 0, fwmark: 7 };
+    let fw = SvcKey {
+        af: 2,
+        protocol: 6,
+        addr: [0; 16],
+        port: 0,
+        fwmark: 7,
+    };
     assert_ne!(packet_key(2, 6, &[0; 4], 0), Some(fw));
     assert_eq!(bucket(&fw), hash_32(7, BITS) as usize);
     // ... but a marked packet's fwmark service, whatever its protocol.
@@ -67,8 +93,17 @@ fn packet_keys_are_the_services_identities() {
 #[test]
 fn remove_and_take_all() {
     let mut t = SvcTable::new();
-    let fw = SvcKey { af: 2, protocol: 6, addr: [0; 16], port: 0, fwmark: 7 };
-    for (i, k) in [tcp([10, 0, 0, 1], 80), fw, tcp([10, 0, 0, 2], 80)].iter().enumerate() {
+    let fw = SvcKey {
+        af: 2,
+        protocol: 6,
+        addr: [0; 16],
+        port: 0,
+        fwmark: 7,
+    };
+    for (i, k) in [tcp([10, 0, 0, 1], 80), fw, tcp([10, 0, 0, 2], 80)]
+        .iter()
+        .enumerate()
+    {
         t.insert(S(*k, i as u32)).unwrap();
     }
     assert_eq!(t.remove(&fw).map(|s| s.1), Some(1));
@@ -151,6 +186,10 @@ fn real_servers_share_an_entry_per_endpoint_and_protocol() {
             chains[real_bucket(2, &v4([10, 1, (i >> 8) as u8, i as u8]), port)] += 1;
         }
     }
-    assert!(chains.iter().all(|&n| n <= 120), "longest chain {}", chains.iter().max().unwrap());
+    assert!(
+        chains.iter().all(|&n| n <= 120),
+        "longest chain {}",
+        chains.iter().max().unwrap()
+    );
     assert!(chains.iter().filter(|&&n| n == 0).count() < 16);
 }

@@ -38,7 +38,12 @@ fn abbr(s: &str) -> State {
 }
 
 /// The events, in the C table's row order, with the one flag that raises each.
-const EVENTS: [(&str, u8); 4] = [("syn", flags::SYN), ("fin", flags::FIN), ("ack", flags::ACK), ("rst", flags::RST)];
+const EVENTS: [(&str, u8); 4] = [
+    ("syn", flags::SYN),
+    ("fin", flags::FIN),
+    ("ack", flags::ACK),
+    ("rst", flags::RST),
+];
 
 /// `tcp_states[]` transcribed from the C source in its own layout: per direction, one row per
 /// event (syn, fin, ack, rst), one column per current state (NO ES SS SR FW TW CL CW LA LI SA).
@@ -93,7 +98,11 @@ fn every_transition_matches_the_c_table() {
     for (dir, _) in EXPECTED {
         for from in ALL {
             for (ev, (name, flag)) in EVENTS.iter().enumerate() {
-                assert_eq!(tcp::next(from, dir, *flag), expected(dir, from, ev), "{dir:?} {from:?} on {name}");
+                assert_eq!(
+                    tcp::next(from, dir, *flag),
+                    expected(dir, from, ev),
+                    "{dir:?} {from:?} on {name}"
+                );
                 checked += 1;
             }
         }
@@ -114,7 +123,11 @@ fn event_precedence_is_rst_syn_fin_ack() {
                 let f = |bits: u8| tcp::next(from, dir, bits | extra);
                 let e = |ev: usize| expected(dir, from, ev);
                 let ctx = format!("{dir:?} {from:?} extra {extra:#x}");
-                assert_eq!(f(flags::RST | flags::SYN | flags::FIN | flags::ACK), e(rst), "{ctx}");
+                assert_eq!(
+                    f(flags::RST | flags::SYN | flags::FIN | flags::ACK),
+                    e(rst),
+                    "{ctx}"
+                );
                 assert_eq!(f(flags::RST | flags::ACK), e(rst), "{ctx}");
                 assert_eq!(f(flags::SYN | flags::FIN | flags::ACK), e(syn), "{ctx}");
                 assert_eq!(f(flags::SYN | flags::ACK), e(syn), "{ctx}");
@@ -159,9 +172,15 @@ fn server_closes_first_and_resets() {
     assert_eq!(s, State::FinWait);
     s = tcp::next(s, Input, flags::FIN | flags::ACK);
     assert_eq!(s, State::TimeWait);
-    assert_eq!(tcp::next(State::Established, Input, flags::RST), State::Close);
+    assert_eq!(
+        tcp::next(State::Established, Input, flags::RST),
+        State::Close
+    );
     assert_eq!(tcp::next(State::SynRecv, Input, flags::RST), State::SynRecv);
-    assert_eq!(tcp::next(State::TimeWait, Output, flags::RST), State::TimeWait);
+    assert_eq!(
+        tcp::next(State::TimeWait, Output, flags::RST),
+        State::TimeWait
+    );
 }
 
 #[test]
@@ -182,7 +201,15 @@ fn direct_routing_connection_lifecycle() {
 #[test]
 fn active_states() {
     let active: Vec<State> = ALL.into_iter().filter(|s| s.is_active()).collect();
-    assert_eq!(active, [State::Established, State::SynSent, State::SynRecv, State::SynAck]);
+    assert_eq!(
+        active,
+        [
+            State::Established,
+            State::SynSent,
+            State::SynRecv,
+            State::SynAck
+        ]
+    );
 }
 
 #[test]
