@@ -22,12 +22,12 @@ const _: () = {
     use kernel::bindings as k;
     assert!(ipvs_proto::inet::AF_INET as u32 == k::AF_INET);
     assert!(ipvs_proto::inet::AF_INET6 as u32 == k::AF_INET6);
-    assert!(ipvs_ctl::uapi::IPPROTO_TCP as u32 == k::IPPROTO_TCP as u32);
-    assert!(ipvs_ctl::uapi::IPPROTO_UDP as u32 == k::IPPROTO_UDP as u32);
-    assert!(ipvs_ctl::uapi::IPPROTO_SCTP as u32 == k::IPPROTO_SCTP as u32);
-    assert!(ipvs_xmit::encap::IPPROTO_IPIP as u32 == k::IPPROTO_IPIP as u32);
-    assert!(ipvs_xmit::encap::IPPROTO_UDP as u32 == k::IPPROTO_UDP as u32);
-    assert!(ipvs_xmit::encap::IPPROTO_GRE as u32 == k::IPPROTO_GRE as u32);
+    assert!(ipvs_ctl::uapi::IPPROTO_TCP as u32 == k::IPPROTO_TCP);
+    assert!(ipvs_ctl::uapi::IPPROTO_UDP as u32 == k::IPPROTO_UDP);
+    assert!(ipvs_ctl::uapi::IPPROTO_SCTP as u32 == k::IPPROTO_SCTP);
+    assert!(ipvs_xmit::encap::IPPROTO_IPIP as u32 == k::IPPROTO_IPIP);
+    assert!(ipvs_xmit::encap::IPPROTO_UDP as u32 == k::IPPROTO_UDP);
+    assert!(ipvs_xmit::encap::IPPROTO_GRE as u32 == k::IPPROTO_GRE);
 };
 
 use ipvs_conn::{persist, Conn, ConnTable, FlowKey, Fwd, PeData};

@@ -18,8 +18,13 @@ build_log=$(mktemp)
 trap 'rm -f "$build_log"' EXIT
 # With the kernel's own LLVM (CONFIG_CLANG_VERSION 220108: LLVM=-22).
 llvm=-$(($(sed -n 's/^CONFIG_CLANG_VERSION=//p' "$kdir/.config") / 10000))
-make -s -C "$root" KDIR="$kdir" LLVM="$llvm" RUSTC=/usr/bin/rustc 2>&1 | tee "$build_log"
-# The tests' build is warning-free (compiler and objtool alike): a warning fails `make check`.
+# make check builds through clippy (the kernel's CLIPPY=1 lints, Debian's clippy of the kernel's
+# rustc); the module's code is the same.
+lint=()
+[ "$what" = check ] && lint=(CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver)
+make -s -C "$root" KDIR="$kdir" LLVM="$llvm" RUSTC=/usr/bin/rustc "${lint[@]}" 2>&1 | tee "$build_log"
+# The tests' build is warning-free (compiler, clippy and objtool alike): a warning fails
+# `make check`.
 if [ "$what" = check ] && grep -qi 'warning' "$build_log"; then
 	echo "error: the module build printed warnings (above)" >&2
 	exit 1
