@@ -50,9 +50,9 @@ use kernel::{
 };
 use kernel_ext::{
     genl,
-    netfilter::Hook,
+    netfilter::{self, Hook},
     pernet::{self, Net, PernetState, Sysctl, Sysctls},
-    proc::ProcFile,
+    proc::{self, ProcFile, SeqWriter},
     rcuindex::RcuIndex,
     skb::{DefragUser, SkBuff, Verdict, PACKET_HOST},
     sync::{new_spinlock_bh, SpinLockBh},
@@ -78,37 +78,45 @@ fn conn_tab_max_bits() -> u32 {
     module_parameters::conn_tab_bits.value().clamp(8, 20) as u32
 }
 
-/// The loaded module: owns the pernet registration and the genl family.
-struct IpvsModule;
+/// The loaded module: its registrations, dropped in field order on unload: no new commands,
+/// then every namespace's state (hooks first, then tables), then what RCU still runs.
+struct IpvsModule {
+    _genl: genl::Registration,
+    _pernet: pernet::Registration,
+    _unload: Unload,
+}
 
 impl kernel::Module for IpvsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // The family first: it is what collides with the C ip_vs (and its /proc/net files would
         // next), so a conflict is found before anything else is set up. Until the pernet state
-        // exists, commands get ENOENT.
-        if let Err(e) = genl::register() {
+        // exists, commands get ENOENT. A failure drops what was registered before it.
+        let genl = genl::Registration::new().inspect_err(|e| {
             pr_err!("cannot register the genl family IPVS ({e:?}): is the C ip_vs module loaded? rmmod ip_vs first\n");
-            return Err(e);
-        }
-        if let Err(e) = pernet::register() {
-            genl::unregister();
-            return Err(e);
-        }
+        })?;
+        let pernet = pernet::Registration::new()?;
         pr_info!("ipvs_rs loaded (IPVS 1.2.1 protocol)\n");
-        Ok(IpvsModule)
+        Ok(IpvsModule {
+            _genl: genl,
+            _pernet: pernet,
+            _unload: Unload,
+        })
     }
 }
 
-impl Drop for IpvsModule {
+/// The last part of the module to drop.
+struct Unload;
+
+impl Drop for Unload {
     fn drop(&mut self) {
-        // No new commands, then every namespace's state goes (hooks first, then tables).
-        genl::unregister();
-        pernet::unregister();
         // Connections released by RCU callbacks run this module's code: wait for them.
         kernel::sync::rcu::rcu_barrier();
         pr_info!("ipvs_rs unloaded\n");
     }
 }
+
+// The C shim's entry points, served by the per-namespace state.
+kernel_ext::entry_points!(Ipvs);
 
 /// The IPVS state of one network namespace.
 #[pin_data]
@@ -153,6 +161,22 @@ pub(crate) struct Ipvs {
     pub(crate) stats: Counters,
     /// Seconds ticked (the rate estimator runs every other one).
     ticks: Atomic<u32>,
+}
+
+impl netfilter::Handler for Ipvs {
+    fn hook_in(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+        hook_in(self, net, family, hook, skb)
+    }
+
+    fn hook_out(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+        hook_out(self, net, family, hook, skb)
+    }
+}
+
+impl proc::Handler for Ipvs {
+    fn show(&self, file: ProcFile, w: &mut SeqWriter<'_>) {
+        self.proc_show(file, w)
+    }
 }
 
 impl PernetState for Ipvs {
@@ -271,7 +295,7 @@ impl Ipvs {
     }
 
     /// Renders a `/proc/net` file.
-    pub(crate) fn proc_show(&self, file: ProcFile, w: &mut impl core::fmt::Write) {
+    fn proc_show(&self, file: ProcFile, w: &mut impl core::fmt::Write) {
         // A short buffer is retried by seq_file with a larger one: errors need no handling.
         let _ = match file {
             ProcFile::Conn => self.conns.show(w, time::jiffies(), time::hz()),
@@ -766,13 +790,7 @@ impl From<Verdict> for NoConn {
 }
 
 /// The request-direction hook: schedule new flows, forward packets of known ones.
-pub(crate) fn hook_in(
-    ipvs: &Ipvs,
-    net: Net,
-    family: Family,
-    hook: Hook,
-    skb: SkBuff<'_>,
-) -> Verdict {
+fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property()
         || !skb.has_dst()
         || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST)
@@ -814,13 +832,7 @@ pub(crate) fn hook_in(
 
 /// The reply-direction hook: rewrite NAT replies from real servers, and ICMP errors about
 /// connections; count DR/TUN replies that pass.
-pub(crate) fn hook_out(
-    ipvs: &Ipvs,
-    net: Net,
-    family: Family,
-    hook: Hook,
-    skb: SkBuff<'_>,
-) -> Verdict {
+fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property() {
         return Verdict::Accept;
     }

@@ -21,7 +21,8 @@ use crate::ipvs_proto::inet::{Addr, Family};
 use crate::ipvs_sched::{lower_threshold, overload_after, Crossing, DestState, Packet, Scheduler};
 use crate::ipvs_xmit::Tunnel;
 use crate::kernel_ext::{
-    genl::{Dump, Reply, Request},
+    genl::{self, Dump, Reply, Request},
+    netfilter::Hooks,
     percpu::PerCpuCounters,
     pernet::{Net, Sysctl},
     rcuindex::{IndexLink, Indexed},
@@ -581,8 +582,8 @@ pub(crate) struct TrashEntry {
 /// State serialised by the control mutex.
 #[derive(Default)]
 pub(crate) struct CtlState {
-    /// Whether this namespace's hooks are registered.
-    pub(crate) hooks: bool,
+    /// This namespace's hooks, registered while it has a service.
+    pub(crate) hooks: Option<Hooks>,
 }
 
 impl Ipvs {
@@ -685,9 +686,8 @@ impl Ipvs {
             }),
             GFP_KERNEL,
         )?;
-        if !ctl.hooks {
-            crate::kernel_ext::netfilter::register(self.net)?;
-            ctl.hooks = true;
+        if ctl.hooks.is_none() {
+            ctl.hooks = Some(Hooks::register(self.net)?);
         }
         self.conns.ensure_table()?;
         self.svcs.lock().insert(svc.clone()).map_err(|_| ENOMEM)?;
@@ -858,9 +858,8 @@ impl Ipvs {
         };
         self.unlink_dests(svc);
         self.expire_nodest();
-        if now_empty && ctl.hooks {
-            crate::kernel_ext::netfilter::unregister(self.net);
-            ctl.hooks = false;
+        if now_empty {
+            ctl.hooks = None;
         }
     }
 
@@ -882,10 +881,7 @@ impl Ipvs {
             self.unlink_dests(s);
         }
         self.expire_nodest();
-        if ctl.hooks {
-            crate::kernel_ext::netfilter::unregister(self.net);
-            ctl.hooks = false;
-        }
+        ctl.hooks = None;
     }
 
     fn add_dest(&self, svc: &Service, af: u16, req: &DestReq, conf: &DestConf) -> Result {
@@ -1085,15 +1081,6 @@ impl Ipvs {
         }
     }
 
-    /// Handles a genl doit request.
-    pub(crate) fn doit(&self, net: Net, req: Request<'_>, reply: Reply<'_>) -> Result {
-        match req.cmd {
-            cmd::GET_INFO | cmd::GET_CONFIG | cmd::GET_SERVICE => self.get_cmd(req, reply),
-            cmd::NEW_DAEMON | cmd::DEL_DAEMON => self.daemon_cmd(req),
-            _ => self.set_cmd(net, req),
-        }
-    }
-
     /// The doit requests that have a reply (only they need a message buffer: `ipvsadm -R`
     /// sends thousands of commands that don't).
     fn get_cmd(&self, req: Request<'_>, reply: Reply<'_>) -> Result {
@@ -1124,70 +1111,6 @@ impl Ipvs {
                 reply.send(cmd::NEW_SERVICE, w.bytes())
             }
             _ => Err(EINVAL),
-        }
-    }
-
-    /// Handles one round of a genl dump.
-    pub(crate) fn dumpit(&self, _net: Net, req: Request<'_>, dump: &mut Dump<'_>) -> Result {
-        let mut buf = msg_buf()?;
-        match req.cmd {
-            cmd::GET_SERVICE => {
-                let mut idx = dump.cursor(0).max(0) as usize;
-                let mut batch = KVec::with_capacity(DUMP_BATCH, GFP_KERNEL)?;
-                'full: loop {
-                    // Take a batch under the lock, render it outside (cost O(batch), not O(n)).
-                    {
-                        let g = self.svcs.lock();
-                        for s in (idx..).map_while(|i| g.get(i)).take(DUMP_BATCH) {
-                            batch.push(s.clone(), GFP_ATOMIC)?;
-                        }
-                    }
-                    if batch.is_empty() {
-                        break;
-                    }
-                    for svc in batch.drain_all() {
-                        let mut w = Writer::new(&mut buf);
-                        svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
-                        if dump.put(cmd::NEW_SERVICE, w.bytes()).is_err() {
-                            break 'full;
-                        }
-                        idx += 1;
-                    }
-                }
-                dump.set_cursor(0, idx as i64);
-                Ok(())
-            }
-            cmd::GET_DEST => {
-                let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
-                let Ok(s) = msg::parse_service(a[usize::from(cmd_attr::SERVICE)], false) else {
-                    return Ok(());
-                };
-                let Some(svc) = self.find_service(&s.key) else {
-                    return Ok(());
-                };
-                let dests = {
-                    let g = svc.inner.lock();
-                    let mut v = KVec::with_capacity(g.dests.len(), GFP_ATOMIC)?;
-                    for d in g.dests.iter() {
-                        v.push(d.clone(), GFP_ATOMIC)?;
-                    }
-                    v
-                };
-                let start = dump.cursor(0).max(0) as usize;
-                let mut idx = start;
-                for d in dests.iter().skip(start) {
-                    let mut w = Writer::new(&mut buf);
-                    msg::put_dest(&mut w, &d.view()).map_err(kerr)?;
-                    if dump.put(cmd::NEW_DEST, w.bytes()).is_err() {
-                        break;
-                    }
-                    idx += 1;
-                }
-                dump.set_cursor(0, idx as i64);
-                Ok(())
-            }
-            cmd::GET_DAEMON => Ok(()),
-            _ => Err(EOPNOTSUPP),
         }
     }
 
@@ -1253,6 +1176,81 @@ impl Ipvs {
     pub(crate) fn ctl_exit(&self) {
         let mut ctl = self.ctl.lock();
         self.flush(&mut ctl);
+    }
+}
+
+impl genl::Handler for Ipvs {
+    /// Handles a genl doit request.
+    fn doit(&self, net: Net, req: Request<'_>, reply: Reply<'_>) -> Result {
+        match req.cmd {
+            cmd::GET_INFO | cmd::GET_CONFIG | cmd::GET_SERVICE => self.get_cmd(req, reply),
+            cmd::NEW_DAEMON | cmd::DEL_DAEMON => self.daemon_cmd(req),
+            _ => self.set_cmd(net, req),
+        }
+    }
+
+    /// Handles one round of a genl dump.
+    fn dumpit(&self, _net: Net, req: Request<'_>, dump: &mut Dump<'_>) -> Result {
+        let mut buf = msg_buf()?;
+        match req.cmd {
+            cmd::GET_SERVICE => {
+                let mut idx = dump.cursor(0).max(0) as usize;
+                let mut batch = KVec::with_capacity(DUMP_BATCH, GFP_KERNEL)?;
+                'full: loop {
+                    // Take a batch under the lock, render it outside (cost O(batch), not O(n)).
+                    {
+                        let g = self.svcs.lock();
+                        for s in (idx..).map_while(|i| g.get(i)).take(DUMP_BATCH) {
+                            batch.push(s.clone(), GFP_ATOMIC)?;
+                        }
+                    }
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for svc in batch.drain_all() {
+                        let mut w = Writer::new(&mut buf);
+                        svc.view(|v| msg::put_service(&mut w, v)).map_err(kerr)?;
+                        if dump.put(cmd::NEW_SERVICE, w.bytes()).is_err() {
+                            break 'full;
+                        }
+                        idx += 1;
+                    }
+                }
+                dump.set_cursor(0, idx as i64);
+                Ok(())
+            }
+            cmd::GET_DEST => {
+                let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
+                let Ok(s) = msg::parse_service(a[usize::from(cmd_attr::SERVICE)], false) else {
+                    return Ok(());
+                };
+                let Some(svc) = self.find_service(&s.key) else {
+                    return Ok(());
+                };
+                let dests = {
+                    let g = svc.inner.lock();
+                    let mut v = KVec::with_capacity(g.dests.len(), GFP_ATOMIC)?;
+                    for d in g.dests.iter() {
+                        v.push(d.clone(), GFP_ATOMIC)?;
+                    }
+                    v
+                };
+                let start = dump.cursor(0).max(0) as usize;
+                let mut idx = start;
+                for d in dests.iter().skip(start) {
+                    let mut w = Writer::new(&mut buf);
+                    msg::put_dest(&mut w, &d.view()).map_err(kerr)?;
+                    if dump.put(cmd::NEW_DEST, w.bytes()).is_err() {
+                        break;
+                    }
+                    idx += 1;
+                }
+                dump.set_cursor(0, idx as i64);
+                Ok(())
+            }
+            cmd::GET_DAEMON => Ok(()),
+            _ => Err(EOPNOTSUPP),
+        }
     }
 }
 

@@ -8,20 +8,37 @@
 //!
 //! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
-use super::{pernet, pernet::Net, shim};
+use super::{
+    pernet,
+    pernet::{Net, PernetState},
+    shim,
+};
 use core::marker::PhantomData;
 use kernel::{ffi::c_int, ffi::c_long, prelude::*};
 
-/// Registers the family.
-pub(crate) fn register() -> Result {
-    // SAFETY: Registers the shim's static family.
-    kernel::error::to_result(unsafe { shim::ipvs_rs_genl_register() })
+/// The registered generic-netlink family `IPVS`; dropping it unregisters the family, after the
+/// operations running then have finished.
+///
+/// # Invariants
+///
+/// The shim's family is registered, by this value.
+pub(crate) struct Registration(());
+
+impl Registration {
+    /// Registers the family (it fails if another module, such as the C `ip_vs`, holds the name).
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: Registers the shim's static family; a second registration fails.
+        kernel::error::to_result(unsafe { shim::ipvs_rs_genl_register() })?;
+        // INVARIANT: Registered just now.
+        Ok(Self(()))
+    }
 }
 
-/// Unregisters the family; waits for running operations.
-pub(crate) fn unregister() {
-    // SAFETY: Only called after a successful `register`.
-    unsafe { shim::ipvs_rs_genl_unregister() }
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: The family is registered, by `self` (type invariant).
+        unsafe { shim::ipvs_rs_genl_unregister() }
+    }
 }
 
 /// A request: the command and its attribute area.
@@ -107,16 +124,21 @@ unsafe fn attrs<'a>(ptr: *const u8, len: u32) -> &'a [u8] {
     unsafe { core::slice::from_raw_parts(ptr, len as usize) }
 }
 
-/// The doit of every IPVS command (called by genetlink).
+/// What answers the family's commands: the per-namespace state.
+pub(crate) trait Handler: PernetState {
+    /// Carries out a doit command, answering through `reply` if it has an answer.
+    fn doit(&self, net: Net, req: Request<'_>, reply: Reply<'_>) -> Result;
+    /// Fills `dump` with the next part of a dump (nothing more written: the dump is over).
+    fn dumpit(&self, net: Net, req: Request<'_>, dump: &mut Dump<'_>) -> Result;
+}
+
+/// The doit of every command, answered by `T` (the shim's operations call it as
+/// `ipvs_rs_genl_doit`, see [`entry_points!`](crate::kernel_ext::entry_points)).
 ///
 /// # Safety
 ///
 /// `info` must be the `genl_info` of a running doit call.
-#[no_mangle]
-unsafe extern "C" fn ipvs_rs_genl_doit(
-    _skb: *mut shim::RawSkb,
-    info: *mut shim::RawGenlInfo,
-) -> c_int {
+pub(crate) unsafe fn doit<T: Handler>(info: *mut shim::RawGenlInfo) -> c_int {
     let mut len = 0u32;
     // SAFETY: `info` is the valid `genl_info` of this doit call; the attribute area stays valid
     // for the call.
@@ -137,20 +159,19 @@ unsafe extern "C" fn ipvs_rs_genl_doit(
         _p: PhantomData,
     };
     let req = Request { cmd, attrs: area };
-    match pernet::with(net, |ipvs| ipvs.doit(net, req, reply)) {
+    match pernet::with(net, |state: &T| state.doit(net, req, reply)) {
         Some(Ok(())) => 0,
         Some(Err(e)) => e.to_errno(),
         None => ENOENT.to_errno(),
     }
 }
 
-/// The dumpit of every IPVS dump command (called by genetlink).
+/// The dumpit of every dump command, filled by `T` (called as `ipvs_rs_genl_dumpit`).
 ///
 /// # Safety
 ///
 /// `skb` and `cb` must be the arguments of a running dumpit call.
-#[no_mangle]
-unsafe extern "C" fn ipvs_rs_genl_dumpit(skb: *mut shim::RawSkb, cb: *mut shim::RawNlCb) -> c_int {
+pub(crate) unsafe fn dumpit<T: Handler>(skb: *mut shim::RawSkb, cb: *mut shim::RawNlCb) -> c_int {
     let mut len = 0u32;
     // SAFETY: `cb` is the valid callback of this dump; its request stays valid for the call.
     let (cmd, area, net) = unsafe {
@@ -171,7 +192,7 @@ unsafe extern "C" fn ipvs_rs_genl_dumpit(skb: *mut shim::RawSkb, cb: *mut shim::
         _p: PhantomData,
     };
     let req = Request { cmd, attrs: area };
-    match pernet::with(net, |ipvs| ipvs.dumpit(net, req, &mut dump)) {
+    match pernet::with(net, |state: &T| state.dumpit(net, req, &mut dump)) {
         Some(Err(e)) => e.to_errno(),
         // SAFETY: `skb` is valid for the call. A dump reports how much it wrote; 0 ends it.
         _ => (unsafe { shim::ipvs_rs_skb_len(skb) }) as c_int,

@@ -4,9 +4,15 @@
 //!
 //! C header: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h)
 
-use super::{pernet, pernet::Net, shim, skb::SkBuff, skb::Verdict};
+use super::{
+    pernet,
+    pernet::{Net, PernetState},
+    shim,
+    skb::SkBuff,
+    skb::Verdict,
+};
 use crate::ipvs_proto::inet::Family;
-use kernel::{bindings, ffi::c_uint, ffi::c_void, prelude::*};
+use kernel::{bindings, ffi::c_uint, prelude::*};
 
 /// The netfilter hook point a packet is at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,27 +42,54 @@ impl Hook {
     }
 }
 
-/// Registers IPVS's IPv4 hooks (C IPVS's points and priorities) in `net`.
-pub(crate) fn register(net: Net) -> Result {
-    // SAFETY: `net` is alive (type invariant of `Net`).
-    kernel::error::to_result(unsafe { shim::ipvs_rs_hooks_register(net.raw()) })
+/// IPVS's hooks (C IPVS's points and priorities) registered in one namespace; dropping the
+/// value unregisters them, after the hook calls running then have finished.
+///
+/// # Invariants
+///
+/// The shim's hooks are registered in `net`, by this value.
+pub(crate) struct Hooks {
+    net: Net,
 }
 
-/// Unregisters the hooks of `net`; waits for running hook calls to finish.
-pub(crate) fn unregister(net: Net) {
-    // SAFETY: `net` is alive and the hooks were registered by `register`.
-    unsafe { shim::ipvs_rs_hooks_unregister(net.raw()) }
+impl Hooks {
+    /// Registers the hooks in `net`, which must not have them yet (the caller keeps one
+    /// [`Hooks`] per namespace).
+    pub(crate) fn register(net: Net) -> Result<Self> {
+        // SAFETY: `net` is alive (type invariant of `Net`).
+        kernel::error::to_result(unsafe { shim::ipvs_rs_hooks_register(net.raw()) })?;
+        // INVARIANT: Registered just now.
+        Ok(Self { net })
+    }
 }
 
-/// Shared part of the trampolines.
+impl Drop for Hooks {
+    fn drop(&mut self) {
+        // SAFETY: The hooks are registered in `net` (type invariant); `net` is alive, as every
+        // `Net` is while IPVS code holds it.
+        unsafe { shim::ipvs_rs_hooks_unregister(self.net.raw()) }
+    }
+}
+
+/// What handles the hooked packets: the per-namespace state.
+pub(crate) trait Handler: PernetState {
+    /// A packet at a request-direction hook (`ip_vs_in_hook`'s role).
+    fn hook_in(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict;
+    /// A packet at a reply-direction hook (`ip_vs_out_hook`'s role).
+    fn hook_out(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict;
+}
+
+/// A hook call, handled by `f`, one of `T`'s [`Handler`] methods (the shim's hook table calls it
+/// as `ipvs_rs_hook_in` and `ipvs_rs_hook_out`, see
+/// [`entry_points!`](crate::kernel_ext::entry_points)).
 ///
 /// # Safety
 ///
 /// `skb` and `state` must be the arguments of a netfilter hook call.
-unsafe fn dispatch(
+pub(crate) unsafe fn hook<T: Handler>(
     skb: *mut shim::RawSkb,
     state: *const shim::RawHookState,
-    f: fn(&crate::Ipvs, Net, Family, Hook, SkBuff<'_>) -> Verdict,
+    f: fn(&T, Net, Family, Hook, SkBuff<'_>) -> Verdict,
 ) -> c_uint {
     let (mut net, mut hook, mut pf) = (core::ptr::null_mut(), 0, 0);
     // SAFETY: `state` is valid for the hook call; `net`, `hook` and `pf` are valid out pointers.
@@ -74,36 +107,6 @@ unsafe fn dispatch(
         return Verdict::Accept as c_uint;
     };
     // SAFETY: `data` is the state slot of `net`, the namespace the hook runs in.
-    unsafe { pernet::with_data(data, |ipvs| f(ipvs, net, family, hook, skb)) }
+    unsafe { pernet::with_data(data, |state: &T| f(state, net, family, hook, skb)) }
         .unwrap_or(Verdict::Accept) as c_uint
-}
-
-/// The request-direction hook (`ip_vs_in_hook`'s role).
-///
-/// # Safety
-///
-/// The arguments must be those of a netfilter hook call.
-#[no_mangle]
-unsafe extern "C" fn ipvs_rs_hook_in(
-    _priv: *mut c_void,
-    skb: *mut shim::RawSkb,
-    state: *const shim::RawHookState,
-) -> c_uint {
-    // SAFETY: Called by netfilter with a hook's arguments.
-    unsafe { dispatch(skb, state, crate::hook_in) }
-}
-
-/// The reply-direction hook (`ip_vs_out_hook`'s role).
-///
-/// # Safety
-///
-/// The arguments must be those of a netfilter hook call.
-#[no_mangle]
-unsafe extern "C" fn ipvs_rs_hook_out(
-    _priv: *mut c_void,
-    skb: *mut shim::RawSkb,
-    state: *const shim::RawHookState,
-) -> c_uint {
-    // SAFETY: Called by netfilter with a hook's arguments.
-    unsafe { dispatch(skb, state, crate::hook_out) }
 }

@@ -11,14 +11,12 @@ use kernel::{
     ffi::{c_int, c_void},
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
-    sync::{Arc, ArcBorrow},
+    sync::Arc,
+    types::ForeignOwnable,
 };
 
-/// The module's per-namespace state type.
-type State = crate::Ipvs;
-
 /// What the per-namespace state must provide.
-pub(crate) trait PernetState: Send + Sync + Sized {
+pub(crate) trait PernetState: Send + Sync + Sized + 'static {
     /// Creates the state of a new namespace.
     fn new(net: Net) -> Result<Arc<Self>>;
     /// Tears down before the state is dropped (the namespace is going away).
@@ -208,7 +206,7 @@ impl Net {
 }
 
 /// Runs `f` with the state of `net`, if it has one.
-pub(crate) fn with<R>(net: Net, f: impl FnOnce(&State) -> R) -> Option<R> {
+pub(crate) fn with<T: PernetState, R>(net: Net, f: impl FnOnce(&T) -> R) -> Option<R> {
     // SAFETY: `net` is alive (type invariant); the shim reads its `net_generic` slot.
     let data = unsafe { shim::ipvs_rs_net_data(net.raw()) };
     // SAFETY: `data` is the state slot of `net`, read just now.
@@ -220,81 +218,99 @@ pub(crate) fn with<R>(net: Net, f: impl FnOnce(&State) -> R) -> Option<R> {
 /// # Safety
 ///
 /// `data` must be the value of the state slot of a namespace that is alive, read during the
-/// caller's hook, tick or netlink call of that namespace.
-pub(crate) unsafe fn with_data<R>(data: *mut c_void, f: impl FnOnce(&State) -> R) -> Option<R> {
+/// caller's hook, tick or netlink call of that namespace, and `T` the type given to
+/// [`entry_points!`](crate::kernel_ext::entry_points).
+pub(crate) unsafe fn with_data<T: PernetState, R>(
+    data: *mut c_void,
+    f: impl FnOnce(&T) -> R,
+) -> Option<R> {
     if data.is_null() {
         return None;
     }
-    // SAFETY: `data` came from `Arc::into_raw` in `ipvs_rs_net_init` and its reference is only
-    // given back in `ipvs_rs_net_exit`, which runs after every hook, tick and netlink caller of
-    // this namespace is gone, so it outlives this borrow.
-    let state = unsafe { ArcBorrow::<State>::from_raw(data.cast()) };
+    // SAFETY: `data` came from `into_foreign` in `net_init::<T>` and is only given back in
+    // `net_exit::<T>`, which runs after every hook, tick and netlink caller of this
+    // namespace is gone, so after this borrow ends.
+    let state = unsafe { <Arc<T> as ForeignOwnable>::borrow(data) };
     Some(f(&state))
 }
 
-/// Registers the pernet operations: [`PernetState::new`] runs for every namespace.
-pub(crate) fn register() -> Result {
-    // SAFETY: Plain registration of the shim's static pernet_operations.
-    kernel::error::to_result(unsafe { shim::ipvs_rs_pernet_register() })
+/// The registered pernet operations: every namespace has its [`PernetState`] while this lives;
+/// dropping it runs [`PernetState::exit`] for every namespace and frees their states.
+///
+/// # Invariants
+///
+/// The shim's pernet operations are registered, by this value.
+pub(crate) struct Registration(());
+
+impl Registration {
+    /// Registers the operations: [`PernetState::new`] runs for every namespace.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: Plain registration of the shim's static pernet_operations; a second one fails.
+        kernel::error::to_result(unsafe { shim::ipvs_rs_pernet_register() })?;
+        // INVARIANT: Registered just now.
+        Ok(Self(()))
+    }
 }
 
-/// Unregisters the pernet operations: [`PernetState::exit`] runs for every namespace.
-pub(crate) fn unregister() {
-    // SAFETY: Only called after a successful `register`.
-    unsafe { shim::ipvs_rs_pernet_unregister() }
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: The operations are registered, by `self` (type invariant).
+        unsafe { shim::ipvs_rs_pernet_unregister() }
+    }
 }
 
-/// Called by the shim for each new namespace; returns the state or NULL on failure.
+/// Makes the state of a new namespace (the shim's pernet init calls it as `ipvs_rs_net_init`,
+/// see [`entry_points!`](crate::kernel_ext::entry_points)); returns it, or NULL on failure.
 ///
 /// # Safety
 ///
 /// `net` must be the namespace of a running pernet init callback; the state returned is handed
-/// back, once, to [`ipvs_rs_net_exit`] before the namespace goes away.
-#[no_mangle]
-unsafe extern "C" fn ipvs_rs_net_init(net: *mut shim::RawNet) -> *mut c_void {
+/// back, once, to [`net_exit`] before the namespace goes away.
+pub(crate) unsafe fn net_init<T: PernetState>(net: *mut shim::RawNet) -> *mut c_void {
     // SAFETY: `net` is being initialised and outlives the state made here, which its exit
     // callback drops (function contract).
     let Some(net) = (unsafe { Net::from_raw(net) }) else {
         return core::ptr::null_mut();
     };
-    match State::new(net) {
-        Ok(s) => Arc::into_raw(s).cast_mut().cast(),
+    match T::new(net) {
+        Ok(s) => s.into_foreign(),
         Err(_) => core::ptr::null_mut(),
     }
 }
 
-/// Called by the shim when a namespace goes away, after its tick work is stopped.
+/// Tears down and frees a namespace's state (called as `ipvs_rs_net_exit`, after the
+/// namespace's tick work is stopped).
 ///
 /// # Safety
 ///
 /// `net` must be the namespace of a running pernet exit callback and `data` null or what
-/// [`ipvs_rs_net_init`] returned for it, not used again by the caller.
-#[no_mangle]
-unsafe extern "C" fn ipvs_rs_net_exit(net: *mut shim::RawNet, data: *mut c_void) {
+/// [`net_init`] returned for it with the same `T`, not used again by the caller.
+pub(crate) unsafe fn net_exit<T: PernetState>(net: *mut shim::RawNet, data: *mut c_void) {
     if data.is_null() {
         return;
     }
-    // SAFETY: `data` came from `Arc::into_raw` in `ipvs_rs_net_init`; this is the only place
-    // that takes that reference back, once (function contract).
-    let state = unsafe { Arc::<State>::from_raw(data.cast()) };
+    // SAFETY: `data` came from `into_foreign` in `net_init::<T>`; this is the only place that
+    // takes it back, once (function contract).
+    let state = unsafe { Arc::<T>::from_foreign(data) };
     // SAFETY: `net` is alive during its exit callback, which is all the handle is used for.
     if let Some(net) = unsafe { Net::from_raw(net) } {
         state.exit(net);
     }
 }
 
-/// Called by the shim's per-namespace delayed work once a second.
+/// The per-namespace tick (called as `ipvs_rs_net_tick` by the shim's delayed work, once a
+/// second).
 ///
 /// # Safety
 ///
-/// `data` must be null or the state [`ipvs_rs_net_init`] returned, not yet given to
-/// [`ipvs_rs_net_exit`] (the shim disables the tick work before that).
-#[no_mangle]
-unsafe extern "C" fn ipvs_rs_net_tick(data: *mut c_void) {
+/// `data` must be null or the state [`net_init`] returned with the same `T`, not yet given to
+/// [`net_exit`] (the shim disables the tick work before that).
+pub(crate) unsafe fn net_tick<T: PernetState>(data: *mut c_void) {
     if data.is_null() {
         return;
     }
-    // SAFETY: `data` came from `Arc::into_raw` and is not released yet (function contract).
-    let state = unsafe { ArcBorrow::<State>::from_raw(data.cast()) };
+    // SAFETY: `data` came from `into_foreign` and is taken back only after the tick work is
+    // disabled (function contract), so after this borrow ends.
+    let state = unsafe { <Arc<T> as ForeignOwnable>::borrow(data) };
     state.tick();
 }

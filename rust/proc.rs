@@ -4,7 +4,11 @@
 //!
 //! C header: [`include/linux/seq_file.h`](srctree/include/linux/seq_file.h)
 
-use super::{pernet, pernet::Net, shim};
+use super::{
+    pernet,
+    pernet::{Net, PernetState},
+    shim,
+};
 use core::marker::PhantomData;
 use kernel::ffi::{c_int, c_long};
 
@@ -50,13 +54,19 @@ impl core::fmt::Write for SeqWriter<'_> {
     }
 }
 
-/// Renders one file (called by the shim's single_show).
+/// What renders the files: the per-namespace state.
+pub(crate) trait Handler: PernetState {
+    /// Writes the whole of `file` to `w`.
+    fn show(&self, file: ProcFile, w: &mut SeqWriter<'_>);
+}
+
+/// Renders one file with `T` (the shim's single_show calls it as `ipvs_rs_proc_show`, see
+/// [`entry_points!`](crate::kernel_ext::entry_points)).
 ///
 /// # Safety
 ///
 /// `seq` must be the `seq_file` of a running show call and `net` its namespace.
-#[no_mangle]
-unsafe extern "C" fn ipvs_rs_proc_show(
+pub(crate) unsafe fn show<T: Handler>(
     seq: *mut shim::RawSeqFile,
     net: *mut shim::RawNet,
     kind: c_long,
@@ -71,6 +81,6 @@ unsafe extern "C" fn ipvs_rs_proc_show(
         seq,
         _p: PhantomData,
     };
-    pernet::with(net, |ipvs| ipvs.proc_show(file, &mut w));
+    pernet::with(net, |state: &T| state.show(file, &mut w));
     0
 }

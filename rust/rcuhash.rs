@@ -130,10 +130,11 @@ impl<T: Entry> Links<T> {
 ///
 /// `t` is the `timer` of a [`Links<T>`] (only [`Links::new`] sets a timer up with it).
 unsafe extern "C" fn timer_fired<T: Entry>(t: *mut bindings::timer_list) {
-    let off = core::mem::offset_of!(Links<T>, timer);
-    // SAFETY: See the function's contract: stepping back to the start of the links stays within
-    // the same allocation.
-    let links = unsafe { &*t.cast::<u8>().sub(off).cast::<Links<T>>() };
+    // SAFETY: See the function's contract: `t` is the `timer` field of a live `Links<T>`, so
+    // stepping back to the start of the links stays within the same allocation.
+    let links = unsafe {
+        &*kernel::container_of!(t.cast::<Opaque<bindings::timer_list>>(), Links<T>, timer)
+    };
     let Some((e, table)) = links.inserted() else {
         return;
     };
