@@ -6,10 +6,14 @@
 //! Each connection is hashed twice: by its request-direction key (client -> virtual service)
 //! and by its reply-direction key (real server -> client), so both directions of a NAT flow find
 //! it. The table is read under RCU and written under striped bucket locks
-//! ([`crate::kernel_ext::rcuhash`]); it grows and shrinks with the number of connections like
+//! ([`crate::rust::rcuhash`]); it grows and shrinks with the number of connections like
 //! C IPVS 7.3's, up to `2^conn_tab_bits` buckets. Each connection has an expiry timer: packets
 //! only push its deadline back (the timer, when it fires early, re-arms itself for the
 //! deadline) and bring the timer forward when a state's timeout is shorter.
+//!
+//! Pure, host-tested: [`flow`] (flow keys of either family, forwarding methods, reply keys),
+//! [`persist`] (persistence template keys), [`show`] (`/proc/net/ip_vs_conn` lines), [`jhash`],
+//! [`sizing`] (the table's growth policy).
 
 pub(crate) mod flow;
 pub(crate) mod jhash;
@@ -23,7 +27,7 @@ use crate::ipvs_proto::{
     sip, tcp, Proto,
 };
 use crate::ipvs_xmit::Tunnel;
-use crate::kernel_ext::{
+use crate::rust::{
     random::random_u32,
     rcuhash::{self, Chain, Links},
     route::RouteCache,

@@ -15,9 +15,9 @@ use crate::ipvs_conn::Conn;
 use crate::ipvs_proto::{
     self,
     inet::{Addr, Family},
-    Proto,
+    Proto, TunnelKind,
 };
-use crate::kernel_ext::{
+use crate::rust::{
     pernet::{Net, Sysctl, Sysctls},
     route::RouteCache,
     skb::{SkBuff, Verdict},
@@ -28,8 +28,8 @@ use route::{out_route, RouteOpts, Routed};
 /// A tunnel destination's encapsulation settings.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Tunnel {
-    /// `IP_VS_CONN_F_TUNNEL_TYPE_*`: IP-in-IP, GUE or GRE.
-    pub(crate) kind: u8,
+    /// IP-in-IP, GUE or GRE.
+    pub(crate) kind: TunnelKind,
     /// `IP_VS_TUNNEL_ENCAP_FLAG_*` (checksum, remote checksum offload).
     pub(crate) flags: u16,
     /// GUE's UDP destination port.

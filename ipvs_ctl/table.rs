@@ -11,7 +11,7 @@
 
 use super::msg::SvcKey;
 use crate::ipvs_sched::{hash_32, Packet};
-use crate::kernel_ext::avec::AVec;
+use crate::rust::avec::AVec;
 
 /// Bits of the hash index.
 pub(crate) const BITS: u32 = 10;

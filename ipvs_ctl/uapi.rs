@@ -8,6 +8,8 @@
 // The ABI table is complete; not every value is used yet.
 #![allow(dead_code)]
 
+use crate::ipvs_proto::TunnelKind;
+
 /// Generic-netlink family name.
 pub(crate) const GENL_NAME: &str = "IPVS";
 /// Version reported by `IPVS_CMD_GET_INFO` (1.2.1).
@@ -145,12 +147,9 @@ pub(crate) const CONN_F_DROUTE: u32 = 3;
 /// Cache bypass.
 pub(crate) const CONN_F_BYPASS: u32 = 4;
 
-/// Tunnel type GUE (the only one that needs a port).
-pub(crate) const TUNNEL_TYPE_GUE: u8 = 1;
-/// IP-in-IP tunnelling (`IP_VS_CONN_F_TUNNEL_TYPE_IPIP`, the default).
-pub(crate) const TUNNEL_TYPE_IPIP: u8 = 0;
-/// GRE tunnelling (`IP_VS_CONN_F_TUNNEL_TYPE_GRE`).
-pub(crate) const TUNNEL_TYPE_GRE: u8 = 2;
+/// Tunnel type GUE (`IP_VS_CONN_F_TUNNEL_TYPE_GUE`, the only one that needs a port; the tunnel
+/// types are [`TunnelKind`]'s discriminants).
+pub(crate) const TUNNEL_TYPE_GUE: u8 = TunnelKind::Gue as u8;
 /// Tunnel option: a checksum on the outer UDP (GUE) or GRE header.
 pub(crate) const TUNNEL_ENCAP_FLAG_CSUM: u16 = 1 << 0;
 /// Tunnel option: GUE remote checksum offload.

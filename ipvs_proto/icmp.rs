@@ -5,8 +5,7 @@
 //!
 //! C: `ip_vs_out_icmp` and `ip_vs_nat_icmp` in `net/netfilter/ipvs/ip_vs_core.c`.
 
-use super::{Ipv4, Proto};
-use crate::ipvs_ctl::uapi::{TUNNEL_TYPE_GRE, TUNNEL_TYPE_GUE, TUNNEL_TYPE_IPIP};
+use super::{Ipv4, Proto, TunnelKind};
 
 /// `ICMP_DEST_UNREACH`.
 pub(crate) const DEST_UNREACH: u8 = 3;
@@ -77,8 +76,8 @@ pub(crate) struct TunnelError {
     pub(crate) icmp_type: u8,
     pub(crate) code: u8,
     pub(crate) info: u32,
-    /// The tunnel: `IP_VS_CONN_F_TUNNEL_TYPE_*`, and for GUE its UDP destination port.
-    pub(crate) kind: u8,
+    /// The tunnel (IP-in-IP, GUE or GRE), and for GUE its UDP destination port.
+    pub(crate) kind: TunnelKind,
     pub(crate) gue_port: u16,
     /// The outer header's destination: the real server.
     pub(crate) daddr: [u8; 4],
@@ -107,7 +106,7 @@ pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
     }
     let t = outer_at + outer.ihl;
     let (kind, gue_port, tun_len) = match outer.protocol {
-        4 => (TUNNEL_TYPE_IPIP, 0, 0),
+        4 => (TunnelKind::Ipip, 0, 0),
         17 => {
             let udp = b.get(t..t + 8)?;
             let gue = b.get(t + 8..t + 12)?;
@@ -116,7 +115,7 @@ pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
                 return None;
             }
             (
-                TUNNEL_TYPE_GUE,
+                TunnelKind::Gue,
                 u16::from_be_bytes([udp[2], udp[3]]),
                 8 + 4 + usize::from(gue[0] & 0x1f) * 4,
             )
@@ -128,7 +127,7 @@ pub(crate) fn parse_tunnel_error(b: &[u8]) -> Option<TunnelError> {
             if flags & !0x8000 != 0 || u16::from_be_bytes([gre[2], gre[3]]) != 0x0800 {
                 return None;
             }
-            (TUNNEL_TYPE_GRE, 0, if flags & 0x8000 != 0 { 8 } else { 4 })
+            (TunnelKind::Gre, 0, if flags & 0x8000 != 0 { 8 } else { 4 })
         }
         _ => return None,
     };

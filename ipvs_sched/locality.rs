@@ -14,7 +14,7 @@
 //! so an idle service keeps its (bounded) table until its next connection.
 
 use super::{hash_32, least::least_weighted, Algorithm, DestState, Dests, Packet};
-use crate::kernel_ext::avec::AVec;
+use crate::rust::avec::AVec;
 
 /// Bits of the entry hash table (`CONFIG_IP_VS_LBLC_TAB_BITS`, `..._LBLCR_TAB_BITS`).
 const TAB_BITS: u32 = 10;

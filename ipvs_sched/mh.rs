@@ -11,7 +11,7 @@
 //! change, the table is rebuilt; Maglev keeps most slots where they were.
 
 use super::{siphash, Algorithm, DestState, Dests, Packet, SVC_F_SCHED1, SVC_F_SCHED2};
-use crate::kernel_ext::avec::AVec;
+use crate::rust::avec::AVec;
 
 /// Slots in the lookup table: `primes[CONFIG_IP_VS_MH_TAB_INDEX - 8]` with the default index 12.
 pub(crate) const TAB_SIZE: usize = 4093;

@@ -7,9 +7,8 @@
 //! C: `ip_vs_tunnel_xmit`, `ipvs_gue_encap` and `ipvs_gre_encap` in
 //! `net/netfilter/ipvs/ip_vs_xmit.c`.
 
-use crate::ipvs_ctl::uapi::{
-    TUNNEL_ENCAP_FLAG_CSUM, TUNNEL_ENCAP_FLAG_REMCSUM, TUNNEL_TYPE_GRE, TUNNEL_TYPE_GUE,
-};
+use crate::ipvs_ctl::uapi::{TUNNEL_ENCAP_FLAG_CSUM, TUNNEL_ENCAP_FLAG_REMCSUM};
+use crate::ipvs_proto::TunnelKind;
 
 /// Length of an IPv4 header without options.
 pub(crate) const IPV4_HLEN: usize = 20;
@@ -48,19 +47,19 @@ pub(crate) enum Encap {
 }
 
 impl Encap {
-    /// The encapsulation of a packet for a destination of tunnel type `kind` with `flags`
+    /// The encapsulation of a packet for a destination of tunnel `kind` with `flags`
     /// (`IP_VS_TUNNEL_ENCAP_FLAG_*`) and GUE `port`; `csum_partial`: the packet's transport
     /// checksum is left to offload (remote checksum offload needs that).
-    pub(crate) fn new(kind: u8, flags: u16, port: u16, csum_partial: bool) -> Self {
+    pub(crate) fn new(kind: TunnelKind, flags: u16, port: u16, csum_partial: bool) -> Self {
         let csum = flags & TUNNEL_ENCAP_FLAG_CSUM != 0;
         match kind {
-            TUNNEL_TYPE_GUE => Self::Gue {
+            TunnelKind::Gue => Self::Gue {
                 port,
                 csum: csum || flags & TUNNEL_ENCAP_FLAG_REMCSUM != 0,
                 remcsum: flags & TUNNEL_ENCAP_FLAG_REMCSUM != 0 && csum_partial,
             },
-            TUNNEL_TYPE_GRE => Self::Gre { csum },
-            _ => Self::Ipip,
+            TunnelKind::Gre => Self::Gre { csum },
+            TunnelKind::Ipip | TunnelKind::Other => Self::Ipip,
         }
     }
 

@@ -9,7 +9,7 @@ use crate::ipvs_proto::{
     inet::{Addr, Family},
     IPV4_DF, IPV4_TTL_OFF,
 };
-use crate::kernel_ext::{pernet::Net, route::RouteCache, skb::SkBuff};
+use crate::rust::{pernet::Net, route::RouteCache, skb::SkBuff};
 use kernel::{prelude::*, sync::rcu};
 
 /// The smallest IPv4 MTU (`IPV4_MIN_MTU`).

@@ -11,7 +11,7 @@ use super::{
     Tunnel,
 };
 use crate::ipvs_proto::{icmp, IPV4_DF};
-use crate::kernel_ext::{
+use crate::rust::{
     pernet::Net,
     route::RouteCache,
     skb::{gso, SkBuff, Verdict},

@@ -133,7 +133,7 @@ pub(crate) trait Handler: PernetState {
 }
 
 /// The doit of every command, answered by `T` (the shim's operations call it as
-/// `ipvs_rs_genl_doit`, see [`entry_points!`](crate::kernel_ext::entry_points)).
+/// `ipvs_rs_genl_doit`, see [`entry_points!`](crate::rust::entry_points)).
 ///
 /// # Safety
 ///

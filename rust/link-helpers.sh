@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# LLVM_LINK for ipvs_core.o when the kernel inlines its C helpers into Rust (see Kbuild):
+# LLVM_LINK for ipvs_main.o when the kernel inlines its C helpers into Rust (see Kbuild):
 #   link-helpers.sh <extra.bc> <llvm-link> --internalize ... <crate.bc> <helpers.bc> -o <out>
 # runs the kernel's llvm-link command with <extra.bc> appended. llvm-link internalizes every
 # file after the first, so the crate stays first and keeps its symbols; the appended wrappers

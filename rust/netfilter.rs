@@ -81,7 +81,7 @@ pub(crate) trait Handler: PernetState {
 
 /// A hook call, handled by `f`, one of `T`'s [`Handler`] methods (the shim's hook table calls it
 /// as `ipvs_rs_hook_in` and `ipvs_rs_hook_out`, see
-/// [`entry_points!`](crate::kernel_ext::entry_points)).
+/// [`entry_points!`](crate::rust::entry_points)).
 ///
 /// # Safety
 ///

@@ -56,3 +56,31 @@ impl<const N: usize> Drop for PerCpuCounters<N> {
         unsafe { bindings::free_percpu(self.ptr.as_ptr().cast()) }
     }
 }
+
+#[cfg(ipvs_kunit)]
+#[kernel::macros::kunit_tests(ipvs_rs_percpu)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_of_sets() -> Result {
+        let (a, b, c) = (
+            PerCpuCounters::<5>::new()?,
+            PerCpuCounters::<5>::new()?,
+            PerCpuCounters::<5>::new()?,
+        );
+        assert!(a.sum() == [0; 5]);
+        for n in 1..=100u64 {
+            PerCpuCounters::add2([&a, &b, &c], 0, 1, 3, n);
+            PerCpuCounters::add2([&a], 4, 2, 1, u64::MAX);
+        }
+        assert!(a.sum() == [100, 100u64.wrapping_mul(u64::MAX), 0, 5050, 200]);
+        assert!(b.sum() == [100, 0, 0, 5050, 0]);
+        assert!(c.sum() == b.sum());
+        // An index out of range adds nothing.
+        PerCpuCounters::add2([&b], 5, 1, 0, 1);
+        PerCpuCounters::add2([&b], 0, 1, 5, 1);
+        assert!(b.sum() == [100, 0, 0, 5050, 0]);
+        Ok(())
+    }
+}

@@ -219,7 +219,7 @@ pub(crate) fn with<T: PernetState, R>(net: Net, f: impl FnOnce(&T) -> R) -> Opti
 ///
 /// `data` must be the value of the state slot of a namespace that is alive, read during the
 /// caller's hook, tick or netlink call of that namespace, and `T` the type given to
-/// [`entry_points!`](crate::kernel_ext::entry_points).
+/// [`entry_points!`](crate::rust::entry_points).
 pub(crate) unsafe fn with_data<T: PernetState, R>(
     data: *mut c_void,
     f: impl FnOnce(&T) -> R,
@@ -260,7 +260,7 @@ impl Drop for Registration {
 }
 
 /// Makes the state of a new namespace (the shim's pernet init calls it as `ipvs_rs_net_init`,
-/// see [`entry_points!`](crate::kernel_ext::entry_points)); returns it, or NULL on failure.
+/// see [`entry_points!`](crate::rust::entry_points)); returns it, or NULL on failure.
 ///
 /// # Safety
 ///

@@ -61,7 +61,7 @@ pub(crate) trait Handler: PernetState {
 }
 
 /// Renders one file with `T` (the shim's single_show calls it as `ipvs_rs_proc_show`, see
-/// [`entry_points!`](crate::kernel_ext::entry_points)).
+/// [`entry_points!`](crate::rust::entry_points)).
 ///
 /// # Safety
 ///

@@ -534,3 +534,189 @@ impl<T: Entry> PinnedDrop for Table<T> {
         }
     }
 }
+
+#[cfg(ipvs_kunit)]
+#[kernel::macros::kunit_tests(ipvs_rs_rcuhash)]
+mod tests {
+    use super::*;
+    use kernel::time::{delay::fsleep, Delta};
+
+    /// An entry whose hashes are given, that agrees to expire from jiffy `until` on (0: only
+    /// when forced), and counts its drops.
+    #[pin_data(PinnedDrop)]
+    struct Flow {
+        key: u32,
+        hashes: [u32; 2],
+        until: Atomic<u64>,
+        drops: &'static Atomic<u32>,
+        #[pin]
+        links: Links<Flow>,
+    }
+
+    impl Entry for Flow {
+        fn links(&self) -> &Links<Self> {
+            &self.links
+        }
+
+        fn hash(&self, chain: Chain) -> u32 {
+            self.hashes[chain as usize]
+        }
+
+        fn expire(&self, now: u64, force: bool) -> Option<u64> {
+            let until = self.until.load(Relaxed);
+            if force || (until != 0 && now >= until) {
+                None
+            } else {
+                Some(now + time::hz() / 50 + 1)
+            }
+        }
+    }
+
+    #[pinned_drop]
+    impl PinnedDrop for Flow {
+        fn drop(self: Pin<&mut Self>) {
+            self.drops.add(1, Relaxed);
+        }
+    }
+
+    fn flow(
+        key: u32,
+        hashes: [u32; 2],
+        until: u64,
+        drops: &'static Atomic<u32>,
+    ) -> Result<Arc<Flow>> {
+        Arc::pin_init(
+            pin_init!(Flow {
+                key,
+                hashes,
+                until: Atomic::new(until),
+                drops,
+                links <- Links::new(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn table() -> Result<Pin<KBox<Table<Flow>>>> {
+        let t = KBox::pin_init(
+            Table::new(c"ipvs_rs_test_rcuhash", kernel::static_lock_class!())?,
+            GFP_KERNEL,
+        )?;
+        t.ensure()?;
+        Ok(t)
+    }
+
+    /// Inserts `key` with its timer far away; whether it went in (not a duplicate).
+    fn insert(
+        t: &Table<Flow>,
+        key: u32,
+        hashes: [u32; 2],
+        drops: &'static Atomic<u32>,
+    ) -> Result<bool> {
+        let e = flow(key, hashes, 0, drops)?;
+        let g = rcu::read_lock();
+        let far = time::jiffies() + 100 * time::hz();
+        let (_, added) = t.insert_unique(&g, e, far, |x| x.key == key)?;
+        Ok(added)
+    }
+
+    /// How many of the keys `0..n` (hashed by `hashes`) are found in both chains.
+    fn found_both(t: &Table<Flow>, n: u32, hashes: impl Fn(u32) -> [u32; 2]) -> u32 {
+        let g = rcu::read_lock();
+        (0..n)
+            .filter(|&k| {
+                let h = hashes(k);
+                t.find(&g, Chain::In, h[0], |e| e.key == k).is_some()
+                    && t.find(&g, Chain::Out, h[1], |e| e.key == k).is_some()
+            })
+            .count() as u32
+    }
+
+    #[test]
+    fn two_chains_through_resizes() -> Result {
+        static DROPS: Atomic<u32> = Atomic::new(0);
+        const N: u32 = 500;
+        // Pairs of keys share their `In` chain; `Out` chains spread differently.
+        let hashes = |k: u32| [k / 2 * 2654435761, k.wrapping_mul(40503) ^ 0x5bd1];
+        let t = table()?;
+        assert_eq!(t.size(), 1 << MIN_BITS);
+        for k in 0..N {
+            assert!(insert(&t, k, hashes(k), &DROPS)?);
+        }
+        // A second entry with a key already in its chain is refused (and dropped).
+        assert!(!insert(&t, 7, hashes(7), &DROPS)?);
+        assert_eq!(DROPS.load(Relaxed), 1);
+        assert_eq!(t.count(), N as usize);
+        assert_eq!(found_both(&t, N, hashes), N);
+        for bits in [12, 9, MIN_BITS] {
+            t.resize(bits)?;
+            assert_eq!(t.size(), 1 << bits);
+            assert_eq!(t.count(), N as usize);
+            assert_eq!(found_both(&t, N, hashes), N);
+        }
+        let mut seen = 0;
+        t.for_each(&rcu::read_lock(), |_| seen += 1);
+        assert_eq!(seen, N);
+        t.drain();
+        assert_eq!(t.count(), 0);
+        assert_eq!(found_both(&t, N, hashes), 0);
+        rcu::rcu_barrier();
+        assert_eq!(DROPS.load(Relaxed), N + 1);
+        Ok(())
+    }
+
+    /// Whether `key` (hashed to itself) is in the table.
+    fn has(t: &Table<Flow>, key: u32) -> bool {
+        t.find(&rcu::read_lock(), Chain::In, key, |e| e.key == key)
+            .is_some()
+    }
+
+    /// Waits up to `secs` seconds for `cond`.
+    fn wait(secs: u32, cond: impl Fn() -> bool) -> bool {
+        for _ in 0..secs * 100 {
+            if cond() {
+                return true;
+            }
+            fsleep(Delta::from_millis(10));
+        }
+        cond()
+    }
+
+    #[test]
+    fn timers_expire_entries() -> Result {
+        static DROPS: Atomic<u32> = Atomic::new(0);
+        let t = table()?;
+        let now = time::jiffies();
+        let hz = time::hz();
+        let flows = [
+            flow(1, [1, 1], now, &DROPS)?,
+            flow(2, [2, 2], now + hz / 5, &DROPS)?,
+            flow(3, [3, 3], now, &DROPS)?,
+            flow(4, [4, 4], 0, &DROPS)?,
+        ];
+        // 1: due now, timer now: goes at once. 2: timer now, but agrees to go only 200 ms
+        // later: re-armed until then. 3: due now, timer in 100 s, brought forward by `arm`. 4: never
+        // due: only the drain takes it.
+        let timers = [now, now, now + 100 * hz, now];
+        let g = rcu::read_lock();
+        let mut third = None;
+        for (f, at) in flows.into_iter().zip(timers) {
+            let (e, _) = t.insert_unique(&g, f, at, |_| false)?;
+            if e.key == 3 {
+                third = Some(e);
+            }
+        }
+        let c = third.ok_or(ENOENT)?;
+        t.arm(&c, now);
+        drop(g);
+        assert!(wait(10, || !has(&t, 1) && !has(&t, 3)));
+        // Not before it agrees to.
+        assert!(has(&t, 2) || time::jiffies() >= now + hz / 5);
+        assert!(wait(30, || !has(&t, 2)));
+        assert!(has(&t, 4) && t.count() == 1);
+        drop(t);
+        rcu::rcu_barrier();
+        assert_eq!(DROPS.load(Relaxed), 4);
+        Ok(())
+    }
+}

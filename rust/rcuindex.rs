@@ -270,3 +270,120 @@ impl<T: Indexed> PinnedDrop for RcuIndex<T> {
         }
     }
 }
+
+#[cfg(ipvs_kunit)]
+#[kernel::macros::kunit_tests(ipvs_rs_rcuindex)]
+mod tests {
+    use super::*;
+
+    /// An entry that counts its drops in `drops`.
+    struct Item {
+        key: u32,
+        link: IndexLink<Item>,
+        drops: &'static Atomic<u32>,
+    }
+
+    impl Indexed for Item {
+        fn index_link(&self) -> &IndexLink<Self> {
+            &self.link
+        }
+    }
+
+    impl Drop for Item {
+        fn drop(&mut self) {
+            self.drops.add(1, Relaxed);
+        }
+    }
+
+    fn item(key: u32, drops: &'static Atomic<u32>) -> Result<Arc<Item>> {
+        Ok(Arc::new(
+            Item {
+                key,
+                link: IndexLink::new(),
+                drops,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// An index of 4 chains holding keys `0..n` (key `k` in chain `k`), and the keys found.
+    fn filled(n: u32, drops: &'static Atomic<u32>) -> Result<Pin<KBox<RcuIndex<Item>>>> {
+        let index = KBox::pin_init(RcuIndex::new(2)?, GFP_KERNEL)?;
+        for k in 0..n {
+            index.insert(k as usize, item(k, drops)?)?;
+        }
+        Ok(index)
+    }
+
+    /// Which of the keys `0..n` the index finds (bit `k`), read in one RCU section.
+    fn found(index: &RcuIndex<Item>, n: u32) -> u32 {
+        let g = rcu::read_lock();
+        (0..n)
+            .filter(|&k| index.find(&g, k as usize, |e| e.key == k).is_some())
+            .fold(0, |m, k| m | 1 << k)
+    }
+
+    #[test]
+    fn find_and_remove_within_a_chain() -> Result {
+        static DROPS: Atomic<u32> = Atomic::new(0);
+        let index = filled(12, &DROPS)?;
+        assert_eq!(found(&index, 12), 0xfff);
+        // Chain 1 holds 9, 5, 1 (newest first): take its middle, then its head and its tail.
+        for (k, left) in [(5, 0xfff & !(1 << 5)), (9, 0xfff & !(1 << 5 | 1 << 9))] {
+            let e = index.remove(k as usize, |e| e.key == k).ok_or(ENOENT)?;
+            assert_eq!(e.key, k);
+            assert_eq!(found(&index, 12), left);
+        }
+        assert_eq!(DROPS.load(Relaxed), 2);
+        assert!(index.remove(1, |e| e.key == 5).is_none());
+        let e = index.remove(1, |e| e.key == 1).ok_or(ENOENT)?;
+        drop(e);
+        assert_eq!(DROPS.load(Relaxed), 3);
+        // The rest goes with the index.
+        drop(index);
+        assert_eq!(DROPS.load(Relaxed), 12);
+        Ok(())
+    }
+
+    #[test]
+    fn an_entry_is_in_one_index_at_a_time() -> Result {
+        static DROPS: Atomic<u32> = Atomic::new(0);
+        let (a, b) = (filled(0, &DROPS)?, filled(0, &DROPS)?);
+        let e = item(7, &DROPS)?;
+        a.insert(3, e.clone())?;
+        assert!(a.insert(3, e.clone()) == Err(EBUSY));
+        assert!(b.insert(3, e.clone()) == Err(EBUSY));
+        // Removed without waiting: busy until the grace period has passed and the index's
+        // reference is given back.
+        assert!(a.remove_later(3, |x| x.key == 7));
+        assert!(!a.remove_later(3, |x| x.key == 7));
+        rcu::rcu_barrier();
+        assert_eq!(DROPS.load(Relaxed), 0);
+        b.insert(3, e.clone())?;
+        assert_eq!(found(&b, 8), 1 << 7);
+        drop(e);
+        drop(b);
+        assert_eq!(DROPS.load(Relaxed), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn take_all_empties_the_index() -> Result {
+        static DROPS: Atomic<u32> = Atomic::new(0);
+        let index = filled(10, &DROPS)?;
+        let all = index.take_all()?;
+        assert_eq!(all.len(), 10);
+        assert_eq!(found(&index, 10), 0);
+        assert_eq!(all.iter().fold(0, |m, e| m | 1 << e.key), 0x3ff);
+        // Each is free to go into an index again.
+        for e in all.iter() {
+            index.insert(e.key as usize, e.clone())?;
+        }
+        assert_eq!(found(&index, 10), 0x3ff);
+        drop(all);
+        assert_eq!(DROPS.load(Relaxed), 0);
+        drop(index);
+        assert_eq!(DROPS.load(Relaxed), 10);
+        Ok(())
+    }
+}

@@ -24,7 +24,7 @@ pub(crate) struct SpinLockBhBackend;
 /// Creates a [`SpinLockBh`] initialiser with a static lock class.
 macro_rules! new_spinlock_bh {
     ($inner:expr, $name:literal $(,)?) => {
-        $crate::kernel_ext::sync::SpinLockBh::new($inner, $name, kernel::static_lock_class!())
+        $crate::rust::sync::SpinLockBh::new($inner, $name, kernel::static_lock_class!())
     };
 }
 pub(crate) use new_spinlock_bh;

@@ -22,6 +22,9 @@ llvm=-$(($(sed -n 's/^CONFIG_CLANG_VERSION=//p' "$kdir/.config") / 10000))
 # rustc); the module's code is the same.
 lint=()
 [ "$what" = check ] && lint=(CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver)
+# The tests' module carries the KUnit suites (t_kunit.sh reads their results); the demo's and
+# the benchmark's is the users' build.
+case $what in demo | bench) ;; *) lint+=(IPVS_KUNIT=1) ;; esac
 make -s -C "$root" KDIR="$kdir" LLVM="$llvm" RUSTC=/usr/bin/rustc "${lint[@]}" 2>&1 | tee "$build_log"
 # The tests' build is warning-free (compiler, clippy and objtool alike): a warning fails
 # `make check`.

@@ -8,8 +8,8 @@
 //!
 //! Paths are relative to `src/`. A `#[path]` on an inline module block sets the directory its
 //! submodules are read from, so `ipvs_ctl { mod nlattr; }` reads `<module tree>/ipvs_ctl/nlattr.rs`
-//! without needing a `src/ipvs_ctl/` directory here. A `mod.rs` loaded through `#[path]` finds
-//! its own submodules (`rr`, `tcp`, `udp`) next to it.
+//! without needing a `src/ipvs_ctl/` directory here. The wholly pure `ipvs_proto` and
+//! `ipvs_sched` are symbolic links to the module's files and folders.
 
 // Not every item of the pure files is used by the tests.
 #![allow(dead_code)]
@@ -41,17 +41,17 @@ pub mod ipvs_xmit {
     pub mod encap;
 }
 
-/// Stand-ins for the module's kernel glue that pure code may use (`crate::kernel_ext::...`).
-pub mod kernel_ext {
+/// Stand-ins for the module's kernel glue that pure code may use (`crate::rust::...`).
+pub mod rust {
     pub use super::avec;
 }
 pub mod avec;
 pub mod bench;
 
-// Whole pure directories (their `mod.rs` declares `rr`, `tcp`, `udp` next to it).
-#[path = "../../../ipvs_proto/mod.rs"]
+// Whole pure modules: `ipvs_proto.rs` and `ipvs_proto/` (likewise `ipvs_sched`) are linked
+// here, so their submodules resolve as in the kernel crate (a file loaded through `#[path]`
+// would look for its submodules beside itself, not in its folder).
 pub mod ipvs_proto;
-#[path = "../../../ipvs_sched/mod.rs"]
 pub mod ipvs_sched;
 
 #[cfg(test)]

@@ -2,41 +2,43 @@
 
 //! Tunnel headers (`ipvs_xmit/encap.rs`) and the TTL step's checksum update.
 
-use crate::ipvs_ctl::uapi::{TUNNEL_TYPE_GRE, TUNNEL_TYPE_GUE, TUNNEL_TYPE_IPIP};
-use crate::ipvs_proto::{csum_after_ttl_decrement, icmp::ipv4_header_checksum};
+use crate::ipvs_proto::{csum_after_ttl_decrement, icmp::ipv4_header_checksum, TunnelKind};
 use crate::ipvs_xmit::encap::*;
 
 #[test]
 fn overheads_as_c_computes_them() {
-    assert_eq!(Encap::new(TUNNEL_TYPE_IPIP, 0, 0, false).overhead(), 20);
+    assert_eq!(Encap::new(TunnelKind::Ipip, 0, 0, false).overhead(), 20);
     // An unknown type is IP-in-IP, as C sends it.
-    assert_eq!(Encap::new(9, 3, 0, true), Encap::Ipip);
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GUE, 0, 6080, true).overhead(),
+        Encap::new(TunnelKind::from_type(9), 3, 0, true),
+        Encap::Ipip
+    );
+    assert_eq!(
+        Encap::new(TunnelKind::Gue, 0, 6080, true).overhead(),
         20 + 8 + 4
     );
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GUE, 1, 6080, true).overhead(),
+        Encap::new(TunnelKind::Gue, 1, 6080, true).overhead(),
         20 + 8 + 4
     );
     // Remote checksum offload adds the private flags and the option, only for a packet whose
     // checksum is left to offload.
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GUE, 2, 6080, true).overhead(),
+        Encap::new(TunnelKind::Gue, 2, 6080, true).overhead(),
         20 + 8 + 12
     );
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GUE, 2, 6080, false).overhead(),
+        Encap::new(TunnelKind::Gue, 2, 6080, false).overhead(),
         20 + 8 + 4
     );
-    assert_eq!(Encap::new(TUNNEL_TYPE_GRE, 0, 0, false).overhead(), 24);
-    assert_eq!(Encap::new(TUNNEL_TYPE_GRE, 1, 0, false).overhead(), 28);
+    assert_eq!(Encap::new(TunnelKind::Gre, 0, 0, false).overhead(), 24);
+    assert_eq!(Encap::new(TunnelKind::Gre, 1, 0, false).overhead(), 28);
 }
 
 #[test]
 fn gue_udp_checksum_follows_either_flag() {
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GUE, 0, 1, true),
+        Encap::new(TunnelKind::Gue, 0, 1, true),
         Encap::Gue {
             port: 1,
             csum: false,
@@ -44,7 +46,7 @@ fn gue_udp_checksum_follows_either_flag() {
         }
     );
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GUE, 1, 1, true),
+        Encap::new(TunnelKind::Gue, 1, 1, true),
         Encap::Gue {
             port: 1,
             csum: true,
@@ -52,7 +54,7 @@ fn gue_udp_checksum_follows_either_flag() {
         }
     );
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GUE, 2, 1, false),
+        Encap::new(TunnelKind::Gue, 2, 1, false),
         Encap::Gue {
             port: 1,
             csum: true,
@@ -60,7 +62,7 @@ fn gue_udp_checksum_follows_either_flag() {
         }
     );
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GUE, 2, 1, true),
+        Encap::new(TunnelKind::Gue, 2, 1, true),
         Encap::Gue {
             port: 1,
             csum: true,
@@ -68,7 +70,7 @@ fn gue_udp_checksum_follows_either_flag() {
         }
     );
     assert_eq!(
-        Encap::new(TUNNEL_TYPE_GRE, 2, 1, true),
+        Encap::new(TunnelKind::Gre, 2, 1, true),
         Encap::Gre { csum: false }
     );
 }
@@ -164,4 +166,14 @@ fn ttl_decrement_checksum_corner_values() {
     assert_eq!(csum_after_ttl_decrement([0xff, 0x10]), [0x00, 0x11]);
     assert_eq!(csum_after_ttl_decrement([0xfe, 0xff]), [0x00, 0x00]);
     assert_eq!(csum_after_ttl_decrement([0xff, 0xff]), [0x01, 0x00]);
+}
+
+#[test]
+fn tunnel_kinds_from_type_numbers() {
+    assert_eq!(TunnelKind::from_type(0), TunnelKind::Ipip);
+    assert_eq!(TunnelKind::from_type(1), TunnelKind::Gue);
+    assert_eq!(TunnelKind::from_type(2), TunnelKind::Gre);
+    assert_eq!(TunnelKind::from_type(3), TunnelKind::Other);
+    assert_eq!(TunnelKind::from_type(0xff), TunnelKind::Other);
+    assert_eq!(Encap::new(TunnelKind::Other, 1, 6080, true), Encap::Ipip);
 }

@@ -5,7 +5,7 @@
 use crate::ipvs_proto::icmp::{
     fold, ipv4_header_checksum, is_relayed_error, parse_embedded, parse_tunnel_error, sum16,
 };
-use crate::ipvs_proto::Proto;
+use crate::ipvs_proto::{Proto, TunnelKind};
 
 /// A textbook IPv4 header (UDP, 192.168.0.1 -> 192.168.0.199) whose checksum is 0xb861.
 const HDR: [u8; 20] = [
@@ -122,10 +122,10 @@ fn tunnel_errors_of_each_kind_find_the_clients_packet() {
     let mut gre_csum = outer(47);
     gre_csum.extend_from_slice(&[0x80, 0, 0x08, 0x00, 0x12, 0x34, 0, 0]);
     for (t, kind, port, overhead) in [
-        (&ipip, 0, 0, 20),
-        (&gue, 1, 6080, 20 + 8 + 8),
-        (&gre, 2, 0, 24),
-        (&gre_csum, 2, 0, 28),
+        (&ipip, TunnelKind::Ipip, 0, 20),
+        (&gue, TunnelKind::Gue, 6080, 20 + 8 + 8),
+        (&gre, TunnelKind::Gre, 0, 24),
+        (&gre_csum, TunnelKind::Gre, 0, 28),
     ] {
         let e = parse_tunnel_error(&frag_needed(t)).unwrap();
         assert_eq!((e.icmp_type, e.code, e.info & 0xffff), (3, 4, 1400));

@@ -32,38 +32,38 @@ macro_rules! entry_points {
         ///
         /// # Safety
         ///
-        /// As [`net_init`](crate::kernel_ext::pernet::net_init).
+        /// As [`net_init`](crate::rust::pernet::net_init).
         #[no_mangle]
         unsafe extern "C" fn ipvs_rs_net_init(
-            net: *mut $crate::kernel_ext::shim::RawNet,
+            net: *mut $crate::rust::shim::RawNet,
         ) -> *mut kernel::ffi::c_void {
             // SAFETY: The shim's pernet init passes its namespace (function contract).
-            unsafe { $crate::kernel_ext::pernet::net_init::<$state>(net) }
+            unsafe { $crate::rust::pernet::net_init::<$state>(net) }
         }
 
         /// The shim's pernet exit.
         ///
         /// # Safety
         ///
-        /// As [`net_exit`](crate::kernel_ext::pernet::net_exit).
+        /// As [`net_exit`](crate::rust::pernet::net_exit).
         #[no_mangle]
         unsafe extern "C" fn ipvs_rs_net_exit(
-            net: *mut $crate::kernel_ext::shim::RawNet,
+            net: *mut $crate::rust::shim::RawNet,
             data: *mut kernel::ffi::c_void,
         ) {
             // SAFETY: The shim passes the state `ipvs_rs_net_init` made, once.
-            unsafe { $crate::kernel_ext::pernet::net_exit::<$state>(net, data) }
+            unsafe { $crate::rust::pernet::net_exit::<$state>(net, data) }
         }
 
         /// The shim's per-namespace tick.
         ///
         /// # Safety
         ///
-        /// As [`net_tick`](crate::kernel_ext::pernet::net_tick).
+        /// As [`net_tick`](crate::rust::pernet::net_tick).
         #[no_mangle]
         unsafe extern "C" fn ipvs_rs_net_tick(data: *mut kernel::ffi::c_void) {
             // SAFETY: The shim's tick work passes the live state (function contract).
-            unsafe { $crate::kernel_ext::pernet::net_tick::<$state>(data) }
+            unsafe { $crate::rust::pernet::net_tick::<$state>(data) }
         }
 
         /// The shim's request-direction hooks.
@@ -74,10 +74,10 @@ macro_rules! entry_points {
         #[no_mangle]
         unsafe extern "C" fn ipvs_rs_hook_in(
             _priv: *mut kernel::ffi::c_void,
-            skb: *mut $crate::kernel_ext::shim::RawSkb,
-            state: *const $crate::kernel_ext::shim::RawHookState,
+            skb: *mut $crate::rust::shim::RawSkb,
+            state: *const $crate::rust::shim::RawHookState,
         ) -> kernel::ffi::c_uint {
-            use $crate::kernel_ext::netfilter::{hook, Handler};
+            use $crate::rust::netfilter::{hook, Handler};
             // SAFETY: Called by netfilter with a hook's arguments.
             unsafe { hook(skb, state, <$state as Handler>::hook_in) }
         }
@@ -90,10 +90,10 @@ macro_rules! entry_points {
         #[no_mangle]
         unsafe extern "C" fn ipvs_rs_hook_out(
             _priv: *mut kernel::ffi::c_void,
-            skb: *mut $crate::kernel_ext::shim::RawSkb,
-            state: *const $crate::kernel_ext::shim::RawHookState,
+            skb: *mut $crate::rust::shim::RawSkb,
+            state: *const $crate::rust::shim::RawHookState,
         ) -> kernel::ffi::c_uint {
-            use $crate::kernel_ext::netfilter::{hook, Handler};
+            use $crate::rust::netfilter::{hook, Handler};
             // SAFETY: Called by netfilter with a hook's arguments.
             unsafe { hook(skb, state, <$state as Handler>::hook_out) }
         }
@@ -105,11 +105,11 @@ macro_rules! entry_points {
         /// `info` must be the `genl_info` of a running doit call.
         #[no_mangle]
         unsafe extern "C" fn ipvs_rs_genl_doit(
-            _skb: *mut $crate::kernel_ext::shim::RawSkb,
-            info: *mut $crate::kernel_ext::shim::RawGenlInfo,
+            _skb: *mut $crate::rust::shim::RawSkb,
+            info: *mut $crate::rust::shim::RawGenlInfo,
         ) -> kernel::ffi::c_int {
             // SAFETY: Called by genetlink with a doit's arguments.
-            unsafe { $crate::kernel_ext::genl::doit::<$state>(info) }
+            unsafe { $crate::rust::genl::doit::<$state>(info) }
         }
 
         /// The dumpit of every dump command of the family.
@@ -119,11 +119,11 @@ macro_rules! entry_points {
         /// `skb` and `cb` must be the arguments of a running dumpit call.
         #[no_mangle]
         unsafe extern "C" fn ipvs_rs_genl_dumpit(
-            skb: *mut $crate::kernel_ext::shim::RawSkb,
-            cb: *mut $crate::kernel_ext::shim::RawNlCb,
+            skb: *mut $crate::rust::shim::RawSkb,
+            cb: *mut $crate::rust::shim::RawNlCb,
         ) -> kernel::ffi::c_int {
             // SAFETY: Called by genetlink with a dumpit's arguments.
-            unsafe { $crate::kernel_ext::genl::dumpit::<$state>(skb, cb) }
+            unsafe { $crate::rust::genl::dumpit::<$state>(skb, cb) }
         }
 
         /// The show of every `/proc/net` file.
@@ -133,12 +133,12 @@ macro_rules! entry_points {
         /// `seq` must be the `seq_file` of a running show call and `net` its namespace.
         #[no_mangle]
         unsafe extern "C" fn ipvs_rs_proc_show(
-            seq: *mut $crate::kernel_ext::shim::RawSeqFile,
-            net: *mut $crate::kernel_ext::shim::RawNet,
+            seq: *mut $crate::rust::shim::RawSeqFile,
+            net: *mut $crate::rust::shim::RawNet,
             kind: kernel::ffi::c_long,
         ) -> kernel::ffi::c_int {
             // SAFETY: Called by the shim's single_show with its arguments.
-            unsafe { $crate::kernel_ext::proc::show::<$state>(seq, net, kind) }
+            unsafe { $crate::rust::proc::show::<$state>(seq, net, kind) }
         }
     };
 }

@@ -3,12 +3,45 @@
 //! Protocol handling: header parsing and per-protocol connection states.
 //!
 //! Pure code: parsing works on byte slices copied or borrowed from the packet.
+//!
+//! - Here: the protocols IPVS balances ([`Proto`]), the tunnel kinds ([`TunnelKind`]), IPv4
+//!   header fields and ports.
+//! - [`inet`]: the family-generic address and IP header view the datapath carries.
+//! - [`tcp`]: the TCP state machine and timeouts; [`udp`]: UDP's timeout.
+//! - [`icmp`]: ICMP errors about connections, embedded packets, tunnel errors, checksums.
+//! - [`sip`]: the SIP Call-ID, for the `sip` persistence engine.
 
 pub(crate) mod icmp;
 pub(crate) mod inet;
 pub(crate) mod sip;
 pub(crate) mod tcp;
 pub(crate) mod udp;
+
+/// A tunnel real server's encapsulation; the discriminants are the tunnel type numbers of the
+/// ABI (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum TunnelKind {
+    /// IP-in-IP (the default).
+    #[default]
+    Ipip = 0,
+    /// Generic UDP Encapsulation, to a configured port.
+    Gue = 1,
+    /// GRE.
+    Gre = 2,
+    /// Any other number, which C accepts: sent as IP-in-IP, and no ICMP error is ever about it.
+    Other = 0xff,
+}
+
+impl TunnelKind {
+    /// The kind of tunnel type number `t`.
+    pub(crate) fn from_type(t: u8) -> Self {
+        [Self::Ipip, Self::Gue, Self::Gre]
+            .into_iter()
+            .find(|k| *k as u8 == t)
+            .unwrap_or(Self::Other)
+    }
+}
 
 /// The fields of an IPv4 header that IPVS needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,6 +6,10 @@
 //! list order (newest destination first, as C IPVS links them) and returns an index into it.
 //! The kernel side keeps the slice in step with the service's destination list and calls
 //! [`Scheduler::add_dest`]/[`Scheduler::del_dest`] when it changes.
+//!
+//! One file per family of schedulers: [`rr`] (rr), [`wrr`] (wrr), [`least`] (lc, wlc, sed, nq,
+//! fo, ovf), [`locality`] (lblc, lblcr), [`hashing`] (dh, sh), [`mh`] (Maglev, with
+//! [`siphash`]), [`twos`] (random two choices); one registry line each (the `schedulers!` list).
 
 mod hashing;
 mod least;

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Virtual services: their identity and settings, the service a packet is for (with C's
+//! firewall-mark, port-0 and FTP fallbacks), and adding, editing, deleting and flushing them.
+
+use super::{msg, procfmt, table, uapi, Counters, CtlState, Dest};
+use crate::ipvs_conn::persist;
+use crate::ipvs_netns::Ipvs;
+use crate::ipvs_sched::{DestState, Packet, Scheduler};
+use crate::rust::{
+    netfilter::Hooks,
+    rcuindex::{IndexLink, Indexed},
+    sync::{new_spinlock_bh, SpinLockBh},
+};
+use kernel::{
+    alloc::KVec,
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        rcu, Arc, ArcBorrow,
+    },
+};
+use msg::{DestReq, Name, SvcConf, SvcKey, SvcView};
+use uapi::{AF_INET6, SVC_F_HASHED};
+
+/// The mutable part of a service.
+pub(crate) struct SvcInner {
+    /// The bound scheduler (`None`: `-s none`).
+    pub(crate) sched: Option<Scheduler>,
+    /// Destinations in C IPVS's list order (newest first).
+    pub(crate) dests: KVec<Arc<Dest>>,
+}
+
+impl SvcInner {
+    /// The list index of the destination `<af, addr, port>`.
+    pub(super) fn find_dest(&self, af: u16, req: &DestReq) -> Option<usize> {
+        self.dests.iter().position(|d| d.is(af, req))
+    }
+
+    /// Tells the bound scheduler (if any) about a change, with a view of the destinations.
+    pub(super) fn sched_event(
+        &mut self,
+        f: impl FnOnce(&mut Scheduler, usize, &dyn Fn(usize) -> DestState),
+    ) {
+        let dests = &self.dests;
+        if let Some(s) = self.sched.as_mut() {
+            f(s, dests.len(), &|i| dests[i].sched_state());
+        }
+    }
+}
+
+/// A virtual service.
+#[pin_data]
+pub(crate) struct Service {
+    /// Identity.
+    pub(crate) key: SvcKey,
+    /// Unique among the namespace's service objects, ever.
+    pub(super) id: u64,
+    /// Scheduler and destinations.
+    #[pin]
+    pub(crate) inner: SpinLockBh<SvcInner>,
+    /// `IP_VS_SVC_F_*` (without `HASHED`): read by the packet path without a lock, written
+    /// under the control mutex, like the two below.
+    pub(super) flags: Atomic<u32>,
+    /// Persistence timeout, seconds.
+    pub(super) timeout: Atomic<u32>,
+    /// Persistence granularity: an IPv4 netmask as C stores it, or an IPv6 prefix length.
+    pub(super) netmask: Atomic<u32>,
+    /// Whether the persistence engine is `sip` (the only one there is, so this is all there
+    /// is to know of it).
+    pe_sip: Atomic<bool>,
+    /// Traffic counters.
+    pub(crate) stats: Counters,
+    /// Its link in the namespace's service index.
+    pub(super) link: IndexLink<Service>,
+}
+
+impl Indexed for Service {
+    fn index_link(&self) -> &IndexLink<Self> {
+        &self.link
+    }
+}
+
+impl table::Keyed for Arc<Service> {
+    fn key(&self) -> &SvcKey {
+        &self.key
+    }
+}
+
+impl Service {
+    /// Picks a destination for a new connection (packet path).
+    pub(crate) fn schedule(&self, mut pkt: Packet) -> Option<Arc<Dest>> {
+        let mut g = self.inner.lock();
+        let inner = &mut *g;
+        pkt.af = self.key.af;
+        pkt.svc_flags = self.flags();
+        let dests = &inner.dests;
+        let idx = inner
+            .sched
+            .as_mut()?
+            .pick_for(dests.len(), |i| dests[i].sched_state(), &pkt)?;
+        dests.get(idx).cloned()
+    }
+
+    /// The service's flags (`IP_VS_SVC_F_*`).
+    pub(crate) fn flags(&self) -> u32 {
+        self.flags.load(Relaxed)
+    }
+
+    /// The persistence timeout, seconds.
+    pub(crate) fn timeout(&self) -> u32 {
+        self.timeout.load(Relaxed)
+    }
+
+    /// Whether templates are also keyed by the SIP Call-ID (`--pe sip`).
+    pub(crate) fn pe_sip(&self) -> bool {
+        self.pe_sip.load(Relaxed)
+    }
+
+    /// The persistence granularity (see [`crate::ipvs_conn::persist::mask_addr`]).
+    pub(crate) fn netmask(&self) -> u32 {
+        self.netmask.load(Relaxed)
+    }
+
+    pub(super) fn view<R>(&self, f: impl FnOnce(&SvcView<'_>) -> R) -> R {
+        let g = self.inner.lock();
+        let v = SvcView {
+            key: self.key,
+            sched: g
+                .sched
+                .as_ref()
+                .map_or(b"none".as_slice(), |s| s.name().as_bytes()),
+            pe: self.pe_sip().then_some(b"sip".as_slice()),
+            flags: self.flags() | SVC_F_HASHED,
+            timeout: self.timeout(),
+            netmask: self.netmask(),
+            stats: self.stats.snapshot(),
+        };
+        f(&v)
+    }
+}
+
+/// Looks up a scheduler by name: `None` for `none`, `ENOENT` for an unknown one.
+pub(super) fn scheduler(name: &Name) -> Result<Option<Scheduler>> {
+    if name.as_bytes() == b"none" {
+        return Ok(None);
+    }
+    Scheduler::new(name.as_bytes()).map(Some).ok_or(ENOENT)
+}
+
+/// Persistence engines known by name (C IPVS has `sip`: templates keyed by the Call-ID too).
+const PE_NAMES: &[&[u8]] = &[b"sip"];
+
+/// Checks a persistence engine name: empty means none, unknown is `ENOENT`.
+fn check_pe(pe: &Option<Name>) -> Result<Option<Name>> {
+    match pe {
+        Some(p) if p.as_bytes().is_empty() => Ok(None),
+        Some(p) if PE_NAMES.contains(&p.as_bytes()) => Ok(Some(*p)),
+        Some(_) => Err(ENOENT),
+        None => Ok(None),
+    }
+}
+
+impl Ipvs {
+    /// Finds a service by identity, within the read section of `g`.
+    pub(crate) fn find_service_rcu<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        key: &SvcKey,
+    ) -> Option<ArcBorrow<'a, Service>> {
+        self.svc_index
+            .find(g, table::bucket(key), |s| s.key == *key)
+    }
+
+    /// Finds a service by identity (control plane).
+    pub(crate) fn find_service(&self, key: &SvcKey) -> Option<Arc<Service>> {
+        let g = rcu::read_lock();
+        self.find_service_rcu(&g, key).map(Arc::from)
+    }
+
+    /// Finds the service for a packet (packet path: no lock): like C, a marked packet's
+    /// firewall-mark service first, then the one of `<proto, vaddr, vport>`.
+    pub(crate) fn lookup_service<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        af: u16,
+        mark: u32,
+        proto: u16,
+        addr: &[u8],
+        port: u16,
+    ) -> Option<ArcBorrow<'a, Service>> {
+        if mark != 0 {
+            if let Some(s) = self.find_service_rcu(g, &table::fwmark_key(af, mark)) {
+                return Some(s);
+            }
+        }
+        let mut key = table::packet_key(af, proto, addr, port)?;
+        if let Some(s) = self.find_service_rcu(g, &key) {
+            return Some(s);
+        }
+        // Like C: a TCP packet to a data port may be for a (persistent) FTP service on the
+        // address, and a port-0 service catches every port.
+        if proto == uapi::IPPROTO_TCP
+            && self.ftp_svcs.load(Relaxed) != 0
+            && persist::may_be_ftp_data(port, !self.net.port_requires_bind(port))
+        {
+            key.port = persist::FTPPORT;
+            if let Some(s) = self.find_service_rcu(g, &key) {
+                return Some(s);
+            }
+        }
+        if self.null_svcs.load(Relaxed) == 0 {
+            return None;
+        }
+        key.port = 0;
+        self.find_service_rcu(g, &key)
+    }
+
+    /// Counts a service in (`1`) or out (`-1`) of the services whose persistence engine makes
+    /// connections for real servers' own requests (C: `conn_out_counter`).
+    fn count_conn_out(&self, svc: &Service, by: i32) {
+        if svc.pe_sip() {
+            self.conn_out_svcs.add(by as u32, Relaxed);
+        }
+    }
+
+    /// Counts a service in (`1`) or out (`-1`) of the port-based lookups' fallbacks.
+    fn count_fallback(&self, key: &SvcKey, by: i32) {
+        let counter = if key.port == persist::FTPPORT {
+            &self.ftp_svcs
+        } else if key.port == 0 && key.fwmark == 0 {
+            &self.null_svcs
+        } else {
+            return;
+        };
+        counter.add(by as u32, Relaxed);
+    }
+
+    pub(super) fn add_service(&self, ctl: &mut CtlState, key: SvcKey, conf: &SvcConf) -> Result {
+        let sched = scheduler(&conf.sched)?;
+        let pe = check_pe(&conf.pe)?;
+        if key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
+            return Err(EINVAL);
+        }
+        let inner = SvcInner {
+            sched,
+            dests: KVec::new(),
+        };
+        let stats = Counters::new()?;
+        let svc = Arc::pin_init(
+            pin_init!(Service {
+                key,
+                id: self.next_svc_id.fetch_add(1, Relaxed),
+                inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
+                flags: Atomic::new(conf.flags & conf.mask),
+                timeout: Atomic::new(conf.timeout),
+                netmask: Atomic::new(conf.netmask),
+                pe_sip: Atomic::new(pe.is_some()),
+                stats,
+                link: IndexLink::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        if ctl.hooks.is_none() {
+            ctl.hooks = Some(Hooks::register(self.net)?);
+        }
+        self.conns.ensure_table()?;
+        self.svcs.lock().insert(svc.clone()).map_err(|_| ENOMEM)?;
+        self.count_fallback(&key, 1);
+        self.count_conn_out(&svc, 1);
+        // Visible to the packet path from here on (a new service is in no index).
+        self.svc_index.insert(table::bucket(&key), svc)
+    }
+
+    pub(super) fn edit_service(&self, svc: &Service, conf: &SvcConf) -> Result {
+        let sched = scheduler(&conf.sched)?;
+        let pe = check_pe(&conf.pe)?;
+        if svc.key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
+            return Err(EINVAL);
+        }
+        let mut g = svc.inner.lock();
+        let same = matches!((&g.sched, &sched), (Some(a), Some(b)) if a.name() == b.name());
+        if !same {
+            g.sched = sched;
+            g.sched_event(|s, n, d| s.init(n, d));
+        }
+        self.count_conn_out(svc, -1);
+        svc.pe_sip.store(pe.is_some(), Relaxed);
+        self.count_conn_out(svc, 1);
+        let flags = svc.flags();
+        svc.flags
+            .store((flags & !conf.mask) | (conf.flags & conf.mask), Relaxed);
+        svc.timeout.store(conf.timeout, Relaxed);
+        svc.netmask.store(conf.netmask, Relaxed);
+        Ok(())
+    }
+
+    fn unlink_dests(&self, svc: &Service) {
+        let dests = core::mem::take(&mut svc.inner.lock().dests);
+        for d in dests.iter() {
+            self.unlink_dest(d.clone());
+        }
+    }
+
+    pub(super) fn del_service(&self, ctl: &mut CtlState, svc: &Arc<Service>) {
+        // Gone from the packet path (after a grace period), then from the list.
+        drop(
+            self.svc_index
+                .remove(table::bucket(&svc.key), |s| s.key == svc.key),
+        );
+        self.count_fallback(&svc.key, -1);
+        self.count_conn_out(svc, -1);
+        let now_empty = {
+            let mut svcs = self.svcs.lock();
+            drop(svcs.remove(&svc.key));
+            svcs.is_empty()
+        };
+        self.unlink_dests(svc);
+        self.expire_nodest();
+        if now_empty {
+            ctl.hooks = None;
+        }
+    }
+
+    pub(super) fn flush(&self, ctl: &mut CtlState) {
+        let svcs = self.svcs.lock().take_all();
+        // Gone from the packet path after one grace period; without memory for the index's
+        // list, after one each.
+        if self.svc_index.take_all().is_err() {
+            for s in svcs.iter() {
+                drop(
+                    self.svc_index
+                        .remove(table::bucket(&s.key), |x| x.key == s.key),
+                );
+            }
+        }
+        for s in svcs.iter() {
+            self.count_fallback(&s.key, -1);
+            self.count_conn_out(s, -1);
+            self.unlink_dests(s);
+        }
+        self.expire_nodest();
+        ctl.hooks = None;
+    }
+
+    /// Writes `/proc/net/ip_vs`.
+    pub(crate) fn show_services(&self, w: &mut impl core::fmt::Write) -> core::fmt::Result {
+        let size = self.conns.size();
+        procfmt::write_header(w, uapi::VERSION_CODE, size)?;
+        let hz = crate::rust::time::hz();
+        for svc in self.svcs.lock().iter() {
+            let g = svc.inner.lock();
+            let sched = g.sched.as_ref().map_or("none", |s| s.name());
+            procfmt::write_service(
+                w,
+                &svc.key,
+                sched,
+                svc.flags(),
+                u64::from(svc.timeout()) * hz,
+                svc.netmask(),
+            )?;
+            for d in g.dests.iter() {
+                let st = d.sched_state();
+                procfmt::write_dest(
+                    w,
+                    d.af,
+                    &d.addr,
+                    d.port,
+                    d.fwd(),
+                    st.weight,
+                    (st.active, st.inactive),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1 @@
+../../../ipvs_proto.rs

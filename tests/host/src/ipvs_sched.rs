@@ -1,0 +1,1 @@
+../../../ipvs_sched.rs
