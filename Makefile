@@ -20,7 +20,8 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 LLVM ?= 1
 RUSTC ?= rustc
 RUSTFMT ?= rustfmt
-export KDIR LLVM RUSTC
+BINDGEN ?= bindgen
+export KDIR LLVM RUSTC BINDGEN
 
 # The kernel's configuration as Kbuild sees it.
 kconf = $(KDIR)/include/config/auto.conf
@@ -37,6 +38,7 @@ preflight:
 	@test -f $(KDIR)/rust/libkernel.rmeta || { echo "error: KDIR=$(KDIR) lacks rust/libkernel.rmeta; it must be the full build tree the kernel was built in, not a headers package"; exit 1; }
 	@want=$$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="*\([^"]*\)"*$$/\1/p' $(kconf)); have=$$($(RUSTC) --version 2>/dev/null); \
 	 test "$$want" = "$$have" || { echo "error: RUSTC=$(RUSTC) is '$$have' but the kernel was built with '$$want'; pass RUSTC=<that rustc>"; exit 1; }
+	@$(BINDGEN) --version >/dev/null 2>&1 || { echo "error: BINDGEN=$(BINDGEN) does not run; the build reads the module's C header through bindgen (as the kernel's own Rust build does): install bindgen-cli or pass BINDGEN=<path>"; exit 1; }
 	@if grep -qx 'CONFIG_RUST_INLINE_HELPERS=y' $(kconf); then \
 	   want=$$(( $$(sed -n 's/^CONFIG_CLANG_VERSION=//p' $(kconf)) / 10000 )); \
 	   case "$(LLVM)" in 1) cc=clang ;; */) cc="$(LLVM)clang" ;; *) cc="clang$(LLVM)" ;; esac; \

@@ -8,6 +8,25 @@
 //! [`genl::Handler`] and [`proc::Handler`] traits): the crate names its state type once, in
 //! [`entry_points!`], and nothing here names the code above it.
 
+/// In a KUnit test that returns `Result`: unless `$cond` holds, reports it with its place in the
+/// test's log and fails the test by returning, so that what the test holds is dropped (KUnit's
+/// own `assert!` ends the test's thread where it stands: a table left with armed timers would
+/// outlive the module).
+#[cfg(ipvs_kunit)]
+macro_rules! check {
+    ($cond:expr) => {
+        if !$cond {
+            kernel::kunit::err(format_args!(
+                "    # check failed at {}:{}: {}\n",
+                file!(),
+                line!(),
+                stringify!($cond)
+            ));
+            return Err(kernel::error::code::EINVAL);
+        }
+    };
+}
+
 pub(crate) mod avec;
 pub(crate) mod genl;
 pub(crate) mod netfilter;
@@ -22,6 +41,7 @@ pub(crate) mod shim;
 pub(crate) mod skb;
 pub(crate) mod sync;
 pub(crate) mod time;
+mod uapi_check;
 
 /// Defines the functions the C shim calls by name (its pernet operations, netfilter hook table,
 /// genetlink operations and `/proc` show) for the per-namespace state type `$state`, which

@@ -145,7 +145,7 @@ pub(crate) unsafe fn doit<T: Handler>(info: *mut shim::RawGenlInfo) -> c_int {
     let (cmd, area, net) = unsafe {
         (
             shim::ipvs_rs_genl_info_cmd(info),
-            attrs(shim::ipvs_rs_genl_info_attrs(info, &mut len), len),
+            attrs(shim::ipvs_rs_genl_info_attrs(info, &mut len).cast(), len),
             shim::ipvs_rs_genl_info_net(info),
         )
     };
@@ -177,7 +177,7 @@ pub(crate) unsafe fn dumpit<T: Handler>(skb: *mut shim::RawSkb, cb: *mut shim::R
     let (cmd, area, net) = unsafe {
         (
             shim::ipvs_rs_cb_cmd(cb),
-            attrs(shim::ipvs_rs_cb_attrs(cb, &mut len), len),
+            attrs(shim::ipvs_rs_cb_attrs(cb, &mut len).cast(), len),
             shim::ipvs_rs_cb_net(cb),
         )
     };

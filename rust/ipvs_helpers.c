@@ -59,21 +59,6 @@ __ipvs_helper u32 ipvs_rs_skb_len(const struct sk_buff *skb)
 	return skb->len;
 }
 
-/* The layout rust/shim.rs asserts too (SkbView). */
-static_assert(offsetof(struct ipvs_rs_skb_view, data) == 0);
-static_assert(offsetof(struct ipvs_rs_skb_view, len) == 8);
-static_assert(offsetof(struct ipvs_rs_skb_view, headlen) == 12);
-static_assert(offsetof(struct ipvs_rs_skb_view, network_offset) == 16);
-static_assert(offsetof(struct ipvs_rs_skb_view, pkt_type) == 20);
-static_assert(offsetof(struct ipvs_rs_skb_view, has_dst) == 21);
-static_assert(offsetof(struct ipvs_rs_skb_view, ipvs_property) == 22);
-static_assert(offsetof(struct ipvs_rs_skb_view, csum_partial) == 23);
-static_assert(offsetof(struct ipvs_rs_skb_view, mark) == 24);
-static_assert(offsetof(struct ipvs_rs_skb_view, headroom) == 28);
-static_assert(offsetof(struct ipvs_rs_skb_view, has_dev) == 32);
-static_assert(offsetof(struct ipvs_rs_skb_view, gso) == 33);
-static_assert(sizeof(struct ipvs_rs_skb_view) == 40);
-
 __ipvs_helper void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v)
 {
 	v->data = skb->data;

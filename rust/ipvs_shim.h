@@ -2,8 +2,8 @@
 /*
  * C side of the ipvs_rs kernel glue: static inlines, macros and declarative tables (genl
  * policies, netfilter hook arrays) that Rust cannot reach through kernel::bindings. Every
- * function here is tiny and free of IPVS logic; the Rust declarations are in rust/shim.rs
- * and must be kept in step with this file.
+ * function here is tiny and free of IPVS logic. Rust reads this header through bindgen when
+ * the module is built (Kbuild, rust/shim.rs): what it declares is what Rust calls.
  */
 #ifndef IPVS_RS_SHIM_H
 #define IPVS_RS_SHIM_H

@@ -69,18 +69,18 @@ mod tests {
             PerCpuCounters::<5>::new()?,
             PerCpuCounters::<5>::new()?,
         );
-        assert!(a.sum() == [0; 5]);
+        check!(a.sum() == [0; 5]);
         for n in 1..=100u64 {
             PerCpuCounters::add2([&a, &b, &c], 0, 1, 3, n);
             PerCpuCounters::add2([&a], 4, 2, 1, u64::MAX);
         }
-        assert!(a.sum() == [100, 100u64.wrapping_mul(u64::MAX), 0, 5050, 200]);
-        assert!(b.sum() == [100, 0, 0, 5050, 0]);
-        assert!(c.sum() == b.sum());
+        check!(a.sum() == [100, 100u64.wrapping_mul(u64::MAX), 0, 5050, 200]);
+        check!(b.sum() == [100, 0, 0, 5050, 0]);
+        check!(c.sum() == b.sum());
         // An index out of range adds nothing.
         PerCpuCounters::add2([&b], 5, 1, 0, 1);
         PerCpuCounters::add2([&b], 0, 1, 5, 1);
-        assert!(b.sum() == [100, 0, 0, 5050, 0]);
+        check!(b.sum() == [100, 0, 0, 5050, 0]);
         Ok(())
     }
 }

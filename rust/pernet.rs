@@ -97,6 +97,23 @@ impl Sysctl {
     const COUNT: u32 = Self::SloppySctp as u32 + 1;
 }
 
+// Each sysctl's index is the shim's (its table and its values array are in C).
+const _: () = {
+    use shim as s;
+    assert!(Sysctl::LblcExpiration as u32 == s::IPVS_RS_SYSCTL_LBLC_EXPIRATION);
+    assert!(Sysctl::LblcrExpiration as u32 == s::IPVS_RS_SYSCTL_LBLCR_EXPIRATION);
+    assert!(Sysctl::PmtuDisc as u32 == s::IPVS_RS_SYSCTL_PMTU_DISC);
+    assert!(Sysctl::ScheduleIcmp as u32 == s::IPVS_RS_SYSCTL_SCHEDULE_ICMP);
+    assert!(Sysctl::CacheBypass as u32 == s::IPVS_RS_SYSCTL_CACHE_BYPASS);
+    assert!(Sysctl::NatIcmpSend as u32 == s::IPVS_RS_SYSCTL_NAT_ICMP_SEND);
+    assert!(Sysctl::ExpireNodestConn as u32 == s::IPVS_RS_SYSCTL_EXPIRE_NODEST_CONN);
+    assert!(Sysctl::ExpireQuiescentTemplate as u32 == s::IPVS_RS_SYSCTL_EXPIRE_QUIESCENT_TEMPLATE);
+    assert!(Sysctl::ConnReuseMode as u32 == s::IPVS_RS_SYSCTL_CONN_REUSE_MODE);
+    assert!(Sysctl::SloppyTcp as u32 == s::IPVS_RS_SYSCTL_SLOPPY_TCP);
+    assert!(Sysctl::SloppySctp as u32 == s::IPVS_RS_SYSCTL_SLOPPY_SCTP);
+    assert!(Sysctl::COUNT == s::IPVS_RS_SYSCTL_COUNT);
+};
+
 /// The `net/ipv4/vs/` values of a namespace, read without a call: a sysctl write may change
 /// them at any time, so each read is one atomic load (C's `READ_ONCE`).
 ///
@@ -149,14 +166,12 @@ impl Net {
     }
 }
 
-/// `RTN_UNICAST` (`IPVS_RS_RTN_UNICAST`: the shim checks it against the kernel's).
-const RTN_UNICAST: u32 = 1;
-/// `RTN_LOCAL` (checked likewise).
-const RTN_LOCAL: u32 = 2;
-/// `IPV6_ADDR_UNICAST` (checked likewise).
-const IPV6_ADDR_UNICAST: u32 = 0x0001;
-/// `IPV6_ADDR_LINKLOCAL` (checked likewise).
-const IPV6_ADDR_LINKLOCAL: u32 = 0x0020;
+/// The kernel's `RTN_*` and `IPV6_ADDR_*` address types (the header's copies, which the shim
+/// checks against the kernel's).
+const RTN_UNICAST: u32 = shim::IPVS_RS_RTN_UNICAST;
+const RTN_LOCAL: u32 = shim::IPVS_RS_RTN_LOCAL;
+const IPV6_ADDR_UNICAST: u32 = shim::IPVS_RS_IPV6_ADDR_UNICAST;
+const IPV6_ADDR_LINKLOCAL: u32 = shim::IPVS_RS_IPV6_ADDR_LINKLOCAL;
 
 impl Net {
     /// Whether `addr` (network-order bytes) is a unicast or local IPv4 address in this

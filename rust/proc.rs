@@ -26,9 +26,9 @@ pub(crate) enum ProcFile {
 impl ProcFile {
     fn from_raw(kind: c_long) -> Option<Self> {
         Some(match kind {
-            0 => Self::Conn,
-            1 => Self::Services,
-            2 => Self::Stats,
+            k if k == shim::IPVS_RS_PROC_CONN as c_long => Self::Conn,
+            k if k == shim::IPVS_RS_PROC_SERVICES as c_long => Self::Services,
+            k if k == shim::IPVS_RS_PROC_STATS as c_long => Self::Stats,
             _ => return None,
         })
     }

@@ -637,31 +637,36 @@ mod tests {
         static DROPS: Atomic<u32> = Atomic::new(0);
         const N: u32 = 500;
         // Pairs of keys share their `In` chain; `Out` chains spread differently.
-        let hashes = |k: u32| [k / 2 * 2654435761, k.wrapping_mul(40503) ^ 0x5bd1];
+        let hashes = |k: u32| {
+            [
+                (k / 2).wrapping_mul(2654435761),
+                k.wrapping_mul(40503) ^ 0x5bd1,
+            ]
+        };
         let t = table()?;
-        assert_eq!(t.size(), 1 << MIN_BITS);
+        check!(t.size() == 1 << MIN_BITS);
         for k in 0..N {
-            assert!(insert(&t, k, hashes(k), &DROPS)?);
+            check!(insert(&t, k, hashes(k), &DROPS)?);
         }
         // A second entry with a key already in its chain is refused (and dropped).
-        assert!(!insert(&t, 7, hashes(7), &DROPS)?);
-        assert_eq!(DROPS.load(Relaxed), 1);
-        assert_eq!(t.count(), N as usize);
-        assert_eq!(found_both(&t, N, hashes), N);
+        check!(!insert(&t, 7, hashes(7), &DROPS)?);
+        check!(DROPS.load(Relaxed) == 1);
+        check!(t.count() == N as usize);
+        check!(found_both(&t, N, hashes) == N);
         for bits in [12, 9, MIN_BITS] {
             t.resize(bits)?;
-            assert_eq!(t.size(), 1 << bits);
-            assert_eq!(t.count(), N as usize);
-            assert_eq!(found_both(&t, N, hashes), N);
+            check!(t.size() == 1 << bits);
+            check!(t.count() == N as usize);
+            check!(found_both(&t, N, hashes) == N);
         }
         let mut seen = 0;
         t.for_each(&rcu::read_lock(), |_| seen += 1);
-        assert_eq!(seen, N);
+        check!(seen == N);
         t.drain();
-        assert_eq!(t.count(), 0);
-        assert_eq!(found_both(&t, N, hashes), 0);
+        check!(t.count() == 0);
+        check!(found_both(&t, N, hashes) == 0);
         rcu::rcu_barrier();
-        assert_eq!(DROPS.load(Relaxed), N + 1);
+        check!(DROPS.load(Relaxed) == N + 1);
         Ok(())
     }
 
@@ -709,14 +714,14 @@ mod tests {
         let c = third.ok_or(ENOENT)?;
         t.arm(&c, now);
         drop(g);
-        assert!(wait(10, || !has(&t, 1) && !has(&t, 3)));
+        check!(wait(10, || !has(&t, 1) && !has(&t, 3)));
         // Not before it agrees to.
-        assert!(has(&t, 2) || time::jiffies() >= now + hz / 5);
-        assert!(wait(30, || !has(&t, 2)));
-        assert!(has(&t, 4) && t.count() == 1);
+        check!(has(&t, 2) || time::jiffies() >= now + hz / 5);
+        check!(wait(30, || !has(&t, 2)));
+        check!(has(&t, 4) && t.count() == 1);
         drop(t);
         rcu::rcu_barrier();
-        assert_eq!(DROPS.load(Relaxed), 4);
+        check!(DROPS.load(Relaxed) == 4);
         Ok(())
     }
 }

@@ -327,21 +327,21 @@ mod tests {
     fn find_and_remove_within_a_chain() -> Result {
         static DROPS: Atomic<u32> = Atomic::new(0);
         let index = filled(12, &DROPS)?;
-        assert_eq!(found(&index, 12), 0xfff);
+        check!(found(&index, 12) == 0xfff);
         // Chain 1 holds 9, 5, 1 (newest first): take its middle, then its head and its tail.
         for (k, left) in [(5, 0xfff & !(1 << 5)), (9, 0xfff & !(1 << 5 | 1 << 9))] {
             let e = index.remove(k as usize, |e| e.key == k).ok_or(ENOENT)?;
-            assert_eq!(e.key, k);
-            assert_eq!(found(&index, 12), left);
+            check!(e.key == k);
+            check!(found(&index, 12) == left);
         }
-        assert_eq!(DROPS.load(Relaxed), 2);
-        assert!(index.remove(1, |e| e.key == 5).is_none());
+        check!(DROPS.load(Relaxed) == 2);
+        check!(index.remove(1, |e| e.key == 5).is_none());
         let e = index.remove(1, |e| e.key == 1).ok_or(ENOENT)?;
         drop(e);
-        assert_eq!(DROPS.load(Relaxed), 3);
+        check!(DROPS.load(Relaxed) == 3);
         // The rest goes with the index.
         drop(index);
-        assert_eq!(DROPS.load(Relaxed), 12);
+        check!(DROPS.load(Relaxed) == 12);
         Ok(())
     }
 
@@ -351,19 +351,19 @@ mod tests {
         let (a, b) = (filled(0, &DROPS)?, filled(0, &DROPS)?);
         let e = item(7, &DROPS)?;
         a.insert(3, e.clone())?;
-        assert!(a.insert(3, e.clone()) == Err(EBUSY));
-        assert!(b.insert(3, e.clone()) == Err(EBUSY));
+        check!(a.insert(3, e.clone()) == Err(EBUSY));
+        check!(b.insert(3, e.clone()) == Err(EBUSY));
         // Removed without waiting: busy until the grace period has passed and the index's
         // reference is given back.
-        assert!(a.remove_later(3, |x| x.key == 7));
-        assert!(!a.remove_later(3, |x| x.key == 7));
+        check!(a.remove_later(3, |x| x.key == 7));
+        check!(!a.remove_later(3, |x| x.key == 7));
         rcu::rcu_barrier();
-        assert_eq!(DROPS.load(Relaxed), 0);
+        check!(DROPS.load(Relaxed) == 0);
         b.insert(3, e.clone())?;
-        assert_eq!(found(&b, 8), 1 << 7);
+        check!(found(&b, 8) == 1 << 7);
         drop(e);
         drop(b);
-        assert_eq!(DROPS.load(Relaxed), 1);
+        check!(DROPS.load(Relaxed) == 1);
         Ok(())
     }
 
@@ -372,18 +372,18 @@ mod tests {
         static DROPS: Atomic<u32> = Atomic::new(0);
         let index = filled(10, &DROPS)?;
         let all = index.take_all()?;
-        assert_eq!(all.len(), 10);
-        assert_eq!(found(&index, 10), 0);
-        assert_eq!(all.iter().fold(0, |m, e| m | 1 << e.key), 0x3ff);
+        check!(all.len() == 10);
+        check!(found(&index, 10) == 0);
+        check!(all.iter().fold(0, |m, e| m | 1 << e.key) == 0x3ff);
         // Each is free to go into an index again.
         for e in all.iter() {
             index.insert(e.key as usize, e.clone())?;
         }
-        assert_eq!(found(&index, 10), 0x3ff);
+        check!(found(&index, 10) == 0x3ff);
         drop(all);
-        assert_eq!(DROPS.load(Relaxed), 0);
+        check!(DROPS.load(Relaxed) == 0);
         drop(index);
-        assert_eq!(DROPS.load(Relaxed), 10);
+        check!(DROPS.load(Relaxed) == 10);
         Ok(())
     }
 }

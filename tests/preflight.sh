@@ -35,6 +35,7 @@ expect "kernel without CONFIG_RUST" "has no CONFIG_RUST=y" KDIR="$fake"
 printf '#!/bin/sh\necho "rustc 0.0.1 (fake)"\n' >"$fake/rustc"
 chmod +x "$fake/rustc"
 expect "rustc mismatch" "but the kernel was built with .*pass RUSTC=" KDIR="$kdir" RUSTC="$fake/rustc"
+expect "bindgen missing" "does not run; .*pass BINDGEN=" KDIR="$kdir" RUSTC=/usr/bin/rustc BINDGEN="$fake/no-bindgen"
 # A kernel that inlines its C helpers into Rust takes a module built with its LLVM.
 if grep -qx 'CONFIG_RUST_INLINE_HELPERS=y' "$kdir/.config"; then
 	other=-19

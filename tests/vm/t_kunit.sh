@@ -11,6 +11,8 @@ use_impl rs
 ktap=$(dmesg | tail -n +"$((seen + 1))" | sed -n 's/^\[[^]]*\] //p')
 # The cases' and suites' result lines, and KUnit's summary of each suite.
 grep -E '^ *(not )?ok [0-9]+ |^ *# ipvs_rs_[a-z]+: pass:' <<<"$ktap" || true
+# A failed case's assertion, as KUnit reported it.
+grep -Eq '^ *not ok ' <<<"$ktap" && grep -E 'ASSERTION|Expected|check failed|at rust/|# [a-z_]+: ' <<<"$ktap"
 for suite in ipvs_rs_rcuhash ipvs_rs_rcuindex ipvs_rs_percpu; do
 	grep -Eq "^ *ok [0-9]+ $suite\$" <<<"$ktap" || fail "KUnit suite $suite did not pass (or did not run)"
 done
