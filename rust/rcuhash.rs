@@ -700,8 +700,8 @@ mod tests {
             flow(4, [4, 4], 0, &DROPS)?,
         ];
         // 1: due now, timer now: goes at once. 2: timer now, but agrees to go only 200 ms
-        // later: re-armed until then. 3: due now, timer in 100 s, brought forward by `arm`. 4: never
-        // due: only the drain takes it.
+        // later: re-armed until then. 3: due now, timer in 100 s, brought forward by `arm`.
+        // 4: never due: only the drain takes it.
         let timers = [now, now, now + 100 * hz, now];
         let g = rcu::read_lock();
         let mut third = None;
