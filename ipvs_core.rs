@@ -14,7 +14,7 @@ use crate::ipvs_ctl::Counters;
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{
     self,
-    inet::{Family, IpHdr},
+    inet::{Bytes, Family, IpHdr},
     tcp, Ipv4, Proto,
 };
 use crate::ipvs_xmit;
@@ -191,6 +191,17 @@ impl Drop for ConnRef<'_> {
     }
 }
 
+/// The packet's bytes, for the pure parsers.
+impl Bytes for SkBuff<'_> {
+    fn len(&self) -> usize {
+        SkBuff::len(self) as usize
+    }
+
+    fn read<'a>(&'a self, off: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+        self.header(off, buf)
+    }
+}
+
 /// Parses the IP header of a packet of `family`: (header, transport offset). `None` for
 /// packets IPVS leaves alone (not a sane header of the family).
 fn parse_ip_any(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
@@ -200,8 +211,8 @@ fn parse_ip_any(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
             let mut b = [0u8; 20];
             IpHdr::from(skb.header(nh, &mut b).and_then(Ipv4::parse)?)
         }
-        // The IPv6 datapath is not there yet: no hook of this family is registered.
-        Family::V6 => return None,
+        // No hook of this family is registered yet: the rest of the IPv6 datapath is to come.
+        Family::V6 => IpHdr::parse_v6(skb, nh)?,
     };
     Some((ip, nh + ip.len))
 }

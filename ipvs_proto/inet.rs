@@ -153,6 +153,120 @@ impl IpHdr {
     }
 }
 
+/// A packet's bytes, as the parsers read them: the packet itself in the kernel, a slice in tests.
+pub(crate) trait Bytes {
+    /// The packet's length.
+    fn len(&self) -> usize;
+    /// The `buf.len()` bytes at `off`: borrowed where they lie together, else copied to `buf`;
+    /// `None` past the end.
+    fn read<'a>(&'a self, off: usize, buf: &'a mut [u8]) -> Option<&'a [u8]>;
+}
+
+impl Bytes for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+
+    fn read<'a>(&'a self, off: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+        self.get(off..off.checked_add(buf.len())?)
+    }
+}
+
+/// IPv6 next-header numbers of the extension headers (`NEXTHDR_*`), and "no next header".
+mod nexthdr {
+    pub(super) const HOP: u8 = 0;
+    pub(super) const ROUTING: u8 = 43;
+    pub(super) const FRAGMENT: u8 = 44;
+    pub(super) const AUTH: u8 = 51;
+    pub(super) const NONE: u8 = 59;
+    pub(super) const DEST: u8 = 60;
+}
+
+/// Length of the fixed IPv6 header.
+pub(crate) const IPV6_HLEN: usize = 40;
+/// The most extension headers walked (`IP6_MAX_EXT_HDRS_CNT`).
+const IPV6_MAX_EXT_HDRS: usize = 32;
+
+/// Whether `h` is an extension header (C: `ipv6_ext_hdr`).
+fn is_ext_hdr(h: u8) -> bool {
+    use nexthdr::*;
+    matches!(h, HOP | ROUTING | FRAGMENT | AUTH | NONE | DEST)
+}
+
+impl IpHdr {
+    /// Parses the IPv6 header at `nh` of `p` and walks its extension headers to the first
+    /// header that is not one, as C IPVS does (`ipv6_find_hdr` for any protocol): `len` is the
+    /// offset of that header from `nh` and `protocol` its number (`NONE` included). A fragment
+    /// header makes it a fragment: the first (offset 0) is walked on; a later one ends the walk
+    /// with the fragment's own next header and `len` 0, or fails if that is an extension
+    /// header. `None` for a malformed chain (more than 32 headers, one past the packet's end)
+    /// or a header that is not IPv6's.
+    pub(crate) fn parse_v6(p: &(impl Bytes + ?Sized), nh: usize) -> Option<Self> {
+        let mut b = [0u8; IPV6_HLEN];
+        let h = p.read(nh, &mut b)?;
+        if h[0] >> 4 != 6 {
+            return None;
+        }
+        let addr = |at: usize| {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&h[at..at + 16]);
+            Addr(a)
+        };
+        let (saddr, daddr) = (addr(8), addr(24));
+        let mut next = h[6];
+        let mut start = nh + IPV6_HLEN;
+        let mut frag = Frag::No;
+        let mut count = 0;
+        while is_ext_hdr(next) && next != nexthdr::NONE {
+            count += 1;
+            if count > IPV6_MAX_EXT_HDRS {
+                return None;
+            }
+            let mut hb = [0u8; 4];
+            let (hnext, hlen) = match p.read(start, &mut hb[..2])? {
+                &[n, l] => (n, usize::from(l)),
+                _ => return None,
+            };
+            let len = match next {
+                nexthdr::FRAGMENT => {
+                    let off = p.read(start + 2, &mut hb[2..])?;
+                    if u16::from_be_bytes([off[0], off[1]]) & !7 != 0 {
+                        // A later fragment: no upper-layer header here.
+                        if is_ext_hdr(hnext) && hnext != nexthdr::NONE {
+                            return None;
+                        }
+                        return Some(Self {
+                            family: Family::V6,
+                            len: 0,
+                            protocol: hnext,
+                            frag: Frag::Later,
+                            saddr,
+                            daddr,
+                        });
+                    }
+                    frag = Frag::First;
+                    8
+                }
+                nexthdr::AUTH => (hlen + 2) << 2,
+                _ => (hlen + 1) << 3,
+            };
+            if p.len().saturating_sub(start) < len {
+                return None;
+            }
+            next = hnext;
+            start += len;
+        }
+        Some(Self {
+            family: Family::V6,
+            len: start - nh,
+            protocol: next,
+            frag,
+            saddr,
+            daddr,
+        })
+    }
+}
+
 impl From<super::Ipv4> for IpHdr {
     fn from(ip: super::Ipv4) -> Self {
         let frag = if ip.is_later_fragment() {

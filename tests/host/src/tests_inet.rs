@@ -97,3 +97,118 @@ fn ipv4_header_view() {
     assert_eq!(IpHdr::from(ipv4(0x2001)).frag, Frag::Later);
     assert!(IpHdr::from(ipv4(0x2000)).is_fragment());
 }
+
+/// An IPv6 header (fd00::2 -> fd00::100, next header `next`) followed by `rest`.
+fn ipv6(next: u8, rest: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0];
+    p.extend_from_slice(&(rest.len() as u16).to_be_bytes());
+    p.extend_from_slice(&[next, 64]);
+    p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    p.extend_from_slice(rest);
+    p
+}
+
+/// An extension header with next header `next` and `len` bytes in all (a multiple of 8).
+fn ext(next: u8, len: usize) -> Vec<u8> {
+    let mut h = vec![next, (len / 8 - 1) as u8];
+    h.resize(len, 0);
+    h
+}
+
+/// A fragment header: next header `next`, offset `off` (in 8-byte units), more fragments `m`.
+fn frag(next: u8, off: u16, m: bool) -> Vec<u8> {
+    let mut h = vec![next, 0];
+    h.extend_from_slice(&(off << 3 | u16::from(m)).to_be_bytes());
+    h.extend_from_slice(&[0, 0, 0x12, 0x34]);
+    h
+}
+
+const UDP8: [u8; 8] = [0x13, 0x88, 0, 80, 0, 8, 0, 0];
+
+#[test]
+fn ipv6_header_and_addresses() {
+    let p = ipv6(6, &[0u8; 20]);
+    let ip = IpHdr::parse_v6(&p[..], 0).unwrap();
+    assert_eq!(
+        (ip.family, ip.len, ip.protocol, ip.frag),
+        (Family::V6, 40, 6, Frag::No)
+    );
+    assert_eq!(ip.saddr.bytes(Family::V6)[15], 2);
+    assert_eq!(ip.daddr.raw()[14..], [1, 0]);
+    // At an offset into the buffer, as in a packet with a link header before it.
+    let mut q = vec![0xee; 14];
+    q.extend_from_slice(&p);
+    assert_eq!(IpHdr::parse_v6(&q[..], 14), Some(ip));
+    // Not IPv6, or shorter than its header.
+    let mut v4 = p.clone();
+    v4[0] = 0x45;
+    assert_eq!(IpHdr::parse_v6(&v4[..], 0), None);
+    assert_eq!(IpHdr::parse_v6(&p[..39], 0), None);
+}
+
+#[test]
+fn ipv6_extension_headers_are_walked_as_c_walks_them() {
+    // Hop-by-hop (8), destination options (16), routing (8), then UDP.
+    let mut rest = ext(60, 8);
+    rest.extend(ext(43, 16));
+    rest.extend(ext(17, 8));
+    rest.extend_from_slice(&UDP8);
+    let ip = IpHdr::parse_v6(&ipv6(0, &rest)[..], 0).unwrap();
+    assert_eq!((ip.len, ip.protocol, ip.frag), (40 + 32, 17, Frag::No));
+    // AH's length is in 4-byte words, less two: hdrlen 4 is 24 bytes.
+    let mut ah = vec![6, 4];
+    ah.resize(24, 0);
+    ah.extend_from_slice(&[0u8; 20]);
+    let ip = IpHdr::parse_v6(&ipv6(51, &ah)[..], 0).unwrap();
+    assert_eq!((ip.len, ip.protocol), (64, 6));
+    // "No next header" ends the walk, and is what the packet carries.
+    let ip = IpHdr::parse_v6(&ipv6(0, &ext(59, 8))[..], 0).unwrap();
+    assert_eq!((ip.len, ip.protocol), (48, 59));
+    // ICMPv6 after hop-by-hop (an MLD report, say).
+    let ip = IpHdr::parse_v6(&ipv6(0, &[ext(58, 8), vec![143, 0, 0, 0]].concat())[..], 0);
+    assert_eq!(ip.map(|i| (i.len, i.protocol)), Some((48, 58)));
+}
+
+#[test]
+fn ipv6_fragments() {
+    // The first fragment is walked through to its transport header.
+    let rest = [frag(17, 0, true), UDP8.to_vec()].concat();
+    let ip = IpHdr::parse_v6(&ipv6(44, &rest)[..], 0).unwrap();
+    assert_eq!((ip.len, ip.protocol, ip.frag), (48, 17, Frag::First));
+    assert!(ip.is_fragment());
+    // So is an atomic fragment (offset 0, no more fragments), as a fragment.
+    let rest = [frag(6, 0, false), vec![0u8; 20]].concat();
+    let ip = IpHdr::parse_v6(&ipv6(44, &rest)[..], 0).unwrap();
+    assert_eq!((ip.len, ip.protocol, ip.frag), (48, 6, Frag::First));
+    // A later fragment has no transport header: its protocol, no offset.
+    let rest = [ext(44, 8), frag(17, 185, true), vec![0u8; 32]].concat();
+    let ip = IpHdr::parse_v6(&ipv6(0, &rest)[..], 0).unwrap();
+    assert_eq!((ip.len, ip.protocol, ip.frag), (0, 17, Frag::Later));
+    // ... unless what it carries next is an extension header: C gives up (-ENOENT).
+    let rest = [frag(60, 185, true), vec![0u8; 32]].concat();
+    assert_eq!(IpHdr::parse_v6(&ipv6(44, &rest)[..], 0), None);
+    // A fragment header cut short.
+    assert_eq!(IpHdr::parse_v6(&ipv6(44, &[17, 0, 0])[..], 0), None);
+}
+
+#[test]
+fn ipv6_malformed_chains() {
+    // A header longer than what is left of the packet.
+    let mut rest = ext(17, 16);
+    rest.truncate(12);
+    assert_eq!(IpHdr::parse_v6(&ipv6(0, &rest)[..], 0), None);
+    // A header whose first two bytes are not there.
+    assert_eq!(IpHdr::parse_v6(&ipv6(60, &[17])[..], 0), None);
+    // 32 extension headers are walked, a 33rd is one too many (IP6_MAX_EXT_HDRS_CNT).
+    let chain = |n: usize| {
+        let mut r: Vec<u8> = (0..n)
+            .flat_map(|i| ext(if i + 1 == n { 17 } else { 60 }, 8))
+            .collect();
+        r.extend_from_slice(&UDP8);
+        ipv6(60, &r)
+    };
+    let ip = IpHdr::parse_v6(&chain(32)[..], 0).unwrap();
+    assert_eq!((ip.len, ip.protocol), (40 + 32 * 8, 17));
+    assert_eq!(IpHdr::parse_v6(&chain(33)[..], 0), None);
+}
