@@ -16,8 +16,9 @@
 //! - [`counters`]: per-CPU traffic counters, rates and zeroing.
 //! - [`commands`]: the genl commands, decoded, applied and answered.
 //! - Pure, host-tested: [`msg`] and [`nlattr`] (the messages and their netlink codec),
-//!   [`uapi`] (the ABI's numbers), [`table`] (the service table), [`est`] (the rate estimator),
-//!   [`procfmt`] (`/proc/net/ip_vs` and `ip_vs_stats`).
+//!   [`uapi`] (the ABI's numbers, checked against the kernel's header by [`uapi_check`]),
+//!   [`table`] (the service table), [`est`] (the rate estimator), [`procfmt`]
+//!   (`/proc/net/ip_vs` and `ip_vs_stats`).
 
 mod commands;
 mod counters;
@@ -31,6 +32,7 @@ mod service;
 pub(crate) mod table;
 mod trash;
 pub(crate) mod uapi;
+mod uapi_check;
 
 pub(crate) use counters::Counters;
 pub(crate) use dest::Dest;

@@ -41,7 +41,6 @@ pub(crate) mod shim;
 pub(crate) mod skb;
 pub(crate) mod sync;
 pub(crate) mod time;
-mod uapi_check;
 
 /// Defines the functions the C shim calls by name (its pernet operations, netfilter hook table,
 /// genetlink operations and `/proc` show) for the per-namespace state type `$state`, which

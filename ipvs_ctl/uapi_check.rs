@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module's copy of the IPVS ABI numbers ([`crate::ipvs_ctl::uapi`], pure so that the host
-//! tests share it) checked against `include/uapi/linux/ip_vs.h` itself, read through bindgen
-//! when the module is built (see Kbuild): a number that differs fails the build.
+//! The module's copy of the IPVS ABI numbers ([`super::uapi`], pure so that the host tests share
+//! it) checked against `include/uapi/linux/ip_vs.h` itself, read through bindgen when the module
+//! is built (see Kbuild): a number that differs fails the build.
 
 /// The uapi header through bindgen.
 #[allow(
@@ -14,11 +14,11 @@
 )]
 mod generated {
     use kernel::ffi;
-    include!("uapi_generated.rs");
+    include!("../rust/uapi_generated.rs");
 }
 
 const _: () = {
-    use crate::ipvs_ctl::uapi::*;
+    use super::uapi::*;
     use crate::ipvs_proto::TunnelKind;
     use generated as g;
     assert!(VERSION_CODE as u64 == g::IP_VS_VERSION_CODE as u64);
