@@ -275,7 +275,7 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -
     let Some((ip, l4off)) = parse_ip(&skb, family) else {
         return Verdict::Accept;
     };
-    if ip.protocol == ipvs_proto::icmp::PROTO_ICMP {
+    if ip.protocol == ipvs_proto::icmp::proto_of(family) {
         return icmp::from_client(ipvs, net, hook, skb, l4off);
     }
     let (key, flags) = match parse_l4(&skb, &ip, l4off) {
@@ -321,7 +321,9 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
     // Like C, fragments of what IPVS may have to rewrite are reassembled first (a NAT real
     // server's large UDP answer, an ICMP error); the datagram leaves fragmented again.
     let (mut skb, ip, l4off) = if ip.is_fragment() {
-        if ip.protocol != ipvs_proto::icmp::PROTO_ICMP && Proto::from_ip(ip.protocol).is_none() {
+        if ip.protocol != ipvs_proto::icmp::proto_of(family)
+            && Proto::from_ip(ip.protocol).is_none()
+        {
             return Verdict::Accept;
         }
         let user = match hook {
@@ -340,7 +342,7 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
     } else {
         (skb, ip, l4off)
     };
-    if ip.protocol == ipvs_proto::icmp::PROTO_ICMP {
+    if ip.protocol == ipvs_proto::icmp::proto_of(family) {
         return icmp::from_real_server(ipvs, skb, l4off);
     }
     let Ok((key, flags)) = parse_l4(&skb, &ip, l4off) else {

@@ -5,7 +5,10 @@
 //!
 //! C: `ip_vs_out_icmp` and `ip_vs_nat_icmp` in `net/netfilter/ipvs/ip_vs_core.c`.
 
-use super::{Ipv4, Proto, TunnelKind};
+use super::{
+    inet::{Bytes, Family, Frag, IpHdr},
+    Ipv4, Proto, TunnelKind,
+};
 
 /// `ICMP_DEST_UNREACH`.
 pub(crate) const DEST_UNREACH: u8 = 3;
@@ -43,24 +46,81 @@ pub(crate) fn is_relayed_error(icmp_type: u8) -> bool {
     matches!(icmp_type, DEST_UNREACH | SOURCE_QUENCH | TIME_EXCEEDED)
 }
 
-/// Parses an ICMP error about a TCP/UDP packet. `hdr` holds the ICMP header and the first 20
-/// bytes of the embedded IP header (`HDR_LEN + 20`), `ports` the 4 bytes that follow the
-/// embedded header and its options. `None` (the message is left alone) for other ICMP types,
-/// short or insane embedded headers, other protocols, and embedded fragments that are not the
-/// first (they have no ports).
-pub(crate) fn parse_embedded(hdr: &[u8], ports: &[u8]) -> Option<Embedded> {
-    if !is_relayed_error(*hdr.first()?) {
+/// ICMPv6 (`IPPROTO_ICMPV6`).
+pub(crate) const PROTO_ICMPV6: u8 = 58;
+
+/// The IP protocol number of ICMP in `family`.
+pub(crate) fn proto_of(family: Family) -> u8 {
+    match family {
+        Family::V4 => PROTO_ICMP,
+        Family::V6 => PROTO_ICMPV6,
+    }
+}
+
+/// Whether an ICMP message of `family` with type `t` is an error IPVS relays: IPv4's
+/// unreachable, quench and TTL exceeded; every ICMPv6 error (types below 128: C's test of
+/// `ICMPV6_INFOMSG_MASK`).
+pub(crate) fn is_relayed(family: Family, t: u8) -> bool {
+    match family {
+        Family::V4 => is_relayed_error(t),
+        Family::V6 => t & 0x80 == 0,
+    }
+}
+
+/// An ICMP or ICMPv6 error about a TCP or UDP packet, of either family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EmbeddedIn {
+    /// The error's type and code.
+    pub(crate) icmp_type: u8,
+    pub(crate) code: u8,
+    /// The embedded packet's IP header (its `len` reaches the transport header: IPv6's
+    /// extension headers are walked as for any packet), and where it starts in the packet.
+    pub(crate) ip: IpHdr,
+    pub(crate) at: usize,
+    /// The embedded packet's protocol and ports (host order).
+    pub(crate) proto: Proto,
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
+}
+
+/// Parses the ICMP (IPv4) or ICMPv6 message at `ioff` of packet `p` of `family` as an error
+/// about a TCP or UDP packet (C: the first steps of `ip_vs_in_icmp`, `ip_vs_out_icmp` and their
+/// `_v6` twins). `None` leaves the message alone: another type, an embedded header that is
+/// short, insane or of the other family, another protocol, or an embedded fragment that is
+/// not the first (it has no ports).
+pub(crate) fn parse_error(
+    p: &(impl Bytes + ?Sized),
+    ioff: usize,
+    family: Family,
+) -> Option<EmbeddedIn> {
+    let mut hb = [0u8; 2];
+    let (icmp_type, code) = match p.read(ioff, &mut hb)? {
+        &[t, c] => (t, c),
+        _ => return None,
+    };
+    if !is_relayed(family, icmp_type) {
         return None;
     }
-    let ip = Ipv4::parse(hdr.get(HDR_LEN..)?)?;
+    let at = ioff + HDR_LEN;
+    let ip = match family {
+        Family::V4 => {
+            let mut b = [0u8; 20];
+            IpHdr::from(Ipv4::parse(p.read(at, &mut b)?)?)
+        }
+        Family::V6 => IpHdr::parse_v6(p, at)?,
+    };
     let proto = Proto::from_ip(ip.protocol)?;
-    if ip.is_later_fragment() {
+    if ip.frag == Frag::Later {
         return None;
     }
-    let (sport, dport) = super::ports(ports)?;
-    Some(Embedded {
-        proto,
+    let mut pb = [0u8; 4];
+    let (sport, dport) = super::ports(p.read(at + ip.len, &mut pb)?)?;
+    Some(EmbeddedIn {
+        icmp_type,
+        code,
         ip,
+        at,
+        proto,
         sport,
         dport,
     })

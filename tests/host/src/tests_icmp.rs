@@ -3,9 +3,17 @@
 //! ICMP errors: the embedded packet, and the IPv4 header checksum used to rewrite it.
 
 use crate::ipvs_proto::icmp::{
-    fold, ipv4_header_checksum, is_relayed_error, parse_embedded, parse_tunnel_error, sum16,
+    fold, ipv4_header_checksum, is_relayed_error, parse_error, parse_tunnel_error, sum16,
+    EmbeddedIn,
 };
+use crate::ipvs_proto::inet::Family;
 use crate::ipvs_proto::{Proto, TunnelKind};
+
+/// The generic parser over the ICMP message `m` (header and embedded IPv4 header) followed by
+/// `ports`.
+fn parse_embedded(m: &[u8], ports: &[u8]) -> Option<EmbeddedIn> {
+    parse_error(&[m, ports].concat()[..], 0, Family::V4)
+}
 
 /// A textbook IPv4 header (UDP, 192.168.0.1 -> 192.168.0.199) whose checksum is 0xb861.
 const HDR: [u8; 20] = [
@@ -46,11 +54,11 @@ fn embedded_udp_packet_of_a_port_unreachable() {
     let e = parse_embedded(&m, &[0x80, 0x00, 0x00, 0x35]).unwrap();
     assert_eq!(e.proto, Proto::Udp);
     assert_eq!(
-        (e.ip.saddr, e.ip.daddr),
+        (e.ip.saddr.to_v4(), e.ip.daddr.to_v4()),
         ([192, 168, 0, 1], [192, 168, 0, 199])
     );
     assert_eq!((e.sport, e.dport), (32768, 53));
-    assert_eq!(e.ip.ihl, 20);
+    assert_eq!((e.ip.len, e.at), (20, 8));
 }
 
 #[test]
@@ -175,4 +183,112 @@ fn other_tunnels_and_messages_are_not_tunnel_errors() {
     let mut echo = frag_needed(&outer(4));
     echo[0] = 0;
     assert!(parse_tunnel_error(&echo).is_none());
+}
+
+/// An ICMPv6 error of `t`/`code` embedding `inner`, after a 40-byte IPv6 header.
+fn icmpv6_error(t: u8, code: u8, inner: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0, 0, 0, 58, 64];
+    p.extend_from_slice(&[0u8; 32]);
+    p.extend_from_slice(&[t, code, 0, 0, 0, 0, 0x05, 0xdc]);
+    p.extend_from_slice(inner);
+    p
+}
+
+/// An IPv6 packet fd00::2 -> fd00::100 with next header `next`, then `rest`.
+fn inner_v6(next: u8, rest: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0, 0, rest.len() as u8, next, 64];
+    p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    p.extend_from_slice(rest);
+    p
+}
+
+#[test]
+fn icmpv6_errors_about_tcp_and_udp() {
+    use crate::ipvs_proto::icmp::{is_relayed, proto_of};
+    use crate::ipvs_proto::inet::Frag;
+    assert_eq!((proto_of(Family::V4), proto_of(Family::V6)), (1, 58));
+    // Every ICMPv6 error type; no informational message (echo request 128, reply 129).
+    for t in [1, 2, 3, 4, 100, 127] {
+        assert!(is_relayed(Family::V6, t), "{t}");
+    }
+    for t in [128, 129, 135, 255] {
+        assert!(!is_relayed(Family::V6, t), "{t}");
+    }
+    assert!(is_relayed(Family::V4, 3) && !is_relayed(Family::V4, 5) && !is_relayed(Family::V4, 0));
+    // Port unreachable about a UDP datagram 5000 -> 80, behind a destination-options header.
+    let mut dopt = vec![17, 0, 1, 4, 0, 0, 0, 0];
+    dopt.extend_from_slice(&[0x13, 0x88, 0, 80, 0, 8, 0, 0]);
+    let p = icmpv6_error(1, 4, &inner_v6(60, &dopt));
+    let e = parse_error(&p[..], 40, Family::V6).unwrap();
+    assert_eq!((e.icmp_type, e.code, e.at), (1, 4, 48));
+    assert_eq!((e.proto, e.sport, e.dport), (Proto::Udp, 5000, 80));
+    assert_eq!(
+        (e.ip.len, e.ip.frag, e.ip.daddr.raw()[14]),
+        (48, Frag::No, 1)
+    );
+    // Packet too big about TCP 80 -> 40000.
+    let mut tcp = vec![0, 80, 0x9c, 0x40];
+    tcp.resize(20, 0);
+    let p = icmpv6_error(2, 0, &inner_v6(6, &tcp));
+    let e = parse_error(&p[..], 40, Family::V6).unwrap();
+    assert_eq!(
+        (e.proto, e.sport, e.dport, e.ip.len),
+        (Proto::Tcp, 80, 40000, 40)
+    );
+    // Left alone: an echo reply, ICMPv6 about ICMPv6, a later fragment (no ports), an IPv4
+    // header inside, ports cut off.
+    assert_eq!(
+        parse_error(
+            &icmpv6_error(129, 0, &inner_v6(6, &tcp))[..],
+            40,
+            Family::V6
+        ),
+        None
+    );
+    assert_eq!(
+        parse_error(&icmpv6_error(1, 4, &inner_v6(58, &tcp))[..], 40, Family::V6),
+        None
+    );
+    let later = [vec![17, 0, 0x05, 0xc9, 0, 0, 0, 1], tcp.clone()].concat();
+    assert_eq!(
+        parse_error(
+            &icmpv6_error(1, 4, &inner_v6(44, &later))[..],
+            40,
+            Family::V6
+        ),
+        None
+    );
+    let mut v4 = inner_v6(6, &tcp);
+    v4[0] = 0x45;
+    assert_eq!(
+        parse_error(&icmpv6_error(1, 4, &v4)[..], 40, Family::V6),
+        None
+    );
+    assert_eq!(
+        parse_error(
+            &icmpv6_error(1, 4, &inner_v6(6, &[0, 80]))[..],
+            40,
+            Family::V6
+        ),
+        None
+    );
+}
+
+#[test]
+fn icmp_errors_of_ipv4_through_the_generic_parser() {
+    // Port unreachable about UDP 192.168.0.1:5000 -> 192.168.0.199:80, after a 20-byte header.
+    let mut p = vec![0u8; 20];
+    p.extend_from_slice(&[3, 3, 0, 0, 0, 0, 0, 0]);
+    p.extend_from_slice(&HDR);
+    p.extend_from_slice(&[0x13, 0x88, 0, 80]);
+    let e = parse_error(&p[..], 20, Family::V4).unwrap();
+    assert_eq!((e.icmp_type, e.code, e.at, e.ip.len), (3, 3, 28, 20));
+    assert_eq!((e.proto, e.sport, e.dport), (Proto::Udp, 5000, 80));
+    assert_eq!(e.ip.saddr.to_v4(), [192, 168, 0, 1]);
+    // An echo request is no error; a redirect neither (C relays only these three).
+    p[20] = 8;
+    assert_eq!(parse_error(&p[..], 20, Family::V4), None);
+    p[20] = 5;
+    assert_eq!(parse_error(&p[..], 20, Family::V4), None);
 }
