@@ -17,9 +17,7 @@
     clippy::restriction
 )]
 mod generated {
-    use kernel::bindings::{
-        genl_info, net, netlink_callback, seq_file, sk_buff, spinlock_t, timer_list,
-    };
+    use kernel::bindings::*;
     use kernel::ffi;
     include!("shim_generated.rs");
 }
