@@ -688,6 +688,56 @@ mod tests {
     }
 
     #[test]
+    fn timers_remove_entries_during_resizes() -> Result {
+        static DROPS: Atomic<u32> = Atomic::new(0);
+        const N: u32 = 300;
+        let t = table()?;
+        let (now, hz) = (time::jiffies(), time::hz());
+        // Entry k is due, and its timer set, k % 25 jiffies from now: the timers take them out
+        // in softirq context, chains locked, while this thread moves them between tables.
+        let mut flows = KVec::with_capacity(N as usize, GFP_KERNEL)?;
+        for k in 0..N {
+            let due = now + u64::from(k % 25);
+            flows.push(
+                (flow(k, [k.wrapping_mul(2654435761), k], due, &DROPS)?, due),
+                GFP_KERNEL,
+            )?;
+        }
+        {
+            let g = rcu::read_lock();
+            for (f, due) in flows.drain_all() {
+                t.insert_unique(&g, f, due, |_| false)?;
+            }
+        }
+        let mut rounds = 0;
+        while t.count() > 0 && time::jiffies() < now + 10 * hz {
+            for bits in [11, MIN_BITS, 9] {
+                t.resize(bits)?;
+                // Whatever is still in must be found through both of its chains.
+                let g = rcu::read_lock();
+                let mut lost = 0;
+                t.for_each(&g, |e| {
+                    let h = e.hashes;
+                    let both = t.find(&g, Chain::In, h[0], |x| x.key == e.key).is_some()
+                        && t.find(&g, Chain::Out, h[1], |x| x.key == e.key).is_some();
+                    // (An entry its timer removed meanwhile is found in neither.)
+                    if !both && e.links.hashed.load(Relaxed) {
+                        lost += 1;
+                    }
+                });
+                drop(g);
+                check!(lost == 0);
+            }
+            rounds += 1;
+        }
+        check!(t.count() == 0 && rounds > 0);
+        drop(t);
+        rcu::rcu_barrier();
+        check!(DROPS.load(Relaxed) == N);
+        Ok(())
+    }
+
+    #[test]
     fn timers_expire_entries() -> Result {
         static DROPS: Atomic<u32> = Atomic::new(0);
         let t = table()?;

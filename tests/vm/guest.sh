@@ -17,6 +17,10 @@ sysctl -qw kernel.panic_on_oops=0
 leaks=/sys/kernel/debug/kmemleak
 [ -d /sys/kernel/debug/tracing ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
 [ -w "$leaks" ] && echo clear >"$leaks"
+# The module's KUnit suites (IPVS_KUNIT=1) run when it is loaded: only for t_kunit.sh's load
+# (it widens the filter), not for the dozens of loads of the other tests.
+kunit_filter=/sys/module/kunit/parameters/filter_glob
+[ -w "$kunit_filter" ] && printf %s ipvs_rs_kunit_off >"$kunit_filter"
 # Tests scale their loads down on a debug kernel (several times slower).
 [ -e "$leaks" ] && export IPVS_DEBUG_KERNEL=1
 before=$(dmesg | wc -l)
