@@ -36,6 +36,14 @@ const _: () = {
     assert!(ipvs_xmit::encap::IPPROTO_IPIP as u32 == k::IPPROTO_IPIP);
     assert!(ipvs_xmit::encap::IPPROTO_UDP as u32 == k::IPPROTO_UDP);
     assert!(ipvs_xmit::encap::IPPROTO_GRE as u32 == k::IPPROTO_GRE);
+    assert!(ipvs_proto::icmp::PROTO_ICMP as u32 == k::IPPROTO_ICMP);
+    assert!(ipvs_proto::icmp::PROTO_ICMPV6 as u32 == k::IPPROTO_ICMPV6);
+    {
+        use ipvs_proto::inet::nexthdr as h;
+        assert!(h::HOP as u32 == k::IPPROTO_HOPOPTS && h::ROUTING as u32 == k::IPPROTO_ROUTING);
+        assert!(h::FRAGMENT as u32 == k::IPPROTO_FRAGMENT && h::AUTH as u32 == k::IPPROTO_AH);
+        assert!(h::NONE as u32 == k::IPPROTO_NONE && h::DEST as u32 == k::IPPROTO_DSTOPTS);
+    }
 };
 
 use ipvs_netns::Ipvs;

@@ -173,13 +173,13 @@ impl Bytes for [u8] {
 }
 
 /// IPv6 next-header numbers of the extension headers (`NEXTHDR_*`), and "no next header".
-mod nexthdr {
-    pub(super) const HOP: u8 = 0;
-    pub(super) const ROUTING: u8 = 43;
-    pub(super) const FRAGMENT: u8 = 44;
-    pub(super) const AUTH: u8 = 51;
-    pub(super) const NONE: u8 = 59;
-    pub(super) const DEST: u8 = 60;
+pub(crate) mod nexthdr {
+    pub(crate) const HOP: u8 = 0;
+    pub(crate) const ROUTING: u8 = 43;
+    pub(crate) const FRAGMENT: u8 = 44;
+    pub(crate) const AUTH: u8 = 51;
+    pub(crate) const NONE: u8 = 59;
+    pub(crate) const DEST: u8 = 60;
 }
 
 /// Length of the fixed IPv6 header.
