@@ -367,6 +367,136 @@ mod tests {
         Ok(())
     }
 
+    /// What the reader of [`readers_elsewhere_during_removals`] shares with the test.
+    mod reader {
+        use super::*;
+        use kernel::workqueue::{impl_has_work, new_work, Work, WorkItem};
+
+        /// Keys in the index (one per chain, two chains).
+        pub(super) const KEYS: u32 = 8;
+        pub(super) static STOP: Atomic<bool> = Atomic::new(false);
+        pub(super) static DONE: Atomic<bool> = Atomic::new(false);
+        pub(super) static READS: Atomic<u32> = Atomic::new(0);
+        pub(super) static WRONG: Atomic<u32> = Atomic::new(0);
+
+        /// The index, and the work item that reads it.
+        #[pin_data]
+        pub(super) struct Reader {
+            #[pin]
+            pub(super) index: RcuIndex<Item>,
+            #[pin]
+            work: Work<Reader>,
+        }
+
+        impl_has_work! {
+            impl HasWork<Self> for Reader { self.work }
+        }
+
+        impl Reader {
+            pub(super) fn new() -> Result<Arc<Self>> {
+                Arc::pin_init(
+                    try_pin_init!(Self {
+                        index <- RcuIndex::new(1)?,
+                        work <- new_work!("ipvs_rs::rcuindex::tests::Reader::work"),
+                    }),
+                    GFP_KERNEL,
+                )
+            }
+        }
+
+        impl WorkItem for Reader {
+            type Pointer = Arc<Reader>;
+
+            /// Looks every key up, and reads what it finds, until told to stop.
+            fn run(this: Arc<Reader>) {
+                while !STOP.load(Relaxed) {
+                    {
+                        let g = rcu::read_lock();
+                        for k in 0..KEYS {
+                            if let Some(e) = this.index.find(&g, k as usize, |e| e.key == k) {
+                                // Reads the entry's memory: KASAN sees a use after free.
+                                if e.key != k || e.drops.load(Relaxed) > 1 << 30 {
+                                    WRONG.add(1, Relaxed);
+                                }
+                            }
+                        }
+                    }
+                    READS.add(1, Relaxed);
+                    crate::rust::sync::cond_resched();
+                }
+                drop(this);
+                DONE.store(true, Release);
+            }
+        }
+    }
+
+    #[test]
+    fn readers_elsewhere_during_removals() -> Result {
+        use kernel::time::{delay::fsleep, Delta};
+        use reader::*;
+        static DROPS: Atomic<u32> = Atomic::new(0);
+        let wait = |cond: &dyn Fn() -> bool| {
+            for _ in 0..1000 {
+                if cond() {
+                    return true;
+                }
+                fsleep(Delta::from_millis(5));
+            }
+            cond()
+        };
+        let r = Reader::new()?;
+        for k in 0..KEYS {
+            r.index.insert(k as usize, item(k, &DROPS)?)?;
+        }
+        // An unbound worker: on the other CPU whenever it can be.
+        if kernel::workqueue::system_unbound()
+            .enqueue(r.clone())
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        // However the test ends, the reader stops before it returns (the work runs this
+        // module's code).
+        struct Stop;
+        impl Drop for Stop {
+            fn drop(&mut self) {
+                STOP.store(true, Relaxed);
+                while !DONE.load(Acquire) {
+                    fsleep(Delta::from_millis(5));
+                }
+            }
+        }
+        let stop = Stop;
+        check!(wait(&|| READS.load(Relaxed) > 0));
+        // Every entry replaced over and over under the reader: given back after a grace period
+        // by a callback, all at once after one (`take_all`), or after waiting for one.
+        let mut made = KEYS;
+        for round in 0..30u32 {
+            if round % 3 == 1 {
+                check!(r.index.take_all()?.len() == KEYS as usize);
+            } else {
+                for k in 0..KEYS {
+                    let gone = if round % 3 == 0 && k == 0 {
+                        r.index.remove(k as usize, |e| e.key == k).is_some()
+                    } else {
+                        r.index.remove_later(k as usize, |e| e.key == k)
+                    };
+                    check!(gone);
+                }
+            }
+            for k in 0..KEYS {
+                r.index.insert(k as usize, item(k, &DROPS)?)?;
+            }
+            made += KEYS;
+        }
+        drop(stop);
+        let reads = READS.load(Relaxed);
+        drop(r);
+        rcu::rcu_barrier();
+        check!(DROPS.load(Relaxed) == made && WRONG.load(Relaxed) == 0 && reads > 0);
+        Ok(())
+    }
+
     #[test]
     fn take_all_empties_the_index() -> Result {
         static DROPS: Atomic<u32> = Atomic::new(0);
