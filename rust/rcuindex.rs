@@ -474,7 +474,7 @@ mod tests {
         // Every entry replaced over and over under the reader: given back after waiting for a
         // grace period (`remove`), all at once after one (`take_all`), or by a callback.
         let mut made = KEYS;
-        for round in 0..30u32 {
+        for round in 0..12u32 {
             if round % 3 == 1 {
                 check!(r.index.take_all()?.len() == KEYS as usize);
             } else {
