@@ -77,11 +77,11 @@ mod tests_procfmt;
 #[cfg(test)]
 mod tests_proto;
 #[cfg(test)]
-mod tests_sched;
+mod tests_sched_locality_mh;
 #[cfg(test)]
-mod tests_sched2;
+mod tests_sched_rr;
 #[cfg(test)]
-mod tests_sched3;
+mod tests_sched_weighted;
 #[cfg(test)]
 mod tests_sip;
 #[cfg(test)]
