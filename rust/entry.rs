@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The functions the C shim calls by name, defined for the crate's state type.
+
+/// Defines the functions the C shim calls by name (its pernet operations, netfilter hook table,
+/// genetlink operations and `/proc` show) for the per-namespace state type `$state`, which
+/// implements the glue's handler traits. Invoked once, in the crate root.
+macro_rules! entry_points {
+    ($state:ty) => {
+        /// The shim's pernet init.
+        ///
+        /// # Safety
+        ///
+        /// As [`net_init`](crate::rust::pernet::net_init).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_net_init(
+            net: *mut $crate::rust::shim::RawNet,
+        ) -> *mut kernel::ffi::c_void {
+            // SAFETY: The shim's pernet init passes its namespace (function contract).
+            unsafe { $crate::rust::pernet::net_init::<$state>(net) }
+        }
+
+        /// The shim's pernet exit.
+        ///
+        /// # Safety
+        ///
+        /// As [`net_exit`](crate::rust::pernet::net_exit).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_net_exit(
+            net: *mut $crate::rust::shim::RawNet,
+            data: *mut kernel::ffi::c_void,
+        ) {
+            // SAFETY: The shim passes the state `ipvs_rs_net_init` made, once.
+            unsafe { $crate::rust::pernet::net_exit::<$state>(net, data) }
+        }
+
+        /// The shim's per-namespace tick.
+        ///
+        /// # Safety
+        ///
+        /// As [`net_tick`](crate::rust::pernet::net_tick).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_net_tick(data: *mut kernel::ffi::c_void) {
+            // SAFETY: The shim's tick work passes the live state (function contract).
+            unsafe { $crate::rust::pernet::net_tick::<$state>(data) }
+        }
+
+        /// The shim's request-direction hooks.
+        ///
+        /// # Safety
+        ///
+        /// The arguments must be those of a netfilter hook call.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_hook_in(
+            _priv: *mut kernel::ffi::c_void,
+            skb: *mut $crate::rust::shim::RawSkb,
+            state: *const $crate::rust::shim::RawHookState,
+        ) -> kernel::ffi::c_uint {
+            use $crate::rust::netfilter::{hook, Handler};
+            // SAFETY: Called by netfilter with a hook's arguments.
+            unsafe { hook(skb, state, <$state as Handler>::hook_in) }
+        }
+
+        /// The shim's reply-direction hooks.
+        ///
+        /// # Safety
+        ///
+        /// The arguments must be those of a netfilter hook call.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_hook_out(
+            _priv: *mut kernel::ffi::c_void,
+            skb: *mut $crate::rust::shim::RawSkb,
+            state: *const $crate::rust::shim::RawHookState,
+        ) -> kernel::ffi::c_uint {
+            use $crate::rust::netfilter::{hook, Handler};
+            // SAFETY: Called by netfilter with a hook's arguments.
+            unsafe { hook(skb, state, <$state as Handler>::hook_out) }
+        }
+
+        /// The doit of every command of the family.
+        ///
+        /// # Safety
+        ///
+        /// `info` must be the `genl_info` of a running doit call.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_genl_doit(
+            _skb: *mut $crate::rust::shim::RawSkb,
+            info: *mut $crate::rust::shim::RawGenlInfo,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: Called by genetlink with a doit's arguments.
+            unsafe { $crate::rust::genl::doit::<$state>(info) }
+        }
+
+        /// The dumpit of every dump command of the family.
+        ///
+        /// # Safety
+        ///
+        /// `skb` and `cb` must be the arguments of a running dumpit call.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_genl_dumpit(
+            skb: *mut $crate::rust::shim::RawSkb,
+            cb: *mut $crate::rust::shim::RawNlCb,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: Called by genetlink with a dumpit's arguments.
+            unsafe { $crate::rust::genl::dumpit::<$state>(skb, cb) }
+        }
+
+        /// The show of every `/proc/net` file.
+        ///
+        /// # Safety
+        ///
+        /// `seq` must be the `seq_file` of a running show call and `net` its namespace.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_proc_show(
+            seq: *mut $crate::rust::shim::RawSeqFile,
+            net: *mut $crate::rust::shim::RawNet,
+            kind: kernel::ffi::c_long,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: Called by the shim's single_show with its arguments.
+            unsafe { $crate::rust::proc::show::<$state>(seq, net, kind) }
+        }
+    };
+}
+pub(crate) use entry_points;
