@@ -14,7 +14,7 @@ use crate::ipvs_ctl::Counters;
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{
     self,
-    inet::{Bytes, Family, IpHdr},
+    inet::{Bytes, Family, Frag, IpHdr},
     tcp, Ipv4, Proto,
 };
 use crate::ipvs_xmit;
@@ -211,15 +211,19 @@ fn parse_ip_any(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
             let mut b = [0u8; 20];
             IpHdr::from(skb.header(nh, &mut b).and_then(Ipv4::parse)?)
         }
-        // No hook of this family is registered yet: the rest of the IPv6 datapath is to come.
         Family::V6 => IpHdr::parse_v6(skb, nh)?,
     };
     Some((ip, nh + ip.len))
 }
 
-/// [`parse_ip_any`], and `None` for a fragment too.
+/// [`parse_ip_any`], and `None` for a fragment IPVS does not handle as it is: any IPv4 one (C
+/// reassembles them first, where it must), an IPv6 one but the first, which carries the
+/// transport header (C: the later ones belong to no connection it can find).
 fn parse_ip(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
-    parse_ip_any(skb, family).filter(|(ip, _)| !ip.is_fragment())
+    parse_ip_any(skb, family).filter(|(ip, _)| match family {
+        Family::V4 => !ip.is_fragment(),
+        Family::V6 => ip.frag != Frag::Later,
+    })
 }
 
 /// Parses the TCP/UDP header at `l4off` of a packet whose IP header is `ip`: (flow key, TCP
@@ -276,7 +280,7 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -
         return Verdict::Accept;
     };
     if ip.protocol == ipvs_proto::icmp::proto_of(family) {
-        return icmp::from_client(ipvs, net, hook, skb, l4off);
+        return icmp::from_client(ipvs, net, family, hook, skb, l4off);
     }
     let (key, flags) = match parse_l4(&skb, &ip, l4off) {
         Ok(p) => p,
@@ -288,11 +292,8 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -
         Err(NoConn::Verdict(v)) => return v,
         Err(NoConn::NoDest) => {
             // Like C: tell the client (there is no socket to reset), drop the packet.
-            skb.icmp_send(
-                ipvs_proto::icmp::DEST_UNREACH,
-                ipvs_proto::icmp::PORT_UNREACH,
-                0,
-            );
+            let (t, code) = ipvs_proto::icmp::Error::PortUnreachable.type_code(family);
+            skb.icmp_send(family, t, code, 0);
             return Verdict::Drop;
         }
     };
@@ -318,9 +319,13 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
     let Some((ip, l4off)) = parse_ip_any(&skb, family) else {
         return Verdict::Accept;
     };
-    // Like C, fragments of what IPVS may have to rewrite are reassembled first (a NAT real
-    // server's large UDP answer, an ICMP error); the datagram leaves fragmented again.
-    let (mut skb, ip, l4off) = if ip.is_fragment() {
+    // Like C, IPv4 fragments of what IPVS may have to rewrite are reassembled first (a NAT real
+    // server's large UDP answer, an ICMP error); the datagram leaves fragmented again. IPv6
+    // ones are not: the first is handled as a whole packet, the later ones pass.
+    if family == Family::V6 && ip.frag == Frag::Later {
+        return Verdict::Accept;
+    }
+    let (mut skb, ip, l4off) = if family == Family::V4 && ip.is_fragment() {
         if ip.protocol != ipvs_proto::icmp::proto_of(family)
             && Proto::from_ip(ip.protocol).is_none()
         {
@@ -343,7 +348,7 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
         (skb, ip, l4off)
     };
     if ip.protocol == ipvs_proto::icmp::proto_of(family) {
-        return icmp::from_real_server(ipvs, skb, l4off);
+        return icmp::from_real_server(ipvs, family, skb, l4off);
     }
     let Ok((key, flags)) = parse_l4(&skb, &ip, l4off) else {
         return Verdict::Accept;
@@ -353,7 +358,7 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
         Some(c) => ConnRef::Hashed(c),
         None => match ipvs.rs_conn_out(&g, hook, &key, PacketAt { skb: &skb, l4off }) {
             Some(c) => c,
-            None => return stray_from_real_server(ipvs, &g, &skb, &key, flags),
+            None => return stray_from_real_server(ipvs, net, &g, skb, &key, flags),
         },
     };
     ipvs.count_out(&c, skb.len());
@@ -375,8 +380,9 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
 /// client untranslated; a TCP reset still passes (C: the end of `ip_vs_out_hook`).
 fn stray_from_real_server(
     ipvs: &Ipvs,
+    net: Net,
     g: &rcu::Guard,
-    skb: &SkBuff<'_>,
+    mut skb: SkBuff<'_>,
     key: &FlowKey,
     tcp_flags: u8,
 ) -> Verdict {
@@ -393,10 +399,10 @@ fn stray_from_real_server(
     {
         return Verdict::Accept;
     }
-    skb.icmp_send(
-        ipvs_proto::icmp::DEST_UNREACH,
-        ipvs_proto::icmp::PORT_UNREACH,
-        0,
-    );
+    if key.family == Family::V6 {
+        skb.ensure_dev(net);
+    }
+    let (t, code) = ipvs_proto::icmp::Error::PortUnreachable.type_code(key.family);
+    skb.icmp_send(key.family, t, code, 0);
     Verdict::Drop
 }

@@ -39,6 +39,14 @@ const _: () = {
     assert!(ipvs_proto::icmp::PROTO_ICMP as u32 == k::IPPROTO_ICMP);
     assert!(ipvs_proto::icmp::PROTO_ICMPV6 as u32 == k::IPPROTO_ICMPV6);
     {
+        use ipvs_proto::icmp::v6;
+        assert!(v6::DEST_UNREACH as u32 == k::ICMPV6_DEST_UNREACH);
+        assert!(v6::PKT_TOOBIG as u32 == k::ICMPV6_PKT_TOOBIG);
+        assert!(v6::TIME_EXCEED as u32 == k::ICMPV6_TIME_EXCEED);
+        assert!(v6::PORT_UNREACH as u32 == k::ICMPV6_PORT_UNREACH);
+        assert!(v6::EXC_HOPLIMIT as u32 == k::ICMPV6_EXC_HOPLIMIT);
+    }
+    {
         use ipvs_proto::inet::nexthdr as h;
         assert!(h::HOP as u32 == k::IPPROTO_HOPOPTS && h::ROUTING as u32 == k::IPPROTO_ROUTING);
         assert!(h::FRAGMENT as u32 == k::IPPROTO_FRAGMENT && h::AUTH as u32 == k::IPPROTO_AH);

@@ -25,6 +25,10 @@ use crate::rust::{
 use kernel::prelude::*;
 use route::{out_route, RouteOpts, Routed};
 
+/// Where the IPv6 header has its source and destination addresses.
+const IPV6_SADDR_OFF: usize = 8;
+const IPV6_DADDR_OFF: usize = 24;
+
 /// A tunnel destination's encapsulation settings.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Tunnel {
@@ -47,13 +51,13 @@ pub(crate) fn deliver_local(mut skb: SkBuff<'_>, keep_sk: bool) -> Verdict {
     Verdict::Accept
 }
 
-/// Sends a routed packet on through the `LOCAL_OUT` hooks (which see it as IPVS's).
-fn send(net: Net, mut skb: SkBuff<'_>) -> Verdict {
+/// Sends a routed packet of `family` on through the `LOCAL_OUT` hooks (which see it as IPVS's).
+fn send(net: Net, family: Family, mut skb: SkBuff<'_>) -> Verdict {
     if skb.has_dev() {
         skb.orphan();
     }
     skb.prepare_xmit();
-    skb.nf_local_out(net)
+    skb.nf_local_out(net, family)
 }
 
 /// The output step without a tunnel, to `to` (family and address): `Ok(true)` when the packet
@@ -80,8 +84,17 @@ enum End {
     Dst,
 }
 
+/// Where an IP header of `family` has its source and destination addresses.
+fn addr_offsets(family: Family) -> (usize, usize) {
+    match family {
+        Family::V4 => (ipvs_proto::IPV4_SADDR_OFF, ipvs_proto::IPV4_DADDR_OFF),
+        Family::V6 => (IPV6_SADDR_OFF, IPV6_DADDR_OFF),
+    }
+}
+
 /// Rewrites one endpoint of a TCP/UDP packet of `family` (transport header at `l4off`) to
-/// `addr` and `port`, and fixes the checksums.
+/// `addr` and `port`, and fixes the checksums (IPv4's header checksum, and the transport
+/// checksum, whose pseudo-header holds the address).
 fn rewrite(
     skb: &mut SkBuff<'_>,
     (family, proto): (Family, Proto),
@@ -90,20 +103,18 @@ fn rewrite(
     addr: Addr,
     port: u16,
 ) -> Result {
+    let (saddr_off, daddr_off) = addr_offsets(family);
     let (addr_off, port_off) = match end {
-        End::Src => (ipvs_proto::IPV4_SADDR_OFF, 0),
-        End::Dst => (ipvs_proto::IPV4_DADDR_OFF, 2),
+        End::Src => (saddr_off, 0),
+        End::Dst => (daddr_off, 2),
     };
-    // IPv6's rewrite (no header checksum, 16-byte addresses in the transport checksum) comes
-    // with the IPv6 datapath.
-    let Family::V4 = family else {
-        return Err(EAFNOSUPPORT);
-    };
-    let addr = addr.to_v4();
     let nh = skb.network_offset();
     skb.make_writable(l4off + proto.hdr_len())?;
     // The headers are linear now.
-    let old_addr: [u8; 4] = skb.linear_bytes(nh + addr_off).ok_or(EINVAL)?;
+    let old_addr = match family {
+        Family::V4 => Addr::v4(skb.linear_bytes(nh + addr_off).ok_or(EINVAL)?),
+        Family::V6 => Addr::from_raw(&skb.linear_bytes(nh + addr_off).ok_or(EINVAL)?),
+    };
     let old_port: [u8; 2] = skb.linear_bytes(l4off + port_off).ok_or(EINVAL)?;
     let new_port = port.to_be_bytes();
     let csum_off = l4off + proto.csum_off();
@@ -111,16 +122,18 @@ fn rewrite(
     // A UDP checksum of zero means "none" and stays so.
     let fix_l4 = proto == Proto::Tcp || old_csum != [0, 0] || skb.csum_partial();
     if fix_l4 {
-        skb.csum_nat(csum_off, (old_addr, addr), (old_port, new_port))?;
+        skb.csum_nat(csum_off, family, (old_addr, addr), (old_port, new_port))?;
         // A computed UDP checksum of zero is sent as all ones.
         if proto == Proto::Udp && !skb.csum_partial() && skb.linear_bytes(csum_off) == Some([0, 0])
         {
             skb.write(csum_off, &[0xff, 0xff])?;
         }
     }
-    skb.write(nh + addr_off, &addr)?;
+    skb.write(nh + addr_off, addr.bytes(family))?;
     skb.write(l4off + port_off, &new_port)?;
-    skb.ip_send_check();
+    if family == Family::V4 {
+        skb.ip_send_check();
+    }
     Ok(())
 }
 
@@ -153,7 +166,7 @@ pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) ->
     }
     // The MTU was checked by the route step.
     skb.set_ignore_df();
-    send(net, skb)
+    send(net, c.family(), skb)
 }
 
 /// NAT for an ICMP error about a connection: routes it to the real server, lets `rewrite`
@@ -180,7 +193,7 @@ pub(crate) fn icmp_nat_xmit(
         return deliver_local(skb, false);
     }
     skb.set_ignore_df();
-    send(net, skb)
+    send(net, c.family(), skb)
 }
 
 /// Direct routing: the packet goes out unchanged but for its TTL, to the real server's
@@ -219,7 +232,7 @@ fn send_unchanged(
         skb.ip_send_check();
     }
     skb.set_ignore_df();
-    send(net, skb)
+    send(net, to.0, skb)
 }
 
 /// Tunnelling (IP-in-IP, GUE or GRE as the destination says): the packet goes to the real

@@ -38,9 +38,13 @@ fn reversed(e: &icmp::EmbeddedIn) -> FlowKey {
 /// look as if it came from the virtual service: the outer source, the embedded destination
 /// address and port become the virtual ones, and the IP and ICMP checksums are fixed. A bad
 /// ICMP checksum on such an error drops it. Anything else passes untouched.
-pub(super) fn from_real_server(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) -> Verdict {
-    // (IPv4's: no IPv6 hook is registered yet.)
-    let Some(e) = icmp::parse_error(&skb, ioff, Family::V4) else {
+pub(super) fn from_real_server(
+    ipvs: &Ipvs,
+    family: Family,
+    mut skb: SkBuff<'_>,
+    ioff: usize,
+) -> Verdict {
+    let Some(e) = icmp::parse_error(&skb, ioff, family) else {
         return Verdict::Accept;
     };
     // The embedded packet went client -> real server: its reverse is the reply-direction key.
@@ -50,14 +54,14 @@ pub(super) fn from_real_server(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) ->
     };
     if c.fwd == Fwd::Masq {
         let at = IcmpNat {
+            family,
             ioff,
             eoff: e.at,
             eihl: e.ip.len,
-            outer: ipvs_proto::IPV4_SADDR_OFF,
-            inner: ipvs_proto::IPV4_DADDR_OFF,
+            outer: End::Src,
             port: 2,
         };
-        if !skb.icmp_csum_ok(ioff) || at.rewrite(&mut skb, c.vaddr().to_v4(), c.vport()).is_err() {
+        if !skb.icmp_csum_ok(ioff, family) || at.rewrite(&mut skb, c.vaddr(), c.vport()).is_err() {
             return Verdict::Drop;
         }
     }
@@ -75,12 +79,13 @@ pub(super) fn from_real_server(ipvs: &Ipvs, mut skb: SkBuff<'_>, ioff: usize) ->
 pub(super) fn from_client(
     ipvs: &Ipvs,
     net: Net,
+    family: Family,
     hook: Hook,
     skb: SkBuff<'_>,
     ioff: usize,
 ) -> Verdict {
-    // An error about one of this host's tunnel packets is addressed to this host.
-    let mut skb = if hook == Hook::LocalIn {
+    // An error about one of this host's (IPv4) tunnel packets is addressed to this host.
+    let mut skb = if hook == Hook::LocalIn && family == Family::V4 {
         match tunnel_error(ipvs, net, skb, ioff) {
             Ok(v) => return v,
             Err(skb) => skb,
@@ -88,8 +93,7 @@ pub(super) fn from_client(
     } else {
         skb
     };
-    // (IPv4's: no IPv6 hook is registered yet.)
-    let Some(e) = icmp::parse_error(&skb, ioff, Family::V4) else {
+    let Some(e) = icmp::parse_error(&skb, ioff, family) else {
         return Verdict::Accept;
     };
     // The embedded packet went virtual service -> client: its reverse is the request key.
@@ -108,23 +112,21 @@ pub(super) fn from_client(
         }
         None => return Verdict::Accept,
     };
-    if c.fwd == Fwd::Masq && !skb.icmp_csum_ok(ioff) {
+    if c.fwd == Fwd::Masq && !skb.icmp_csum_ok(ioff, family) {
         return Verdict::Drop;
     }
     ipvs.count_in(&c, skb.len());
     match c.fwd {
         Fwd::Masq => {
             let at = IcmpNat {
+                family,
                 ioff,
                 eoff: e.at,
                 eihl: e.ip.len,
-                outer: ipvs_proto::IPV4_DADDR_OFF,
-                inner: ipvs_proto::IPV4_SADDR_OFF,
+                outer: End::Dst,
                 port: 0,
             };
-            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| {
-                at.rewrite(skb, c.daddr().to_v4(), c.dport)
-            })
+            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr(), c.dport))
         }
         Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, true),
         Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, true),
@@ -177,7 +179,7 @@ fn tunnel_error<'a>(
     {
         return Err(skb);
     }
-    if !skb.icmp_csum_ok(ioff) {
+    if !skb.icmp_csum_ok(ioff, Family::V4) {
         return Ok(Verdict::Drop);
     }
     let outer = ioff + icmp::HDR_LEN;
@@ -202,36 +204,57 @@ fn tunnel_error<'a>(
     Ok(Verdict::Stolen)
 }
 
-/// Where an ICMP error's NAT rewrite goes: the ICMP header at `ioff`, the embedded IP header at
-/// `eoff` (`eihl` bytes); `outer` and `inner` are the address fields (offsets in an IP header)
-/// of the outer and the embedded header that change, `port` the embedded port's offset in the
-/// embedded transport header.
+/// Which address of the outer header an ICMP error's NAT rewrite changes (the embedded
+/// packet's other one changes with it).
+#[derive(Clone, Copy)]
+enum End {
+    /// The outer source (and the embedded destination): errors from real servers.
+    Src,
+    /// The outer destination (and the embedded source): errors to real servers.
+    Dst,
+}
+
+/// Where an ICMP error's NAT rewrite goes: the packet of `family`, its ICMP header at `ioff`,
+/// the embedded IP header at `eoff` (`eihl` bytes to its transport header); `outer` says which
+/// addresses change, `port` is the embedded port's offset in the embedded transport header.
 struct IcmpNat {
+    family: Family,
     ioff: usize,
     eoff: usize,
     eihl: usize,
-    outer: usize,
-    inner: usize,
+    outer: End,
     port: usize,
 }
 
 impl IcmpNat {
-    /// Writes `addr` and `port` there and fixes the outer IP, embedded IP and ICMP checksums
-    /// (C: `ip_vs_nat_icmp`; the embedded transport checksum is left, as C does).
-    fn rewrite(&self, skb: &mut SkBuff<'_>, addr: [u8; 4], port: u16) -> Result {
+    /// Writes `addr` and `port` there and fixes the checksums: IPv4's outer and embedded header
+    /// checksums, and the ICMP (ICMPv6: with its pseudo-header) checksum (C: `ip_vs_nat_icmp`,
+    /// `ip_vs_nat_icmp_v6`; the embedded transport checksum is left, as C does).
+    fn rewrite(&self, skb: &mut SkBuff<'_>, addr: Addr, port: u16) -> Result {
+        let (src, dst) = match self.family {
+            Family::V4 => (ipvs_proto::IPV4_SADDR_OFF, ipvs_proto::IPV4_DADDR_OFF),
+            Family::V6 => (8, 24),
+        };
+        let (outer, inner) = match self.outer {
+            End::Src => (src, dst),
+            End::Dst => (dst, src),
+        };
+        let addr = addr.bytes(self.family);
         let nh = skb.network_offset();
         // Through the embedded ports.
         skb.make_writable(self.eoff + self.eihl + 4)?;
-        skb.write(nh + self.outer, &addr)?;
-        skb.ip_send_check();
-        skb.write(self.eoff + self.inner, &addr)?;
+        skb.write(nh + outer, addr)?;
+        skb.write(self.eoff + inner, addr)?;
         skb.write(self.eoff + self.eihl + self.port, &port.to_be_bytes())?;
-        let mut eh = [0u8; 60];
-        let h = skb
-            .header(self.eoff, eh.get_mut(..self.eihl).ok_or(EINVAL)?)
-            .ok_or(EINVAL)?;
-        let sum = icmp::ipv4_header_checksum(h);
-        skb.write(self.eoff + ipvs_proto::IPV4_CSUM_OFF, &sum)?;
-        skb.icmp_csum_set(self.ioff)
+        if self.family == Family::V4 {
+            skb.ip_send_check();
+            let mut eh = [0u8; 60];
+            let h = skb
+                .header(self.eoff, eh.get_mut(..self.eihl).ok_or(EINVAL)?)
+                .ok_or(EINVAL)?;
+            let sum = icmp::ipv4_header_checksum(h);
+            skb.write(self.eoff + ipvs_proto::IPV4_CSUM_OFF, &sum)?;
+        }
+        skb.icmp_csum_set(self.ioff, self.family)
     }
 }

@@ -49,6 +49,45 @@ pub(crate) fn is_relayed_error(icmp_type: u8) -> bool {
 /// ICMPv6 (`IPPROTO_ICMPV6`).
 pub(crate) const PROTO_ICMPV6: u8 = 58;
 
+/// ICMPv6 types and codes this host sends (`ICMPV6_*`).
+pub(crate) mod v6 {
+    /// `ICMPV6_DEST_UNREACH`.
+    pub(crate) const DEST_UNREACH: u8 = 1;
+    /// `ICMPV6_PKT_TOOBIG`.
+    pub(crate) const PKT_TOOBIG: u8 = 2;
+    /// `ICMPV6_TIME_EXCEED`.
+    pub(crate) const TIME_EXCEED: u8 = 3;
+    /// `ICMPV6_PORT_UNREACH` (code of [`DEST_UNREACH`]).
+    pub(crate) const PORT_UNREACH: u8 = 4;
+    /// `ICMPV6_EXC_HOPLIMIT` (code of [`TIME_EXCEED`]).
+    pub(crate) const EXC_HOPLIMIT: u8 = 0;
+}
+
+/// An error this host sends about a packet, in either family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Error {
+    /// Nothing listens on the port (no real server for a new connection).
+    PortUnreachable,
+    /// The packet is larger than the path MTU ("fragmentation needed", "packet too big").
+    TooBig,
+    /// The TTL or hop limit ran out.
+    TimeExceeded,
+}
+
+impl Error {
+    /// Its ICMP (IPv4) or ICMPv6 type and code.
+    pub(crate) fn type_code(self, family: Family) -> (u8, u8) {
+        match (family, self) {
+            (Family::V4, Self::PortUnreachable) => (DEST_UNREACH, PORT_UNREACH),
+            (Family::V4, Self::TooBig) => (DEST_UNREACH, FRAG_NEEDED),
+            (Family::V4, Self::TimeExceeded) => (TIME_EXCEEDED, EXC_TTL),
+            (Family::V6, Self::PortUnreachable) => (v6::DEST_UNREACH, v6::PORT_UNREACH),
+            (Family::V6, Self::TooBig) => (v6::PKT_TOOBIG, 0),
+            (Family::V6, Self::TimeExceeded) => (v6::TIME_EXCEED, v6::EXC_HOPLIMIT),
+        }
+    }
+}
+
 /// The IP protocol number of ICMP in `family`.
 pub(crate) fn proto_of(family: Family) -> u8 {
     match family {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The output step every transmitter takes (C: `__ip_vs_get_out_rt` and the checks that follow
-//! it in `net/netfilter/ipvs/ip_vs_xmit.c`): the route to the real server, whether the packet
-//! may go to this host instead, the TTL, and the path MTU.
+//! it in `net/netfilter/ipvs/ip_vs_xmit.c`, and their `_v6` twins): the route to the real
+//! server, whether the packet may go to this host instead, the TTL or hop limit, and the path
+//! MTU, one function for both families.
 
 use crate::ipvs_proto::{
     self, icmp,
-    inet::{Addr, Family},
+    inet::{Addr, Family, IPV6_HLEN},
     IPV4_DF, IPV4_TTL_OFF,
 };
 use crate::rust::{pernet::Net, route::RouteCache, skb::SkBuff};
@@ -14,6 +15,8 @@ use kernel::{prelude::*, sync::rcu};
 
 /// The smallest IPv4 MTU (`IPV4_MIN_MTU`).
 const IPV4_MIN_MTU: u32 = 68;
+/// The hop limit's offset in the IPv6 header.
+const IPV6_HOPS_OFF: usize = 7;
 
 /// How a transmitter routes a packet.
 #[derive(Clone, Copy, Debug, Default)]
@@ -40,7 +43,28 @@ pub(crate) enum Routed {
     Out { saddr: Addr, ll_space: u32 },
 }
 
-/// The output step of a packet of `family` to `daddr`: [`out_route4`] for IPv4.
+/// The smallest MTU of `family` (`IPV4_MIN_MTU`, `IPV6_MIN_MTU`).
+fn min_mtu(family: Family) -> u32 {
+    match family {
+        Family::V4 => IPV4_MIN_MTU,
+        Family::V6 => 1280,
+    }
+}
+
+/// Routes the packet of `family` to `daddr` through `cache` (none: looked up afresh), as C IPVS
+/// does for both families:
+/// - A local route is taken only by a packet that was itself for this host, or with
+///   `redirect`; never with `non_local`, nor to a loopback address for a packet from the
+///   network.
+/// - Otherwise a packet from a loopback source is dropped, the TTL or hop limit is decremented
+///   ("time exceeded" to the sender at 1), and the path MTU, less `overhead` (a tunnel's
+///   headers, the outer IP header included), checked; a local sender learns a tunnel's
+///   smaller MTU. An IPv4 packet with DF that does not fit gets "fragmentation needed" (unless
+///   it is an ICMP error relayed, or a tunnel without `pmtu_disc`); an IPv6 packet that does
+///   not fit (or was reassembled from a fragment that did not) gets "packet too big" (unless
+///   it is an ICMP error relayed).
+///
+/// `Err`: the packet is to be dropped (the sender was told when C tells it).
 pub(crate) fn out_route(
     net: Net,
     skb: &mut SkBuff<'_>,
@@ -49,35 +73,8 @@ pub(crate) fn out_route(
     opts: RouteOpts,
     overhead: Option<usize>,
 ) -> Result<Routed> {
-    match family {
-        Family::V4 => out_route4(net, skb, cache, daddr.to_v4(), opts, overhead),
-        // IPv6's output step comes with the IPv6 datapath: no IPv6 hook is registered yet, and
-        // an IPv4 service's IPv6 tunnel real server is refused before this.
-        Family::V6 => Err(EAFNOSUPPORT),
-    }
-}
-
-/// Routes the packet to `daddr` through `cache` (none: looked up afresh), as C IPVS does:
-/// - A local route is taken only by a packet that was itself for this host, or with
-///   `redirect`; never with `non_local`, nor to a loopback address for a packet from the
-///   network.
-/// - Otherwise a packet from a loopback source is dropped, the TTL is decremented ("time
-///   exceeded" to the sender at 1), and the path MTU, less `overhead` (a tunnel's headers, the
-///   outer IP header included), checked: a DF packet that does not fit gets "fragmentation
-///   needed" (unless it is an ICMP error relayed, or a tunnel without `pmtu_disc`); a local
-///   sender learns a tunnel's smaller MTU.
-///
-/// `Err`: the packet is to be dropped (the sender was told when C tells it).
-pub(crate) fn out_route4(
-    net: Net,
-    skb: &mut SkBuff<'_>,
-    cache: Option<&RouteCache>,
-    daddr: [u8; 4],
-    opts: RouteOpts,
-    overhead: Option<usize>,
-) -> Result<Routed> {
     let g = rcu::read_lock();
-    let (rt, saddr) = match RouteCache::route(cache, &g, net, daddr, opts.known_nh) {
+    let (rt, saddr) = match RouteCache::route(cache, &g, net, (family, daddr), opts.known_nh) {
         Ok(r) => r,
         Err(e) => {
             skb.link_failure(net);
@@ -85,60 +82,108 @@ pub(crate) fn out_route4(
         }
     };
     if rt.get().is_local() {
-        let own = skb.route();
+        let own = skb.route(family);
         let was_local = own.is_some_and(|r| r.is_local());
-        let from_network = own.is_some_and(|r| r.is_input());
+        let from_network = match family {
+            Family::V4 => own.is_some_and(|r| r.is_input()),
+            Family::V6 => skb.has_dev() && !skb.dev_is_loopback(),
+        };
         let ok = !opts.non_local
             && (was_local || opts.redirect)
-            && !(Addr::v4(daddr).is_loopback(Family::V4) && from_network);
+            && !(daddr.is_loopback(family) && from_network);
         return if ok { Ok(Routed::Local) } else { Err(EINVAL) };
     }
     let nh = skb.network_offset();
-    let mut b = [0u8; 20];
-    let ip = skb.header(nh, &mut b).ok_or(EINVAL)?;
-    let (ttl, df) = (ip[IPV4_TTL_OFF], ip[6] & IPV4_DF != 0);
-    if Addr::v4([ip[12], ip[13], ip[14], ip[15]]).is_loopback(Family::V4) {
+    let mut b = [0u8; IPV6_HLEN];
+    let (ip, src) = match family {
+        Family::V4 => {
+            let ip = skb.header(nh, &mut b[..20]).ok_or(EINVAL)?;
+            (ip, Addr::v4([ip[12], ip[13], ip[14], ip[15]]))
+        }
+        Family::V6 => {
+            let ip = skb.header(nh, &mut b).ok_or(EINVAL)?;
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&ip[8..24]);
+            (ip, Addr::from_raw(&a))
+        }
+    };
+    let (hops, df) = match family {
+        Family::V4 => (ip[IPV4_TTL_OFF], ip[6] & IPV4_DF != 0),
+        Family::V6 => (ip[IPV6_HOPS_OFF], true),
+    };
+    // Only a packet of this host may come from a loopback address (IPv6: from a loopback
+    // device too).
+    let from_loopback = src.is_loopback(family)
+        && (family == Family::V4 || !skb.has_dev() || skb.dev_is_loopback());
+    if from_loopback {
         return Err(EINVAL);
     }
-    if ttl <= 1 {
-        skb.count_header_error(net);
-        skb.icmp_send(icmp::TIME_EXCEEDED, icmp::EXC_TTL, 0);
+    if hops <= 1 {
+        skb.count_header_error(net, family);
+        if family == Family::V6 {
+            // The error leaves from the device the packet came in by.
+            skb.set_dev_from_route();
+        }
+        let (t, c) = icmp::Error::TimeExceeded.type_code(family);
+        skb.icmp_send(family, t, c, 0);
         return Err(EINVAL);
     }
-    decrease_ttl(skb, nh)?;
+    decrease_hops(skb, family, nh)?;
     let mut mtu = rt.get().mtu();
     if let Some(overhead) = overhead {
         mtu = u32::try_from(overhead)
             .ok()
             .and_then(|o| mtu.checked_sub(o))
-            .filter(|&m| m >= IPV4_MIN_MTU)
+            .filter(|&m| m >= min_mtu(family))
             .ok_or(EINVAL)?;
         if !skb.has_dev() && skb.has_full_socket() {
             skb.update_own_pmtu(mtu);
         }
     }
-    if (overhead.is_none() || opts.pmtu_disc) && df && !skb.fits_mtu(mtu) && !opts.icmp {
-        skb.icmp_send(icmp::DEST_UNREACH, icmp::FRAG_NEEDED, mtu);
+    let too_big = match family {
+        Family::V4 => {
+            (overhead.is_none() || opts.pmtu_disc) && df && !skb.fits_mtu(mtu) && !opts.icmp
+        }
+        Family::V6 => match skb.frag_max_size6() {
+            Some(largest) => largest > mtu,
+            None => !skb.fits_mtu(mtu),
+        },
+    };
+    if too_big {
+        if family == Family::V6 {
+            skb.ensure_dev(net);
+        }
+        if !opts.icmp {
+            let (t, c) = icmp::Error::TooBig.type_code(family);
+            skb.icmp_send(family, t, c, mtu);
+        }
         return Err(EINVAL);
     }
     let ll_space = rt.get().ll_space();
     skb.set_route(rt);
-    Ok(Routed::Out {
-        saddr: Addr::v4(saddr),
-        ll_space,
-    })
+    Ok(Routed::Out { saddr, ll_space })
 }
 
-/// One hop less (`ip_decrease_ttl`): the TTL and, incrementally, the header checksum.
-fn decrease_ttl(skb: &mut SkBuff<'_>, nh: usize) -> Result {
-    skb.make_writable(nh + 20)?;
-    let ttl: [u8; 1] = skb.linear_bytes(nh + IPV4_TTL_OFF).ok_or(EINVAL)?;
-    let csum: [u8; 2] = skb
-        .linear_bytes(nh + ipvs_proto::IPV4_CSUM_OFF)
-        .ok_or(EINVAL)?;
-    skb.write(nh + IPV4_TTL_OFF, &[ttl[0].saturating_sub(1)])?;
-    skb.write(
-        nh + ipvs_proto::IPV4_CSUM_OFF,
-        &ipvs_proto::csum_after_ttl_decrement(csum),
-    )
+/// One hop less: IPv4's TTL and, incrementally, its header checksum (`ip_decrease_ttl`);
+/// IPv6's hop limit.
+fn decrease_hops(skb: &mut SkBuff<'_>, family: Family, nh: usize) -> Result {
+    match family {
+        Family::V4 => {
+            skb.make_writable(nh + 20)?;
+            let ttl: [u8; 1] = skb.linear_bytes(nh + IPV4_TTL_OFF).ok_or(EINVAL)?;
+            let csum: [u8; 2] = skb
+                .linear_bytes(nh + ipvs_proto::IPV4_CSUM_OFF)
+                .ok_or(EINVAL)?;
+            skb.write(nh + IPV4_TTL_OFF, &[ttl[0].saturating_sub(1)])?;
+            skb.write(
+                nh + ipvs_proto::IPV4_CSUM_OFF,
+                &ipvs_proto::csum_after_ttl_decrement(csum),
+            )
+        }
+        Family::V6 => {
+            skb.make_writable(nh + IPV6_HLEN)?;
+            let hops: [u8; 1] = skb.linear_bytes(nh + IPV6_HOPS_OFF).ok_or(EINVAL)?;
+            skb.write(nh + IPV6_HOPS_OFF, &[hops[0].saturating_sub(1)])
+        }
+    }
 }

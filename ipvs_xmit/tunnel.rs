@@ -7,10 +7,14 @@
 use super::{
     deliver_local,
     encap::{self, Encap},
-    route::{out_route4, RouteOpts, Routed},
+    route::{out_route, RouteOpts, Routed},
     Tunnel,
 };
-use crate::ipvs_proto::{icmp, IPV4_DF};
+use crate::ipvs_proto::{
+    icmp,
+    inet::{Addr, Family},
+    IPV4_DF,
+};
 use crate::rust::{
     pernet::Net,
     route::RouteCache,
@@ -37,12 +41,18 @@ pub(crate) fn tun_xmit(
         pmtu_disc,
         ..Default::default()
     };
-    let (saddr, ll_space) =
-        match out_route4(net, &mut skb, cache, daddr, opts, Some(enc.overhead())) {
-            Ok(Routed::Local) => return deliver_local(skb, true),
-            Ok(Routed::Out { saddr, ll_space }) => (saddr.to_v4(), ll_space),
-            Err(_) => return Verdict::Drop,
-        };
+    let (saddr, ll_space) = match out_route(
+        net,
+        &mut skb,
+        cache,
+        (Family::V4, Addr::v4(daddr)),
+        opts,
+        Some(enc.overhead()),
+    ) {
+        Ok(Routed::Local) => return deliver_local(skb, true),
+        Ok(Routed::Out { saddr, ll_space }) => (saddr.to_v4(), ll_space),
+        Err(_) => return Verdict::Drop,
+    };
     if encapsulate(net, &mut skb, enc, pmtu_disc, (saddr, daddr), ll_space).is_err() {
         return Verdict::Drop;
     }
@@ -212,6 +222,6 @@ fn relay_error(
     }
     skb.may_pull(ihl)?;
     skb.set_transport_header(ihl)?;
-    skb.icmp_send(icmp_type, code, info);
+    skb.icmp_send(Family::V4, icmp_type, code, info);
     Ok(())
 }

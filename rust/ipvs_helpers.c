@@ -20,6 +20,9 @@
 #include <net/route.h>
 #include <net/dst.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/ip6_route.h>
+#include <net/addrconf.h>
 #include <net/icmp.h>
 #include <net/ip_tunnels.h>
 #include <net/gre.h>
@@ -129,16 +132,26 @@ __ipvs_helper void ipvs_rs_l4_csum_nat(struct sk_buff *skb, u32 csum_off, __be32
 	inet_proto_csum_replace2(sum, skb, from_port, to_port, false);
 }
 
+/* The same for IPv6 addresses (16 bytes at from and to). */
+__ipvs_helper void ipvs_rs_l4_csum_nat6(struct sk_buff *skb, u32 csum_off, const u8 *from,
+					 const u8 *to, __be16 from_port, __be16 to_port)
+{
+	__sum16 *sum = (__sum16 *)(skb->data + csum_off);
+
+	inet_proto_csum_replace16(sum, skb, (const __be32 *)from, (const __be32 *)to, true);
+	inet_proto_csum_replace2(sum, skb, from_port, to_port, false);
+}
+
 
 /*
  * Whether the ICMP message at off has a right checksum. Like C IPVS, it is not checked again
  * when already validated, nor for locally generated packets.
  */
-__ipvs_helper bool ipvs_rs_icmp_csum_ok(struct sk_buff *skb, u32 off)
+__ipvs_helper bool ipvs_rs_icmp_csum_ok(struct sk_buff *skb, u32 off, u8 proto, u8 pf)
 {
 	if (skb_csum_unnecessary(skb) || !skb->dev)
 		return true;
-	return !nf_checksum(skb, NF_INET_LOCAL_IN, off, IPPROTO_ICMP, AF_INET);
+	return !nf_checksum(skb, NF_INET_LOCAL_IN, off, proto, pf);
 }
 
 /* Recomputes the checksum of the ICMP message at off (its first 4 bytes are writable). */
@@ -148,6 +161,18 @@ __ipvs_helper void ipvs_rs_icmp_csum_set(struct sk_buff *skb, u32 off)
 
 	ic->checksum = 0;
 	ic->checksum = csum_fold(skb_checksum(skb, off, skb->len - off, 0));
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+/* The same for an ICMPv6 message, whose checksum covers the IPv6 pseudo-header. */
+__ipvs_helper void ipvs_rs_icmp6_csum_set(struct sk_buff *skb, u32 off)
+{
+	struct icmp6hdr *ic = (struct icmp6hdr *)(skb->data + off);
+	struct ipv6hdr *ip6 = ipv6_hdr(skb);
+
+	ic->icmp6_cksum = 0;
+	ic->icmp6_cksum = csum_ipv6_magic(&ip6->saddr, &ip6->daddr, skb->len - off, IPPROTO_ICMPV6,
+					  skb_checksum(skb, off, skb->len - off, 0));
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
@@ -169,69 +194,113 @@ static_assert(IPVS_RS_DEFRAG_VS_FWD == IP_DEFRAG_VS_FWD);
 
 /* ip_route_output_key with the flow Rust describes; 0 and a referenced route, or -errno. */
 __ipvs_helper int ipvs_rs_ip_route_output(struct net *net, __be32 daddr, bool known_nh,
-					  struct rtable **rt, __be32 *saddr)
+					  struct dst_entry **dst, __be32 *saddr)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
 		.flowi4_scope = RT_SCOPE_UNIVERSE,
 		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
+	struct rtable *rt = ip_route_output_key(net, &fl4);
 
-	*rt = ip_route_output_key(net, &fl4);
 	*saddr = fl4.saddr;
-	return PTR_ERR_OR_ZERO(*rt);
+	*dst = IS_ERR(rt) ? NULL : &rt->dst;
+	return PTR_ERR_OR_ZERO(rt);
 }
 
-__ipvs_helper void ipvs_rs_rt_put(struct rtable *rt)
+/*
+ * ip6_route_output with the flow Rust describes: always a referenced route (the kernel's error
+ * route on failure), its preferred source (any: none chosen) and validity cookie; 0 or the
+ * route's -errno.
+ */
+__ipvs_helper int ipvs_rs_ip6_route_output(struct net *net, const u8 *daddr, bool known_nh,
+					   struct dst_entry **dst, u8 *saddr, u32 *cookie)
 {
-	ip_rt_put(rt);
+	struct flowi6 fl6 = {
+		.daddr = *(const struct in6_addr *)daddr,
+		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+	};
+
+	*dst = ip6_route_output(net, NULL, &fl6);
+	memcpy(saddr, &fl6.saddr, sizeof(fl6.saddr));
+	*cookie = (*dst)->error ? 0 : rt6_get_cookie(dst_rt6_info(*dst));
+	return (*dst)->error;
 }
 
-__ipvs_helper bool ipvs_rs_rt_is_local(const struct rtable *rt)
+/* The source address the IPv6 route's device would pick for daddr (ipv6_dev_get_saddr). */
+__ipvs_helper int ipvs_rs_ip6_dst_saddr(struct net *net, const struct dst_entry *dst,
+					const u8 *daddr, u8 *saddr)
 {
-	return rt->rt_flags & RTCF_LOCAL;
+	return ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, (const struct in6_addr *)daddr, 0,
+				  (struct in6_addr *)saddr);
 }
 
-__ipvs_helper bool ipvs_rs_rt_is_input(const struct rtable *rt)
+__ipvs_helper void ipvs_rs_dst_release(struct dst_entry *dst)
 {
-	return rt_is_input_route(rt);
+	dst_release(dst);
 }
 
-__ipvs_helper u32 ipvs_rs_rt_mtu(const struct rtable *rt)
+__ipvs_helper bool ipvs_rs_rt4_is_local(const struct dst_entry *dst)
 {
-	return dst_mtu(&rt->dst);
+	return dst_rtable(dst)->rt_flags & RTCF_LOCAL;
 }
 
-__ipvs_helper bool ipvs_rs_rt_valid(struct rtable *rt)
+__ipvs_helper bool ipvs_rs_rt4_is_input(const struct dst_entry *dst)
 {
-	return dst_check(&rt->dst, 0);
+	return rt_is_input_route(dst_rtable(dst));
 }
 
-__ipvs_helper u32 ipvs_rs_rt_ll_space(const struct rtable *rt)
+__ipvs_helper bool ipvs_rs_dst_dev_is_loopback(const struct dst_entry *dst)
 {
-	return LL_RESERVED_SPACE(rt->dst.dev);
+	return dst->dev && dst->dev->flags & IFF_LOOPBACK;
 }
 
-__ipvs_helper struct rtable *ipvs_rs_skb_rtable(const struct sk_buff *skb)
+__ipvs_helper u32 ipvs_rs_dst_mtu(const struct dst_entry *dst)
 {
-	return skb_rtable(skb);
+	return dst_mtu(dst);
 }
 
-__ipvs_helper void ipvs_rs_skb_dst_set_noref(struct sk_buff *skb, struct rtable *rt)
+__ipvs_helper bool ipvs_rs_dst_valid(struct dst_entry *dst, u32 cookie)
+{
+	return dst_check(dst, cookie);
+}
+
+__ipvs_helper u32 ipvs_rs_dst_ll_space(const struct dst_entry *dst)
+{
+	return LL_RESERVED_SPACE(dst->dev);
+}
+
+__ipvs_helper struct dst_entry *ipvs_rs_skb_dst(const struct sk_buff *skb)
+{
+	return skb_dst(skb);
+}
+
+__ipvs_helper void ipvs_rs_skb_dst_set_noref(struct sk_buff *skb, struct dst_entry *dst)
 {
 	skb_dst_drop(skb);
-	skb_dst_set_noref(skb, &rt->dst);
+	skb_dst_set_noref(skb, dst);
 }
 
-__ipvs_helper void ipvs_rs_skb_dst_set(struct sk_buff *skb, struct rtable *rt)
+__ipvs_helper void ipvs_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst)
 {
 	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	skb_dst_set(skb, dst);
 }
 
 __ipvs_helper void ipvs_rs_skb_set_loopback_dev(struct net *net, struct sk_buff *skb)
 {
 	skb->dev = net->loopback_dev;
+}
+
+__ipvs_helper bool ipvs_rs_skb_dev_is_loopback(const struct sk_buff *skb)
+{
+	return skb->dev && skb->dev->flags & IFF_LOOPBACK;
+}
+
+/* The packet's device becomes its route's (the device ICMPv6 errors take their source from). */
+__ipvs_helper void ipvs_rs_skb_set_dst_dev(struct sk_buff *skb)
+{
+	skb->dev = skb_dst(skb)->dev;
 }
 
 __ipvs_helper void ipvs_rs_dst_link_failure(struct sk_buff *skb)
@@ -254,9 +323,25 @@ __ipvs_helper void ipvs_rs_icmp_send(struct sk_buff *skb, u8 type, u8 code, __be
 	icmp_send(skb, type, code, info);
 }
 
+__ipvs_helper void ipvs_rs_icmpv6_send(struct sk_buff *skb, u8 type, u8 code, u32 info)
+{
+	icmpv6_send(skb, type, code, info);
+}
+
 __ipvs_helper void ipvs_rs_inc_inhdrerrors(struct net *net)
 {
 	__IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
+}
+
+__ipvs_helper void ipvs_rs_inc_inhdrerrors6(struct net *net, struct sk_buff *skb)
+{
+	IP6_INC_STATS(net, __in6_dev_get_safely(skb->dev), IPSTATS_MIB_INHDRERRORS);
+}
+
+/* The largest fragment of a datagram IPv6 conntrack reassembled (0: not reassembled). */
+__ipvs_helper u32 ipvs_rs_skb_frag_max_size6(const struct sk_buff *skb)
+{
+	return IP6CB(skb)->frag_max_size;
 }
 
 __ipvs_helper bool ipvs_rs_skb_gso_fits(const struct sk_buff *skb, u32 mtu)
@@ -279,9 +364,9 @@ __ipvs_helper void ipvs_rs_skb_clear_tstamp(struct sk_buff *skb)
 	skb_clear_tstamp(skb);
 }
 
-__ipvs_helper void ipvs_rs_nf_local_out(struct net *net, struct sk_buff *skb)
+__ipvs_helper void ipvs_rs_nf_local_out(struct net *net, struct sk_buff *skb, u8 pf)
 {
-	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev, dst_output);
+	NF_HOOK(pf, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev, dst_output);
 }
 
 __ipvs_helper void ipvs_rs_ip_local_out(struct net *net, struct sk_buff *skb)

@@ -12,6 +12,7 @@
 #include <linux/jiffies.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <linux/timer.h>
 #include <linux/workqueue.h>
 #include <linux/percpu.h>
@@ -404,14 +405,41 @@ static const struct nf_hook_ops ipvs_rs_ops4[] = {
 	  .priority = 100 },
 };
 
-int ipvs_rs_hooks_register(struct net *net)
+/* Same points and priorities as C IPVS's IPv6 table. */
+static const struct nf_hook_ops ipvs_rs_ops6[] = {
+	{ .hook = ipvs_rs_hook_out, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_IN,
+	  .priority = NF_IP6_PRI_NAT_SRC - 2 },
+	{ .hook = ipvs_rs_hook_in, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_IN,
+	  .priority = NF_IP6_PRI_NAT_SRC - 1 },
+	{ .hook = ipvs_rs_hook_out, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_OUT,
+	  .priority = NF_IP6_PRI_NAT_DST + 1 },
+	{ .hook = ipvs_rs_hook_in, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_OUT,
+	  .priority = NF_IP6_PRI_NAT_DST + 2 },
+	{ .hook = ipvs_rs_hook_out, .pf = NFPROTO_IPV6, .hooknum = NF_INET_FORWARD,
+	  .priority = 100 },
+};
+
+/* The hooks of family pf (NFPROTO_IPV4 or NFPROTO_IPV6). */
+static const struct nf_hook_ops *ipvs_rs_ops(u8 pf, unsigned int *n)
 {
-	return nf_register_net_hooks(net, ipvs_rs_ops4, ARRAY_SIZE(ipvs_rs_ops4));
+	*n = pf == NFPROTO_IPV6 ? ARRAY_SIZE(ipvs_rs_ops6) : ARRAY_SIZE(ipvs_rs_ops4);
+	return pf == NFPROTO_IPV6 ? ipvs_rs_ops6 : ipvs_rs_ops4;
 }
 
-void ipvs_rs_hooks_unregister(struct net *net)
+int ipvs_rs_hooks_register(struct net *net, u8 pf)
 {
-	nf_unregister_net_hooks(net, ipvs_rs_ops4, ARRAY_SIZE(ipvs_rs_ops4));
+	unsigned int n;
+	const struct nf_hook_ops *ops = ipvs_rs_ops(pf, &n);
+
+	return nf_register_net_hooks(net, ops, n);
+}
+
+void ipvs_rs_hooks_unregister(struct net *net, u8 pf)
+{
+	unsigned int n;
+	const struct nf_hook_ops *ops = ipvs_rs_ops(pf, &n);
+
+	nf_unregister_net_hooks(net, ops, n);
 }
 
 /* Rust reads a hook's family as its address family (ipvs_proto::inet::Family::from_af). */

@@ -86,9 +86,9 @@ struct net *ipvs_rs_init_net(void);
 
 void ipvs_rs_seq_write(struct seq_file *seq, const void *buf, u32 len);
 
-/* Netfilter hooks (IPv4 set of C IPVS: LOCAL_IN, LOCAL_OUT, FORWARD). */
-int ipvs_rs_hooks_register(struct net *net);
-void ipvs_rs_hooks_unregister(struct net *net);
+/* Netfilter hooks (C IPVS's IPv4 and IPv6 sets: LOCAL_IN, LOCAL_OUT, FORWARD). */
+int ipvs_rs_hooks_register(struct net *net, u8 pf);
+void ipvs_rs_hooks_unregister(struct net *net, u8 pf);
 void *ipvs_rs_hook_state(const struct nf_hook_state *state, struct net **net, u32 *hook, u8 *pf);
 
 /* sk_buff access. */
@@ -113,42 +113,55 @@ int ipvs_rs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int l
 int ipvs_rs_skb_make_writable(struct sk_buff *skb, u32 len);
 void ipvs_rs_l4_csum_nat(struct sk_buff *skb, u32 csum_off, __be32 from_addr, __be32 to_addr,
 			 __be16 from_port, __be16 to_port);
-bool ipvs_rs_icmp_csum_ok(struct sk_buff *skb, u32 off);
+void ipvs_rs_l4_csum_nat6(struct sk_buff *skb, u32 csum_off, const u8 *from, const u8 *to,
+			  __be16 from_port, __be16 to_port);
+bool ipvs_rs_icmp_csum_ok(struct sk_buff *skb, u32 off, u8 proto, u8 pf);
 void ipvs_rs_icmp_csum_set(struct sk_buff *skb, u32 off);
+void ipvs_rs_icmp6_csum_set(struct sk_buff *skb, u32 off);
 void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
 
-/* IPv4 routes and output (rust/route.rs, rust/skb.rs; the decisions are in ipvs_xmit/). */
-struct rtable;
+/* Routes of both families and output (rust/route.rs, rust/skb.rs; the decisions are in ipvs_xmit/). */
+struct dst_entry;
 /* Defrag users Rust passes (checked against the kernel's at build time). */
 enum {
 	IPVS_RS_DEFRAG_VS_IN = 196610,
 	IPVS_RS_DEFRAG_VS_OUT = 196611,
 	IPVS_RS_DEFRAG_VS_FWD = 196612,
 };
-int ipvs_rs_ip_route_output(struct net *net, __be32 daddr, bool known_nh, struct rtable **rt,
+int ipvs_rs_ip_route_output(struct net *net, __be32 daddr, bool known_nh, struct dst_entry **dst,
 			    __be32 *saddr);
-void ipvs_rs_rt_put(struct rtable *rt);
-bool ipvs_rs_rt_is_local(const struct rtable *rt);
-bool ipvs_rs_rt_is_input(const struct rtable *rt);
-u32 ipvs_rs_rt_mtu(const struct rtable *rt);
-bool ipvs_rs_rt_valid(struct rtable *rt);
-u32 ipvs_rs_rt_ll_space(const struct rtable *rt);
-struct rtable *ipvs_rs_skb_rtable(const struct sk_buff *skb);
-void ipvs_rs_skb_dst_set_noref(struct sk_buff *skb, struct rtable *rt);
-void ipvs_rs_skb_dst_set(struct sk_buff *skb, struct rtable *rt);
+int ipvs_rs_ip6_route_output(struct net *net, const u8 *daddr, bool known_nh,
+			     struct dst_entry **dst, u8 *saddr, u32 *cookie);
+int ipvs_rs_ip6_dst_saddr(struct net *net, const struct dst_entry *dst, const u8 *daddr,
+			  u8 *saddr);
+void ipvs_rs_dst_release(struct dst_entry *dst);
+bool ipvs_rs_rt4_is_local(const struct dst_entry *dst);
+bool ipvs_rs_rt4_is_input(const struct dst_entry *dst);
+bool ipvs_rs_dst_dev_is_loopback(const struct dst_entry *dst);
+u32 ipvs_rs_dst_mtu(const struct dst_entry *dst);
+bool ipvs_rs_dst_valid(struct dst_entry *dst, u32 cookie);
+u32 ipvs_rs_dst_ll_space(const struct dst_entry *dst);
+struct dst_entry *ipvs_rs_skb_dst(const struct sk_buff *skb);
+void ipvs_rs_skb_dst_set_noref(struct sk_buff *skb, struct dst_entry *dst);
+void ipvs_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst);
+bool ipvs_rs_skb_dev_is_loopback(const struct sk_buff *skb);
+void ipvs_rs_skb_set_dst_dev(struct sk_buff *skb);
 void ipvs_rs_skb_set_loopback_dev(struct net *net, struct sk_buff *skb);
 void ipvs_rs_dst_link_failure(struct sk_buff *skb);
 void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, u32 mtu);
 bool ipvs_rs_skb_sk_fullsock(const struct sk_buff *skb);
 void ipvs_rs_icmp_send(struct sk_buff *skb, u8 type, u8 code, __be32 info);
+void ipvs_rs_icmpv6_send(struct sk_buff *skb, u8 type, u8 code, u32 info);
 void ipvs_rs_inc_inhdrerrors(struct net *net);
+void ipvs_rs_inc_inhdrerrors6(struct net *net, struct sk_buff *skb);
+u32 ipvs_rs_skb_frag_max_size6(const struct sk_buff *skb);
 bool ipvs_rs_skb_gso_fits(const struct sk_buff *skb, u32 mtu);
 void ipvs_rs_skb_orphan(struct sk_buff *skb);
 void ipvs_rs_skb_forward_csum(struct sk_buff *skb);
 void ipvs_rs_skb_clear_tstamp(struct sk_buff *skb);
-void ipvs_rs_nf_local_out(struct net *net, struct sk_buff *skb);
+void ipvs_rs_nf_local_out(struct net *net, struct sk_buff *skb, u8 pf);
 void ipvs_rs_ip_local_out(struct net *net, struct sk_buff *skb);
 int ipvs_rs_skb_cow_head(struct sk_buff *skb, u32 headroom);
 void ipvs_rs_skb_push(struct sk_buff *skb, u32 len);

@@ -42,32 +42,53 @@ impl Hook {
     }
 }
 
-/// IPVS's hooks (C IPVS's points and priorities) registered in one namespace; dropping the
-/// value unregisters them, after the hook calls running then have finished.
+/// IPVS's hooks of one family (C IPVS's points and priorities) registered in one namespace;
+/// dropping the value unregisters them, after the hook calls running then have finished.
 ///
 /// # Invariants
 ///
-/// The shim's hooks are registered in `net`, by this value.
-pub(crate) struct Hooks {
+/// The shim's hooks of `family` are registered in `net`, by this value.
+struct FamilyHooks {
     net: Net,
+    family: Family,
+}
+
+impl FamilyHooks {
+    fn register(net: Net, family: Family) -> Result<Self> {
+        // SAFETY: `net` is alive (type invariant of `Net`); `NFPROTO_*` numbers are the `AF_*`
+        // ones (asserted in the shim).
+        kernel::error::to_result(unsafe {
+            shim::ipvs_rs_hooks_register(net.raw(), family.af() as u8)
+        })?;
+        // INVARIANT: Registered just now.
+        Ok(Self { net, family })
+    }
+}
+
+impl Drop for FamilyHooks {
+    fn drop(&mut self) {
+        // SAFETY: The hooks are registered in `net` (type invariant); `net` is alive, as every
+        // `Net` is while IPVS code holds it.
+        unsafe { shim::ipvs_rs_hooks_unregister(self.net.raw(), self.family.af() as u8) }
+    }
+}
+
+/// IPVS's hooks of both families registered in one namespace, unregistered when dropped.
+pub(crate) struct Hooks {
+    _v6: FamilyHooks,
+    _v4: FamilyHooks,
 }
 
 impl Hooks {
     /// Registers the hooks in `net`, which must not have them yet (the caller keeps one
     /// [`Hooks`] per namespace).
     pub(crate) fn register(net: Net) -> Result<Self> {
-        // SAFETY: `net` is alive (type invariant of `Net`).
-        kernel::error::to_result(unsafe { shim::ipvs_rs_hooks_register(net.raw()) })?;
-        // INVARIANT: Registered just now.
-        Ok(Self { net })
-    }
-}
-
-impl Drop for Hooks {
-    fn drop(&mut self) {
-        // SAFETY: The hooks are registered in `net` (type invariant); `net` is alive, as every
-        // `Net` is while IPVS code holds it.
-        unsafe { shim::ipvs_rs_hooks_unregister(self.net.raw()) }
+        let v4 = FamilyHooks::register(net, Family::V4)?;
+        // IPv6's unregistered first, as it came last.
+        Ok(Self {
+            _v6: FamilyHooks::register(net, Family::V6)?,
+            _v4: v4,
+        })
     }
 }
 

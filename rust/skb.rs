@@ -9,6 +9,7 @@ use super::{
     route::{Held, RouteRef},
     shim,
 };
+use crate::ipvs_proto::inet::{Addr, Family};
 
 pub(crate) use shim::gso;
 
@@ -199,27 +200,42 @@ impl<'a> SkBuff<'a> {
     }
 
     /// Updates the 16-bit transport checksum at `csum_off` for a NAT rewrite: a pseudo-header
-    /// address changing from `from_addr` to `to_addr` and a port from `from_port` to
-    /// `to_port` (all as in the packet), honouring the skb's checksum state.
+    /// address of `family` changing from `from_addr` to `to_addr` and a port from `from_port`
+    /// to `to_port` (as in the packet), honouring the skb's checksum state.
     pub(crate) fn csum_nat(
         &mut self,
         csum_off: usize,
-        (from_addr, to_addr): ([u8; 4], [u8; 4]),
+        family: Family,
+        (from_addr, to_addr): (Addr, Addr),
         (from_port, to_port): ([u8; 2], [u8; 2]),
     ) -> Result {
         self.check_csum_off(csum_off)?;
-        // SAFETY: `raw()` is valid and exclusively ours; `csum_off + 2` is inside the linear
-        // area (checked above).
-        unsafe {
-            shim::ipvs_rs_l4_csum_nat(
-                self.raw(),
-                csum_off as u32,
-                u32::from_ne_bytes(from_addr),
-                u32::from_ne_bytes(to_addr),
-                u16::from_ne_bytes(from_port),
-                u16::from_ne_bytes(to_port),
-            )
-        };
+        let (fp, tp) = (u16::from_ne_bytes(from_port), u16::from_ne_bytes(to_port));
+        match family {
+            // SAFETY: `raw()` is valid and exclusively ours; `csum_off + 2` is inside the linear
+            // area (checked above).
+            Family::V4 => unsafe {
+                shim::ipvs_rs_l4_csum_nat(
+                    self.raw(),
+                    csum_off as u32,
+                    u32::from_ne_bytes(from_addr.to_v4()),
+                    u32::from_ne_bytes(to_addr.to_v4()),
+                    fp,
+                    tp,
+                )
+            },
+            // SAFETY: As above; the addresses are 16 bytes each.
+            Family::V6 => unsafe {
+                shim::ipvs_rs_l4_csum_nat6(
+                    self.raw(),
+                    csum_off as u32,
+                    from_addr.raw().as_ptr(),
+                    to_addr.raw().as_ptr(),
+                    fp,
+                    tp,
+                )
+            },
+        }
         Ok(())
     }
 
@@ -234,9 +250,10 @@ impl<'a> SkBuff<'a> {
         }
     }
 
-    /// Whether the ICMP message at `off` (to the end of the packet) has a right checksum
-    /// (packets already validated and locally generated ones are not checked again).
-    pub(crate) fn icmp_csum_ok(&mut self, off: usize) -> bool {
+    /// Whether the ICMP message of `family` (ICMP or ICMPv6) at `off` (to the end of the packet)
+    /// has a right checksum (packets already validated and locally generated ones are not
+    /// checked again).
+    pub(crate) fn icmp_csum_ok(&mut self, off: usize, family: Family) -> bool {
         let Ok(o) = u32::try_from(off) else {
             return false;
         };
@@ -245,16 +262,28 @@ impl<'a> SkBuff<'a> {
         }
         // SAFETY: `raw()` is valid and exclusively ours; `off` is inside the packet and
         // `nf_checksum` reads the packet from there (fragments included).
-        unsafe { shim::ipvs_rs_icmp_csum_ok(self.raw(), o) }
+        unsafe {
+            shim::ipvs_rs_icmp_csum_ok(
+                self.raw(),
+                o,
+                crate::ipvs_proto::icmp::proto_of(family),
+                family.af() as u8,
+            )
+        }
     }
 
-    /// Recomputes the checksum of the ICMP message at `off`, whose header must have been made
-    /// writable; the packet's checksum state becomes "verified".
-    pub(crate) fn icmp_csum_set(&mut self, off: usize) -> Result {
+    /// Recomputes the checksum of the ICMP message of `family` at `off` (ICMPv6's covers the
+    /// IPv6 pseudo-header), whose header must have been made writable; the packet's checksum
+    /// state becomes "verified".
+    pub(crate) fn icmp_csum_set(&mut self, off: usize, family: Family) -> Result {
         self.check_csum_off(off.checked_add(2).ok_or(EINVAL)?)?;
-        // SAFETY: `raw()` is valid and exclusively ours; the checksum field (`off + 2..off + 4`)
-        // is inside the linear area (checked above) and writable (caller).
-        unsafe { shim::ipvs_rs_icmp_csum_set(self.raw(), off as u32) };
+        match family {
+            // SAFETY: `raw()` is valid and exclusively ours; the checksum field (`off + 2..off +
+            // 4`) is inside the linear area (checked above) and writable (caller).
+            Family::V4 => unsafe { shim::ipvs_rs_icmp_csum_set(self.raw(), off as u32) },
+            // SAFETY: As above; the network header is the packet's IPv6 header (the hook's).
+            Family::V6 => unsafe { shim::ipvs_rs_icmp6_csum_set(self.raw(), off as u32) },
+        }
         self.v.csum_partial = false;
         Ok(())
     }
@@ -266,13 +295,57 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_ip_send_check(self.raw()) }
     }
 
-    /// Sends the packet's sender an ICMP error of `icmp_type` and `code` with `info` (the
-    /// message's rest of header, host order) about it (`icmp_send`; rate-limited by the kernel).
-    /// The packet itself is left to the caller.
-    pub(crate) fn icmp_send(&self, icmp_type: u8, code: u8, info: u32) {
-        // SAFETY: `raw()` is valid by the type invariant; `icmp_send` only reads the packet and
-        // may be called from the hook's (softirq or process) context.
-        unsafe { shim::ipvs_rs_icmp_send(self.raw(), icmp_type, code, info.to_be()) }
+    /// Sends the packet's sender an ICMP error (ICMPv6 for `Family::V6`) of `icmp_type` and
+    /// `code` with `info` (the message's rest of header, host order) about it (`icmp_send`,
+    /// `icmpv6_send`; rate-limited by the kernel). The packet itself is left to the caller.
+    pub(crate) fn icmp_send(&self, family: Family, icmp_type: u8, code: u8, info: u32) {
+        match family {
+            // SAFETY: `raw()` is valid by the type invariant; `icmp_send` only reads the packet
+            // and may be called from the hook's (softirq or process) context.
+            Family::V4 => unsafe {
+                shim::ipvs_rs_icmp_send(self.raw(), icmp_type, code, info.to_be())
+            },
+            // SAFETY: As above, for `icmpv6_send`.
+            Family::V6 => unsafe { shim::ipvs_rs_icmpv6_send(self.raw(), icmp_type, code, info) },
+        }
+    }
+
+    /// Whether the packet came through a loopback device.
+    pub(crate) fn dev_is_loopback(&self) -> bool {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_dev_is_loopback(self.raw()) }
+    }
+
+    /// A packet without a device gets the loopback device (what ICMPv6 errors about it and
+    /// `dst_link_failure` need to find the namespace).
+    pub(crate) fn ensure_dev(&mut self, net: Net) {
+        if !self.v.has_dev {
+            // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
+            // `Net`) and its loopback device lives as long as it.
+            unsafe { shim::ipvs_rs_skb_set_loopback_dev(net.raw(), self.raw()) };
+            self.v.has_dev = true;
+        }
+    }
+
+    /// The packet's device becomes its route's (the device an ICMPv6 error about it takes its
+    /// source address from).
+    pub(crate) fn set_dev_from_route(&mut self) {
+        if !self.v.has_dst {
+            return;
+        }
+        // SAFETY: `raw()` is valid and exclusively ours and has a route (checked above), whose
+        // device outlives the packet's use of it.
+        unsafe { shim::ipvs_rs_skb_set_dst_dev(self.raw()) };
+        self.v.has_dev = true;
+    }
+
+    /// The size of the largest fragment of a datagram that IPv6 conntrack reassembled (`None`:
+    /// not reassembled).
+    pub(crate) fn frag_max_size6(&self) -> Option<u32> {
+        // SAFETY: `raw()` is valid by the type invariant; an IPv6 hook's packet's control block
+        // is IPv6's.
+        let n = unsafe { shim::ipvs_rs_skb_frag_max_size6(self.raw()) };
+        (n != 0).then_some(n)
     }
 
     /// Whether the packet came from a device (not generated by this host).
@@ -293,14 +366,15 @@ impl<'a> SkBuff<'a> {
         self.v.len <= mtu || (self.v.gso && unsafe { shim::ipvs_rs_skb_gso_fits(self.raw(), mtu) })
     }
 
-    /// The packet's route (its input route, or the output route it was given), borrowed while
-    /// the packet is.
-    pub(crate) fn route(&self) -> Option<RouteRef<'_>> {
+    /// The packet's route (its input route, or the output route it was given) of `family`,
+    /// the packet's, borrowed while the packet is.
+    pub(crate) fn route(&self, family: Family) -> Option<RouteRef<'_>> {
         // SAFETY: `raw()` is valid by the type invariant.
-        let rt = NonNull::new(unsafe { shim::ipvs_rs_skb_rtable(self.raw()) })?;
+        let rt = NonNull::new(unsafe { shim::ipvs_rs_skb_dst(self.raw()) })?;
         // SAFETY: The packet holds its route (a reference, or a borrow valid to the end of the
-        // hook's RCU section), and `&self` keeps the packet and its route unchanged meanwhile.
-        Some(unsafe { RouteRef::from_raw(rt) })
+        // hook's RCU section), and `&self` keeps the packet and its route unchanged meanwhile;
+        // a packet of `family` has a route of that family.
+        Some(unsafe { RouteRef::from_raw(rt, family) })
     }
 
     /// Gives the packet route `rt` in place of its own. A cached route goes without a
@@ -321,19 +395,14 @@ impl<'a> SkBuff<'a> {
     /// Tells the sender that the route to the packet's destination failed (`dst_link_failure`:
     /// "host unreachable"); a locally generated packet is sent it from the loopback device.
     pub(crate) fn link_failure(&mut self, net: Net) {
-        if !self.v.has_dev {
-            // SAFETY: `raw()` is valid and exclusively ours, `net` is alive (type invariant of
-            // `Net`) and its loopback device lives as long as it.
-            unsafe { shim::ipvs_rs_skb_set_loopback_dev(net.raw(), self.raw()) };
-            self.v.has_dev = true;
-        }
+        self.ensure_dev(net);
         // SAFETY: `raw()` is valid and exclusively ours, and has a device now.
         unsafe { shim::ipvs_rs_dst_link_failure(self.raw()) }
     }
 
     /// Lowers the path MTU of the packet's own route (and its socket's) to `mtu`.
     pub(crate) fn update_own_pmtu(&mut self, mtu: u32) {
-        if self.route().is_none() {
+        if !self.v.has_dst {
             return;
         }
         // SAFETY: `raw()` is valid and exclusively ours, and has a route (checked above).
@@ -350,10 +419,15 @@ impl<'a> SkBuff<'a> {
         Ok(())
     }
 
-    /// Counts a packet dropped for a bad header (here: TTL exceeded) in `net`'s IP statistics.
-    pub(crate) fn count_header_error(&self, net: Net) {
-        // SAFETY: `net` is alive (type invariant of `Net`).
-        unsafe { shim::ipvs_rs_inc_inhdrerrors(net.raw()) }
+    /// Counts a packet of `family` dropped for a bad header (here: TTL or hop limit exceeded)
+    /// in `net`'s IP statistics.
+    pub(crate) fn count_header_error(&mut self, net: Net, family: Family) {
+        match family {
+            // SAFETY: `net` is alive (type invariant of `Net`).
+            Family::V4 => unsafe { shim::ipvs_rs_inc_inhdrerrors(net.raw()) },
+            // SAFETY: As above; `raw()` is valid, its device (if any) alive with it.
+            Family::V6 => unsafe { shim::ipvs_rs_inc_inhdrerrors6(net.raw(), self.raw()) },
+        }
     }
 
     /// Detaches the packet from its socket (early demux may have found one for it).
@@ -374,11 +448,13 @@ impl<'a> SkBuff<'a> {
         }
     }
 
-    /// Sends the routed packet out through the `LOCAL_OUT` hooks, consuming it.
-    pub(crate) fn nf_local_out(self, net: Net) -> Verdict {
+    /// Sends the routed packet of `family` out through that family's `LOCAL_OUT` hooks,
+    /// consuming it.
+    pub(crate) fn nf_local_out(self, net: Net, family: Family) -> Verdict {
         // SAFETY: `raw()` is valid and exclusively ours and has an output route; the kernel
-        // takes ownership, and `self` is consumed so it is not used again.
-        unsafe { shim::ipvs_rs_nf_local_out(net.raw(), self.raw()) };
+        // takes ownership, and `self` is consumed so it is not used again. `NFPROTO_*` numbers
+        // are the `AF_*` ones (asserted in the shim).
+        unsafe { shim::ipvs_rs_nf_local_out(net.raw(), self.raw(), family.af() as u8) };
         Verdict::Stolen
     }
 

@@ -56,7 +56,11 @@ def main():
             if not a.echo:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
 
+    # An IPv6 address (":: " included, which takes IPv4 too) binds an IPv6 socket.
+    family = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
+
     class Server(socketserver.ThreadingTCPServer):
+        address_family = family
         allow_reuse_address = True
         daemon_threads = True
         request_queue_size = 128
@@ -66,7 +70,7 @@ def main():
         srv = Server((a.bind, a.port), Tcp)
         threads.append(threading.Thread(target=srv.serve_forever, daemon=True))
     if not a.tcp_only:
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u = socket.socket(family, socket.SOCK_DGRAM)
         u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         u.bind((a.bind, a.port))
 

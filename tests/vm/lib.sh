@@ -5,6 +5,7 @@
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KO=$REPO/ipvs_rs.ko
 VIP=10.0.0.100
+VIP6=fd00::100
 
 fail() { echo "FAIL: $*" >&2; return 1; }
 
@@ -80,6 +81,23 @@ nat_topology() {
 	sysctl -qw net.ipv4.ip_forward=1
 }
 
+# add_v6: nat_topology's links get IPv6 too: client fd00::2 -- director fd00::1 and VIP6 on vcl;
+# br-rs fd00:1::1 -- real servers fd00:1::11.. (addresses without duplicate detection: usable at
+# once). Real servers and client route through the director.
+add_v6() {
+	local i
+	ip addr add fd00::1/64 dev vcl nodad
+	ip addr add $VIP6/128 dev vcl nodad
+	ip -n cl addr add fd00::2/64 dev eth0 nodad
+	ip -n cl route add default via fd00::1
+	ip addr add fd00:1::1/64 dev br-rs nodad
+	for i in $(seq 1 "$1"); do
+		ip -n "rs$i" addr add "fd00:1::1$i/64" dev eth0 nodad
+		ip -n "rs$i" route add default via fd00:1::1
+	done
+	sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
 # serve NETNS|- [answer.py options] PORT TEXT: starts tests/vm/answer.py in network namespace
 # NETNS (- for this one) in the background and waits until it listens.
 serve() {
@@ -94,8 +112,13 @@ serve() {
 		esac
 	done
 	"${run[@]}" python3 "$REPO/tests/vm/answer.py" "${opts[@]}" "$@" &
+	# ss shows an IPv6 address in brackets, and the wildcard of both families as "*".
+	case $bind in
+	::) bind='(\[::\]|\*)' ;;
+	*:*) bind="\\[$bind\\]" ;;
+	esac
 	for _ in $(seq 100); do
-		"${run[@]}" ss -lntuH | awk '{print $5}' | grep -q "^${bind:-.*}:$1\$" && return 0
+		"${run[@]}" ss -lntuH | awk '{print $5}' | grep -Eq "^${bind:-.*}:$1\$" && return 0
 		sleep 0.1
 	done
 	fail "no server on ${bind:-*}:$1 in $ns"
@@ -132,6 +155,10 @@ tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10"
 
 # One UDP request from the client; prints the answer.
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
+
+# The same to the IPv6 VIP.
+tcp6_get() { ip netns exec cl socat -T10 - "TCP6:[$VIP6]:${1:-80},connect-timeout=10" </dev/null; }
+udp6_get() { echo ping | ip netns exec cl socat -T2 - "UDP6:[$VIP6]:${1:-80}"; }
 
 # settled_stats: `ipvsadm -Ln --stats --exact` once C's counters have caught up with the
 # traffic (its estimator folds the per-CPU counters in every 2 s).

@@ -6,7 +6,7 @@ and reads the answer to the end. Prints "SRC ANSWER" per connection, or "SRC non
 was refused, reset, not set up within 3 s (a SYN dropped for want of a destination; an
 answered one takes milliseconds, even on the debug kernel) or not answered within 10 s.
 
-usage: tcpgets.py ADDR PORT SRC...
+usage: tcpgets.py ADDR PORT SRC...   (ADDR and SRC both IPv4 or both IPv6)
 """
 import socket
 import sys
@@ -14,7 +14,8 @@ import sys
 
 def get(addr, port, src):
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as s:
             s.settimeout(3)
             s.bind((src, 0))
             s.connect((addr, port))
