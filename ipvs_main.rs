@@ -36,6 +36,9 @@ const _: () = {
     assert!(ipvs_xmit::encap::IPPROTO_IPIP as u32 == k::IPPROTO_IPIP);
     assert!(ipvs_xmit::encap::IPPROTO_UDP as u32 == k::IPPROTO_UDP);
     assert!(ipvs_xmit::encap::IPPROTO_GRE as u32 == k::IPPROTO_GRE);
+    assert!(ipvs_xmit::encap::IPPROTO_IPV6 as u32 == k::IPPROTO_IPV6);
+    assert!(ipvs_xmit::encap::ETH_P_IP as u32 == k::ETH_P_IP);
+    assert!(ipvs_xmit::encap::ETH_P_IPV6 as u32 == k::ETH_P_IPV6);
     assert!(ipvs_proto::icmp::PROTO_ICMP as u32 == k::IPPROTO_ICMP);
     assert!(ipvs_proto::icmp::PROTO_ICMPV6 as u32 == k::IPPROTO_ICMPV6);
     {

@@ -70,7 +70,7 @@ fn route_plain(
     opts: RouteOpts,
 ) -> Result<bool> {
     Ok(matches!(
-        out_route(net, skb, cache, to, opts, None)?,
+        out_route(net, (skb, to.0), cache, to, opts, None)?,
         Routed::Local
     ))
 }
@@ -236,8 +236,9 @@ fn send_unchanged(
 }
 
 /// Tunnelling (IP-in-IP, GUE or GRE as the destination says): the packet goes to the real
-/// server inside an outer IPv4 header addressed to it; the real server decapsulates it (its
-/// tunnel device has the virtual address) and answers the client directly. `icmp` as for
+/// server inside an outer header of the real server's family (an IPv4 service's packets may
+/// go to an IPv6 real server, and the reverse); the real server decapsulates it (its tunnel
+/// device has the virtual address) and answers the client directly. `icmp` as for
 /// [`dr_xmit`].
 pub(crate) fn tun_xmit(
     net: Net,
@@ -246,19 +247,16 @@ pub(crate) fn tun_xmit(
     c: &Conn,
     icmp: bool,
 ) -> Verdict {
-    // The outer header is of the real server's family. An IPv6 one (C tunnels an IPv4
-    // service's packets to it in IPv6) waits for the IPv6 datapath: never to an IPv4 address
-    // made of part of its address.
-    if c.dest.as_ref().is_none_or(|d| d.family() != Family::V4) {
+    let Some(dest) = c.dest.as_ref() else {
         return Verdict::Drop;
-    }
+    };
     let pmtu_disc = sysctls.get(Sysctl::PmtuDisc) != 0;
     tunnel::tun_xmit(
         net,
         pmtu_disc,
-        skb,
+        (skb, c.family()),
         c.route(),
-        c.daddr().to_v4(),
+        (dest.family(), c.daddr()),
         c.tunnel(),
         icmp,
     )

@@ -51,8 +51,9 @@ fn min_mtu(family: Family) -> u32 {
     }
 }
 
-/// Routes the packet of `family` to `daddr` through `cache` (none: looked up afresh), as C IPVS
-/// does for both families:
+/// Routes the packet of `family` to `daddr` of `to_family` through `cache` (none: looked up
+/// afresh), as C IPVS does for both families (they differ only for a tunnel to a real server
+/// of the other family, whose outer header is of `to_family`):
 /// - A local route is taken only by a packet that was itself for this host, or with
 ///   `redirect`; never with `non_local`, nor to a loopback address for a packet from the
 ///   network.
@@ -67,14 +68,14 @@ fn min_mtu(family: Family) -> u32 {
 /// `Err`: the packet is to be dropped (the sender was told when C tells it).
 pub(crate) fn out_route(
     net: Net,
-    skb: &mut SkBuff<'_>,
+    (skb, family): (&mut SkBuff<'_>, Family),
     cache: Option<&RouteCache>,
-    (family, daddr): (Family, Addr),
+    (to_family, daddr): (Family, Addr),
     opts: RouteOpts,
     overhead: Option<usize>,
 ) -> Result<Routed> {
     let g = rcu::read_lock();
-    let (rt, saddr) = match RouteCache::route(cache, &g, net, (family, daddr), opts.known_nh) {
+    let (rt, saddr) = match RouteCache::route(cache, &g, net, (to_family, daddr), opts.known_nh) {
         Ok(r) => r,
         Err(e) => {
             skb.link_failure(net);
@@ -90,7 +91,7 @@ pub(crate) fn out_route(
         };
         let ok = !opts.non_local
             && (was_local || opts.redirect)
-            && !(daddr.is_loopback(family) && from_network);
+            && !(daddr.is_loopback(to_family) && from_network);
         return if ok { Ok(Routed::Local) } else { Err(EINVAL) };
     }
     let nh = skb.network_offset();
@@ -134,7 +135,7 @@ pub(crate) fn out_route(
         mtu = u32::try_from(overhead)
             .ok()
             .and_then(|o| mtu.checked_sub(o))
-            .filter(|&m| m >= min_mtu(family))
+            .filter(|&m| m >= min_mtu(to_family))
             .ok_or(EINVAL)?;
         if !skb.has_dev() && skb.has_full_socket() {
             skb.update_own_pmtu(mtu);

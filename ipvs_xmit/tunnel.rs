@@ -12,7 +12,7 @@ use super::{
 };
 use crate::ipvs_proto::{
     icmp,
-    inet::{Addr, Family},
+    inet::{Addr, Family, IPV6_HLEN},
     IPV4_DF,
 };
 use crate::rust::{
@@ -22,16 +22,17 @@ use crate::rust::{
 };
 use kernel::{prelude::*, sync::rcu};
 
-/// Sends the packet to `daddr` inside the encapsulation `tun` (through `cache`): the outer
-/// IPv4 header comes from the route's preferred source, with the inner packet's TTL and DS
-/// field (ECN encapsulated), and its DF with `pmtu_disc`. A `daddr` on this host takes the
-/// packet as it is. `icmp`: an ICMP error relayed to the real server.
+/// Sends the packet (of `family`) to `to` (the real server's family and address) inside the
+/// encapsulation `tun` (through `cache`): the outer header, of the real server's family, comes
+/// from the route's preferred source, with the inner packet's TTL or hop limit and DS field
+/// (ECN encapsulated), and for IPv4 in IPv4 its DF with `pmtu_disc`. A real server on this
+/// host takes the packet as it is. `icmp`: an ICMP error relayed to the real server.
 pub(crate) fn tun_xmit(
     net: Net,
     pmtu_disc: bool,
-    mut skb: SkBuff<'_>,
+    (mut skb, family): (SkBuff<'_>, Family),
     cache: Option<&RouteCache>,
-    daddr: [u8; 4],
+    to: (Family, Addr),
     tun: Tunnel,
     icmp: bool,
 ) -> Verdict {
@@ -41,71 +42,84 @@ pub(crate) fn tun_xmit(
         pmtu_disc,
         ..Default::default()
     };
-    let (saddr, ll_space) = match out_route(
-        net,
-        &mut skb,
-        cache,
-        (Family::V4, Addr::v4(daddr)),
-        opts,
-        Some(enc.overhead()),
-    ) {
-        Ok(Routed::Local) => return deliver_local(skb, true),
-        Ok(Routed::Out { saddr, ll_space }) => (saddr.to_v4(), ll_space),
-        Err(_) => return Verdict::Drop,
+    let overhead = enc.overhead(to.0);
+    let (saddr, ll_space) =
+        match out_route(net, (&mut skb, family), cache, to, opts, Some(overhead)) {
+            Ok(Routed::Local) => return deliver_local(skb, true),
+            Ok(Routed::Out { saddr, ll_space }) => (saddr, ll_space),
+            Err(_) => return Verdict::Drop,
+        };
+    let ends = Ends {
+        inner: family,
+        outer: to.0,
+        saddr,
+        daddr: to.1,
     };
-    if encapsulate(net, &mut skb, enc, pmtu_disc, (saddr, daddr), ll_space).is_err() {
+    if encapsulate(net, &mut skb, enc, pmtu_disc, ends, ll_space).is_err() {
         return Verdict::Drop;
     }
     // The MTU was checked before; the outer packet may be fragmented.
     skb.set_ignore_df();
     skb.prepare_xmit();
-    skb.ip_local_out(net)
+    skb.ip_local_out(net, to.0)
 }
 
-/// Puts the tunnel headers of `enc` and the outer IPv4 header from `saddr` to `daddr` in front
-/// of the routed packet.
+/// The families of a tunnelled packet and the outer header's addresses.
+#[derive(Clone, Copy)]
+struct Ends {
+    inner: Family,
+    outer: Family,
+    saddr: Addr,
+    daddr: Addr,
+}
+
+/// Puts the tunnel headers of `enc` and the outer header from `ends.saddr` to `ends.daddr` in
+/// front of the routed packet.
 fn encapsulate(
     net: Net,
     skb: &mut SkBuff<'_>,
     enc: Encap,
     pmtu_disc: bool,
-    (saddr, daddr): ([u8; 4], [u8; 4]),
+    ends: Ends,
     ll_space: u32,
 ) -> Result {
     // A received packet may carry the socket early demux found for it: not on the way out.
     if skb.has_dev() {
         skb.orphan();
     }
-    let overhead = u32::try_from(enc.overhead()).map_err(|_| EINVAL)?;
+    let overhead = u32::try_from(enc.overhead(ends.outer)).map_err(|_| EINVAL)?;
     skb.reserve_headroom(ll_space + overhead)?;
     let nh = skb.network_offset();
-    let mut b = [0u8; 20];
-    let ip = skb.header(nh, &mut b).ok_or(EINVAL)?;
-    let inner = encap::Inner {
-        tos: ip[1],
-        ttl: ip[8],
-        df: ip[6] & IPV4_DF != 0,
+    let mut b = [0u8; IPV6_HLEN];
+    let hlen = encap::outer_hlen(ends.inner);
+    let h = skb.header(nh, &mut b[..hlen]).ok_or(EINVAL)?;
+    let inner = encap::Inner::of(ends.inner, h).ok_or(EINVAL)?;
+    // The inner packet's length, the outer IPv6 header's payload.
+    let inner_len = skb.len() as usize;
+    if ends.inner == Family::V4 {
+        skb.ip_send_check();
+    }
+    let gso = match ends.outer {
+        Family::V4 => gso::IPXIP4,
+        Family::V6 => gso::IPXIP6,
+    } | match enc {
+        Encap::Ipip => 0,
+        Encap::Gue { csum, remcsum, .. } => {
+            (if csum {
+                gso::UDP_TUNNEL_CSUM
+            } else {
+                gso::UDP_TUNNEL
+            }) | if remcsum { gso::TUNNEL_REMCSUM } else { 0 }
+        }
+        Encap::Gre { csum } => {
+            if csum {
+                gso::GRE_CSUM
+            } else {
+                gso::GRE
+            }
+        }
     };
-    skb.ip_send_check();
-    let gso = gso::IPXIP4
-        | match enc {
-            Encap::Ipip => 0,
-            Encap::Gue { csum, remcsum, .. } => {
-                (if csum {
-                    gso::UDP_TUNNEL_CSUM
-                } else {
-                    gso::UDP_TUNNEL
-                }) | if remcsum { gso::TUNNEL_REMCSUM } else { 0 }
-            }
-            Encap::Gre { csum } => {
-                if csum {
-                    gso::GRE_CSUM
-                } else {
-                    gso::GRE
-                }
-            }
-        };
-    skb.tunnel_offloads(gso)?;
+    skb.tunnel_offloads(gso, encap::inner_protocol(ends.inner))?;
     match enc {
         Encap::Ipip => {}
         Encap::Gue {
@@ -122,7 +136,7 @@ fn encapsulate(
             } else {
                 None
             };
-            let (h, len) = encap::gue_header(where_);
+            let (h, len) = encap::gue_header(ends.inner, where_);
             skb.push(&h[..len])?;
             if remcsum && !skb.is_gso() {
                 skb.csum_none();
@@ -130,20 +144,38 @@ fn encapsulate(
             let udp_len = skb.len() as usize + encap::UDP_HLEN;
             skb.push(&encap::udp_header(sport, port, udp_len))?;
             skb.reset_transport_header();
-            skb.udp_set_csum(!csum, saddr, daddr);
+            skb.udp_set_csum(!csum, ends.outer, ends.saddr, ends.daddr);
         }
-        Encap::Gre { csum } => skb.push_gre(csum, Encap::gre_len(csum))?,
+        Encap::Gre { csum } => {
+            skb.push_gre(csum, Encap::gre_len(csum), encap::gre_protocol(ends.inner))?
+        }
     }
-    skb.push(&encap::outer_ipv4(
-        inner,
-        pmtu_disc,
-        enc.outer_protocol(),
-        saddr,
-        daddr,
-    ))?;
+    let protocol = enc.outer_protocol(ends.inner);
+    match ends.outer {
+        Family::V4 => skb.push(&encap::outer_ipv4(
+            inner,
+            pmtu_disc,
+            protocol,
+            ends.saddr.to_v4(),
+            ends.daddr.to_v4(),
+        ))?,
+        Family::V6 => {
+            // Like C, the payload length is the inner packet's (the output path sets the
+            // real one).
+            skb.push(&encap::outer_ipv6(
+                inner,
+                protocol,
+                inner_len,
+                ends.saddr.raw(),
+                ends.daddr.raw(),
+            ))?
+        }
+    }
     skb.reset_network_header();
     skb.clear_ip_options();
-    skb.select_ident(net);
+    if ends.outer == Family::V4 {
+        skb.select_ident(net);
+    }
     Ok(())
 }
 

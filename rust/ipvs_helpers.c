@@ -27,6 +27,7 @@
 #include <net/ip_tunnels.h>
 #include <net/gre.h>
 #include <net/udp.h>
+#include <net/ip6_checksum.h>
 #include <net/checksum.h>
 #include <net/netfilter/nf_conntrack.h>
 
@@ -374,6 +375,11 @@ __ipvs_helper void ipvs_rs_ip_local_out(struct net *net, struct sk_buff *skb)
 	ip_local_out(net, skb->sk, skb);
 }
 
+__ipvs_helper void ipvs_rs_ip6_local_out(struct net *net, struct sk_buff *skb)
+{
+	ip6_local_out(net, skb->sk, skb);
+}
+
 __ipvs_helper int ipvs_rs_skb_cow_head(struct sk_buff *skb, u32 headroom)
 {
 	return skb_cow_head(skb, headroom);
@@ -404,11 +410,11 @@ __ipvs_helper int ipvs_rs_tunnel_offloads(struct sk_buff *skb, u32 gso_type)
 	return iptunnel_handle_offloads(skb, gso_type);
 }
 
-/* The packet becomes the inner one of an IPv4-in-something tunnel (headers yet to be pushed). */
-__ipvs_helper void ipvs_rs_skb_tunnel_inner(struct sk_buff *skb)
+/* The packet becomes the inner one (of IP protocol ipproto) of a tunnel (headers yet to come). */
+__ipvs_helper void ipvs_rs_skb_tunnel_inner(struct sk_buff *skb, u8 ipproto)
 {
 	skb->transport_header = skb->network_header;
-	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	skb_set_inner_ipproto(skb, ipproto);
 	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
 }
 
@@ -423,13 +429,20 @@ __ipvs_helper void ipvs_rs_udp_set_csum(bool nocheck, struct sk_buff *skb, __be3
 	udp_set_csum(nocheck, skb, saddr, daddr, skb->len);
 }
 
-/* The kernel's GRE header (gre_build_header) for IPv4, with or without its checksum. */
-__ipvs_helper void ipvs_rs_gre_push(struct sk_buff *skb, bool csum)
+__ipvs_helper void ipvs_rs_udp6_set_csum(bool nocheck, struct sk_buff *skb, const u8 *saddr,
+					 const u8 *daddr)
+{
+	udp6_set_csum(nocheck, skb, (const struct in6_addr *)saddr,
+		      (const struct in6_addr *)daddr, skb->len);
+}
+
+/* The kernel's GRE header (gre_build_header) for protocol type proto, with or without its checksum. */
+__ipvs_helper void ipvs_rs_gre_push(struct sk_buff *skb, bool csum, __be16 proto)
 {
 	IP_TUNNEL_DECLARE_FLAGS(flags) = { };
 
 	__assign_bit(IP_TUNNEL_CSUM_BIT, flags, csum);
-	gre_build_header(skb, gre_calc_hlen(flags), flags, htons(ETH_P_IP), 0, 0);
+	gre_build_header(skb, gre_calc_hlen(flags), flags, proto, 0, 0);
 }
 
 __ipvs_helper void ipvs_rs_ip_select_ident(struct net *net, struct sk_buff *skb)

@@ -46,6 +46,7 @@ pub(crate) mod gso {
     pub(crate) const GRE: u32 = bindings::SKB_GSO_GRE as u32;
     pub(crate) const GRE_CSUM: u32 = bindings::SKB_GSO_GRE_CSUM as u32;
     pub(crate) const IPXIP4: u32 = bindings::SKB_GSO_IPXIP4 as u32;
+    pub(crate) const IPXIP6: u32 = bindings::SKB_GSO_IPXIP6 as u32;
     pub(crate) const UDP_TUNNEL: u32 = bindings::SKB_GSO_UDP_TUNNEL as u32;
     pub(crate) const UDP_TUNNEL_CSUM: u32 = bindings::SKB_GSO_UDP_TUNNEL_CSUM as u32;
     pub(crate) const TUNNEL_REMCSUM: u32 = bindings::SKB_GSO_TUNNEL_REMCSUM as u32;

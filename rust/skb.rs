@@ -460,9 +460,13 @@ impl<'a> SkBuff<'a> {
 
     /// Sends the routed packet, whose network header is a complete IPv4 header but for its
     /// length and checksum, out (`ip_local_out`), consuming it.
-    pub(crate) fn ip_local_out(self, net: Net) -> Verdict {
-        // SAFETY: As for `nf_local_out`.
-        unsafe { shim::ipvs_rs_ip_local_out(net.raw(), self.raw()) };
+    pub(crate) fn ip_local_out(self, net: Net, family: Family) -> Verdict {
+        match family {
+            // SAFETY: As for `nf_local_out`.
+            Family::V4 => unsafe { shim::ipvs_rs_ip_local_out(net.raw(), self.raw()) },
+            // SAFETY: As for `nf_local_out`, the network header being an IPv6 one.
+            Family::V6 => unsafe { shim::ipvs_rs_ip6_local_out(net.raw(), self.raw()) },
+        }
         Verdict::Stolen
     }
 
@@ -503,14 +507,14 @@ impl<'a> SkBuff<'a> {
         Ok(())
     }
 
-    /// Puts the kernel's GRE header for IPv4 (with its checksum if `csum`) in front of the
-    /// data: `len` bytes, which the headroom must have.
-    pub(crate) fn push_gre(&mut self, csum: bool, len: usize) -> Result {
+    /// Puts the kernel's GRE header for an inner packet of GRE `protocol` type (with its
+    /// checksum if `csum`) in front of the data: `len` bytes, which the headroom must have.
+    pub(crate) fn push_gre(&mut self, csum: bool, len: usize, protocol: u16) -> Result {
         if (self.v.headroom as usize) < len {
             return Err(ENOMEM);
         }
         // SAFETY: `raw()` is valid and exclusively ours, with room for the header (checked).
-        unsafe { shim::ipvs_rs_gre_push(self.raw(), csum) };
+        unsafe { shim::ipvs_rs_gre_push(self.raw(), csum, protocol.to_be()) };
         // INVARIANT: The data start and length changed.
         self.v = Self::read_view(self.ptr);
         Ok(())
@@ -580,15 +584,15 @@ impl<'a> SkBuff<'a> {
 
     /// Prepares the offload state of a packet about to be encapsulated for the `gso`
     /// (`shim::gso`) segmentation types (`iptunnel_handle_offloads`), and marks it as the inner
-    /// IPv4 packet of a tunnel.
-    pub(crate) fn tunnel_offloads(&mut self, gso: u32) -> Result {
+    /// packet, of IP protocol `inner_protocol`, of a tunnel.
+    pub(crate) fn tunnel_offloads(&mut self, gso: u32, inner_protocol: u8) -> Result {
         // SAFETY: `raw()` is valid and exclusively ours.
         let r = kernel::error::to_result(unsafe { shim::ipvs_rs_tunnel_offloads(self.raw(), gso) });
         // INVARIANT: The head may have been copied.
         self.v = Self::read_view(self.ptr);
         r?;
         // SAFETY: As above.
-        unsafe { shim::ipvs_rs_skb_tunnel_inner(self.raw()) };
+        unsafe { shim::ipvs_rs_skb_tunnel_inner(self.raw(), inner_protocol) };
         Ok(())
     }
 
@@ -599,19 +603,31 @@ impl<'a> SkBuff<'a> {
         u16::from_be(unsafe { shim::ipvs_rs_udp_flow_src_port(net.raw(), self.raw()) })
     }
 
-    /// Sets the checksum of the UDP header at the transport offset (`udp_set_csum`; `nocheck`:
-    /// none) for the addresses `saddr` and `daddr`, over the whole packet.
-    pub(crate) fn udp_set_csum(&mut self, nocheck: bool, saddr: [u8; 4], daddr: [u8; 4]) {
-        // SAFETY: `raw()` is valid and exclusively ours, and its transport header is a UDP
-        // header at the data (the caller pushed it).
-        unsafe {
-            shim::ipvs_rs_udp_set_csum(
-                nocheck,
-                self.raw(),
-                u32::from_ne_bytes(saddr),
-                u32::from_ne_bytes(daddr),
-            )
-        };
+    /// Sets the checksum of the UDP header at the transport offset (`udp_set_csum`,
+    /// `udp6_set_csum`; `nocheck`: none) for the addresses `saddr` and `daddr` of `family`,
+    /// over the whole packet.
+    pub(crate) fn udp_set_csum(&mut self, nocheck: bool, family: Family, saddr: Addr, daddr: Addr) {
+        match family {
+            // SAFETY: `raw()` is valid and exclusively ours, and its transport header is a UDP
+            // header at the data (the caller pushed it).
+            Family::V4 => unsafe {
+                shim::ipvs_rs_udp_set_csum(
+                    nocheck,
+                    self.raw(),
+                    u32::from_ne_bytes(saddr.to_v4()),
+                    u32::from_ne_bytes(daddr.to_v4()),
+                )
+            },
+            // SAFETY: As above; the addresses are 16 bytes each.
+            Family::V6 => unsafe {
+                shim::ipvs_rs_udp6_set_csum(
+                    nocheck,
+                    self.raw(),
+                    saddr.raw().as_ptr(),
+                    daddr.raw().as_ptr(),
+                )
+            },
+        }
         self.v = Self::read_view(self.ptr);
     }
 

@@ -14,8 +14,8 @@
 #   tunnel's MTU (1500 less its headers); with the pmtu_disc sysctl at 0 it is fragmented
 #   instead, and answered;
 # and all of it, with `ipvsadm -Ln --stats` and `-Ln --tun-info`, is the same under C ip_vs and
-# ipvs_rs. An IPv4 service's IPv6 tunnel real server (ipvs_rs only, until its IPv6 datapath):
-# its packets are dropped, not sent to an IPv4 address made of part of its address.
+# ipvs_rs. An IPv4 service's IPv6 tunnel real server (ipvs_rs only; t_ipv6_tunnels sends to
+# one): its packets are never sent to an IPv4 address made of part of its address.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -88,9 +88,9 @@ for impl in c rs; do
 	ipvsadm -C
 	sysctl -qw net.ipv4.vs.pmtu_disc=1
 	if [ $impl = rs ]; then
-		# An IPv6 real server of an IPv4 service, accepted as C accepts it: until the IPv6
-		# datapath, its packets are dropped, never sent to the IPv4 address its first four
-		# bytes make (fd00:1::11: 253.0.0.1, routed here so that such a packet would be seen).
+		# An IPv6 real server of an IPv4 service, accepted as C accepts it: its packets go in
+		# IPv6 (here unroutable), never to the IPv4 address its first four bytes make
+		# (fd00:1::11: 253.0.0.1, routed here so that such a packet would be seen).
 		ip route add 253.0.0.1/32 dev br-rs
 		nft -f - <<-'NFT'
 			table ip v6tun {

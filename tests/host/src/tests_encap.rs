@@ -2,37 +2,48 @@
 
 //! Tunnel headers (`ipvs_xmit/encap.rs`) and the TTL step's checksum update.
 
-use crate::ipvs_proto::{csum_after_ttl_decrement, icmp::ipv4_header_checksum, TunnelKind};
+use crate::ipvs_proto::{
+    csum_after_ttl_decrement, icmp::ipv4_header_checksum, inet::Family, TunnelKind,
+};
 use crate::ipvs_xmit::encap::*;
 
 #[test]
 fn overheads_as_c_computes_them() {
-    assert_eq!(Encap::new(TunnelKind::Ipip, 0, 0, false).overhead(), 20);
+    assert_eq!(
+        Encap::new(TunnelKind::Ipip, 0, 0, false).overhead(Family::V4),
+        20
+    );
     // An unknown type is IP-in-IP, as C sends it.
     assert_eq!(
         Encap::new(TunnelKind::from_type(9), 3, 0, true),
         Encap::Ipip
     );
     assert_eq!(
-        Encap::new(TunnelKind::Gue, 0, 6080, true).overhead(),
+        Encap::new(TunnelKind::Gue, 0, 6080, true).overhead(Family::V4),
         20 + 8 + 4
     );
     assert_eq!(
-        Encap::new(TunnelKind::Gue, 1, 6080, true).overhead(),
+        Encap::new(TunnelKind::Gue, 1, 6080, true).overhead(Family::V4),
         20 + 8 + 4
     );
     // Remote checksum offload adds the private flags and the option, only for a packet whose
     // checksum is left to offload.
     assert_eq!(
-        Encap::new(TunnelKind::Gue, 2, 6080, true).overhead(),
+        Encap::new(TunnelKind::Gue, 2, 6080, true).overhead(Family::V4),
         20 + 8 + 12
     );
     assert_eq!(
-        Encap::new(TunnelKind::Gue, 2, 6080, false).overhead(),
+        Encap::new(TunnelKind::Gue, 2, 6080, false).overhead(Family::V4),
         20 + 8 + 4
     );
-    assert_eq!(Encap::new(TunnelKind::Gre, 0, 0, false).overhead(), 24);
-    assert_eq!(Encap::new(TunnelKind::Gre, 1, 0, false).overhead(), 28);
+    assert_eq!(
+        Encap::new(TunnelKind::Gre, 0, 0, false).overhead(Family::V4),
+        24
+    );
+    assert_eq!(
+        Encap::new(TunnelKind::Gre, 1, 0, false).overhead(Family::V4),
+        28
+    );
 }
 
 #[test]
@@ -78,14 +89,14 @@ fn gue_udp_checksum_follows_either_flag() {
 #[test]
 fn gue_header_with_remote_checksum_offload() {
     // hlen 2 words of options, IPIP, FLAG_PRIV; REMCSUM; start 20, where 20 + 16.
-    let (h, n) = gue_header(Some((20, 16)));
+    let (h, n) = gue_header(Family::V4, Some((20, 16)));
     assert_eq!(n, 12);
     assert_eq!(h, [2, 4, 0, 1, 0x80, 0, 0, 0, 0, 20, 0, 36]);
 }
 
 #[test]
 fn gue_base_header_without_options() {
-    let (h, n) = gue_header(None);
+    let (h, n) = gue_header(Family::V4, None);
     assert_eq!(n, 4);
     assert_eq!(&h[..4], &[0, 4, 0, 0]);
 }
@@ -176,4 +187,78 @@ fn tunnel_kinds_from_type_numbers() {
     assert_eq!(TunnelKind::from_type(3), TunnelKind::Other);
     assert_eq!(TunnelKind::from_type(0xff), TunnelKind::Other);
     assert_eq!(Encap::new(TunnelKind::Other, 1, 6080, true), Encap::Ipip);
+}
+
+#[test]
+fn ipv6_outer_headers_and_mixed_families() {
+    // A 40-byte outer header instead of 20, whatever the inner packet.
+    assert_eq!(
+        Encap::new(TunnelKind::Ipip, 0, 0, false).overhead(Family::V6),
+        40
+    );
+    assert_eq!(
+        Encap::new(TunnelKind::Gue, 0, 6080, true).overhead(Family::V6),
+        40 + 8 + 4
+    );
+    assert_eq!(
+        Encap::new(TunnelKind::Gre, 1, 0, false).overhead(Family::V6),
+        48
+    );
+    // IP-in-IP names the inner family: 4in4/4in6 IPIP, 6in4/6in6 IPV6; GUE and GRE too.
+    assert_eq!(Encap::Ipip.outer_protocol(Family::V4), IPPROTO_IPIP);
+    assert_eq!(Encap::Ipip.outer_protocol(Family::V6), IPPROTO_IPV6);
+    assert_eq!(
+        Encap::Gre { csum: false }.outer_protocol(Family::V6),
+        IPPROTO_GRE
+    );
+    assert_eq!(gue_header(Family::V6, None).0[1], 41);
+    assert_eq!(gre_protocol(Family::V4), 0x0800);
+    assert_eq!(gre_protocol(Family::V6), 0x86dd);
+}
+
+#[test]
+fn inner_fields_of_both_families() {
+    let mut v4 = [0u8; 20];
+    v4[1] = 0xb9;
+    v4[6] = 0x40;
+    v4[8] = 7;
+    assert_eq!(
+        Inner::of(Family::V4, &v4),
+        Some(Inner {
+            tos: 0xb9,
+            ttl: 7,
+            df: true
+        })
+    );
+    // Traffic class 0xbb spread over the first two bytes; hop limit 9; never DF.
+    let mut v6 = [0u8; 40];
+    v6[0] = 0x6b;
+    v6[1] = 0xb1;
+    v6[7] = 9;
+    assert_eq!(
+        Inner::of(Family::V6, &v6),
+        Some(Inner {
+            tos: 0xbb,
+            ttl: 9,
+            df: false
+        })
+    );
+    assert_eq!(Inner::of(Family::V6, &v6[..20]), None);
+}
+
+#[test]
+fn outer_ipv6_header_fields() {
+    let inner = Inner {
+        tos: 0xbb,
+        ttl: 63,
+        df: false,
+    };
+    let (s, d) = ([0xfd; 16], [0x20; 16]);
+    let h = outer_ipv6(inner, IPPROTO_IPIP, 1000, &s, &d);
+    // Version 6, traffic class 0xba (CE encapsulated as ECT(0)), flow label 0.
+    assert_eq!(&h[..4], &[0x6b, 0xa0, 0, 0]);
+    assert_eq!(&h[4..8], &[0x03, 0xe8, 4, 63]);
+    assert_eq!(&h[8..24], &s);
+    assert_eq!(&h[24..40], &d);
+    assert_eq!(&outer_ipv6(inner, 41, 70000, &s, &d)[4..6], &[0, 0]);
 }
