@@ -13,6 +13,8 @@ import sys
 ORDER = [
     ("udp_nat", "UDP request/response through NAT, 64 flows", True),
     ("crr_nat", "TCP connections through NAT (connect, request, response, close)", True),
+    ("udp_nat6", "UDP request/response through NAT over IPv6, 64 flows", True),
+    ("crr_nat6", "TCP connections through NAT over IPv6", True),
     ("crr_dr", "TCP connections through DR", True),
     ("crr_persist", "TCP connections through NAT, persistent service (-p)", True),
     ("stream_nat", "One TCP flow through NAT", True),

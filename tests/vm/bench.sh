@@ -14,6 +14,7 @@
 # Scenarios (BENCH_SECS seconds each):
 #   udp_nat     UDP request/response from 64 flows through NAT (replies/s; 2 packets each)
 #   crr_nat     TCP connect/request/response/close, 4 loops, through NAT (connections/s)
+#   udp_nat6, crr_nat6  the same two over IPv6 (VIP fd00::100, real servers fd00:1::11-14)
 #   crr_dr      the same through DR (replies go around the director's IPVS)
 #   crr_persist crr_nat through a persistent service (-p 300: every connection finds the
 #               client's template)
@@ -37,6 +38,7 @@ LOAD="$REPO/tests/bench/target/release/ipvs-bench-load"
 [ -x "$LOAD" ] || { echo "no $LOAD (cargo build --release in tests/bench)"; exit 1; }
 
 nat_topology 4
+add_v6 4
 dr_real_servers 4
 for i in 1 2 3 4; do
 	ip netns exec "rs$i" taskset -c 1 "$LOAD" serve 80 &
@@ -63,23 +65,30 @@ services() { # fwd-method
 	ipvsadm -C
 	ipvsadm -A -t $VIP:80 -s rr
 	ipvsadm -A -u $VIP:80 -s rr
+	ipvsadm -A -t "[$VIP6]:80" -s rr
+	ipvsadm -A -u "[$VIP6]:80" -s rr
 	for i in 1 2 3 4; do
 		ipvsadm -a -t $VIP:80 -r 10.0.1.1$i:80 "$1"
 		ipvsadm -a -u $VIP:80 -r 10.0.1.1$i:80 "$1"
+		ipvsadm -a -t "[$VIP6]:80" -r "[fd00:1::1$i]:80" "$1"
+		ipvsadm -a -u "[$VIP6]:80" -r "[fd00:1::1$i]:80" "$1"
 	done
 }
 
 traffic_round() { # impl round
-	local impl=$1 r=$2 dst=$VIP
+	local impl=$1 r=$2 dst=$VIP dst6=$VIP6
 	if [ "$impl" = fwd ]; then
 		unload_ipvs
 		dst=10.0.1.11
+		dst6=fd00:1::11
 	else
 		use_impl "$impl"
 		services -m
 	fi
 	report udp_nat "$impl" "$r" "$(load udp $dst 80 64 "$SECS")" replies/s
 	report crr_nat "$impl" "$r" "$(load crr $dst 80 4 "$SECS")" conn/s
+	report udp_nat6 "$impl" "$r" "$(load udp $dst6 80 64 "$SECS")" replies/s
+	report crr_nat6 "$impl" "$r" "$(load crr $dst6 80 4 "$SECS")" conn/s
 	report stream_nat "$impl" "$r" "$(load stream $dst 80 "$SECS")" bit/s
 	if [ "$impl" != fwd ]; then
 		services -g

@@ -7,6 +7,8 @@
 # - ICMPv6 from a NAT real server (no socket on the port): the client's socket gets "port
 #   unreachable" (type 1 code 4) about its own datagram, from the VIP, checksum valid (the
 #   kernel matched it to the socket).
+# - ICMPv6 from the client about a reply: reaches the NAT real server translated (embedding
+#   real server -> client, valid checksum).
 # - Hop limit 1: "time exceeded" (type 3) from the director, nothing forwarded.
 # - A narrower link behind the director (MTU 1400): a 1452-byte datagram gets "packet too big"
 #   with MTU 1400.
@@ -47,6 +49,16 @@ for impl in c rs; do
 	ipvsadm -Lnc | mask_conns >"$r.lnc"
 	mask_proc </proc/net/ip_vs_conn >"$r.proc"
 	check6 $VIP6 81 >"$r.icmp"
+	# An error from the client about a reply: to the connection's real server, translated.
+	pids=()
+	for i in 1 2; do
+		ip netns exec "rs$i" python3 "$REPO/tests/vm/icmp6inject.py" capture 10 "rs$i" 1 >"$out/cap$i" &
+		pids+=($!)
+	done
+	for i in 1 2; do wait_raw_socket "rs$i"; done
+	ip netns exec cl python3 "$REPO/tests/vm/icmp6inject.py" inject $VIP6 80 40080
+	wait "${pids[@]}"
+	cat "$out/cap1" "$out/cap2" >"$r.icmpin"
 	check6 $VIP6 80 --hops 1 >>"$r.icmp"
 	ip link set br-rs mtu 1400
 	check6 $VIP6 80 --size 1452 >>"$r.icmp"
@@ -67,10 +79,10 @@ for impl in c rs; do
 	ipvsadm -C
 done
 r=$out/rs
-for f in nat icmp dr; do echo "ipvs_rs $f:" && cat "$r.$f"; done
+for f in nat icmp icmpin dr; do echo "ipvs_rs $f:" && cat "$r.$f"; done
 cat "$r.stats" "$r.lnc"
 differs=''
-for f in nat lnc proc icmp stats dr drstats; do diff -u "$out/c.$f" "$r.$f" || differs="$differs $f"; done
+for f in nat lnc proc icmp icmpin stats dr drstats; do diff -u "$out/c.$f" "$r.$f" || differs="$differs $f"; done
 [ -z "$differs" ] || fail "differs from C:$differs"
 grep -q none "$r.nat" && fail "NAT: ipvs_rs left a request unanswered"
 [ "$(sort "$r.nat" | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" = "4rs1 4rs2 " ] || fail "NAT: not 4 requests to each server"
@@ -79,4 +91,6 @@ grep -q none "$r.nat" && fail "NAT: ipvs_rs left a request unanswered"
 grep -q "^error type 1 code 4 info 0 from $VIP6\$" "$r.icmp" || fail "no translated port unreachable"
 grep -q "^error type 3 code 0 " "$r.icmp" || fail "no time exceeded for hop limit 1"
 grep -q "^error type 2 code 0 info 1400 " "$r.icmp" || fail "no packet too big with MTU 1400"
+grep -Eq "^rs[12] from fd00::2 type 1 code 4 embedded \[fd00:1::1[12]\]:80 > \[fd00::2\]:40080 csum ok\$" "$r.icmpin" ||
+	fail "the client's ICMPv6 error did not reach the real server translated"
 rm -rf "$out"

@@ -6,13 +6,15 @@
 # the same under C ip_vs and ipvs_rs. Then FUZZ_COUNT (default 2000) random packets (any
 # protocol, bad lengths, header lengths, options, fragments, checksums) at NAT, DR and TUN
 # services of ipvs_rs, and as many IPv6 ones (extension headers, fragments, bad payload
-# lengths, ICMPv6 errors) at IPv6 services: it keeps balancing and unloads cleanly (the VM
-# harness fails the run on any kernel report).
+# lengths, ICMPv6 errors) at IPv6 NAT, DR and TUN services: both families keep balancing and
+# the module unloads cleanly (the VM harness fails the run on any kernel report).
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
 nat_topology 2
-start_servers 2
+add_v6 2
+# Servers of both families (an IPv6 socket on :: takes IPv4 too).
+for i in 1 2; do serve "rs$i" --bind :: 80 "rs$i"; done
 fuzz() { ip netns exec cl env ${DMAC:+DMAC=$DMAC} python3 "$REPO/tests/vm/pktfuzz.py" "$@"; }
 for impl in c rs; do
 	use_impl $impl
@@ -49,13 +51,10 @@ ipvsadm -a -t $VIP:82 -r 10.0.1.12:82 -i
 ipvsadm -A -u $VIP:83 -s rr
 ipvsadm -a -u $VIP:83 -r 10.0.1.11:83 -i
 DMAC=$(cat /sys/class/net/vcl/address) fuzz random $VIP "${FUZZ_COUNT:-2000}" "${FUZZ_SEED:-1}"
-# IPv6 beside it: NAT, DR and TUN services for an IPv6 VIP (ipvs_rs has no IPv6 datapath yet:
-# their packets must pass by untouched, and nothing may break).
-ip addr add fd00::1/64 dev vcl nodad
-ip addr add fd00::100/128 dev vcl nodad
-ip -n cl addr add fd00::2/64 dev eth0 nodad
+# IPv6 beside it: NAT, DR and TUN services for an IPv6 VIP, which go on balancing.
 ipvsadm -A -t [fd00::100]:80 -s rr
 ipvsadm -a -t [fd00::100]:80 -r [fd00:1::11]:80 -m
+ipvsadm -a -t [fd00::100]:80 -r [fd00:1::12]:80 -m
 ipvsadm -A -u [fd00::100]:81 -s rr
 ipvsadm -a -u [fd00::100]:81 -r [fd00:1::12]:81 -g
 ipvsadm -A -t [fd00::100]:82 -s rr
@@ -66,6 +65,10 @@ a=$(tcp_get)
 b=$(tcp_get)
 echo "after the fuzz: $a $b"
 [ "$(printf '%s\n' "$a" "$b" | sort | tr '\n' ' ')" = "rs1 rs2 " ] || fail "not balanced after the fuzz: $a $b"
+a=$(tcp6_get)
+b=$(tcp6_get)
+echo "IPv6 after the fuzz: $a $b"
+[ "$(printf '%s\n' "$a" "$b" | sort | tr '\n' ' ')" = "rs1 rs2 " ] || fail "IPv6 not balanced after the fuzz: $a $b"
 ipvsadm -C
 rmmod ipvs_rs || fail "rmmod after the fuzz"
 rm -rf "$out"

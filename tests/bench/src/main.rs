@@ -53,7 +53,8 @@ fn main() {
 }
 
 fn serve(port: u16) {
-    let udp = UdpSocket::bind(("0.0.0.0", port)).expect("bind udp");
+    // "::" takes both families (IPv4 as mapped addresses).
+    let udp = UdpSocket::bind(("::", port)).expect("bind udp");
     thread::spawn(move || {
         let mut buf = [0u8; 2048];
         loop {
@@ -62,7 +63,7 @@ fn serve(port: u16) {
             }
         }
     });
-    let tcp = TcpListener::bind(("0.0.0.0", port)).expect("bind tcp");
+    let tcp = TcpListener::bind(("::", port)).expect("bind tcp");
     for conn in tcp.incoming().flatten() {
         thread::spawn(move || {
             let _ = answer(conn);
@@ -96,7 +97,8 @@ fn answer(conn: TcpStream) -> std::io::Result<()> {
 fn udp(dst: SocketAddr, flows: usize, secs: f64) -> f64 {
     let socks: Vec<UdpSocket> = (0..flows)
         .map(|_| {
-            let s = UdpSocket::bind("0.0.0.0:0").expect("bind");
+            let any = if dst.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
+            let s = UdpSocket::bind(any).expect("bind");
             s.connect(dst).expect("connect");
             s.set_nonblocking(true).expect("nonblocking");
             s
