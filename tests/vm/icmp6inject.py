@@ -50,7 +50,7 @@ def capture(secs, name, count):
     r = socket.socket(socket.AF_INET6, socket.SOCK_RAW, ICMP6)
     # (The kernel drops a message with a bad checksum before a raw ICMPv6 socket sees it: the
     # check here is the printout's.)
-    r.setsockopt(socket.IPPROTO_IPV6, 50, 1)  # IPV6_RECVPKTINFO
+    r.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
     end = time.time() + secs
     seen = 0
     while seen < count and time.time() < end:
@@ -61,7 +61,7 @@ def capture(secs, name, count):
             continue
         dst = b"\0" * 16
         for level, kind, d in anc:
-            if level == socket.IPPROTO_IPV6 and kind == 50:
+            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO:
                 dst = d[:16]
         s = socket.inet_pton(socket.AF_INET6, src[0])
         ok = csum(s + dst + struct.pack("!IxxxB", len(data), ICMP6) + data) == 0

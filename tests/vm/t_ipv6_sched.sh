@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Scheduler picks and persistence over IPv6, differential: from eight client addresses
 # (fd00::2..9) taken in turn, the same sequence of TCP connections (a destination re-weighted
-# mid-way) lands on the same NAT real servers under C ip_vs and ipvs_rs, for the schedulers
-# that hash the 128-bit addresses (sh, dh, mh, lblc, lblcr) and the counting ones; and a
+# mid-way) lands on the same NAT real servers under C ip_vs and ipvs_rs, for every scheduler
+# but the random twos (sh, dh, mh, lblc and lblcr hash the 128-bit addresses); and a
 # persistent service with an IPv6 prefix length (-M 126: fd00::0-3, ::4-7, ::8-b share a
 # template) keeps each prefix's clients on one real server.
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +27,7 @@ run() {
 	local s svc
 	n=0
 	port=8100
-	for s in rr wlc lblc lblcr dh sh mh; do
+	for s in rr wrr lc wlc sed nq fo ovf lblc lblcr dh sh mh; do
 		port=$((port + 1))
 		svc="-t [$VIP6]:$port"
 		ipvsadm -A $svc -s $s
