@@ -269,7 +269,7 @@ impl From<Verdict> for NoConn {
 }
 
 /// The request-direction hook: schedule new flows, forward packets of known ones.
-fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_>) -> Verdict {
     if skb.ipvs_property()
         || !skb.has_dst()
         || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST)
@@ -292,8 +292,7 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -
         Err(NoConn::Verdict(v)) => return v,
         Err(NoConn::NoDest) => {
             // Like C: tell the client (there is no socket to reset), drop the packet.
-            let (t, code) = ipvs_proto::icmp::Error::PortUnreachable.type_code(family);
-            skb.icmp_send(family, t, code, 0);
+            port_unreachable(net, &mut skb, family);
             return Verdict::Drop;
         }
     };
@@ -399,10 +398,17 @@ fn stray_from_real_server(
     {
         return Verdict::Accept;
     }
-    if key.family == Family::V6 {
+    port_unreachable(net, &mut skb, key.family);
+    Verdict::Drop
+}
+
+/// Sends the packet's sender "port unreachable" (ICMP or ICMPv6 by `family`). Like C, an IPv6
+/// packet without a device (locally generated) gets the loopback device first: the error
+/// finds its namespace through it.
+fn port_unreachable(net: Net, skb: &mut SkBuff<'_>, family: Family) {
+    if family == Family::V6 {
         skb.ensure_dev(net);
     }
-    let (t, code) = ipvs_proto::icmp::Error::PortUnreachable.type_code(key.family);
-    skb.icmp_send(key.family, t, code, 0);
-    Verdict::Drop
+    let (t, code) = ipvs_proto::icmp::Error::PortUnreachable.type_code(family);
+    skb.icmp_send(family, t, code, 0);
 }

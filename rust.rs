@@ -6,7 +6,10 @@
 //! reach through `kernel::bindings` (static inlines, macros and C tables). The glue is generic
 //! over the state it serves (the [`pernet::PernetState`], [`netfilter::Handler`],
 //! [`genl::Handler`] and [`proc::Handler`] traits): the crate names its state type once, in
-//! [`entry_points!`], and nothing here names the code above it.
+//! [`entry_points!`], and nothing here names the code above it but its vocabulary of
+//! addresses: `ipvs_proto::inet`'s `Family` and `Addr`, plain values with no dependency of
+//! their own (kernel-free, host-tested), which routes, packets, hooks and namespaces are
+//! described in on both sides.
 
 /// In a KUnit test that returns `Result`: unless `$cond` holds, reports it with its place in the
 /// test's log and fails the test by returning, so that what the test holds is dropped (KUnit's

@@ -266,7 +266,10 @@ impl<'a> SkBuff<'a> {
             shim::ipvs_rs_icmp_csum_ok(
                 self.raw(),
                 o,
-                crate::ipvs_proto::icmp::proto_of(family),
+                match family {
+                    Family::V4 => kernel::bindings::IPPROTO_ICMP as u8,
+                    Family::V6 => kernel::bindings::IPPROTO_ICMPV6 as u8,
+                },
                 family.af() as u8,
             )
         }
