@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """ICMPv6 errors from the client side, and what real servers receive.
 
-icmp6inject.py inject VIP PORT SPORT
-    From local port SPORT, sends a UDP datagram to [VIP]:PORT (making the connection), then an
-    ICMPv6 "port unreachable" to VIP about the reply it could have got ([VIP]:PORT ->
-    here:SPORT).
+icmp6inject.py inject VIP PORT SPORT [--no-request]
+    From local port SPORT, sends a UDP datagram to [VIP]:PORT (making the connection; not with
+    --no-request), then an ICMPv6 "port unreachable" to VIP about the reply it could have got
+    ([VIP]:PORT -> here:SPORT).
 icmp6inject.py capture SECONDS NAME COUNT
     Prints, for SECONDS or until COUNT have come, the ICMPv6 errors this host receives: sender,
     type and code, the embedded packet's addresses and ports, and whether the checksum (with
@@ -29,11 +29,12 @@ def csum(b):
     return ~s & 0xFFFF
 
 
-def inject(vip, port, sport):
+def inject(vip, port, sport, request):
     u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     u.bind(("::", sport))
     u.connect((vip, port))
-    u.send(b"hello")
+    if request:
+        u.send(b"hello")
     me = u.getsockname()[0]
     time.sleep(0.3)
     v = socket.inet_pton(socket.AF_INET6, vip)
@@ -75,7 +76,7 @@ def capture(secs, name, count):
 
 def main():
     if sys.argv[1] == "inject":
-        inject(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        inject(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), "--no-request" not in sys.argv)
     else:
         capture(float(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
 
