@@ -134,10 +134,10 @@ dr_real_servers() {
 	done
 }
 
-# wait_raw_socket NETNS: waits (up to 10 s) until a raw socket is open in NETNS (a capture by
-# icmpcheck.py has started listening).
+# wait_raw_socket NETNS: waits (up to 60 s: python starts slowly on the debug kernel beside
+# another VM) until a raw socket is open in NETNS (a capture has started listening).
 wait_raw_socket() {
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[ -n "$(ip netns exec "$1" ss -wanH 2>/dev/null)" ] && return 0
 		sleep 0.1
 	done

@@ -95,6 +95,7 @@ for impl in c rs; do
 		for _ in 1 2 3 4; do tcp6_get 8080 || echo none; done
 		for _ in 1 2; do udp6_get 8080 || echo none; done
 	} >"$r.dr" 2>&1
+	ipvsadm -Lnc | mask_conns >"$r.drlnc"
 	settled_stats >"$r.drstats"
 	ipvsadm -C
 done
@@ -102,7 +103,7 @@ r=$out/rs
 for f in nat icmp icmpin.raw stray dr; do echo "ipvs_rs $f:" && cat "$r.$f"; done
 cat "$r.stats" "$r.lnc"
 differs=''
-for f in nat lnc proc icmp icmpin stray stats dr drstats; do diff -u "$out/c.$f" "$r.$f" || differs="$differs $f"; done
+for f in nat lnc proc icmp icmpin stray stats dr drlnc drstats; do diff -u "$out/c.$f" "$r.$f" || differs="$differs $f"; done
 [ -z "$differs" ] || fail "differs from C:$differs"
 grep -q none "$r.nat" && fail "NAT: ipvs_rs left a request unanswered"
 [ "$(sort "$r.nat" | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" = "4rs1 4rs2 " ] || fail "NAT: not 4 requests to each server"
