@@ -8,7 +8,7 @@ Sends one datagram from a connected socket to [ADDR]:PORT (--size: of BYTES byte
 header included, never fragmented by this host; --hops: with that hop limit) and prints either
 "answer TEXT" or the ICMPv6 error the kernel matched to the socket (so it embedded this very
 datagram, with a valid checksum): "error type T code C info I from ADDR" (info: the MTU of
-"packet too big"), or "nothing" after 3 s.
+"packet too big"), or "nothing" after 10 s.
 """
 import argparse
 import select
@@ -40,7 +40,7 @@ def main():
         s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
     s.connect((a.addr, a.port))
     s.send(b"x" * (max(a.size - 48, 4) if a.size else 4))
-    r, _, x = select.select([s], [], [s], 3)
+    r, _, x = select.select([s], [], [s], 10)
     if not r and not x:
         print("nothing")
         return

@@ -53,7 +53,7 @@ for impl in c rs; do
 	# An error from the client about a reply: to the connection's real server, translated.
 	pids=()
 	for i in 1 2; do
-		ip netns exec "rs$i" python3 "$REPO/tests/vm/icmp6inject.py" capture 10 "rs$i" 1 >"$out/cap$i" &
+		ip netns exec "rs$i" python3 "$REPO/tests/vm/icmp6inject.py" capture 60 "rs$i" 1 >"$out/cap$i" &
 		pids+=($!)
 	done
 	for i in 1 2; do wait_raw_socket "rs$i"; done
@@ -73,7 +73,7 @@ for impl in c rs; do
 	ipvsadm -A -u "[$VIP6]:82" -s rr
 	ipvsadm -a -u "[$VIP6]:82" -r "[fd00:1::11]:82" -m
 	sysctl -qw net.ipv4.vs.nat_icmp_send=1
-	ip netns exec rs1 python3 "$REPO/tests/vm/icmp6inject.py" capture 10 rs1 1 >"$out/cap1" &
+	ip netns exec rs1 python3 "$REPO/tests/vm/icmp6inject.py" capture 60 rs1 1 >"$out/cap1" &
 	pid=$!
 	wait_raw_socket rs1
 	ip netns exec rs1 python3 -c 'import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 82)); s.sendto(b"stray", ("fd00::2", 40200))'

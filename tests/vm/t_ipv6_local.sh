@@ -43,7 +43,7 @@ for impl in c rs; do
 	ipvsadm -A -u "[$VIP6]:90" -s rr
 	ipvsadm -a -u "[$VIP6]:90" -r "[fd00:1::11]:90" -m
 	sysctl -qw net.ipv4.vs.schedule_icmp=1
-	ip netns exec rs1 python3 "$REPO/tests/vm/icmp6inject.py" capture 10 rs1 1 >"$out/cap" &
+	ip netns exec rs1 python3 "$REPO/tests/vm/icmp6inject.py" capture 60 rs1 1 >"$out/cap" &
 	pid=$!
 	wait_raw_socket rs1
 	ip netns exec cl python3 "$REPO/tests/vm/icmp6inject.py" inject $VIP6 90 40090 --no-request
