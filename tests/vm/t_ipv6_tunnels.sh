@@ -57,8 +57,11 @@ run_kind() {
 	ipvsadm -C
 }
 for impl in c rs; do
-	use_impl $impl
 	for k in $kinds; do
+		# A fresh module for each kind: no connection of the kind before is listed (how many of
+		# those have expired depends on how fast the run went).
+		unload_ipvs
+		use_impl $impl
 		IFS=: read -r name sf rf opts <<<"$k"
 		run_kind "$name" "$sf" "$rf" "$(echo "$opts" | tr ',=' '  ')"
 	done
