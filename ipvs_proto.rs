@@ -66,6 +66,17 @@ pub(crate) const IPV4_CSUM_OFF: usize = 10;
 pub(crate) const IPV4_SADDR_OFF: usize = 12;
 /// Offset of the IPv4 destination address.
 pub(crate) const IPV4_DADDR_OFF: usize = 16;
+/// Where the IPv6 header has its source and destination addresses.
+pub(crate) const IPV6_SADDR_OFF: usize = 8;
+pub(crate) const IPV6_DADDR_OFF: usize = 24;
+
+/// Where an IP header of `family` has its source and destination addresses.
+pub(crate) fn addr_offsets(family: inet::Family) -> (usize, usize) {
+    match family {
+        inet::Family::V4 => (IPV4_SADDR_OFF, IPV4_DADDR_OFF),
+        inet::Family::V6 => (IPV6_SADDR_OFF, IPV6_DADDR_OFF),
+    }
+}
 
 impl Ipv4 {
     /// Parses the first 20 bytes of an IPv4 header; `None` if it is not a sane one.

@@ -25,10 +25,6 @@ use crate::rust::{
 use kernel::prelude::*;
 use route::{out_route, RouteOpts, Routed};
 
-/// Where the IPv6 header has its source and destination addresses.
-const IPV6_SADDR_OFF: usize = 8;
-const IPV6_DADDR_OFF: usize = 24;
-
 /// A tunnel destination's encapsulation settings.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Tunnel {
@@ -84,14 +80,6 @@ enum End {
     Dst,
 }
 
-/// Where an IP header of `family` has its source and destination addresses.
-fn addr_offsets(family: Family) -> (usize, usize) {
-    match family {
-        Family::V4 => (ipvs_proto::IPV4_SADDR_OFF, ipvs_proto::IPV4_DADDR_OFF),
-        Family::V6 => (IPV6_SADDR_OFF, IPV6_DADDR_OFF),
-    }
-}
-
 /// Rewrites one endpoint of a TCP/UDP packet of `family` (transport header at `l4off`) to
 /// `addr` and `port`, and fixes the checksums (IPv4's header checksum, and the transport
 /// checksum, whose pseudo-header holds the address).
@@ -103,7 +91,7 @@ fn rewrite(
     addr: Addr,
     port: u16,
 ) -> Result {
-    let (saddr_off, daddr_off) = addr_offsets(family);
+    let (saddr_off, daddr_off) = ipvs_proto::addr_offsets(family);
     let (addr_off, port_off) = match end {
         End::Src => (saddr_off, 0),
         End::Dst => (daddr_off, 2),

@@ -231,10 +231,7 @@ impl IcmpNat {
     /// checksums, and the ICMP (ICMPv6: with its pseudo-header) checksum (C: `ip_vs_nat_icmp`,
     /// `ip_vs_nat_icmp_v6`; the embedded transport checksum is left, as C does).
     fn rewrite(&self, skb: &mut SkBuff<'_>, addr: Addr, port: u16) -> Result {
-        let (src, dst) = match self.family {
-            Family::V4 => (ipvs_proto::IPV4_SADDR_OFF, ipvs_proto::IPV4_DADDR_OFF),
-            Family::V6 => (8, 24),
-        };
+        let (src, dst) = ipvs_proto::addr_offsets(self.family);
         let (outer, inner) = match self.outer {
             End::Src => (src, dst),
             End::Dst => (dst, src),

@@ -17,16 +17,9 @@ import struct
 import sys
 import time
 
+from icmpcheck import csum_ok
+
 ICMP6 = 58
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def inject(vip, port, sport, request):
@@ -65,7 +58,7 @@ def capture(secs, name, count):
             if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO:
                 dst = d[:16]
         s = socket.inet_pton(socket.AF_INET6, src[0])
-        ok = csum(s + dst + struct.pack("!IxxxB", len(data), ICMP6) + data) == 0
+        ok = csum_ok(s + dst + struct.pack("!IxxxB", len(data), ICMP6) + data)
         e = data[8:]
         es = socket.inet_ntop(socket.AF_INET6, e[8:24])
         ed = socket.inet_ntop(socket.AF_INET6, e[24:40])
