@@ -474,6 +474,11 @@ impl ConnTable {
         self.tab.ensure()
     }
 
+    /// The number of connections and templates in the table.
+    pub(crate) fn count(&self) -> usize {
+        self.tab.count()
+    }
+
     /// The number of buckets (`IPVS_INFO_ATTR_CONN_TAB_SIZE`).
     pub(crate) fn size(&self) -> u32 {
         self.tab.size()
@@ -542,17 +547,18 @@ impl ConnTable {
     }
 
     /// Hashes a new connection unless another CPU hashed the same flow first; returns the
-    /// connection to use.
+    /// connection to use. Fails when the table holds `max` entries (C's `conn_max`).
     /// A template is unique by its key and engine data among usable templates.
     pub(crate) fn insert_or_get<'a>(
         &'a self,
         g: &'a rcu::Guard,
         c: Arc<Conn>,
+        max: usize,
     ) -> Result<ArcBorrow<'a, Conn>> {
         let mine = c.clone();
         let (key, kind) = (c.key_in, c.kind);
         let expires = c.timer_at.load(Relaxed);
-        let r = self.tab.insert_unique(g, c, expires, |x| {
+        let r = self.tab.insert_unique(g, c, expires, max, |x| {
             x.key_in == key
                 && x.kind == kind
                 && match kind {

@@ -66,7 +66,7 @@ impl Ipvs {
             } else {
                 tcp::Dir::Input
             };
-            let new = tcp::next(st.tcp, dir, tcp_flags);
+            let new = tcp::next(st.tcp, dir, tcp_flags, self.secure_tcp());
             if new != st.tcp {
                 let active = new.is_active();
                 if active == st.inactive {
@@ -281,6 +281,12 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
     };
     if ip.protocol == ipvs_proto::icmp::proto_of(family) {
         return icmp::from_client(ipvs, net, family, hook, skb, l4off);
+    }
+    // A packet of a protocol C IPVS has no handler for comes back only decapsulated: with
+    // `ignore_tunneled` it is marked as IPVS's, so what it carries is left alone.
+    if !Proto::c_handles(ip.protocol) && ipvs.sysctls.get(Sysctl::IgnoreTunneled) != 0 {
+        skb.set_ipvs_property();
+        return Verdict::Accept;
     }
     let (key, flags) = match parse_l4(&skb, &ip, l4off) {
         Ok(p) => p,

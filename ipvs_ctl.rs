@@ -18,10 +18,12 @@
 //! - Pure, host-tested: [`msg`] and [`nlattr`] (the messages and their netlink codec),
 //!   [`uapi`] (the ABI's numbers, checked against the kernel's header by [`uapi_check`]),
 //!   [`table`] (the service table), [`est`] (the rate estimator), [`procfmt`]
-//!   (`/proc/net/ip_vs` and `ip_vs_stats`).
+//!   (`/proc/net/ip_vs` and `ip_vs_stats`), [`sysctl`] (the `net/ipv4/vs/` defaults and write
+//!   rules), [`defense`] (the DoS defences' levels).
 
 mod commands;
 mod counters;
+pub(crate) mod defense;
 mod dest;
 pub(crate) mod est;
 pub(crate) mod msg;
@@ -29,6 +31,7 @@ pub(crate) mod nlattr;
 pub(crate) mod procfmt;
 mod realsrv;
 mod service;
+pub(crate) mod sysctl;
 pub(crate) mod table;
 mod trash;
 pub(crate) mod uapi;

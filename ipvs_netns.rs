@@ -7,10 +7,12 @@
 
 use crate::ipvs_conn::{self, ConnTable};
 use crate::ipvs_ctl::{
-    self, table::SvcTable, Counters, CtlState, RealServer, Service, Timeouts, TrashEntry,
+    self, defense, sysctl, table::SvcTable, Counters, CtlState, RealServer, Service, Timeouts,
+    TrashEntry,
 };
 use crate::rust::{
-    pernet::{Net, PernetState, Sysctls},
+    mem,
+    pernet::{Net, PernetState, Sysctl, Sysctls},
     proc::{self, ProcFile, SeqWriter},
     rcuindex::RcuIndex,
     sync::{new_spinlock_bh, SpinLockBh},
@@ -49,8 +51,6 @@ pub(crate) struct Ipvs {
     /// Connections.
     #[pin]
     pub(crate) conns: ConnTable,
-    /// The connection table's load factor (see [`ipvs_conn::sizing`]).
-    conn_lfactor: i32,
     /// Destinations removed from their services (see `Ipvs::trash_put`).
     #[pin]
     pub(crate) trash: SpinLockBh<KVec<TrashEntry>>,
@@ -69,6 +69,17 @@ pub(crate) struct Ipvs {
     pub(crate) stats: Counters,
     /// Seconds ticked (the rate estimator runs every other one).
     ticks: Atomic<u32>,
+    /// The DoS defences' state (see [`ipvs_ctl::defense`]), updated under its lock.
+    #[pin]
+    defense: Mutex<()>,
+    /// `drop_entry` is on.
+    drop_entry_on: Atomic<bool>,
+    /// `drop_packet` refuses one new connection in this many (0: none)...
+    drop_rate: Atomic<i32>,
+    /// ...counted down here.
+    drop_counter: Atomic<i32>,
+    /// `secure_tcp` is on.
+    secure_tcp_on: Atomic<bool>,
 }
 
 impl proc::Handler for Ipvs {
@@ -83,8 +94,8 @@ impl PernetState for Ipvs {
         let real_index = RcuIndex::new(ipvs_ctl::table::BITS)?;
         let conns = ConnTable::new()?;
         let stats = Counters::new()?;
-        let conn_lfactor = ipvs_conn::sizing::default_lfactor(net.is_init());
         let sysctls = net.sysctls().ok_or(EINVAL)?;
+        set_defaults(&sysctls, net);
         Arc::pin_init(
             try_pin_init!(Ipvs {
                 net,
@@ -94,13 +105,17 @@ impl PernetState for Ipvs {
                 svc_index <- svc_index,
                 real_index <- real_index,
                 conns <- conns,
-                conn_lfactor,
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
                 next_svc_id: Atomic::new(1),
                 ftp_svcs: Atomic::new(0),
                 null_svcs: Atomic::new(0),
                 conn_out_svcs: Atomic::new(0),
                 ticks: Atomic::new(0),
+                defense <- new_mutex!((), "ipvs_rs::Ipvs::defense"),
+                drop_entry_on: Atomic::new(false),
+                drop_rate: Atomic::new(0),
+                drop_counter: Atomic::new(0),
+                secure_tcp_on: Atomic::new(false),
                 timeouts: Timeouts::default(),
                 stats,
             }),
@@ -115,12 +130,143 @@ impl PernetState for Ipvs {
 
     fn tick(&self) {
         let now = time::jiffies();
-        self.conns
-            .resize(self.conn_lfactor, crate::conn_tab_max_bits());
+        self.conns.resize(
+            self.sysctls.get(Sysctl::ConnLfactor),
+            crate::conn_tab_max_bits(),
+        );
         self.trash_expire(now);
-        if u64::from(self.ticks.fetch_add(1, Relaxed)) % ipvs_ctl::est::PERIOD_S == 0 {
+        self.update_defense();
+        if u64::from(self.ticks.fetch_add(1, Relaxed)) % ipvs_ctl::est::PERIOD_S == 0
+            && !self.estimator_stopped()
+        {
             self.estimate_rates();
         }
+    }
+
+    fn sysctl_write(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result {
+        use sysctl::{check, Accepted, Rule};
+        let rule = match which {
+            Sysctl::ConnMax => Rule::ConnMax,
+            Sysctl::DropEntry | Sysctl::DropPacket | Sysctl::SecureTcp => Rule::DefenseMode,
+            Sysctl::SyncThreshold => Rule::SyncThreshold,
+            Sysctl::SyncPorts => Rule::SyncPorts,
+            Sysctl::EstNice => Rule::Nice,
+            Sysctl::ConnLfactor | Sysctl::SvcLfactor => Rule::LoadFactor,
+            Sysctl::RunEstimation => Rule::Any,
+            _ => return Err(EINVAL),
+        };
+        // Serialised with configuration changes, as C's handlers take its service mutex.
+        let _ctl = self.ctl.lock();
+        let ceiling = self.sysctls.get(Sysctl::ConnMaxLimit);
+        let accepted = check(rule, vals, ceiling, privileged).ok_or(EINVAL)?;
+        if accepted == Accepted::ValueAndCeiling {
+            self.sysctls.set(Sysctl::ConnMaxLimit, vals[0]);
+        }
+        if rule == Rule::DefenseMode {
+            let _d = self.defense.lock();
+            self.sysctls.set(which, vals[0]);
+        } else {
+            self.sysctls.set(which, vals[0]);
+        }
+        if which == Sysctl::SyncThreshold {
+            self.sysctls.set(Sysctl::SyncPeriod, vals[1]);
+        }
+        // A new mode takes effect at once, as C's.
+        if rule == Rule::DefenseMode {
+            self.update_defense();
+        }
+        Ok(())
+    }
+}
+
+/// Sets a new namespace's `net/ipv4/vs/` values to C's defaults (the others start at 0).
+fn set_defaults(s: &Sysctls, net: Net) {
+    let init = net.is_init();
+    let lb_expiration =
+        i32::try_from(u64::from(sysctl::LB_EXPIRATION_S as u32) * time::hz()).unwrap_or(i32::MAX);
+    // A new namespace's connection limit, and its ceiling, are the initial namespace's limit.
+    let conn_max = if init {
+        sysctl::CONN_MAX
+    } else {
+        Net::init()
+            .and_then(Net::sysctls)
+            .map_or(sysctl::CONN_MAX, |i| i.get(Sysctl::ConnMax))
+    };
+    for (which, v) in [
+        (Sysctl::LblcExpiration, lb_expiration),
+        (Sysctl::LblcrExpiration, lb_expiration),
+        (Sysctl::PmtuDisc, 1),
+        (Sysctl::ConnReuseMode, 1),
+        (Sysctl::Amemthresh, sysctl::AMEMTHRESH),
+        (Sysctl::AmDroprate, sysctl::AM_DROPRATE),
+        (Sysctl::ConnMax, conn_max),
+        (Sysctl::ConnMaxLimit, conn_max),
+        (Sysctl::SnatReroute, 1),
+        (Sysctl::SyncVersion, 1),
+        (Sysctl::SyncPorts, 1),
+        (Sysctl::SyncThreshold, sysctl::SYNC_THRESHOLD[0]),
+        (Sysctl::SyncPeriod, sysctl::SYNC_THRESHOLD[1]),
+        (Sysctl::RunEstimation, 1),
+        (
+            Sysctl::ConnLfactor,
+            ipvs_conn::sizing::default_lfactor(init),
+        ),
+        (Sysctl::SvcLfactor, sysctl::default_svc_lfactor(init)),
+    ] {
+        s.set(which, v);
+    }
+}
+
+impl Ipvs {
+    /// Sets the DoS defences' levels for the memory available now (every second, and after a
+    /// mode is written); automatic modes switch between 1 and 2 (C: `update_defense_level`).
+    fn update_defense(&self) {
+        let _d = self.defense.lock();
+        let s = &self.sysctls;
+        let mut m = defense::Modes {
+            drop_entry: s.get(Sysctl::DropEntry),
+            drop_packet: s.get(Sysctl::DropPacket),
+            secure_tcp: s.get(Sysctl::SecureTcp),
+        };
+        let avail = i64::try_from(mem::available_pages()).unwrap_or(i64::MAX);
+        let l = defense::update(
+            &mut m,
+            avail,
+            s.get(Sysctl::Amemthresh),
+            s.get(Sysctl::AmDroprate),
+        );
+        s.set(Sysctl::DropEntry, m.drop_entry);
+        s.set(Sysctl::DropPacket, m.drop_packet);
+        s.set(Sysctl::SecureTcp, m.secure_tcp);
+        self.drop_entry_on.store(l.drop_entry, Relaxed);
+        if l.restart_count {
+            self.drop_counter.store(l.drop_rate, Relaxed);
+        }
+        self.drop_rate.store(l.drop_rate, Relaxed);
+        self.secure_tcp_on.store(l.secure_tcp, Relaxed);
+    }
+
+    /// Whether the `secure_tcp` defence is on (TCP states follow its stricter tables).
+    pub(crate) fn secure_tcp(&self) -> bool {
+        self.secure_tcp_on.load(Relaxed)
+    }
+
+    /// Whether the `drop_packet` defence refuses this new connection (packet path; like C's,
+    /// the countdown is not exact when CPUs race).
+    pub(crate) fn defense_todrop(&self) -> bool {
+        let rate = self.drop_rate.load(Relaxed);
+        if rate == 0 {
+            return false;
+        }
+        let (drop, next) = defense::todrop(rate, self.drop_counter.load(Relaxed));
+        self.drop_counter.store(next, Relaxed);
+        drop
+    }
+
+    /// Whether the rate estimator is stopped (C: `run_estimation` is 0, or `est_cpulist` was
+    /// set to no CPU).
+    fn estimator_stopped(&self) -> bool {
+        self.sysctls.get(Sysctl::RunEstimation) == 0 || self.net.est_cpulist_empty()
     }
 }
 

@@ -151,6 +151,12 @@ impl Proto {
         }
     }
 
+    /// Whether C IPVS has a protocol handler for IP protocol `p` (TCP, UDP, SCTP, AH, ESP):
+    /// packets of the others are what `ignore_tunneled` marks.
+    pub(crate) fn c_handles(p: u8) -> bool {
+        matches!(p, 6 | 17 | 132 | 50 | 51)
+    }
+
     /// The IP protocol number.
     pub(crate) fn ip(self) -> u8 {
         match self {

@@ -33,6 +33,7 @@ macro_rules! check {
 pub(crate) mod avec;
 mod entry;
 pub(crate) mod genl;
+pub(crate) mod mem;
 pub(crate) mod netfilter;
 pub(crate) mod percpu;
 pub(crate) mod pernet;

@@ -65,6 +65,10 @@ impl Ipvs {
                 key.dport,
             )
             .ok_or(Verdict::Accept)?;
+        // The `drop_packet` defence refuses one new connection in every few.
+        if self.defense_todrop() {
+            return Err(Verdict::Drop.into());
+        }
         // Like C, an active FTP data connection (from port 20) is never scheduled.
         if key.sport == persist::FTPDATA {
             return Err(Verdict::Accept.into());
@@ -146,7 +150,9 @@ impl Ipvs {
                     now,
                 )
                 .map_err(|_| Verdict::Drop)?;
-                self.conns.insert_or_get(g, t).map_err(|_| Verdict::Drop)?
+                self.conns
+                    .insert_or_get(g, t, self.conn_max())
+                    .map_err(|_| Verdict::Drop)?
             }
         };
         // Each connection it makes keeps the template for its timeout from now, as C's.
@@ -231,7 +237,7 @@ impl Ipvs {
                         now,
                     )
                     .ok()?;
-                    self.conns.insert_or_get(g, t).ok()?
+                    self.conns.insert_or_get(g, t, self.conn_max()).ok()?
                 }
             };
             self.conns.set_expiry(
@@ -271,6 +277,11 @@ impl Ipvs {
         })
     }
 
+    /// The most connections and templates the namespace may have (`conn_max`).
+    fn conn_max(&self) -> usize {
+        usize::try_from(self.sysctls.get(Sysctl::ConnMax)).unwrap_or(0)
+    }
+
     /// Makes the connection of `key` to `dest` (the destination and its port; none: cache
     /// bypass), controlled by the template `control`: hashed, or only for this packet. A
     /// connection to a destination counts on it, on `svc` and on the namespace.
@@ -285,6 +296,11 @@ impl Ipvs {
         one_packet: bool,
         now: u64,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
+        // At `conn_max`, no connection is made (not even one for a single packet): the packet
+        // is dropped, as C's.
+        if self.conns.count() >= self.conn_max() {
+            return Err(Verdict::Drop.into());
+        }
         let c = Conn::new(
             &self.conns,
             *key,
@@ -298,7 +314,11 @@ impl Ipvs {
         let c = if one_packet {
             ConnRef::OnePacket(c)
         } else {
-            ConnRef::Hashed(self.conns.insert_or_get(g, c).map_err(|_| Verdict::Drop)?)
+            ConnRef::Hashed(
+                self.conns
+                    .insert_or_get(g, c, self.conn_max())
+                    .map_err(|_| Verdict::Drop)?,
+            )
         };
         // A bypass connection counts nowhere.
         if let Some(d) = &c.dest {

@@ -130,13 +130,64 @@ const INPUT_ONLY: Table = [
     [SR, TW, ES, CL], // SYNACK
 ];
 
-/// The state after a packet with `tcp_flags` travelling `dir`. A packet with none of
-/// SYN/FIN/ACK/RST closes the connection, as in C IPVS.
-pub(crate) fn next(state: State, dir: Dir, tcp_flags: u8) -> State {
-    let table = match dir {
-        Dir::Input => &INPUT,
-        Dir::Output => &OUTPUT,
-        Dir::InputOnly => &INPUT_ONLY,
+// The stricter tables of the `secure_tcp` defence (C's `tcp_states_dos`): a client's ACK does
+// not complete a handshake the real server has not answered, a reply's SYN+ACK moves a
+// half-open connection to SYNACK, and a client SYN does not revive a finished one as SYN_RECV
+// (so it does not count as active) but as SYNACK.
+
+const INPUT_DOS: Table = [
+    [SR, CL, ES, CL], // NONE
+    [ES, CW, ES, CL], // ESTABLISHED
+    [ES, SS, SS, CL], // SYN_SENT
+    [SR, TW, SR, SR], // SYN_RECV
+    [SR, TW, FW, CL], // FIN_WAIT
+    [SR, TW, TW, CL], // TIME_WAIT
+    [SR, CL, CL, CL], // CLOSE
+    [SR, CW, CW, CL], // CLOSE_WAIT
+    [SR, LA, CL, LA], // LAST_ACK
+    [SR, LI, LI, LI], // LISTEN
+    [SA, SA, SA, CL], // SYNACK
+];
+
+const OUTPUT_DOS: Table = [
+    [SS, TW, ES, CL], // NONE
+    [ES, FW, ES, CL], // ESTABLISHED
+    [SS, SS, SS, SS], // SYN_SENT
+    [SA, TW, ES, CL], // SYN_RECV
+    [SS, FW, FW, CL], // FIN_WAIT
+    [SS, TW, TW, TW], // TIME_WAIT
+    [SS, CL, CL, CL], // CLOSE
+    [SS, TW, CW, CL], // CLOSE_WAIT
+    [SS, LA, LA, CL], // LAST_ACK
+    [LI, LI, ES, CL], // LISTEN
+    [SA, TW, ES, CL], // SYNACK
+];
+
+const INPUT_ONLY_DOS: Table = [
+    [SA, CL, ES, CL], // NONE
+    [ES, FW, ES, CL], // ESTABLISHED
+    [ES, SS, SS, CL], // SYN_SENT
+    [SR, TW, ES, SR], // SYN_RECV
+    [SA, FW, FW, CL], // FIN_WAIT
+    [SA, TW, TW, CL], // TIME_WAIT
+    [SA, CL, CL, CL], // CLOSE
+    [SA, CW, CW, CL], // CLOSE_WAIT
+    [SA, LA, CL, LA], // LAST_ACK
+    [SA, LI, LI, LI], // LISTEN
+    [SA, TW, ES, CL], // SYNACK
+];
+
+/// The state after a packet with `tcp_flags` travelling `dir`, by the stricter tables when
+/// `secure` (the `secure_tcp` defence is on). A packet with none of SYN/FIN/ACK/RST closes the
+/// connection, as in C IPVS.
+pub(crate) fn next(state: State, dir: Dir, tcp_flags: u8, secure: bool) -> State {
+    let table = match (dir, secure) {
+        (Dir::Input, false) => &INPUT,
+        (Dir::Output, false) => &OUTPUT,
+        (Dir::InputOnly, false) => &INPUT_ONLY,
+        (Dir::Input, true) => &INPUT_DOS,
+        (Dir::Output, true) => &OUTPUT_DOS,
+        (Dir::InputOnly, true) => &INPUT_ONLY_DOS,
     };
     match event(tcp_flags) {
         Some(ev) => table[state as usize][ev as usize],

@@ -45,6 +45,25 @@ macro_rules! entry_points {
             unsafe { $crate::rust::pernet::net_tick::<$state>(data) }
         }
 
+        /// The shim's handler of the sysctl files whose writes Rust decides.
+        ///
+        /// # Safety
+        ///
+        /// As [`sysctl_write`](crate::rust::pernet::sysctl_write).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_sysctl_write(
+            data: *mut kernel::ffi::c_void,
+            which: u32,
+            vals: *mut kernel::ffi::c_int,
+            count: u32,
+            privileged: bool,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: The shim's handler passes the live state and its parsed values.
+            unsafe {
+                $crate::rust::pernet::sysctl_write::<$state>(data, which, vals, count, privileged)
+            }
+        }
+
         /// The shim's request-direction hooks.
         ///
         /// # Safety

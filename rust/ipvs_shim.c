@@ -20,6 +20,11 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
+#include <linux/capability.h>
+#include <linux/cpumask.h>
+#include <linux/sched.h>
+#include <linux/sched/isolation.h>
+#include <linux/swap.h>
 #include <linux/user_namespace.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
@@ -234,76 +239,221 @@ static void ipvs_rs_tick_fn(struct work_struct *work)
 }
 
 /*
- * net/ipv4/vs/ sysctls, each an int in struct ipvs_rs_net that Rust reads in place (atomic
- * loads; ipvs_rs_sysctls() gives it the array). Like C IPVS, they are not exported to
- * namespaces owned by other user namespaces.
+ * net/ipv4/vs/ sysctls: C IPVS 7.3's files, each an int of struct ipvs_rs_net that Rust reads
+ * in place (atomic loads; ipvs_rs_sysctls() gives it the array) and sets at namespace start.
+ * Files without a rule of their own use the kernel's handlers; the others parse with
+ * proc_dointvec and Rust decides whether and how the value is taken (ipvs_rs_sysctl_write).
+ */
+static int ipvs_rs_sysctl_checked(const struct ctl_table *table, int write, void *buffer,
+				  size_t *lenp, loff_t *ppos)
+{
+	struct ipvs_rs_net *n = table->extra2;
+	int *valp = table->data;
+	int vals[2] = { READ_ONCE(valp[0]), 0 };
+	u32 count = table->maxlen / sizeof(int);
+	struct ctl_table tmp = { .data = vals, .maxlen = table->maxlen, .mode = table->mode };
+	int rc;
+
+	if (count == 2)
+		vals[1] = READ_ONCE(valp[1]);
+	rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
+	if (write && !rc)
+		rc = ipvs_rs_sysctl_write(n->data, valp - n->sysctl, vals, count,
+					  capable(CAP_NET_ADMIN));
+	return rc;
+}
+
+/* est_cpulist: a CPU list, parsed and printed by the kernel's cpulist helpers. */
+static DEFINE_MUTEX(ipvs_rs_cpulist_mutex);
+
+static int ipvs_rs_sysctl_cpulist(const struct ctl_table *table, int write, void *buffer,
+				  size_t *lenp, loff_t *ppos)
+{
+	struct ipvs_rs_net *n = table->extra2;
+	struct cpumask *mask;
+	int ret;
+
+	/* Like C's, a read or write past the start is ignored. */
+	if (*ppos || !*lenp) {
+		*lenp = 0;
+		return 0;
+	}
+	if (!write) {
+		mutex_lock(&ipvs_rs_cpulist_mutex);
+		rcu_read_lock();	/* for the housekeeping mask */
+		mask = n->est_cpulist ?: (struct cpumask *)housekeeping_cpumask(HK_TYPE_KTHREAD);
+		ret = scnprintf(buffer, *lenp + 1, "%*pbl\n", cpumask_pr_args(mask));
+		rcu_read_unlock();
+		mutex_unlock(&ipvs_rs_cpulist_mutex);
+		*lenp = ret;
+		*ppos += ret;
+		return 0;
+	}
+	mask = kzalloc(cpumask_size(), GFP_KERNEL);
+	if (!mask)
+		return -ENOMEM;
+	ret = cpulist_parse(buffer, mask);
+	if (ret) {
+		kfree(mask);
+		return ret;
+	}
+	cpumask_and(mask, mask, &current->cpus_mask);
+	mutex_lock(&ipvs_rs_cpulist_mutex);
+	swap(n->est_cpulist, mask);
+	mutex_unlock(&ipvs_rs_cpulist_mutex);
+	kfree(mask);
+	*ppos += *lenp;
+	return 0;
+}
+
+#define IPVS_RS_INT(name, index, handler)                                                       \
+	[IPVS_RS_SYSCTL_##index] = { .procname = name, .maxlen = sizeof(int), .mode = 0644,     \
+				     .proc_handler = handler }
+#define IPVS_RS_INT_RANGE(name, index, max)                                                     \
+	[IPVS_RS_SYSCTL_##index] = { .procname = name, .maxlen = sizeof(int), .mode = 0644,     \
+				     .proc_handler = proc_dointvec_minmax,                      \
+				     .extra1 = SYSCTL_ZERO, .extra2 = max }
+
+/*
+ * The files, by value index (a file's place in the table is its first value's; the table has
+ * holes where a value has no file: register_net_sysctl_sz skips entries without a name).
  */
 static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
-	[IPVS_RS_SYSCTL_LBLC_EXPIRATION] = { .procname = "lblc_expiration", .maxlen = sizeof(int),
-					     .mode = 0644, .proc_handler = proc_dointvec_jiffies },
-	[IPVS_RS_SYSCTL_LBLCR_EXPIRATION] = { .procname = "lblcr_expiration", .maxlen = sizeof(int),
-					      .mode = 0644, .proc_handler = proc_dointvec_jiffies },
-	[IPVS_RS_SYSCTL_PMTU_DISC] = { .procname = "pmtu_disc", .maxlen = sizeof(int),
-				       .mode = 0644, .proc_handler = proc_dointvec },
-	[IPVS_RS_SYSCTL_SCHEDULE_ICMP] = { .procname = "schedule_icmp", .maxlen = sizeof(int),
-					   .mode = 0644, .proc_handler = proc_dointvec },
-	[IPVS_RS_SYSCTL_CACHE_BYPASS] = { .procname = "cache_bypass", .maxlen = sizeof(int),
-					  .mode = 0644, .proc_handler = proc_dointvec },
-	[IPVS_RS_SYSCTL_NAT_ICMP_SEND] = { .procname = "nat_icmp_send", .maxlen = sizeof(int),
-					   .mode = 0644, .proc_handler = proc_dointvec },
-	[IPVS_RS_SYSCTL_EXPIRE_NODEST_CONN] = { .procname = "expire_nodest_conn", .maxlen = sizeof(int),
-						.mode = 0644, .proc_handler = proc_dointvec },
-	[IPVS_RS_SYSCTL_EXPIRE_QUIESCENT_TEMPLATE] = { .procname = "expire_quiescent_template",
-						       .maxlen = sizeof(int), .mode = 0644,
-						       .proc_handler = proc_dointvec },
-	[IPVS_RS_SYSCTL_CONN_REUSE_MODE] = { .procname = "conn_reuse_mode", .maxlen = sizeof(int),
-					     .mode = 0644, .proc_handler = proc_dointvec },
-	[IPVS_RS_SYSCTL_SLOPPY_TCP] = { .procname = "sloppy_tcp", .maxlen = sizeof(int),
-					.mode = 0644, .proc_handler = proc_dointvec },
-	[IPVS_RS_SYSCTL_SLOPPY_SCTP] = { .procname = "sloppy_sctp", .maxlen = sizeof(int),
-					 .mode = 0644, .proc_handler = proc_dointvec },
+	IPVS_RS_INT("amemthresh", AMEMTHRESH, proc_dointvec),
+	IPVS_RS_INT("am_droprate", AM_DROPRATE, proc_dointvec),
+	IPVS_RS_INT("conn_max", CONN_MAX, ipvs_rs_sysctl_checked),
+	IPVS_RS_INT("drop_entry", DROP_ENTRY, ipvs_rs_sysctl_checked),
+	IPVS_RS_INT("drop_packet", DROP_PACKET, ipvs_rs_sysctl_checked),
+	IPVS_RS_INT("conntrack", CONNTRACK, proc_dointvec),
+	IPVS_RS_INT("secure_tcp", SECURE_TCP, ipvs_rs_sysctl_checked),
+	IPVS_RS_INT("snat_reroute", SNAT_REROUTE, proc_dointvec),
+	IPVS_RS_INT_RANGE("sync_version", SYNC_VERSION, SYSCTL_ONE),
+	IPVS_RS_INT("sync_ports", SYNC_PORTS, ipvs_rs_sysctl_checked),
+	IPVS_RS_INT("sync_persist_mode", SYNC_PERSIST_MODE, proc_dointvec),
+	IPVS_RS_INT("sync_sock_size", SYNC_SOCK_SIZE, proc_dointvec),
+	IPVS_RS_INT("cache_bypass", CACHE_BYPASS, proc_dointvec),
+	IPVS_RS_INT("expire_nodest_conn", EXPIRE_NODEST_CONN, proc_dointvec),
+	IPVS_RS_INT("sloppy_tcp", SLOPPY_TCP, proc_dointvec),
+	IPVS_RS_INT("sloppy_sctp", SLOPPY_SCTP, proc_dointvec),
+	IPVS_RS_INT("expire_quiescent_template", EXPIRE_QUIESCENT_TEMPLATE, proc_dointvec),
+	[IPVS_RS_SYSCTL_SYNC_THRESHOLD] = { .procname = "sync_threshold", .maxlen = 2 * sizeof(int),
+					    .mode = 0644, .proc_handler = ipvs_rs_sysctl_checked },
+	IPVS_RS_INT("sync_refresh_period", SYNC_REFRESH_PERIOD, proc_dointvec_jiffies),
+	IPVS_RS_INT_RANGE("sync_retries", SYNC_RETRIES, SYSCTL_THREE),
+	IPVS_RS_INT("nat_icmp_send", NAT_ICMP_SEND, proc_dointvec),
+	IPVS_RS_INT("pmtu_disc", PMTU_DISC, proc_dointvec),
+	IPVS_RS_INT("backup_only", BACKUP_ONLY, proc_dointvec),
+	IPVS_RS_INT("conn_reuse_mode", CONN_REUSE_MODE, proc_dointvec),
+	IPVS_RS_INT("schedule_icmp", SCHEDULE_ICMP, proc_dointvec),
+	IPVS_RS_INT("ignore_tunneled", IGNORE_TUNNELED, proc_dointvec),
+	IPVS_RS_INT("run_estimation", RUN_ESTIMATION, ipvs_rs_sysctl_checked),
+	IPVS_RS_INT("est_nice", EST_NICE, ipvs_rs_sysctl_checked),
+	IPVS_RS_INT("conn_lfactor", CONN_LFACTOR, ipvs_rs_sysctl_checked),
+	IPVS_RS_INT("svc_lfactor", SVC_LFACTOR, ipvs_rs_sysctl_checked),
 };
 
-static const int ipvs_rs_sysctl_default[IPVS_RS_SYSCTL_COUNT] = {
-	[IPVS_RS_SYSCTL_LBLC_EXPIRATION] = 24 * 60 * 60 * HZ,
-	[IPVS_RS_SYSCTL_LBLCR_EXPIRATION] = 24 * 60 * 60 * HZ,
-	[IPVS_RS_SYSCTL_PMTU_DISC] = 1,
-	[IPVS_RS_SYSCTL_CONN_REUSE_MODE] = 1,
+/* Two files with no value in the int array; registered after the table above. */
+static const struct ctl_table ipvs_rs_sysctl_extra[] = {
+	{ .procname = "sync_qlen_max", .maxlen = sizeof(unsigned long), .mode = 0644,
+	  .proc_handler = proc_doulongvec_minmax },
+	{ .procname = "est_cpulist", .maxlen = NR_CPUS, .mode = 0644,
+	  .proc_handler = ipvs_rs_sysctl_cpulist },
 };
 
-static int ipvs_rs_sysctl_register(struct net *net, struct ipvs_rs_net *n)
+/* lblc_expiration and lblcr_expiration: their own table, as C's schedulers have. */
+static const struct ctl_table ipvs_rs_sysctl_lb[] = {
+	{ .procname = "lblc_expiration", .maxlen = sizeof(int), .mode = 0644,
+	  .proc_handler = proc_dointvec_jiffies },
+	{ .procname = "lblcr_expiration", .maxlen = sizeof(int), .mode = 0644,
+	  .proc_handler = proc_dointvec_jiffies },
+};
+
+/* Files C makes read-only in a namespace owned by another user namespace. */
+static bool ipvs_rs_sysctl_host_wide(u32 i)
 {
-	size_t count = ARRAY_SIZE(ipvs_rs_sysctl_template);
-	int i;
-
-	for (i = 0; i < IPVS_RS_SYSCTL_COUNT; i++)
-		n->sysctl[i] = ipvs_rs_sysctl_default[i];
-	if (!IS_ENABLED(CONFIG_SYSCTL))
-		return 0;
-	n->sysctl_table = kmemdup(ipvs_rs_sysctl_template, sizeof(ipvs_rs_sysctl_template),
-				  GFP_KERNEL);
-	if (!n->sysctl_table)
-		return -ENOMEM;
-	for (i = 0; i < IPVS_RS_SYSCTL_COUNT; i++)
-		n->sysctl_table[i].data = &n->sysctl[i];
-	if (net->user_ns != &init_user_ns)
-		count = 0;
-	n->sysctl_header = register_net_sysctl_sz(net, "net/ipv4/vs", n->sysctl_table, count);
-	if (!n->sysctl_header) {
-		kfree(n->sysctl_table);
-		n->sysctl_table = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return i == IPVS_RS_SYSCTL_RUN_ESTIMATION || i == IPVS_RS_SYSCTL_EST_NICE ||
+	       i == IPVS_RS_SYSCTL_CONN_LFACTOR || i == IPVS_RS_SYSCTL_SVC_LFACTOR ||
+	       i == IPVS_RS_SYSCTL_SYNC_SOCK_SIZE;
 }
 
 static void ipvs_rs_sysctl_unregister(struct ipvs_rs_net *n)
 {
+	if (n->lb_header)
+		unregister_net_sysctl_table(n->lb_header);
 	if (n->sysctl_header)
 		unregister_net_sysctl_table(n->sysctl_header);
+	kfree(n->lb_table);
 	kfree(n->sysctl_table);
+	kfree(n->est_cpulist);
+	n->lb_header = NULL;
 	n->sysctl_header = NULL;
+	n->lb_table = NULL;
 	n->sysctl_table = NULL;
+	n->est_cpulist = NULL;
+}
+
+/*
+ * Registers the files of a namespace whose values Rust has set. Like C IPVS 7.3, every file
+ * but the lblc/lblcr pair is exported to namespaces of other user namespaces, the host-wide
+ * ones read-only there.
+ */
+static int ipvs_rs_sysctl_register(struct net *net, struct ipvs_rs_net *n)
+{
+	size_t main = ARRAY_SIZE(ipvs_rs_sysctl_template), extra = ARRAY_SIZE(ipvs_rs_sysctl_extra);
+	bool foreign = net->user_ns != &init_user_ns;
+	struct ctl_table *t;
+	u32 i;
+
+	n->sync_qlen_max = nr_free_buffer_pages() / 32;
+	if (!IS_ENABLED(CONFIG_SYSCTL))
+		return 0;
+	n->sysctl_table = kcalloc(main + extra, sizeof(*t), GFP_KERNEL);
+	n->lb_table = kmemdup(ipvs_rs_sysctl_lb, sizeof(ipvs_rs_sysctl_lb), GFP_KERNEL);
+	if (!n->sysctl_table || !n->lb_table)
+		goto nomem;
+	/* The named entries, packed (the template has holes for values without a file). */
+	t = n->sysctl_table;
+	for (i = 0; i < main; i++) {
+		if (!ipvs_rs_sysctl_template[i].procname)
+			continue;
+		*t = ipvs_rs_sysctl_template[i];
+		t->data = &n->sysctl[i];
+		t->extra2 = t->extra2 ?: n;
+		if (foreign && ipvs_rs_sysctl_host_wide(i))
+			t->mode = 0444;
+		t++;
+	}
+	memcpy(t, ipvs_rs_sysctl_extra, sizeof(ipvs_rs_sysctl_extra));
+	t[0].data = &n->sync_qlen_max;
+	t[1].extra2 = n;
+	if (foreign)
+		t[0].mode = t[1].mode = 0444;
+	n->sysctl_header = register_net_sysctl_sz(net, "net/ipv4/vs", n->sysctl_table,
+						  t + extra - n->sysctl_table);
+	if (!n->sysctl_header)
+		goto nomem;
+	n->lb_table[0].data = &n->sysctl[IPVS_RS_SYSCTL_LBLC_EXPIRATION];
+	n->lb_table[1].data = &n->sysctl[IPVS_RS_SYSCTL_LBLCR_EXPIRATION];
+	n->lb_header = register_net_sysctl_sz(net, "net/ipv4/vs", n->lb_table,
+					      foreign ? 0 : ARRAY_SIZE(ipvs_rs_sysctl_lb));
+	if (!n->lb_header)
+		goto nomem;
+	return 0;
+nomem:
+	ipvs_rs_sysctl_unregister(n);
+	return -ENOMEM;
+}
+
+/* Whether est_cpulist was set to no CPU (process context). */
+bool ipvs_rs_est_cpulist_empty(struct net *net)
+{
+	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
+	bool empty;
+
+	mutex_lock(&ipvs_rs_cpulist_mutex);
+	empty = n->est_cpulist && cpumask_empty(n->est_cpulist);
+	mutex_unlock(&ipvs_rs_cpulist_mutex);
+	return empty;
 }
 
 /* The namespace's sysctl values: they live as long as the namespace (net_generic data). */
@@ -333,22 +483,19 @@ bool ipvs_rs_dev_exists(struct net *net, const char *name)
 static int __net_init ipvs_rs_pernet_init(struct net *net)
 {
 	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
-
 	int err;
 
-	err = ipvs_rs_sysctl_register(net, n);
-	if (err)
-		return err;
+	/* Rust's state first: it sets the sysctl values the files then show. */
 	n->data = ipvs_rs_net_init(net);
-	if (!n->data) {
-		ipvs_rs_sysctl_unregister(n);
+	if (!n->data)
 		return -ENOMEM;
-	}
-	err = ipvs_rs_proc_create_all(net);
+	err = ipvs_rs_sysctl_register(net, n);
+	if (!err)
+		err = ipvs_rs_proc_create_all(net);
 	if (err) {
+		ipvs_rs_sysctl_unregister(n);
 		ipvs_rs_net_exit(net, n->data);
 		n->data = NULL;
-		ipvs_rs_sysctl_unregister(n);
 		return err;
 	}
 	INIT_DELAYED_WORK(&n->tick, ipvs_rs_tick_fn);
@@ -362,9 +509,9 @@ static void __net_exit ipvs_rs_pernet_exit(struct net *net)
 
 	disable_delayed_work_sync(&n->tick);
 	ipvs_rs_proc_remove_all(net, ARRAY_SIZE(ipvs_rs_proc_files));
+	ipvs_rs_sysctl_unregister(n);
 	ipvs_rs_net_exit(net, n->data);
 	n->data = NULL;
-	ipvs_rs_sysctl_unregister(n);
 }
 
 static struct pernet_operations ipvs_rs_pernet_ops = {

@@ -30,6 +30,7 @@ unsigned int ipvs_rs_hook_out(void *priv, struct sk_buff *skb, const struct nf_h
 void *ipvs_rs_net_init(struct net *net);
 void ipvs_rs_net_exit(struct net *net, void *data);
 void ipvs_rs_net_tick(void *data);
+int ipvs_rs_sysctl_write(void *data, u32 which, int *vals, u32 count, bool privileged);
 int ipvs_rs_proc_show(struct seq_file *seq, struct net *net, long kind);
 
 /* Generic netlink. */
@@ -51,7 +52,11 @@ int ipvs_rs_pernet_register(void);
 void ipvs_rs_pernet_unregister(void);
 void *ipvs_rs_net_data(const struct net *net);
 
-/* Per-namespace sysctls under net/ipv4/vs/ (int values; jiffies for the expirations). */
+/*
+ * Per-namespace sysctls under net/ipv4/vs/: C IPVS 7.3's files, int values (jiffies for the
+ * expirations and sync_refresh_period). Rust sets them at namespace start and decides every
+ * checked write (ipvs_rs_sysctl_write); sync_threshold is two ints (threshold, period).
+ */
 enum {
 	IPVS_RS_SYSCTL_LBLC_EXPIRATION = 0,
 	IPVS_RS_SYSCTL_LBLCR_EXPIRATION = 1,
@@ -64,22 +69,52 @@ enum {
 	IPVS_RS_SYSCTL_CONN_REUSE_MODE = 8,
 	IPVS_RS_SYSCTL_SLOPPY_TCP = 9,
 	IPVS_RS_SYSCTL_SLOPPY_SCTP = 10,
-	IPVS_RS_SYSCTL_COUNT = 11,
+	IPVS_RS_SYSCTL_AMEMTHRESH = 11,
+	IPVS_RS_SYSCTL_AM_DROPRATE = 12,
+	IPVS_RS_SYSCTL_CONN_MAX = 13,
+	IPVS_RS_SYSCTL_DROP_ENTRY = 14,
+	IPVS_RS_SYSCTL_DROP_PACKET = 15,
+	IPVS_RS_SYSCTL_CONNTRACK = 16,
+	IPVS_RS_SYSCTL_SECURE_TCP = 17,
+	IPVS_RS_SYSCTL_SNAT_REROUTE = 18,
+	IPVS_RS_SYSCTL_SYNC_VERSION = 19,
+	IPVS_RS_SYSCTL_SYNC_PORTS = 20,
+	IPVS_RS_SYSCTL_SYNC_PERSIST_MODE = 21,
+	IPVS_RS_SYSCTL_SYNC_SOCK_SIZE = 22,
+	IPVS_RS_SYSCTL_SYNC_THRESHOLD = 23,
+	IPVS_RS_SYSCTL_SYNC_PERIOD = 24,
+	IPVS_RS_SYSCTL_SYNC_REFRESH_PERIOD = 25,
+	IPVS_RS_SYSCTL_SYNC_RETRIES = 26,
+	IPVS_RS_SYSCTL_BACKUP_ONLY = 27,
+	IPVS_RS_SYSCTL_IGNORE_TUNNELED = 28,
+	IPVS_RS_SYSCTL_RUN_ESTIMATION = 29,
+	IPVS_RS_SYSCTL_EST_NICE = 30,
+	IPVS_RS_SYSCTL_CONN_LFACTOR = 31,
+	IPVS_RS_SYSCTL_SVC_LFACTOR = 32,
+	IPVS_RS_SYSCTL_CONN_MAX_LIMIT = 33,	/* no file: conn_max's ceiling for the unprivileged */
+	IPVS_RS_SYSCTL_COUNT = 34,
 };
 
 /* A namespace's net_generic() data: the shim owns it, ipvs_helpers.c reads .data per packet. */
 struct ctl_table;
 struct ctl_table_header;
+struct cpumask;
 struct ipvs_rs_net {
 	void *data;			/* Rust's per-netns state (an Arc raw pointer). */
 	struct delayed_work tick;	/* process context: it may sleep (table resizes) */
 	int sysctl[IPVS_RS_SYSCTL_COUNT];
+	unsigned long sync_qlen_max;	/* sync_qlen_max (for the sync daemon) */
+	struct cpumask *est_cpulist;	/* est_cpulist, once written (else: the kthread CPUs) */
 	struct ctl_table *sysctl_table;
 	struct ctl_table_header *sysctl_header;
+	struct ctl_table *lb_table;	/* lblc_expiration, lblcr_expiration */
+	struct ctl_table_header *lb_header;
 };
 extern unsigned int ipvs_rs_net_id;
 
 int *ipvs_rs_sysctls(struct net *net, u32 *count);
+bool ipvs_rs_est_cpulist_empty(struct net *net);
+
 bool ipvs_rs_net_is_init(struct net *net);
 bool ipvs_rs_dev_exists(struct net *net, const char *name);
 struct net *ipvs_rs_init_net(void);

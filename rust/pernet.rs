@@ -23,6 +23,9 @@ pub(crate) trait PernetState: Send + Sync + Sized + 'static {
     fn exit(&self, net: Net);
     /// Called once a second from a delayed work (process context: it may sleep).
     fn tick(&self);
+    /// A write of `vals` to the file of `which` whose rule is Rust's (process context):
+    /// takes it, or refuses it with an error. `privileged`: the writer has `CAP_NET_ADMIN`.
+    fn sysctl_write(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result;
 }
 
 /// A network namespace (`struct net`).
@@ -59,7 +62,7 @@ impl Net {
     }
 }
 
-/// A per-namespace sysctl of `net/ipv4/vs/` (the index is `IPVS_RS_SYSCTL_*` of the shim).
+/// A per-namespace value of `net/ipv4/vs/` (the index is `IPVS_RS_SYSCTL_*` of the shim).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Sysctl {
     /// `lblc_expiration` (jiffies).
@@ -90,14 +93,102 @@ pub(crate) enum Sysctl {
     SloppyTcp = 9,
     /// `sloppy_sctp`: the same for SCTP (no SCTP datapath yet: the value is only kept).
     SloppySctp = 10,
+    /// `amemthresh`: the free memory (pages) below which the defences switch on (default
+    /// 1024; kept, the defences are not built yet).
+    Amemthresh = 11,
+    /// `am_droprate`: `drop_packet`'s rate at mode 3 (default 10; kept).
+    AmDroprate = 12,
+    /// `conn_max`: the most connections and templates the namespace may have.
+    ConnMax = 13,
+    /// `drop_entry` defence mode 0-3 (kept).
+    DropEntry = 14,
+    /// `drop_packet` defence mode 0-3 (kept).
+    DropPacket = 15,
+    /// `conntrack`: keep IPVS traffic tracked (kept; IPVS traffic is untracked).
+    Conntrack = 16,
+    /// `secure_tcp` defence mode 0-3 (kept).
+    SecureTcp = 17,
+    /// `snat_reroute`: NAT replies are routed again after their source is rewritten (default 1).
+    SnatReroute = 18,
+    /// `sync_version` 0-1 (default 1; for the sync daemon).
+    SyncVersion = 19,
+    /// `sync_ports`: a power of two (default 1; for the sync daemon).
+    SyncPorts = 20,
+    /// `sync_persist_mode` (for the sync daemon).
+    SyncPersistMode = 21,
+    /// `sync_sock_size` (for the sync daemon).
+    SyncSockSize = 22,
+    /// `sync_threshold`'s first value (default 3; for the sync daemon).
+    SyncThreshold = 23,
+    /// `sync_threshold`'s second value (default 50).
+    SyncPeriod = 24,
+    /// `sync_refresh_period` (jiffies; for the sync daemon).
+    SyncRefreshPeriod = 25,
+    /// `sync_retries` 0-3 (for the sync daemon).
+    SyncRetries = 26,
+    /// `backup_only`: a backup director does not balance (for the sync daemon).
+    BackupOnly = 27,
+    /// `ignore_tunneled`: packets of protocols IPVS does not handle are marked as IPVS's, so
+    /// what they carry is not balanced (default 0).
+    IgnoreTunneled = 28,
+    /// `run_estimation`: the rate estimator runs (default 1).
+    RunEstimation = 29,
+    /// `est_nice`: the estimator's nice value (kept).
+    EstNice = 30,
+    /// `conn_lfactor`: the connection table's load factor (see `ipvs_conn::sizing`).
+    ConnLfactor = 31,
+    /// `svc_lfactor`: the service table's load factor (kept: the service index has a fixed size).
+    SvcLfactor = 32,
+    /// No file: the ceiling of `conn_max` for writers without `CAP_NET_ADMIN`.
+    ConnMaxLimit = 33,
 }
 
 impl Sysctl {
-    /// The number of sysctls.
-    const COUNT: u32 = Self::SloppySctp as u32 + 1;
+    /// Every value, by index.
+    const ALL: [Sysctl; 34] = [
+        Sysctl::LblcExpiration,
+        Sysctl::LblcrExpiration,
+        Sysctl::PmtuDisc,
+        Sysctl::ScheduleIcmp,
+        Sysctl::CacheBypass,
+        Sysctl::NatIcmpSend,
+        Sysctl::ExpireNodestConn,
+        Sysctl::ExpireQuiescentTemplate,
+        Sysctl::ConnReuseMode,
+        Sysctl::SloppyTcp,
+        Sysctl::SloppySctp,
+        Sysctl::Amemthresh,
+        Sysctl::AmDroprate,
+        Sysctl::ConnMax,
+        Sysctl::DropEntry,
+        Sysctl::DropPacket,
+        Sysctl::Conntrack,
+        Sysctl::SecureTcp,
+        Sysctl::SnatReroute,
+        Sysctl::SyncVersion,
+        Sysctl::SyncPorts,
+        Sysctl::SyncPersistMode,
+        Sysctl::SyncSockSize,
+        Sysctl::SyncThreshold,
+        Sysctl::SyncPeriod,
+        Sysctl::SyncRefreshPeriod,
+        Sysctl::SyncRetries,
+        Sysctl::BackupOnly,
+        Sysctl::IgnoreTunneled,
+        Sysctl::RunEstimation,
+        Sysctl::EstNice,
+        Sysctl::ConnLfactor,
+        Sysctl::SvcLfactor,
+        Sysctl::ConnMaxLimit,
+    ];
+
+    /// The value of index `i`.
+    pub(crate) fn from_index(i: u32) -> Option<Self> {
+        Self::ALL.get(i as usize).copied()
+    }
 }
 
-// Each sysctl's index is the shim's (its table and its values array are in C).
+// Each value's index is the shim's (its table and its values array are in C).
 const _: () = {
     use shim as s;
     assert!(Sysctl::LblcExpiration as u32 == s::IPVS_RS_SYSCTL_LBLC_EXPIRATION);
@@ -111,7 +202,35 @@ const _: () = {
     assert!(Sysctl::ConnReuseMode as u32 == s::IPVS_RS_SYSCTL_CONN_REUSE_MODE);
     assert!(Sysctl::SloppyTcp as u32 == s::IPVS_RS_SYSCTL_SLOPPY_TCP);
     assert!(Sysctl::SloppySctp as u32 == s::IPVS_RS_SYSCTL_SLOPPY_SCTP);
-    assert!(Sysctl::COUNT == s::IPVS_RS_SYSCTL_COUNT);
+    assert!(Sysctl::Amemthresh as u32 == s::IPVS_RS_SYSCTL_AMEMTHRESH);
+    assert!(Sysctl::AmDroprate as u32 == s::IPVS_RS_SYSCTL_AM_DROPRATE);
+    assert!(Sysctl::ConnMax as u32 == s::IPVS_RS_SYSCTL_CONN_MAX);
+    assert!(Sysctl::DropEntry as u32 == s::IPVS_RS_SYSCTL_DROP_ENTRY);
+    assert!(Sysctl::DropPacket as u32 == s::IPVS_RS_SYSCTL_DROP_PACKET);
+    assert!(Sysctl::Conntrack as u32 == s::IPVS_RS_SYSCTL_CONNTRACK);
+    assert!(Sysctl::SecureTcp as u32 == s::IPVS_RS_SYSCTL_SECURE_TCP);
+    assert!(Sysctl::SnatReroute as u32 == s::IPVS_RS_SYSCTL_SNAT_REROUTE);
+    assert!(Sysctl::SyncVersion as u32 == s::IPVS_RS_SYSCTL_SYNC_VERSION);
+    assert!(Sysctl::SyncPorts as u32 == s::IPVS_RS_SYSCTL_SYNC_PORTS);
+    assert!(Sysctl::SyncPersistMode as u32 == s::IPVS_RS_SYSCTL_SYNC_PERSIST_MODE);
+    assert!(Sysctl::SyncSockSize as u32 == s::IPVS_RS_SYSCTL_SYNC_SOCK_SIZE);
+    assert!(Sysctl::SyncThreshold as u32 == s::IPVS_RS_SYSCTL_SYNC_THRESHOLD);
+    assert!(Sysctl::SyncPeriod as u32 == s::IPVS_RS_SYSCTL_SYNC_PERIOD);
+    assert!(Sysctl::SyncRefreshPeriod as u32 == s::IPVS_RS_SYSCTL_SYNC_REFRESH_PERIOD);
+    assert!(Sysctl::SyncRetries as u32 == s::IPVS_RS_SYSCTL_SYNC_RETRIES);
+    assert!(Sysctl::BackupOnly as u32 == s::IPVS_RS_SYSCTL_BACKUP_ONLY);
+    assert!(Sysctl::IgnoreTunneled as u32 == s::IPVS_RS_SYSCTL_IGNORE_TUNNELED);
+    assert!(Sysctl::RunEstimation as u32 == s::IPVS_RS_SYSCTL_RUN_ESTIMATION);
+    assert!(Sysctl::EstNice as u32 == s::IPVS_RS_SYSCTL_EST_NICE);
+    assert!(Sysctl::ConnLfactor as u32 == s::IPVS_RS_SYSCTL_CONN_LFACTOR);
+    assert!(Sysctl::SvcLfactor as u32 == s::IPVS_RS_SYSCTL_SVC_LFACTOR);
+    assert!(Sysctl::ConnMaxLimit as u32 == s::IPVS_RS_SYSCTL_CONN_MAX_LIMIT);
+    assert!(Sysctl::ALL.len() == s::IPVS_RS_SYSCTL_COUNT as usize);
+    let mut i = 0;
+    while i < Sysctl::ALL.len() {
+        assert!(Sysctl::ALL[i] as usize == i);
+        i += 1;
+    }
 };
 
 /// The `net/ipv4/vs/` values of a namespace, read without a call: a sysctl write may change
@@ -119,7 +238,7 @@ const _: () = {
 ///
 /// # Invariants
 ///
-/// `vals` points to [`Sysctl::COUNT`] `int`s that live as long as the namespace.
+/// `vals` points to one `int` per [`Sysctl`] that lives as long as the namespace.
 pub(crate) struct Sysctls {
     vals: NonNull<c_int>,
 }
@@ -132,9 +251,19 @@ unsafe impl Sync for Sysctls {}
 impl Sysctls {
     /// The current value of `which`.
     pub(crate) fn get(&self, which: Sysctl) -> i32 {
-        // SAFETY: `which` is below `Sysctl::COUNT`, so the pointer is in the array, which lives
-        // (type invariant); sysctl writes store plain ints, and every read here is atomic.
-        unsafe { Atomic::<i32>::from_ptr(self.vals.as_ptr().add(which as usize)) }.load(Relaxed)
+        self.slot(which).load(Relaxed)
+    }
+
+    /// Sets `which` (at namespace start, and for the writes Rust decides).
+    pub(crate) fn set(&self, which: Sysctl, v: i32) {
+        self.slot(which).store(v, Relaxed)
+    }
+
+    fn slot(&self, which: Sysctl) -> &Atomic<i32> {
+        // SAFETY: Every `Sysctl` indexes the array, which lives as long as `self` (type
+        // invariant); the kernel's sysctl handlers store plain ints there, and every access here
+        // is atomic.
+        unsafe { Atomic::<i32>::from_ptr(self.vals.as_ptr().add(which as usize)) }
     }
 }
 
@@ -145,11 +274,23 @@ impl Net {
         // SAFETY: `self` is alive (type invariant); `count` is a valid out pointer.
         let vals = NonNull::new(unsafe { shim::ipvs_rs_sysctls(self.raw(), &mut count) })?;
         // INVARIANT: The shim's array has `count` values, in the namespace's pernet data.
-        (count >= Sysctl::COUNT).then_some(Sysctls { vals })
+        (count as usize >= Sysctl::ALL.len()).then_some(Sysctls { vals })
     }
 }
 
 impl Net {
+    /// The initial namespace.
+    pub(crate) fn init() -> Option<Net> {
+        // SAFETY: The shim returns `&init_net`, which is static: always alive.
+        unsafe { Net::from_raw(shim::ipvs_rs_init_net()) }
+    }
+
+    /// Whether `est_cpulist` was set to no CPU (process context: it takes a mutex).
+    pub(crate) fn est_cpulist_empty(self) -> bool {
+        // SAFETY: `self` is alive (type invariant).
+        unsafe { shim::ipvs_rs_est_cpulist_empty(self.raw()) }
+    }
+
     /// Whether this is the initial namespace (`init_net`).
     pub(crate) fn is_init(self) -> bool {
         // SAFETY: `self` is alive (type invariant); the shim compares it with `&init_net`.
@@ -310,6 +451,35 @@ pub(crate) unsafe fn net_exit<T: PernetState>(net: *mut shim::RawNet, data: *mut
     // SAFETY: `net` is alive during its exit callback, which is all the handle is used for.
     if let Some(net) = unsafe { Net::from_raw(net) } {
         state.exit(net);
+    }
+}
+
+/// A checked sysctl write (called as `ipvs_rs_sysctl_write` by the shim's handler, which parsed
+/// the `count` values at `vals`; `which` is the file's first value).
+///
+/// # Safety
+///
+/// `data` must be null or the state [`net_init`] returned with the same `T`, not yet given to
+/// [`net_exit`] (the shim unregisters the files before that); `vals` must point to `count`
+/// readable `int`s.
+pub(crate) unsafe fn sysctl_write<T: PernetState>(
+    data: *mut c_void,
+    which: u32,
+    vals: *const c_int,
+    count: u32,
+    privileged: bool,
+) -> c_int {
+    let Some(which) = Sysctl::from_index(which) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `vals` points to `count` ints (function contract).
+    let vals = unsafe { core::slice::from_raw_parts(vals, count as usize) };
+    // SAFETY: `data` is the live state or null (function contract).
+    let r = unsafe { with_data::<T, _>(data, |s| s.sysctl_write(which, vals, privileged)) };
+    match r {
+        Some(Ok(())) => 0,
+        Some(Err(e)) => e.to_errno(),
+        None => EINVAL.to_errno(),
     }
 }
 

@@ -360,13 +360,14 @@ impl<T: Entry> Table<T> {
     }
 
     /// Inserts `e` with its timer set for `expires` (jiffies) unless `same` accepts an entry of
-    /// `e`'s `In` chain: returns the entry now in the table and whether it is `e`. Fails only
-    /// when the table has no buckets.
+    /// `e`'s `In` chain: returns the entry now in the table and whether it is `e`. Fails when
+    /// the table has no buckets, or already `max` entries (`ENOSPC`).
     pub(crate) fn insert_unique<'a>(
         &'a self,
         g: &'a rcu::Guard,
         e: Arc<T>,
         expires: u64,
+        max: usize,
         mut same: impl FnMut(&T) -> bool,
     ) -> Result<(ArcBorrow<'a, T>, bool)> {
         let b = self.current(g).ok_or(ENOMEM)?;
@@ -384,6 +385,17 @@ impl<T: Entry> Table<T> {
             }
             p = x.links().next[newest.set][Chain::In as usize].load(Relaxed);
         }
+        // Counted before it is linked, so that concurrent inserts cannot pass `max` together.
+        let mut n = self.count.load(Relaxed);
+        loop {
+            if n >= max {
+                return Err(ENOSPC);
+            }
+            match self.count.cmpxchg(n, n + 1, Relaxed) {
+                Ok(_) => break,
+                Err(now) => n = now,
+            }
+        }
         for (chain, k) in [(Chain::In, ki), (Chain::Out, ko)] {
             b.link(chain, &e);
             if let Some(n) = self.moved_to(b, k) {
@@ -391,7 +403,6 @@ impl<T: Entry> Table<T> {
             }
         }
         e.links().hashed.store(true, Relaxed);
-        self.count.add(1, Relaxed);
         // The table's reference: given back by `release`.
         let raw = Arc::into_raw(e);
         // SAFETY: `raw` is alive (the reference just leaked).
@@ -616,7 +627,7 @@ mod tests {
         let e = flow(key, hashes, 0, drops)?;
         let g = rcu::read_lock();
         let far = time::jiffies() + 100 * time::hz();
-        let (_, added) = t.insert_unique(&g, e, far, |x| x.key == key)?;
+        let (_, added) = t.insert_unique(&g, e, far, usize::MAX, |x| x.key == key)?;
         Ok(added)
     }
 
@@ -706,7 +717,7 @@ mod tests {
         {
             let g = rcu::read_lock();
             for (f, due) in flows.drain_all() {
-                t.insert_unique(&g, f, due, |_| false)?;
+                t.insert_unique(&g, f, due, usize::MAX, |_| false)?;
             }
         }
         let mut rounds = 0;
@@ -756,7 +767,7 @@ mod tests {
         let g = rcu::read_lock();
         let mut third = None;
         for (f, at) in flows.into_iter().zip(timers) {
-            let (e, _) = t.insert_unique(&g, f, at, |_| false)?;
+            let (e, _) = t.insert_unique(&g, f, at, usize::MAX, |_| false)?;
             if e.key == 3 {
                 third = Some(e);
             }

@@ -17,10 +17,12 @@
 /// `ipvs_ctl.rs`'s pure submodules.
 #[path = "../../../ipvs_ctl"]
 pub mod ipvs_ctl {
+    pub mod defense;
     pub mod est;
     pub mod msg;
     pub mod nlattr;
     pub mod procfmt;
+    pub mod sysctl;
     pub mod table;
     pub mod uapi;
 }
@@ -86,6 +88,8 @@ mod tests_sched_weighted;
 mod tests_sip;
 #[cfg(test)]
 mod tests_sizing;
+#[cfg(test)]
+mod tests_sysctl;
 #[cfg(test)]
 mod tests_table;
 #[cfg(test)]

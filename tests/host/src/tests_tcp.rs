@@ -77,6 +77,56 @@ const EXPECTED: [(Dir, [&str; 4]); 3] = [
     ),
 ];
 
+/// `tcp_states_dos[]` (the `secure_tcp` tables), likewise.
+const EXPECTED_DOS: [(Dir, [&str; 4]); 3] = [
+    (
+        Dir::Input,
+        [
+            "SR ES ES SR SR SR SR SR SR SR SA",
+            "CL CW SS TW TW TW CL CW LA LI SA",
+            "ES ES SS SR FW TW CL CW CL LI SA",
+            "CL CL CL SR CL CL CL CL LA LI CL",
+        ],
+    ),
+    (
+        Dir::Output,
+        [
+            "SS ES SS SA SS SS SS SS SS LI SA",
+            "TW FW SS TW FW TW CL TW LA LI TW",
+            "ES ES SS ES FW TW CL CW LA ES ES",
+            "CL CL SS CL CL TW CL CL CL CL CL",
+        ],
+    ),
+    (
+        Dir::InputOnly,
+        [
+            "SA ES ES SR SA SA SA SA SA SA SA",
+            "CL FW SS TW FW TW CL CW LA LI TW",
+            "ES ES SS ES FW TW CL CW CL LI ES",
+            "CL CL CL SR CL CL CL CL LA LI CL",
+        ],
+    ),
+];
+
+#[test]
+fn every_secure_tcp_transition_matches_the_c_table() {
+    let mut checked = 0;
+    for (dir, rows) in EXPECTED_DOS {
+        for from in ALL {
+            for (ev, (name, flag)) in EVENTS.iter().enumerate() {
+                let cols: Vec<&str> = rows[ev].split_whitespace().collect();
+                assert_eq!(
+                    tcp::next(from, dir, *flag, true),
+                    abbr(cols[from as usize]),
+                    "secure {dir:?} {from:?} on {name}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 3 * NSTATES * 4);
+}
+
 /// The expected next state for `(dir, current state, event row)`.
 fn expected(dir: Dir, from: State, event: usize) -> State {
     let (_, rows) = EXPECTED.iter().find(|(d, _)| *d == dir).unwrap();
@@ -99,7 +149,7 @@ fn every_transition_matches_the_c_table() {
         for from in ALL {
             for (ev, (name, flag)) in EVENTS.iter().enumerate() {
                 assert_eq!(
-                    tcp::next(from, dir, *flag),
+                    tcp::next(from, dir, *flag, false),
                     expected(dir, from, ev),
                     "{dir:?} {from:?} on {name}"
                 );
@@ -120,7 +170,7 @@ fn event_precedence_is_rst_syn_fin_ack() {
     for (dir, _) in EXPECTED {
         for from in ALL {
             for extra in [0, PSH, URG | ECE | CWR] {
-                let f = |bits: u8| tcp::next(from, dir, bits | extra);
+                let f = |bits: u8| tcp::next(from, dir, bits | extra, false);
                 let e = |ev: usize| expected(dir, from, ev);
                 let ctx = format!("{dir:?} {from:?} extra {extra:#x}");
                 assert_eq!(
@@ -157,7 +207,7 @@ fn nat_connection_lifecycle() {
     ];
     let mut s = State::None;
     for (i, (dir, f, want)) in steps.into_iter().enumerate() {
-        s = tcp::next(s, dir, f);
+        s = tcp::next(s, dir, f, false);
         assert_eq!(s, want, "step {i}: {dir:?} flags {f:#04x}");
     }
 }
@@ -166,19 +216,19 @@ fn nat_connection_lifecycle() {
 fn server_closes_first_and_resets() {
     use Dir::{Input, Output};
     let mut s = State::Established;
-    s = tcp::next(s, Output, flags::FIN | flags::ACK);
+    s = tcp::next(s, Output, flags::FIN | flags::ACK, false);
     assert_eq!(s, State::FinWait);
-    s = tcp::next(s, Input, flags::ACK);
+    s = tcp::next(s, Input, flags::ACK, false);
     assert_eq!(s, State::FinWait);
-    s = tcp::next(s, Input, flags::FIN | flags::ACK);
+    s = tcp::next(s, Input, flags::FIN | flags::ACK, false);
     assert_eq!(s, State::TimeWait);
     assert_eq!(
-        tcp::next(State::Established, Input, flags::RST),
+        tcp::next(State::Established, Input, flags::RST, false),
         State::Close
     );
-    assert_eq!(tcp::next(State::SynRecv, Input, flags::RST), State::SynRecv);
+    assert_eq!(tcp::next(State::SynRecv, Input, flags::RST, false), State::SynRecv);
     assert_eq!(
-        tcp::next(State::TimeWait, Output, flags::RST),
+        tcp::next(State::TimeWait, Output, flags::RST, false),
         State::TimeWait
     );
 }
@@ -187,15 +237,15 @@ fn server_closes_first_and_resets() {
 fn direct_routing_connection_lifecycle() {
     // Replies bypass the director: every packet is InputOnly.
     let d = Dir::InputOnly;
-    let mut s = tcp::next(State::None, d, flags::SYN);
+    let mut s = tcp::next(State::None, d, flags::SYN, false);
     assert_eq!(s, State::SynRecv);
-    s = tcp::next(s, d, flags::ACK);
+    s = tcp::next(s, d, flags::ACK, false);
     assert_eq!(s, State::Established);
-    s = tcp::next(s, d, flags::FIN | flags::ACK);
+    s = tcp::next(s, d, flags::FIN | flags::ACK, false);
     assert_eq!(s, State::FinWait);
-    s = tcp::next(s, d, flags::ACK);
+    s = tcp::next(s, d, flags::ACK, false);
     assert_eq!(s, State::FinWait);
-    assert_eq!(tcp::next(State::SynAck, d, flags::RST), State::Close);
+    assert_eq!(tcp::next(State::SynAck, d, flags::RST, false), State::Close);
 }
 
 #[test]

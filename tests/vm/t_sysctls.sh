@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Differential against C ip_vs (with its lblc and lblcr schedulers loaded, which own two of the
+# files): the net/ipv4/vs/ files
+# - their names, modes and values after load, in the initial namespace, in a new namespace
+#   (conn_max inherited from the initial one) and in a namespace of another user namespace
+#   (lblc/lblcr hidden, the host-wide files read-only, conn_max capped for its root);
+# - writes of good and bad values: the error (or none) and the value read back;
+# - conn_max: with 3, a fourth UDP flow gets no connection (its request is dropped);
+# - drop_packet 3 refuses one new connection in am_droprate; secure_tcp 3 keeps a handshake
+#   the real server has not sent data on in SYNACK;
+# - run_estimation 0 and an empty est_cpulist stop the rate estimator, 1 starts it again.
+. "$(dirname "$0")/lib.sh"
+set -e
+out=$(mktemp -d)
+V=/proc/sys/net/ipv4/vs
+
+# Every file: mode, name, value (sync_qlen_max, a share of free memory, as whether it is one).
+listing() {
+	local f v
+	for f in "$V"/*; do
+		v=$(tr '\t' ' ' <"$f")
+		[ "${f##*/}" = sync_qlen_max ] && { [ "$v" -gt 0 ] && v=positive; }
+		echo "$(stat -c %a "$f") ${f##*/} = $v"
+	done
+}
+
+# try FILE VALUE...: writes each value (restoring the file's value after), printing the error
+# and what the file reads then.
+try() {
+	local f=$V/$1 v old err
+	shift
+	old=$(cat "$f")
+	for v in "$@"; do
+		err=$({ printf '%s\n' "$v" >"$f"; } 2>&1 | sed 's/.*error: //') || true
+		echo "${f##*/} <- '$v': ${err:-ok}; reads $(tr '\t' ' ' <"$f")"
+	done
+	printf '%s\n' "$old" >"$f" 2>/dev/null || true
+}
+
+# One UDP request from a new socket (so a new connection): "answered" or "dropped".
+udp_once() { [ -n "$(udp_get)" ] && echo answered || echo dropped; }
+
+# One service line of --rate: CPS InPPS OutPPS InBPS OutBPS.
+rates() { ipvsadm -Ln --rate --exact | awk -v k="$VIP:80" '$2 == k {print $3, $4, $5, $6, $7}'; }
+
+# udp_load SECONDS: about 15 UDP requests a second from the client, each from a new socket.
+udp_load() {
+	ip netns exec cl python3 - "$VIP" "$1" <<-'EOF'
+		import socket, sys, time
+		end = time.monotonic() + float(sys.argv[2])
+		while time.monotonic() < end:
+		    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+		        s.settimeout(1)
+		        s.sendto(b"ping\n", (sys.argv[1], 80))
+		        try:
+		            s.recv(100)
+		        except OSError:
+		            pass
+		    time.sleep(0.05)
+	EOF
+}
+
+# rates_move: waits (up to 12 s) for non-zero rates.
+rates_move() {
+	local _
+	for _ in $(seq 12); do
+		[ "$(rates)" != "0 0 0 0 0" ] && { echo "rates move"; return 0; }
+		udp_load 1
+	done
+	echo "rates stay $(rates)"
+}
+
+nat_topology 1
+start_servers 1
+# A real server that takes TCP connections on port 81 and never sends.
+ip netns exec rs1 socat -u TCP-LISTEN:81,reuseaddr,fork OPEN:/dev/null &
+sink=$!
+for impl in c rs; do
+	use_impl $impl
+	[ $impl = c ] && modprobe ip_vs_lblc && modprobe ip_vs_lblcr
+	# What goes wrong shows in the record: the differences are the test's verdict.
+	set +e
+	{
+		echo "# initial namespace"
+		listing
+		echo "# writes"
+		try amemthresh 2048 -5 abc '1 2' ''
+		try am_droprate 0 20
+		try conn_max 5000 0 -1 1073741824 1073741825 2147483648
+		try drop_entry 1 3 4 -1
+		try drop_packet 2 5
+		try secure_tcp 1 9
+		try conntrack 1 0
+		try snat_reroute 0 7
+		try sync_version 0 1 2 -1
+		try sync_ports 4 3 0 -4 1024
+		try sync_persist_mode 1
+		try sync_qlen_max 100 -1 abc 18446744073709551615
+		try sync_sock_size 65536 -1
+		try sync_threshold '10 20' '20 10' '50 50' '5 0' '-1 5' '7' '0 0'
+		try sync_refresh_period 5 0 -1
+		try sync_retries 3 4 -1
+		try expire_nodest_conn 1
+		try backup_only 1
+		try ignore_tunneled 1
+		try run_estimation 7 0 -3
+		try est_nice -20 19 20 -21
+		try conn_lfactor -8 8 9 -9
+		try svc_lfactor -8 8 9 -9
+		try est_cpulist 0 0-1 1 abc 63 64 '' 0,1
+		try lblc_expiration 30 0
+		echo "# a new namespace (conn_max 5000 in the initial one)"
+		echo 5000 >$V/conn_max
+		ip netns add sctl
+		ip netns exec sctl bash -c "V=$V && $(declare -f listing try) && listing && try conn_max 6000 1073741824"
+		ip netns del sctl
+		# (Only where the kernel has user namespaces: the test kernel's configuration has none.)
+		[ -e /proc/self/ns/user ] && echo "# a namespace of another user namespace, whose root lacks CAP_NET_ADMIN" &&
+		unshare -U -r -n bash -c "V=$V && $(declare -f listing try) && listing && try conn_max 4000 5000 5001 && try run_estimation 0 && try est_cpulist 0 && try sync_qlen_max 5 && try secure_tcp 1"
+		echo 1073741824 >$V/conn_max
+		echo "# conn_max 3: the fourth flow"
+		ipvsadm -A -u $VIP:80 -s rr
+		ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+		echo 3 >$V/conn_max
+		for _ in 1 2 3 4; do udp_once; done
+		ipvsadm -Lnc | awk 'NR > 2' | wc -l
+		echo 1073741824 >$V/conn_max
+		udp_once
+		ipvsadm -C
+		echo "# drop_packet 3, am_droprate 2: every other new connection is refused"
+		ipvsadm -A -u $VIP:80 -s rr
+		ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+		echo 2 >$V/am_droprate
+		echo 3 >$V/drop_packet
+		for _ in 1 2 3 4; do udp_once; done
+		echo 0 >$V/drop_packet
+		echo "# secure_tcp 3: a handshake without data stays SYNACK (ESTABLISHED without it)"
+		ipvsadm -A -t $VIP:81 -s rr
+		ipvsadm -a -t $VIP:81 -r 10.0.1.11:81 -m
+		for mode in 3 0; do
+			echo $mode >$V/secure_tcp
+			sleep 4 | ip netns exec cl socat -u - "TCP:$VIP:81" &
+			for _ in $(seq 30); do
+				st=$(ipvsadm -Lnc | awk '$1 == "TCP" && $5 == "'$VIP':81" {print $3}')
+				case $st in SYN_RECV | '') sleep 0.1 ;; *) break ;; esac
+			done
+			echo "secure_tcp $mode: $st"
+			wait
+			ipvsadm -Lnc | awk '$1 == "TCP" {print $3}' | sort | uniq -c
+		done
+		ipvsadm -C
+		echo "# run_estimation 0: rates stay 0"
+		echo 0 >$V/run_estimation
+		ipvsadm -A -u $VIP:80 -s rr
+		ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+		udp_load 5
+		echo "rates $(rates)"
+		echo 1 >$V/run_estimation
+		rates_move
+		echo "# est_cpulist empty: rates freeze"
+		printf '\n' >$V/est_cpulist
+		cat $V/est_cpulist
+		ipvsadm -Z
+		udp_load 5
+		echo "rates $(rates)"
+		echo 0-1 >$V/est_cpulist
+		rates_move
+		ipvsadm -C
+	} >"$out/$impl" 2>&1
+	set -e
+done
+kill $sink
+cat "$out/rs"
+grep -q '^conn_max <- .-1.: Invalid argument' "$out/rs" || fail "ipvs_rs: conn_max took -1"
+grep -q '^644 conn_max = 1073741824$' "$out/rs" || fail "ipvs_rs: no conn_max at C's default"
+diff -u "$out/c" "$out/rs"
+rm -rf "$out"
