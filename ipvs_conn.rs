@@ -592,8 +592,13 @@ impl ConnTable {
         w: &mut impl core::fmt::Write,
         now: u64,
         hz: u64,
+        sync_file: bool,
     ) -> core::fmt::Result {
-        w.write_str(show::HEADER)?;
+        w.write_str(if sync_file {
+            show::HEADER_SYNC
+        } else {
+            show::HEADER
+        })?;
         let g = rcu::read_lock();
         let mut res = Ok(());
         self.tab.for_each(&g, |c| {
@@ -614,23 +619,26 @@ impl ConnTable {
             } else {
                 c.dport
             };
-            res = show::write_conn(
-                w,
-                &show::ConnLine {
-                    proto: c.key_in.proto.name(),
-                    family: c.family(),
-                    client: (c.key_in.saddr, c.key_in.sport),
-                    virt: (c.vaddr(), c.vport()),
-                    dest: (
-                        c.dest.as_ref().map_or(c.family(), |d| d.family()),
-                        c.daddr(),
-                        dport,
-                    ),
-                    state,
-                    expires,
-                    pe: c.pe_bytes().map(|d| ("sip", d)),
-                },
-            );
+            let line = show::ConnLine {
+                proto: c.key_in.proto.name(),
+                family: c.family(),
+                client: (c.key_in.saddr, c.key_in.sport),
+                virt: (c.vaddr(), c.vport()),
+                dest: (
+                    c.dest.as_ref().map_or(c.family(), |d| d.family()),
+                    c.daddr(),
+                    dport,
+                ),
+                state,
+                expires,
+                pe: c.pe_bytes().map(|d| ("sip", d)),
+            };
+            // No connection comes from a sync daemon yet: every one is this host's own.
+            res = if sync_file {
+                show::write_conn_sync(w, &line, false)
+            } else {
+                show::write_conn(w, &line)
+            };
         });
         res
     }

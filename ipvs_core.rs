@@ -35,6 +35,10 @@ impl netfilter::Handler for Ipvs {
     fn hook_out(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
         hook_out(self, net, family, hook, skb)
     }
+
+    fn hook_fwd_icmp(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+        hook_fwd_icmp(self, net, family, hook, skb)
+    }
 }
 
 impl Ipvs {
@@ -89,6 +93,26 @@ impl Ipvs {
         };
         self.conns
             .set_expiry(c, now.wrapping_add(u64::from(secs) * time::hz()));
+    }
+
+    /// With `snat_reroute` (C's default), a NAT reply on its way to a remote client (FORWARD,
+    /// LOCAL_OUT) is routed again once its source is the virtual address, so that policy
+    /// routing by source applies as to this host's own packets (C: `ip_vs_route_me_harder`).
+    /// Fails if no route takes it: the reply is dropped.
+    fn reroute_reply(
+        &self,
+        net: Net,
+        family: Family,
+        hook: Hook,
+        skb: &mut SkBuff<'_>,
+    ) -> kernel::error::Result {
+        if hook == Hook::LocalIn || self.sysctls.get(Sysctl::SnatReroute) == 0 {
+            return Ok(());
+        }
+        if skb.route(family).is_some_and(|rt| rt.is_local()) {
+            return Ok(());
+        }
+        skb.route_me_harder(net, family)
     }
 
     /// Counts a packet of `len` bytes from the client side of `c` (its destination, service
@@ -315,6 +339,33 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
     }
 }
 
+/// The FORWARD hook before [`hook_out`]: a client's ICMP error about a reply, on its way to a
+/// virtual address that is not this host's (a firewall-mark service that intercepts traffic to
+/// other hosts, a transparent cache), goes to the connection's real server as at LOCAL_IN (C:
+/// `ip_vs_forward_icmp`).
+fn hook_fwd_icmp(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+    let Some((ip, _)) = parse_ip_any(&skb, family) else {
+        return Verdict::Accept;
+    };
+    if ip.protocol != ipvs_proto::icmp::proto_of(family) {
+        return Verdict::Accept;
+    }
+    // A forwarded IPv4 error may come in fragments: like C, reassembled first.
+    let skb = if family == Family::V4 && ip.is_fragment() {
+        let Some(mut skb) = skb.defrag(net, DefragUser::Fwd) else {
+            return Verdict::Stolen;
+        };
+        skb.ip_send_check();
+        skb
+    } else {
+        skb
+    };
+    let Some((_, l4off)) = parse_ip(&skb, family) else {
+        return Verdict::Accept;
+    };
+    icmp::from_client(ipvs, net, family, hook, skb, l4off)
+}
+
 /// The reply-direction hook: rewrite NAT replies from real servers, and ICMP errors about
 /// connections; count DR/TUN replies that pass.
 fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
@@ -353,7 +404,7 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
         (skb, ip, l4off)
     };
     if ip.protocol == ipvs_proto::icmp::proto_of(family) {
-        return icmp::from_real_server(ipvs, family, skb, l4off);
+        return icmp::from_real_server(ipvs, net, family, hook, skb, l4off);
     }
     let Ok((key, flags)) = parse_l4(&skb, &ip, l4off) else {
         return Verdict::Accept;
@@ -366,17 +417,21 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
             None => return stray_from_real_server(ipvs, net, &g, skb, &key, flags),
         },
     };
-    ipvs.count_out(&c, skb.len());
-    ipvs.update_state(&c, true, flags);
-    if c.fwd != Fwd::Masq {
+    if c.fwd == Fwd::Masq {
+        // Like C, a reply that cannot be translated or routed counts nowhere.
+        if ipvs_xmit::nat_reply(&mut skb, &c, l4off)
+            .and_then(|()| ipvs.reroute_reply(net, family, hook, &mut skb))
+            .is_err()
+        {
+            return Verdict::Drop;
+        }
+    } else {
         // A DR/TUN real server's reply routed through this host: counted, left as it is.
         skb.set_ipvs_property();
-        return Verdict::Accept;
     }
-    match ipvs_xmit::nat_reply(&mut skb, &c, l4off) {
-        Ok(()) => Verdict::Accept,
-        Err(_) => Verdict::Drop,
-    }
+    ipvs.count_out(&c, skb.len());
+    ipvs.update_state(&c, true, flags);
+    Verdict::Accept
 }
 
 /// A packet from the real-server side that belongs to no connection. With the `nat_icmp_send`

@@ -275,9 +275,29 @@ impl Ipvs {
     fn proc_show(&self, file: ProcFile, w: &mut impl core::fmt::Write) {
         // A short buffer is retried by seq_file with a larger one: errors need no handling.
         let _ = match file {
-            ProcFile::Conn => self.conns.show(w, time::jiffies(), time::hz()),
+            ProcFile::Conn => self.conns.show(w, time::jiffies(), time::hz(), false),
+            ProcFile::ConnSync => self.conns.show(w, time::jiffies(), time::hz(), true),
             ProcFile::Services => self.show_services(w),
             ProcFile::Stats => ipvs_ctl::procfmt::write_stats(w, &self.stats.snapshot()),
+            ProcFile::StatsPercpu => self.show_stats_percpu(w),
+            // The application helpers (C's FTP module): none yet.
+            ProcFile::App => w.write_str(ipvs_ctl::procfmt::APP_HEADER),
         };
+    }
+
+    /// `/proc/net/ip_vs_stats_percpu`: each CPU's own totals, then the namespace's.
+    fn show_stats_percpu(&self, w: &mut impl core::fmt::Write) -> core::fmt::Result {
+        use ipvs_ctl::procfmt::{
+            write_stats_percpu_head, write_stats_percpu_row, write_stats_percpu_tail,
+        };
+        write_stats_percpu_head(w)?;
+        let mut r = Ok(());
+        self.stats.for_each_cpu(|cpu, c| {
+            if r.is_ok() {
+                r = write_stats_percpu_row(w, cpu, &c);
+            }
+        });
+        r?;
+        write_stats_percpu_tail(w, &self.stats.snapshot())
     }
 }

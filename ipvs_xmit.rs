@@ -159,16 +159,19 @@ pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) ->
 
 /// NAT for an ICMP error about a connection: routes it to the real server, lets `rewrite`
 /// translate it, and sends it (`ip_vs_icmp_xmit`'s NAT case), or delivers it here for a real
-/// server on this host.
+/// server on this host (not for an error being `forwarded`: dropped, as C's).
 pub(crate) fn icmp_nat_xmit(
     net: Net,
     mut skb: SkBuff<'_>,
     c: &Conn,
+    forwarded: bool,
     rewrite: impl FnOnce(&mut SkBuff<'_>) -> Result,
 ) -> Verdict {
+    // Like C, a real server on this host is not reached from the FORWARD hook.
     let opts = RouteOpts {
         icmp: true,
-        redirect: true,
+        redirect: !forwarded,
+        non_local: forwarded,
         ..Default::default()
     };
     let Ok(local) = route_plain(net, &mut skb, c.route(), (c.family(), c.daddr()), opts) else {

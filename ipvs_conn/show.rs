@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The text of `/proc/net/ip_vs_conn`, which `ipvsadm -Lc` parses.
+//! The text of `/proc/net/ip_vs_conn`, which `ipvsadm -Lc` parses, and of
+//! `/proc/net/ip_vs_conn_sync` (the same connections, with where each came from).
 //!
 //! Pure code.
 
@@ -10,6 +11,10 @@ use core::fmt::{self, Write};
 /// The header line.
 pub(crate) const HEADER: &str =
     "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";
+
+/// The header line of `ip_vs_conn_sync`.
+pub(crate) const HEADER_SYNC: &str =
+    "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n";
 
 /// What one line shows of a connection.
 #[derive(Clone, Copy, Debug)]
@@ -51,13 +56,12 @@ impl fmt::Display for Shown {
     }
 }
 
-/// Writes one connection line (ports in upper-case hex, like C IPVS), with a template's engine
-/// name and data after the expiry. Data that is not text (the SIP parser takes ASCII only) is
-/// left out.
-pub(crate) fn write_conn(w: &mut impl Write, c: &ConnLine<'_>) -> fmt::Result {
+/// Writes the part of a line both files share: protocol, addresses and ports (ports in
+/// upper-case hex, like C IPVS) and the state.
+fn write_flow(w: &mut impl Write, c: &ConnLine<'_>) -> fmt::Result {
     write!(
         w,
-        "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:>7}",
+        "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11}",
         c.proto,
         Shown(c.family, c.client.0),
         c.client.1,
@@ -66,8 +70,23 @@ pub(crate) fn write_conn(w: &mut impl Write, c: &ConnLine<'_>) -> fmt::Result {
         Shown(c.dest.0, c.dest.1),
         c.dest.2,
         c.state,
-        c.expires
-    )?;
+    )
+}
+
+/// Writes one `ip_vs_conn_sync` line: `synced` tells a connection a sync daemon made
+/// (`SYNC`) from one this host scheduled (`LOCAL`).
+pub(crate) fn write_conn_sync(w: &mut impl Write, c: &ConnLine<'_>, synced: bool) -> fmt::Result {
+    write_flow(w, c)?;
+    let origin = if synced { "SYNC" } else { "LOCAL" };
+    writeln!(w, " {:<6} {:>7}", origin, c.expires)
+}
+
+/// Writes one connection line (ports in upper-case hex, like C IPVS), with a template's engine
+/// name and data after the expiry. Data that is not text (the SIP parser takes ASCII only) is
+/// left out.
+pub(crate) fn write_conn(w: &mut impl Write, c: &ConnLine<'_>) -> fmt::Result {
+    write_flow(w, c)?;
+    write!(w, " {:>7}", c.expires)?;
     if let Some((name, data)) = c.pe {
         write!(w, " {} {}", name, core::str::from_utf8(data).unwrap_or(""))?;
     }

@@ -40,7 +40,9 @@ fn reversed(e: &icmp::EmbeddedIn) -> FlowKey {
 /// ICMP checksum on such an error drops it. Anything else passes untouched.
 pub(super) fn from_real_server(
     ipvs: &Ipvs,
+    net: Net,
     family: Family,
+    hook: Hook,
     mut skb: SkBuff<'_>,
     ioff: usize,
 ) -> Verdict {
@@ -61,7 +63,10 @@ pub(super) fn from_real_server(
             outer: End::Src,
             port: 2,
         };
-        if !skb.icmp_csum_ok(ioff, family) || at.rewrite(&mut skb, c.vaddr(), c.vport()).is_err() {
+        if !skb.icmp_csum_ok(ioff, family)
+            || at.rewrite(&mut skb, c.vaddr(), c.vport()).is_err()
+            || ipvs.reroute_reply(net, family, hook, &mut skb).is_err()
+        {
             return Verdict::Drop;
         }
     }
@@ -126,7 +131,10 @@ pub(super) fn from_client(
                 outer: End::Dst,
                 port: 0,
             };
-            ipvs_xmit::icmp_nat_xmit(net, skb, &c, |skb| at.rewrite(skb, c.daddr(), c.dport))
+            let forwarded = hook == Hook::Forward;
+            ipvs_xmit::icmp_nat_xmit(net, skb, &c, forwarded, |skb| {
+                at.rewrite(skb, c.daddr(), c.dport)
+            })
         }
         Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, true),
         Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, true),

@@ -110,6 +110,12 @@ impl Counters {
         }
     }
 
+    /// Calls `f` with each possible CPU's own counters (since the counters were made: zeroing
+    /// does not touch them, as C's `ip_vs_stats_percpu` rows).
+    pub(crate) fn for_each_cpu(&self, f: impl FnMut(u32, [u64; est::COUNTERS])) {
+        self.pcpu.for_each_cpu(f)
+    }
+
     /// Zeroes the counters and the rates.
     pub(crate) fn zero(&self) {
         for (b, v) in self.base.iter().zip(self.pcpu.sum()) {

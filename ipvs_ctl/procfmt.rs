@@ -157,3 +157,36 @@ pub(crate) fn write_stats(w: &mut impl Write, s: &Stats) -> fmt::Result {
         s.cps, s.inpps, s.outpps, s.inbps, s.outbps
     )
 }
+
+/// `/proc/net/ip_vs_stats_percpu`'s header.
+pub(crate) fn write_stats_percpu_head(w: &mut impl Write) -> fmt::Result {
+    w.write_str("       Total Incoming Outgoing         Incoming         Outgoing\n")?;
+    w.write_str("CPU    Conns  Packets  Packets            Bytes            Bytes\n")
+}
+
+/// One CPU's row: its own conns, inpkts, outpkts, inbytes, outbytes.
+pub(crate) fn write_stats_percpu_row(w: &mut impl Write, cpu: u32, c: &[u64; 5]) -> fmt::Result {
+    writeln!(
+        w,
+        "{:3X} {:8X} {:8X} {:8X} {:16X} {:16X}",
+        cpu, c[0], c[1], c[2], c[3], c[4]
+    )
+}
+
+/// The totals (since the last zeroing) and the rates, after the rows.
+pub(crate) fn write_stats_percpu_tail(w: &mut impl Write, s: &Stats) -> fmt::Result {
+    writeln!(
+        w,
+        "  ~ {:8X} {:8X} {:8X} {:16X} {:16X}\n",
+        s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes
+    )?;
+    w.write_str("     Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n")?;
+    writeln!(
+        w,
+        "    {:8X} {:8X} {:8X} {:16X} {:16X}",
+        s.cps, s.inpps, s.outpps, s.inbps, s.outbps
+    )
+}
+
+/// `/proc/net/ip_vs_app`'s header (a line per application helper follows).
+pub(crate) const APP_HEADER: &str = "prot port    usecnt name\n";

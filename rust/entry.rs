@@ -96,6 +96,22 @@ macro_rules! entry_points {
             unsafe { hook(skb, state, <$state as Handler>::hook_out) }
         }
 
+        /// The shim's FORWARD hook for ICMP errors about connections.
+        ///
+        /// # Safety
+        ///
+        /// The arguments must be those of a netfilter hook call.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_hook_fwd_icmp(
+            _priv: *mut kernel::ffi::c_void,
+            skb: *mut $crate::rust::shim::RawSkb,
+            state: *const $crate::rust::shim::RawHookState,
+        ) -> kernel::ffi::c_uint {
+            use $crate::rust::netfilter::{hook, Handler};
+            // SAFETY: Called by netfilter with a hook's arguments.
+            unsafe { hook(skb, state, <$state as Handler>::hook_fwd_icmp) }
+        }
+
         /// The doit of every command of the family.
         ///
         /// # Safety

@@ -14,6 +14,8 @@
 #include <linux/skbuff.h>
 #include <linux/ip.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <linux/percpu.h>
 #include <net/netns/generic.h>
 #include <net/net_namespace.h>
@@ -239,6 +241,17 @@ __ipvs_helper int ipvs_rs_ip6_dst_saddr(struct net *net, const struct dst_entry 
 __ipvs_helper void ipvs_rs_dst_release(struct dst_entry *dst)
 {
 	dst_release(dst);
+}
+
+/* Routes a packet again for its current addresses, as if this host had sent it. */
+__ipvs_helper int ipvs_rs_ip_route_me_harder(struct net *net, struct sk_buff *skb)
+{
+	return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
+}
+
+__ipvs_helper int ipvs_rs_ip6_route_me_harder(struct net *net, struct sk_buff *skb)
+{
+	return ip6_route_me_harder(net, skb->sk, skb);
 }
 
 __ipvs_helper bool ipvs_rs_rt4_is_local(const struct dst_entry *dst)

@@ -195,6 +195,9 @@ static const struct {
 	[IPVS_RS_PROC_CONN] = { "ip_vs_conn", 0444 },
 	[IPVS_RS_PROC_SERVICES] = { "ip_vs", 0444 },
 	[IPVS_RS_PROC_STATS] = { "ip_vs_stats", 0444 },
+	[IPVS_RS_PROC_STATS_PERCPU] = { "ip_vs_stats_percpu", 0444 },
+	[IPVS_RS_PROC_CONN_SYNC] = { "ip_vs_conn_sync", 0444 },
+	[IPVS_RS_PROC_APP] = { "ip_vs_app", 0444 },
 };
 
 static int ipvs_rs_proc_single_show(struct seq_file *seq, void *v)
@@ -548,6 +551,8 @@ static const struct nf_hook_ops ipvs_rs_ops4[] = {
 	  .priority = NF_IP_PRI_NAT_DST + 1 },
 	{ .hook = ipvs_rs_hook_in, .pf = NFPROTO_IPV4, .hooknum = NF_INET_LOCAL_OUT,
 	  .priority = NF_IP_PRI_NAT_DST + 2 },
+	{ .hook = ipvs_rs_hook_fwd_icmp, .pf = NFPROTO_IPV4, .hooknum = NF_INET_FORWARD,
+	  .priority = 99 },
 	{ .hook = ipvs_rs_hook_out, .pf = NFPROTO_IPV4, .hooknum = NF_INET_FORWARD,
 	  .priority = 100 },
 };
@@ -562,6 +567,8 @@ static const struct nf_hook_ops ipvs_rs_ops6[] = {
 	  .priority = NF_IP6_PRI_NAT_DST + 1 },
 	{ .hook = ipvs_rs_hook_in, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_OUT,
 	  .priority = NF_IP6_PRI_NAT_DST + 2 },
+	{ .hook = ipvs_rs_hook_fwd_icmp, .pf = NFPROTO_IPV6, .hooknum = NF_INET_FORWARD,
+	  .priority = 99 },
 	{ .hook = ipvs_rs_hook_out, .pf = NFPROTO_IPV6, .hooknum = NF_INET_FORWARD,
 	  .priority = 100 },
 };
@@ -617,6 +624,22 @@ void ipvs_rs_pcpu_sum(const u64 __percpu *p, u32 n, u64 *out)
 		for (i = 0; i < n; i++)
 			out[i] += READ_ONCE(c[i]);
 	}
+}
+
+/* The next possible CPU after `prev` (-1: the first); nr_cpu_ids or more when there is none. */
+u32 ipvs_rs_cpu_next_possible(int prev)
+{
+	return cpumask_next(prev, cpu_possible_mask);
+}
+
+/* CPU `cpu`'s copy of the `n` counters at `p`. */
+void ipvs_rs_pcpu_read(const u64 __percpu *p, u32 n, u32 cpu, u64 *out)
+{
+	const u64 *c = per_cpu_ptr(p, cpu);
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		out[i] = READ_ONCE(c[i]);
 }
 
 void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))

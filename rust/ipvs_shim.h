@@ -20,13 +20,22 @@ struct nf_hook_state;
 struct seq_file;
 
 /* /proc/net files, by kind (the order of ipvs_rs_proc_files[] in the shim). */
-enum { IPVS_RS_PROC_CONN = 0, IPVS_RS_PROC_SERVICES = 1, IPVS_RS_PROC_STATS = 2 };
+enum {
+	IPVS_RS_PROC_CONN = 0,
+	IPVS_RS_PROC_SERVICES = 1,
+	IPVS_RS_PROC_STATS = 2,
+	IPVS_RS_PROC_STATS_PERCPU = 3,
+	IPVS_RS_PROC_CONN_SYNC = 4,
+	IPVS_RS_PROC_APP = 5,
+};
 
 /* Implemented in Rust (rust/genl.rs, rust/netfilter.rs, rust/pernet.rs). */
 int ipvs_rs_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int ipvs_rs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 unsigned int ipvs_rs_hook_in(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
 unsigned int ipvs_rs_hook_out(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+unsigned int ipvs_rs_hook_fwd_icmp(void *priv, struct sk_buff *skb,
+				   const struct nf_hook_state *state);
 void *ipvs_rs_net_init(struct net *net);
 void ipvs_rs_net_exit(struct net *net, void *data);
 void ipvs_rs_net_tick(void *data);
@@ -172,6 +181,8 @@ int ipvs_rs_ip6_route_output(struct net *net, const u8 *daddr, bool known_nh,
 int ipvs_rs_ip6_dst_saddr(struct net *net, const struct dst_entry *dst, const u8 *daddr,
 			  u8 *saddr);
 void ipvs_rs_dst_release(struct dst_entry *dst);
+int ipvs_rs_ip_route_me_harder(struct net *net, struct sk_buff *skb);
+int ipvs_rs_ip6_route_me_harder(struct net *net, struct sk_buff *skb);
 bool ipvs_rs_rt4_is_local(const struct dst_entry *dst);
 bool ipvs_rs_rt4_is_input(const struct dst_entry *dst);
 bool ipvs_rs_dst_dev_is_loopback(const struct dst_entry *dst);
@@ -230,6 +241,8 @@ void ipvs_rs_spin_unlock2_bh(spinlock_t *a, spinlock_t *b);
 void ipvs_rs_cond_resched(void);
 u64 __percpu *ipvs_rs_pcpu_alloc(u32 n);
 void ipvs_rs_pcpu_add2(u64 __percpu *const *ps, u32 n, u32 i, u64 a, u32 j, u64 b);
+u32 ipvs_rs_cpu_next_possible(int prev);
+void ipvs_rs_pcpu_read(const u64 __percpu *p, u32 n, u32 cpu, u64 *out);
 void ipvs_rs_pcpu_sum(const u64 __percpu *p, u32 n, u64 *out);
 struct timer_list;
 void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));

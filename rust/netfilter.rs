@@ -98,10 +98,12 @@ pub(crate) trait Handler: PernetState {
     fn hook_in(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict;
     /// A packet at a reply-direction hook (`ip_vs_out_hook`'s role).
     fn hook_out(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict;
+    /// A packet being forwarded, before `hook_out` (`ip_vs_forward_icmp`'s role).
+    fn hook_fwd_icmp(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict;
 }
 
 /// A hook call, handled by `f`, one of `T`'s [`Handler`] methods (the shim's hook table calls it
-/// as `ipvs_rs_hook_in` and `ipvs_rs_hook_out`, see
+/// as `ipvs_rs_hook_in`, `ipvs_rs_hook_out` and `ipvs_rs_hook_fwd_icmp`, see
 /// [`entry_points!`](crate::rust::entry_points)).
 ///
 /// # Safety

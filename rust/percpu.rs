@@ -50,6 +50,30 @@ impl<const N: usize> PerCpuCounters<N> {
     }
 }
 
+impl<const N: usize> PerCpuCounters<N> {
+    /// Calls `f` with each possible CPU's number and its copy of the counters, in CPU order.
+    pub(crate) fn for_each_cpu(&self, mut f: impl FnMut(u32, [u64; N])) {
+        let mut prev: i32 = -1;
+        loop {
+            // SAFETY: Reads the possible-CPU mask, which never changes.
+            let cpu = unsafe { shim::ipvs_rs_cpu_next_possible(prev) };
+            // SAFETY: Plain read of a boot-time constant.
+            if cpu >= unsafe { bindings::nr_cpu_ids } {
+                return;
+            }
+            let mut out = [0u64; N];
+            // SAFETY: `ptr` is a live per-CPU area of `N` counters, `cpu` a possible CPU, and
+            // `out` has room for `N`.
+            unsafe { shim::ipvs_rs_pcpu_read(self.ptr.as_ptr(), N as u32, cpu, out.as_mut_ptr()) };
+            f(cpu, out);
+            let Ok(p) = i32::try_from(cpu) else {
+                return;
+            };
+            prev = p;
+        }
+    }
+}
+
 impl<const N: usize> Drop for PerCpuCounters<N> {
     fn drop(&mut self) {
         // SAFETY: Allocated by `__alloc_percpu` and no longer used.

@@ -21,6 +21,12 @@ pub(crate) enum ProcFile {
     Services,
     /// `/proc/net/ip_vs_stats`.
     Stats,
+    /// `/proc/net/ip_vs_stats_percpu`.
+    StatsPercpu,
+    /// `/proc/net/ip_vs_conn_sync`.
+    ConnSync,
+    /// `/proc/net/ip_vs_app`.
+    App,
 }
 
 impl ProcFile {
@@ -29,6 +35,9 @@ impl ProcFile {
             k if k == shim::IPVS_RS_PROC_CONN as c_long => Self::Conn,
             k if k == shim::IPVS_RS_PROC_SERVICES as c_long => Self::Services,
             k if k == shim::IPVS_RS_PROC_STATS as c_long => Self::Stats,
+            k if k == shim::IPVS_RS_PROC_STATS_PERCPU as c_long => Self::StatsPercpu,
+            k if k == shim::IPVS_RS_PROC_CONN_SYNC as c_long => Self::ConnSync,
+            k if k == shim::IPVS_RS_PROC_APP as c_long => Self::App,
             _ => return None,
         })
     }

@@ -480,6 +480,22 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_consume_skb(self.raw()) }
     }
 
+    /// Routes the packet again for its current addresses, as if this host had sent it
+    /// (`ip_route_me_harder`, `ip6_route_me_harder`): after a source rewrite, policy routing
+    /// by source applies. Fails if no route takes it.
+    pub(crate) fn route_me_harder(&mut self, net: Net, family: Family) -> Result {
+        // SAFETY: `raw()` is valid and exclusively ours; `net` is alive (type invariant).
+        let r = kernel::error::to_result(unsafe {
+            match family {
+                Family::V4 => shim::ipvs_rs_ip_route_me_harder(net.raw(), self.raw()),
+                Family::V6 => shim::ipvs_rs_ip6_route_me_harder(net.raw(), self.raw()),
+            }
+        });
+        // INVARIANT: The head may have been reallocated for the new device's link header.
+        self.v = Self::read_view(self.ptr);
+        r
+    }
+
     /// Makes room for `headroom` bytes in front of the data, with a header of the packet's own
     /// (`skb_cow_head`).
     pub(crate) fn reserve_headroom(&mut self, headroom: u32) -> Result {

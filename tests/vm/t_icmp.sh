@@ -7,7 +7,10 @@
 #   ECONNREFUSED; counted as the connection's outgoing traffic;
 # - from the client, about a reply: goes to the connection's real server, for NAT translated
 #   (to the real server, embedding real server -> client), for DR as it was sent; counted as
-#   incoming traffic.
+#   incoming traffic;
+# - the same for a transparent cache (a firewall-mark service for an address that is not the
+#   director's, delivered locally by policy routing): the client's error about a reply is
+#   forwarded, not delivered, and C's FORWARD hook at priority 99 sends it to the real server.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -28,6 +31,27 @@ client_errors() {
 	wait "${pids[@]}"
 	cat "$out/cap1" "$out/cap2"
 }
+# The transparent cache: UDP to 10.0.9.9:80 gets mark 9 and is delivered here; 10.0.9.0/24
+# is otherwise routed on (to nowhere) through br-rs.
+nft -f - <<-'EOF'
+	table ip tcache {
+		chain pre {
+			type filter hook prerouting priority mangle;
+			ip daddr 10.0.9.9 udp dport 80 meta mark set 9
+		}
+	}
+EOF
+ip rule add fwmark 9 lookup 109 pref 109
+ip route add local 0.0.0.0/0 dev lo table 109
+ip route add 10.0.9.0/24 dev br-rs
+forwarded_error() {
+	ip netns exec rs1 python3 "$REPO/tests/vm/icmpcheck.py" capture 30 rs1-fwd 1 >"$out/capf" &
+	local pid=$!
+	wait_raw_socket rs1
+	ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" inject 10.0.9.9 80 40090
+	wait $pid
+	cat "$out/capf"
+}
 for impl in c rs; do
 	use_impl $impl
 	ipvsadm -A -u $VIP:53 -s rr
@@ -42,6 +66,9 @@ for impl in c rs; do
 	ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
 	ipvsadm -a -u $VIP:81 -r 10.0.1.12:81 -g
 	client_errors >>"$out/$impl"
+	ipvsadm -A -f 9 -s rr
+	ipvsadm -a -f 9 -r 10.0.1.11:80 -m
+	forwarded_error >>"$out/$impl"
 	settled_stats >>"$out/$impl"
 	unload_ipvs
 done
@@ -53,3 +80,7 @@ grep -q "^rs1 got icmp 3/3 10.0.0.2 -> 10.0.1.11 icmp-csum ok embedded 10.0.1.11
 	fail "client's error about a NAT reply not translated to the real server"
 grep -q "^rs2 got icmp 3/3 10.0.0.2 -> $VIP icmp-csum ok embedded $VIP:81 -> 10.0.0.2:40081 ip-csum ok$" "$out/rs" ||
 	fail "client's error about a DR reply not forwarded"
+grep -q "^rs1-fwd got icmp 3/3 10.0.0.2 -> 10.0.1.11 icmp-csum ok embedded 10.0.1.11:80 -> 10.0.0.2:40090 ip-csum ok$" "$out/rs" ||
+	fail "client's error about a transparent cache's reply not sent to the real server"
+nft delete table ip tcache
+ip rule del pref 109

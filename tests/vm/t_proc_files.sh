@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# /proc/net/ip_vs and /proc/net/ip_vs_stats, differential against C ip_vs: services of every
+# /proc/net/ip_vs, ip_vs_stats and ip_vs_stats_percpu, differential against C ip_vs: services of every
 # kind (TCP, UDP with ops, persistent with a netmask, fwmark, IPv6) with destinations of every
 # forwarding method, then the totals after NAT traffic (the rate lines are the estimator's and
 # are left out).
@@ -29,6 +29,19 @@ for impl in c rs; do
 	for _ in 1 2 3 4; do tcp_get >/dev/null; done
 	sleep 3 # C's counters trail the traffic.
 	head -n 3 /proc/net/ip_vs_stats >"$out/$impl.stats"
+	# Per CPU: the header, the totals line, and whether the CPUs' rows add up to it (which
+	# CPU counted what differs from run to run).
+	python3 - /proc/net/ip_vs_stats_percpu >>"$out/$impl.stats" <<-'EOF'
+		import sys
+		lines = open(sys.argv[1]).read().split("\n")
+		print("\n".join(lines[:2]))
+		t = next(i for i, l in enumerate(lines) if l.startswith("  ~"))
+		rows = [[int(x, 16) for x in l.split()[1:]] for l in lines[2:t]]
+		total = lines[t]
+		print(total)
+		sums = [sum(r[i] for r in rows) for i in range(5)]
+		print("CPU rows add up:", "yes" if rows and sums == [int(x, 16) for x in total.split()[1:]] else "no")
+	EOF
 	ipvsadm -C
 done
 cat "$out/rs.ip_vs" "$out/rs.stats"

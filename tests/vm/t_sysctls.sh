@@ -8,7 +8,8 @@
 # - writes of good and bad values: the error (or none) and the value read back;
 # - conn_max: with 3, a fourth UDP flow gets no connection (its request is dropped);
 # - drop_packet 3 refuses one new connection in am_droprate; secure_tcp 3 keeps a handshake
-#   the real server has not sent data on in SYNACK;
+#   the real server has not sent data on in SYNACK; snat_reroute routes a NAT reply again
+#   once its source is the VIP (policy routing by source: a blackhole drops it);
 # - run_estimation 0 and an empty est_cpulist stop the rate estimator, 1 starts it again.
 . "$(dirname "$0")/lib.sh"
 set -e
@@ -140,15 +141,32 @@ for impl in c rs; do
 		ipvsadm -a -t $VIP:81 -r 10.0.1.11:81 -m
 		for mode in 3 0; do
 			echo $mode >$V/secure_tcp
-			sleep 4 | ip netns exec cl socat -u - "TCP:$VIP:81" &
+			# A client port of its own (the other run's is in TIME_WAIT).
+			port=$((41000 + mode + ${#impl} * 10))
+			sleep 4 | ip netns exec cl socat -u - "TCP:$VIP:81,sourceport=$port" &
+			client=$!
 			for _ in $(seq 30); do
-				st=$(ipvsadm -Lnc | awk '$1 == "TCP" && $5 == "'$VIP':81" {print $3}')
+				st=$(ipvsadm -Lnc | awk '$1 == "TCP" && $4 == "10.0.0.2:'$port'" {print $3}')
 				case $st in SYN_RECV | '') sleep 0.1 ;; *) break ;; esac
 			done
 			echo "secure_tcp $mode: $st"
-			wait
+			wait $client
 			ipvsadm -Lnc | awk '$1 == "TCP" {print $3}' | sort | uniq -c
 		done
+		ipvsadm -C
+		echo "# snat_reroute: replies from the VIP are policy-routed into a blackhole (1), or not (0)"
+		ip rule add from $VIP lookup 100 pref 100
+		ip route add blackhole 10.0.0.0/24 table 100
+		ipvsadm -A -u $VIP:80 -s rr
+		ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+		for mode in 1 0; do
+			echo $mode >$V/snat_reroute
+			echo "snat_reroute $mode: $(udp_once)"
+		done
+		ip rule del pref 100
+		ip route flush table 100
+		echo 1 >$V/snat_reroute
+		settled_stats | awk 'NR > 3 {print $1, $2, $3, $4, $5}'
 		ipvsadm -C
 		echo "# run_estimation 0: rates stay 0"
 		echo 0 >$V/run_estimation

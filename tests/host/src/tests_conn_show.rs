@@ -143,3 +143,34 @@ fn ipv4_service_with_an_ipv6_tunnel_real_server() {
         "UDP 0A000002 1388 0A000064 0035 fd00:0000:0000:0000:0000:0000:0000:0011 0035 UDP             299\n"
     );
 }
+
+#[test]
+fn sync_file_lines_show_the_origin() {
+    use crate::ipvs_conn::show::{write_conn_sync, HEADER_SYNC};
+    assert_eq!(
+        HEADER_SYNC,
+        "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n"
+    );
+    let line = ConnLine {
+        proto: "TCP",
+        family: Family::V4,
+        client: (Addr::v4([10, 0, 0, 2]), 0xc350),
+        virt: (Addr::v4([207, 175, 44, 110]), 8080),
+        dest: (Family::V4, Addr::v4([172, 16, 0, 2]), 8080),
+        state: "TIME_WAIT",
+        expires: 119,
+        pe: Some(("sip", b"call-1")),
+    };
+    let (mut local, mut synced) = (String::new(), String::new());
+    write_conn_sync(&mut local, &line, false).unwrap();
+    write_conn_sync(&mut synced, &line, true).unwrap();
+    // C's "%-3s %08X %04X %08X %04X %s %04X %-11s %-6s %7u": no engine columns.
+    assert_eq!(
+        local,
+        "TCP 0A000002 C350 CFAF2C6E 1F90 AC100002 1F90 TIME_WAIT   LOCAL      119\n"
+    );
+    assert_eq!(
+        synced,
+        "TCP 0A000002 C350 CFAF2C6E 1F90 AC100002 1F90 TIME_WAIT   SYNC       119\n"
+    );
+}

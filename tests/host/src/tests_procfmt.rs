@@ -113,3 +113,38 @@ fn stats() {
         "   Total Incoming Outgoing         Incoming         Outgoing\n   Conns  Packets  Packets            Bytes            Bytes\n       4        E        A              1AE              172\n\n Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n       0        0        0                0                0\n"
     );
 }
+
+#[test]
+fn stats_percpu() {
+    use crate::ipvs_ctl::procfmt::{
+        write_stats_percpu_head, write_stats_percpu_row, write_stats_percpu_tail,
+    };
+    let s = Stats {
+        conns: 3,
+        inpkts: 10,
+        outpkts: 9,
+        inbytes: 430,
+        outbytes: 0x1_0000_0000,
+        cps: 1,
+        ..Stats::default()
+    };
+    let out = text(|w| {
+        write_stats_percpu_head(w)?;
+        write_stats_percpu_row(w, 0, &[1, 4, 3, 200, 100])?;
+        write_stats_percpu_row(w, 17, &[2, 6, 6, 230, 0xFFFF_FFFF])?;
+        write_stats_percpu_tail(w, &s)
+    });
+    // C's ip_vs_stats_percpu_show: "%3X %8LX %8LX %8LX %16LX %16LX" per CPU, "  ~ " totals.
+    let expected = [
+        "       Total Incoming Outgoing         Incoming         Outgoing",
+        "CPU    Conns  Packets  Packets            Bytes            Bytes",
+        "  0        1        4        3               C8               64",
+        " 11        2        6        6               E6         FFFFFFFF",
+        "  ~        3        A        9              1AE        100000000",
+        "",
+        "     Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s",
+        "           1        0        0                0                0",
+        "",
+    ];
+    assert_eq!(out, expected.join("\n"));
+}

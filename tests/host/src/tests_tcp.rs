@@ -226,7 +226,10 @@ fn server_closes_first_and_resets() {
         tcp::next(State::Established, Input, flags::RST, false),
         State::Close
     );
-    assert_eq!(tcp::next(State::SynRecv, Input, flags::RST, false), State::SynRecv);
+    assert_eq!(
+        tcp::next(State::SynRecv, Input, flags::RST, false),
+        State::SynRecv
+    );
     assert_eq!(
         tcp::next(State::TimeWait, Output, flags::RST, false),
         State::TimeWait
