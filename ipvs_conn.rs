@@ -21,7 +21,7 @@ pub(crate) mod persist;
 pub(crate) mod show;
 pub(crate) mod sizing;
 
-use crate::ipvs_ctl::{Dest, Service};
+use crate::ipvs_ctl::{defense, uapi, Dest, Service};
 use crate::ipvs_proto::{
     inet::{Addr, Family},
     sip, tcp, Proto,
@@ -113,8 +113,10 @@ pub(crate) struct Conn {
     pub(crate) control: Option<Arc<Conn>>,
     /// How many live connections this template controls.
     n_control: Atomic<u32>,
-    /// A template's timeout in seconds: each connection it makes pushes its expiry this far.
-    tpl_timeout: Atomic<u32>,
+    /// A template's timeout in seconds (each connection it makes pushes its expiry this far);
+    /// a connection's count of packets from the client (C: `in_pkts`, which the `drop_entry`
+    /// defence reads). One field for both keeps a connection within its slab object.
+    per_kind: Atomic<u32>,
     /// A template a controlled connection reached ESTABLISHED through (TCP) or got a reply
     /// through (UDP) (C: `IP_VS_CTPL_S_ASSURED`).
     assured: Atomic<bool>,
@@ -167,7 +169,7 @@ impl rcuhash::Entry for Conn {
             }
             // A template lives on while it controls connections, like C's.
             if self.n_control.load(Relaxed) != 0 {
-                self.tpl_timeout.store(CONTROL_GRACE_S, Relaxed);
+                self.per_kind.store(CONTROL_GRACE_S, Relaxed);
                 let at = now.wrapping_add(u64::from(CONTROL_GRACE_S) * time::hz());
                 self.expires.store(at, Relaxed);
                 self.timer_at.store(at, Relaxed);
@@ -278,9 +280,24 @@ impl Conn {
         }
     }
 
+    /// A packet came from the client (a connection's count; templates count none).
+    pub(crate) fn count_in_packet(&self) {
+        if self.kind == Kind::Conn {
+            self.per_kind.add(1, Relaxed);
+        }
+    }
+
+    /// Packets from the client so far (a template: 0).
+    pub(crate) fn in_pkts(&self) -> u32 {
+        match self.kind {
+            Kind::Conn => self.per_kind.load(Relaxed),
+            Kind::Template => 0,
+        }
+    }
+
     /// The template's timeout, seconds.
     pub(crate) fn template_timeout(&self) -> u32 {
-        self.tpl_timeout.load(Relaxed)
+        self.per_kind.load(Relaxed)
     }
 
     /// An entry that was never hashed goes (a one-packet connection after its packet, or an
@@ -394,7 +411,7 @@ impl Conn {
                 svc: p.svc,
                 control: p.control,
                 n_control: Atomic::new(0),
-                tpl_timeout: Atomic::new(p.tpl_timeout),
+                per_kind: Atomic::new(p.tpl_timeout),
                 assured: Atomic::new(false),
                 invalid: Atomic::new(false),
                 one_packet: p.one_packet,
@@ -656,6 +673,43 @@ impl ConnTable {
             self.expire_now(&c, now);
             if let Some(t) = c.control.as_ref().filter(|t| t.controls() == 0) {
                 self.expire_now(t, now);
+            }
+        });
+    }
+
+    /// The `drop_entry` defence, once a second: looks at 1/32 of the buckets from a random
+    /// one and ends the connections [`defense::drop_entry`] picks (C: `ip_vs_random_dropentry`).
+    /// `timeout` gives a connection's current timeout in seconds, to tell how long it has been
+    /// idle.
+    pub(crate) fn random_drop(
+        &self,
+        now: u64,
+        hz: u64,
+        counters: &mut defense::DropCounters,
+        timeout: impl Fn(&Conn, tcp::State) -> u32,
+    ) {
+        let g = rcu::read_lock();
+        let n = self.tab.size() >> 5;
+        self.tab.for_each_in_buckets(&g, random_u32(), n, |c| {
+            if c.is_dead() {
+                return;
+            }
+            let tcp_state = c.st.lock().tcp;
+            let entry = match (c.kind, c.key_in.proto) {
+                (Kind::Template, _) => defense::Entry::Template {
+                    one_packet: c.svc.flags() & uapi::SVC_F_ONEPACKET != 0,
+                    assured: c.assured.load(Relaxed),
+                },
+                (Kind::Conn, Proto::Tcp) => defense::Entry::Tcp(tcp_state),
+                (Kind::Conn, _) => defense::Entry::Other,
+            };
+            // Idle: its last packet (which set its expiry a timeout ahead) was 60 s or more ago.
+            let secs = u64::from(timeout(&c, tcp_state));
+            let last_plus_60 = c.expires.load(Relaxed).wrapping_sub(secs * hz) + 60 * hz;
+            let idle = now.wrapping_sub(last_plus_60) as i64 >= 0;
+            let pkts = c.in_pkts();
+            if defense::drop_entry(entry, c.controls(), idle, pkts, counters) {
+                self.expire_now(&c, now);
             }
         });
     }

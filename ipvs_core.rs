@@ -9,7 +9,7 @@
 mod icmp;
 mod sched;
 
-use crate::ipvs_conn::{Conn, FlowKey, Fwd};
+use crate::ipvs_conn::{Conn, FlowKey, Fwd, Kind};
 use crate::ipvs_ctl::Counters;
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{
@@ -113,6 +113,14 @@ impl Ipvs {
             return Ok(());
         }
         skb.route_me_harder(net, family)
+    }
+
+    /// The timeout (seconds) `c` has in TCP state `st` (a template: its own).
+    pub(crate) fn conn_timeout(&self, c: &Conn, st: tcp::State) -> u32 {
+        match c.kind {
+            Kind::Template => c.template_timeout(),
+            Kind::Conn => self.timeout(c.key_in.proto, st),
+        }
     }
 
     /// Counts a packet of `len` bytes from the client side of `c` (its destination, service
@@ -327,6 +335,7 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
         }
     };
     ipvs.count_in(&c, skb.len());
+    c.count_in_packet();
     ipvs.update_state(&c, false, flags);
     match c.fwd {
         Fwd::Masq => ipvs_xmit::nat_xmit(net, skb, &c, l4off),

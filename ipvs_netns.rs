@@ -69,9 +69,10 @@ pub(crate) struct Ipvs {
     pub(crate) stats: Counters,
     /// Seconds ticked (the rate estimator runs every other one).
     ticks: Atomic<u32>,
-    /// The DoS defences' state (see [`ipvs_ctl::defense`]), updated under its lock.
+    /// The DoS defences' state (see [`ipvs_ctl::defense`]), updated under its lock, with
+    /// `drop_entry`'s counters.
     #[pin]
-    defense: Mutex<()>,
+    defense: Mutex<defense::DropCounters>,
     /// `drop_entry` is on.
     drop_entry_on: Atomic<bool>,
     /// `drop_packet` refuses one new connection in this many (0: none)...
@@ -111,7 +112,7 @@ impl PernetState for Ipvs {
                 null_svcs: Atomic::new(0),
                 conn_out_svcs: Atomic::new(0),
                 ticks: Atomic::new(0),
-                defense <- new_mutex!((), "ipvs_rs::Ipvs::defense"),
+                defense <- new_mutex!([0; 8], "ipvs_rs::Ipvs::defense"),
                 drop_entry_on: Atomic::new(false),
                 drop_rate: Atomic::new(0),
                 drop_counter: Atomic::new(0),
@@ -136,6 +137,13 @@ impl PernetState for Ipvs {
         );
         self.trash_expire(now);
         self.update_defense();
+        if self.drop_entry_on.load(Relaxed) {
+            let mut counters = self.defense.lock();
+            self.conns
+                .random_drop(now, time::hz(), &mut counters, |c, st| {
+                    self.conn_timeout(c, st)
+                });
+        }
         if u64::from(self.ticks.fetch_add(1, Relaxed)) % ipvs_ctl::est::PERIOD_S == 0
             && !self.estimator_stopped()
         {

@@ -78,3 +78,58 @@ pub(crate) fn todrop(rate: i32, counter: i32) -> (bool, i32) {
         (true, rate)
     }
 }
+
+/// What `drop_entry` looks at in a connection (C's `ip_vs_random_dropentry`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// A persistence template: of a one-packet service; assured (a connection it made got
+    /// through).
+    Template { one_packet: bool, assured: bool },
+    /// A TCP connection in this state.
+    Tcp(crate::ipvs_proto::tcp::State),
+    /// A connection of another protocol.
+    Other,
+}
+
+/// Per packet count, how many of the connections with that many incoming packets to pass
+/// over before the next one dropped (C's `dropentry_counters`).
+pub(crate) type DropCounters = [i32; 8];
+
+/// Whether `drop_entry` drops a connection: never one that controls others; half-open TCP
+/// connections and unassured templates always; established TCP connections, other protocols'
+/// and one-packet templates when `idle` (no packet for 60 s) and with 1 to 8 incoming
+/// packets, fewer packets dropped more often (one in `n`), counted in `counters`.
+pub(crate) fn drop_entry(
+    e: Entry,
+    controls: u32,
+    idle: bool,
+    in_pkts: u32,
+    counters: &mut DropCounters,
+) -> bool {
+    use crate::ipvs_proto::tcp::State;
+    if controls != 0 {
+        return false;
+    }
+    let mut maybe = || {
+        if !idle || !(1..=8).contains(&in_pkts) {
+            return false;
+        }
+        let i = (in_pkts - 1) as usize;
+        counters[i] -= 1;
+        if counters[i] > 0 {
+            return false;
+        }
+        counters[i] = in_pkts as i32;
+        true
+    };
+    match e {
+        Entry::Template {
+            one_packet: true, ..
+        } => maybe(),
+        Entry::Template { assured, .. } => !assured,
+        Entry::Tcp(State::SynRecv | State::SynAck) => true,
+        Entry::Tcp(State::Established) => maybe(),
+        Entry::Tcp(_) => false,
+        Entry::Other => maybe(),
+    }
+}

@@ -359,6 +359,31 @@ impl<T: Entry> Table<T> {
         }
     }
 
+    /// Calls `f` on the entries of `count` buckets from bucket `first` on (wrapping round the
+    /// table, through the `In` chains).
+    pub(crate) fn for_each_in_buckets<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        first: u32,
+        count: u32,
+        mut f: impl FnMut(ArcBorrow<'a, T>),
+    ) {
+        let Some(b) = self.current(g) else {
+            return;
+        };
+        for i in 0..count.min(b.mask + 1) {
+            let h = &b.heads[(first.wrapping_add(i) & b.mask) as usize];
+            let mut p = h[Chain::In as usize].load(Acquire);
+            while !p.is_null() {
+                // SAFETY: As in `find`.
+                let e = unsafe { ArcBorrow::from_raw(p) };
+                // Read before `f`, which may unlink `e` (an unlinked entry keeps its link).
+                p = e.links().next[b.set][Chain::In as usize].load(Acquire);
+                f(e);
+            }
+        }
+    }
+
     /// Inserts `e` with its timer set for `expires` (jiffies) unless `same` accepts an entry of
     /// `e`'s `In` chain: returns the entry now in the table and whether it is `e`. Fails when
     /// the table has no buckets, or already `max` entries (`ENOSPC`).

@@ -5,8 +5,9 @@ a SYN and then an ACK from a distinct source (addresses SRC_NET.x.y, ports from 
 a raw socket. Nothing answers them (the tests sink the real servers' side), so the balancer's
 connections stay ESTABLISHED until they expire.
 
-usage: synflood.py VIP PORT COUNT [SRC_PREFIX [ack]]   (SRC_PREFIX: two octets, default 10.2;
-"ack": only the ACKs, which keep the same connections alive)
+usage: synflood.py VIP PORT COUNT [SRC_PREFIX [ack|syn]]   (SRC_PREFIX: two octets, default
+10.2; "ack": only the ACKs, which keep the same connections alive; "syn": only the SYNs, which
+leave them half-open)
 """
 import socket
 import struct
@@ -34,6 +35,8 @@ def main():
     steps = ((SYN, 1000, 0), (ACK, 1001, 1))
     if len(sys.argv) > 5 and sys.argv[5] == "ack":
         steps = steps[1:]
+    elif len(sys.argv) > 5 and sys.argv[5] == "syn":
+        steps = steps[:1]
     for flags, seq, ack in steps:
         # Headers with zero source address, source port and checksums; per packet the
         # checksums are completed incrementally (one's complement sums are additive).

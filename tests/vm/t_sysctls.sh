@@ -8,7 +8,8 @@
 # - writes of good and bad values: the error (or none) and the value read back;
 # - conn_max: with 3, a fourth UDP flow gets no connection (its request is dropped);
 # - drop_packet 3 refuses one new connection in am_droprate; secure_tcp 3 keeps a handshake
-#   the real server has not sent data on in SYNACK; snat_reroute routes a NAT reply again
+#   the real server has not sent data on in SYNACK; drop_entry 3 drops half-open connections
+#   at random (some within 20 s); snat_reroute routes a NAT reply again
 #   once its source is the VIP (policy routing by source: a blackhole drops it);
 # - run_estimation 0 and an empty est_cpulist stop the rate estimator, 1 starts it again.
 . "$(dirname "$0")/lib.sh"
@@ -77,6 +78,8 @@ start_servers 1
 # A real server that takes TCP connections on port 81 and never sends.
 ip netns exec rs1 socat -u TCP-LISTEN:81,reuseaddr,fork OPEN:/dev/null &
 sink=$!
+# (It keeps rs1's namespace, and so its link here, alive: it goes whatever happens.)
+trap 'kill $sink 2>/dev/null' EXIT
 for impl in c rs; do
 	use_impl $impl
 	[ $impl = c ] && modprobe ip_vs_lblc && modprobe ip_vs_lblcr
@@ -154,6 +157,23 @@ for impl in c rs; do
 			ipvsadm -Lnc | awk '$1 == "TCP" {print $3}' | sort | uniq -c
 		done
 		ipvsadm -C
+		echo "# drop_entry 3: half-open connections are dropped at random (20 s: some, not all)"
+		ipvsadm -A -t $VIP:82 -s rr
+		ipvsadm -a -t $VIP:82 -r 10.0.1.99:82 -m
+		ip netns exec cl python3 "$REPO/tests/vm/synflood.py" $VIP 82 64 10.3 syn
+		half_open() { ipvsadm -Lnc | grep -c "SYN_RECV .*$VIP:82" || true; }
+		echo "half-open: $(half_open)"
+		sleep 3
+		echo "after 3 s without drop_entry: $(half_open)"
+		echo 3 >$V/drop_entry
+		for _ in $(seq 20); do
+			[ "$(half_open)" -lt 64 ] && break
+			sleep 1
+		done
+		n=$(half_open)
+		echo "drop_entry dropped some within 20 s: $([ "$n" -lt 64 ] && echo yes || echo no)"
+		echo 0 >$V/drop_entry
+		ipvsadm -C
 		echo "# snat_reroute: replies from the VIP are policy-routed into a blackhole (1), or not (0)"
 		ip rule add from $VIP lookup 100 pref 100
 		ip route add blackhole 10.0.0.0/24 table 100
@@ -188,7 +208,6 @@ for impl in c rs; do
 	} >"$out/$impl" 2>&1
 	set -e
 done
-kill $sink
 cat "$out/rs"
 grep -q '^conn_max <- .-1.: Invalid argument' "$out/rs" || fail "ipvs_rs: conn_max took -1"
 grep -q '^644 conn_max = 1073741824$' "$out/rs" || fail "ipvs_rs: no conn_max at C's default"

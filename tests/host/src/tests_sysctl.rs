@@ -161,3 +161,62 @@ mod defense {
         assert_eq!(todrop(-1, -1), (true, -1));
     }
 }
+
+mod drop_entry {
+    use crate::ipvs_ctl::defense::{drop_entry, DropCounters, Entry};
+    use crate::ipvs_proto::tcp::State;
+
+    #[test]
+    fn half_open_and_unassured_always_controlling_never() {
+        let mut c: DropCounters = [0; 8];
+        assert!(drop_entry(Entry::Tcp(State::SynRecv), 0, false, 0, &mut c));
+        assert!(drop_entry(Entry::Tcp(State::SynAck), 0, false, 99, &mut c));
+        let tpl = |assured| Entry::Template {
+            one_packet: false,
+            assured,
+        };
+        assert!(drop_entry(tpl(false), 0, false, 0, &mut c));
+        assert!(!drop_entry(tpl(true), 0, true, 1, &mut c));
+        assert!(!drop_entry(tpl(false), 1, true, 1, &mut c));
+        assert!(!drop_entry(Entry::Tcp(State::SynRecv), 2, true, 1, &mut c));
+        for s in [
+            State::TimeWait,
+            State::Close,
+            State::FinWait,
+            State::SynSent,
+        ] {
+            assert!(!drop_entry(Entry::Tcp(s), 0, true, 1, &mut c));
+        }
+        assert_eq!(c, [0; 8]);
+    }
+
+    #[test]
+    fn idle_ones_by_packet_count() {
+        let mut c: DropCounters = [0; 8];
+        // Not idle, or 0 or more than 8 packets: kept, nothing counted.
+        assert!(!drop_entry(Entry::Other, 0, false, 1, &mut c));
+        assert!(!drop_entry(Entry::Other, 0, true, 0, &mut c));
+        assert!(!drop_entry(
+            Entry::Tcp(State::Established),
+            0,
+            true,
+            9,
+            &mut c
+        ));
+        assert_eq!(c, [0; 8]);
+        // One packet: every one; three packets: the first, then one in three.
+        let ones: Vec<bool> = (0..3)
+            .map(|_| drop_entry(Entry::Other, 0, true, 1, &mut c))
+            .collect();
+        assert_eq!(ones, [true, true, true]);
+        let threes: Vec<bool> = (0..7)
+            .map(|_| drop_entry(Entry::Tcp(State::Established), 0, true, 3, &mut c))
+            .collect();
+        assert_eq!(threes, [true, false, false, true, false, false, true]);
+        let ops = Entry::Template {
+            one_packet: true,
+            assured: true,
+        };
+        assert!(drop_entry(ops, 0, true, 1, &mut c));
+    }
+}
