@@ -154,7 +154,13 @@ for impl in c rs; do
 			done
 			echo "secure_tcp $mode: $st"
 			wait $client
-			ipvsadm -Lnc | awk '$1 == "TCP" {print $3}' | sort | uniq -c
+			# Then both ends close it (the real server's FIN comes a moment later).
+			for _ in $(seq 50); do
+				st=$(ipvsadm -Lnc | awk '$1 == "TCP" && $4 == "10.0.0.2:'$port'" {print $3}')
+				[ "$st" = TIME_WAIT ] && break
+				sleep 0.1
+			done
+			echo "closed: $st"
 		done
 		ipvsadm -C
 		echo "# drop_entry 3: half-open connections are dropped at random (20 s: some, not all)"
