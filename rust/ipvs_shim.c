@@ -318,8 +318,8 @@ static int ipvs_rs_sysctl_cpulist(const struct ctl_table *table, int write, void
 				     .extra1 = SYSCTL_ZERO, .extra2 = max }
 
 /*
- * The files, by value index (a file's place in the table is its first value's; the table has
- * holes where a value has no file: register_net_sysctl_sz skips entries without a name).
+ * The files, each at the index of its (first) value; values without a file leave holes, which
+ * registration packs away.
  */
 static const struct ctl_table ipvs_rs_sysctl_template[IPVS_RS_SYSCTL_COUNT] = {
 	IPVS_RS_INT("amemthresh", AMEMTHRESH, proc_dointvec),
@@ -407,6 +407,7 @@ static int ipvs_rs_sysctl_register(struct net *net, struct ipvs_rs_net *n)
 	struct ctl_table *t;
 	u32 i;
 
+	/* C's default, a share of the free buffer pages (an unsigned long the shim keeps). */
 	n->sync_qlen_max = nr_free_buffer_pages() / 32;
 	if (!IS_ENABLED(CONFIG_SYSCTL))
 		return 0;

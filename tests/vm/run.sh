@@ -17,7 +17,7 @@ log=$(mktemp /tmp/ipvs-rs-vm.XXXXXX)
 trap 'rm -f "$log"' EXIT
 args=$(printf ' %q' "$@")
 # The guest does not inherit our environment: pass the test knobs on.
-envs=$(env | { grep -E '^(FUZZ_[A-Z]+|STRESS_ROUNDS|CONNS|PERSIST|SCALE_SERVICES|BENCH_[A-Z]+)=' || true; } | while IFS= read -r kv; do printf '%q ' "$kv"; done)
+envs=$(env | { grep -E '^(FUZZ_[A-Z]+|STRESS_ROUNDS|CONNS|PERSIST|SCALE_SERVICES|SCHED_ALL|TUN_ALL|BENCH_[A-Z]+)=' || true; } | while IFS= read -r kv; do printf '%q ' "$kv"; done)
 # KVM hangs when nested here: always use TCG.
 timeout "${VM_TIMEOUT:-3000}" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p \
 	--cpus 2 --memory "${VM_MEMORY:-2G}" --user root \

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Scheduler picks and persistence over IPv6, differential: from eight client addresses
 # (fd00::2..9) taken in turn, the same sequence of TCP connections (a destination re-weighted
-# mid-way) lands on the same NAT real servers under C ip_vs and ipvs_rs, for every scheduler
-# but the random twos (sh, dh, mh, lblc and lblcr hash the 128-bit addresses); and a
-# persistent service with an IPv6 prefix length (-M 126: fd00::0-3, ::4-7, ::8-b share a
-# template) keeps each prefix's clients on one real server.
+# mid-way) lands on the same NAT real servers under C ip_vs and ipvs_rs, for the schedulers
+# that hash the 128-bit addresses (sh, dh, mh, lblc, lblcr) and wrr; with SCHED_ALL=1 (the long
+# form) for every scheduler but the random twos (the others pick by weights and counts alone,
+# which t_sched_picks.sh covers over IPv4). And a persistent service with an IPv6 prefix length
+# (-M 126: fd00::0-3, ::4-7, ::8-b share a template) keeps each prefix's clients on one real
+# server.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -13,6 +15,8 @@ nat_topology 3
 add_v6 3
 for i in 1 2 3; do serve "rs$i" --bind :: 80 "rs$i"; done
 for i in $(seq 3 9); do ip -n cl addr add "fd00::$i/64" dev eth0 nodad; done
+scheds="wrr lblc lblcr dh sh mh"
+[ -n "${SCHED_ALL:-}" ] && scheds="rr wrr lc wlc sed nq fo ovf lblc lblcr dh sh mh"
 n=0
 # get K: the next K connections of the sequence, from one process.
 get() {
@@ -27,7 +31,7 @@ run() {
 	local s svc
 	n=0
 	port=8100
-	for s in rr wrr lc wlc sed nq fo ovf lblc lblcr dh sh mh; do
+	for s in $scheds; do
 		port=$((port + 1))
 		svc="-t [$VIP6]:$port"
 		ipvsadm -A $svc -s $s
