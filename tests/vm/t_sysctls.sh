@@ -4,7 +4,8 @@
 # files): the net/ipv4/vs/ files
 # - their names, modes and values after load, in the initial namespace, in a new namespace
 #   (conn_max inherited from the initial one) and in a namespace of another user namespace
-#   (lblc/lblcr hidden, the host-wide files read-only, conn_max capped for its root);
+#   (lblc/lblcr hidden, the host-wide files read-only, conn_max capped for its root; only on a
+#   kernel with user namespaces, which the test kernel is not);
 # - writes of good and bad values: the error (or none) and the value read back;
 # - conn_max: with 3, a fourth UDP flow gets no connection (its request is dropped);
 # - drop_packet 3 refuses one new connection in am_droprate; secure_tcp 3 keeps a handshake
