@@ -156,6 +156,25 @@ tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10"
 # One UDP request from the client; prints the answer.
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
 
+# udp_load SECONDS: about 15 UDP requests a second from the client to the VIP, port 80, from
+# one process, each from a new socket (so a new connection): a socat per request manages only
+# one every few seconds on a debug kernel.
+udp_load() {
+	ip netns exec cl python3 - "$VIP" "$1" <<-'EOF'
+		import socket, sys, time
+		end = time.monotonic() + float(sys.argv[2])
+		while time.monotonic() < end:
+		    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+		        s.settimeout(1)
+		        s.sendto(b"ping\n", (sys.argv[1], 80))
+		        try:
+		            s.recv(100)
+		        except OSError:
+		            pass
+		    time.sleep(0.05)
+	EOF
+}
+
 # The same to the IPv6 VIP.
 tcp6_get() { ip netns exec cl socat -T10 - "TCP6:[$VIP6]:${1:-80},connect-timeout=10" </dev/null; }
 udp6_get() { echo ping | ip netns exec cl socat -T2 - "UDP6:[$VIP6]:${1:-80}"; }

@@ -17,19 +17,7 @@ for impl in c rs; do
 	# Requests from one process (a new socket, so a new connection, each), about 15 a second:
 	# a socat per request manages only one every few seconds on a debug kernel, and rates that
 	# low round to zero.
-	ip netns exec cl python3 - "$VIP" 8 <<-'EOF'
-		import socket, sys, time
-		end = time.monotonic() + float(sys.argv[2])
-		while time.monotonic() < end:
-		    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-		        s.settimeout(1)
-		        s.sendto(b"ping\n", (sys.argv[1], 80))
-		        try:
-		            s.recv(100)
-		        except OSError:
-		            pass
-		    time.sleep(0.05)
-	EOF
+	udp_load 8
 	svc=$(rates "$VIP:80")
 	rs=$(rates "10.0.1.11:80")
 	echo "$impl: service $svc; real server $rs"

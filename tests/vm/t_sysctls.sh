@@ -50,23 +50,6 @@ udp_once() {
 # One service line of --rate: CPS InPPS OutPPS InBPS OutBPS.
 rates() { ipvsadm -Ln --rate --exact | awk -v k="$VIP:80" '$2 == k {print $3, $4, $5, $6, $7}'; }
 
-# udp_load SECONDS: about 15 UDP requests a second from the client, each from a new socket.
-udp_load() {
-	ip netns exec cl python3 - "$VIP" "$1" <<-'EOF'
-		import socket, sys, time
-		end = time.monotonic() + float(sys.argv[2])
-		while time.monotonic() < end:
-		    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-		        s.settimeout(1)
-		        s.sendto(b"ping\n", (sys.argv[1], 80))
-		        try:
-		            s.recv(100)
-		        except OSError:
-		            pass
-		    time.sleep(0.05)
-	EOF
-}
-
 # rates_move: waits (up to 12 s) for non-zero rates.
 rates_move() {
 	local _
