@@ -7,6 +7,9 @@ cd "$(dirname "$0")" || exit 1
 . ./lib.sh
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(t_*.sh)
+# The devices the VM boots with (the tunnel modules' fallback devices among them): everything
+# else is a test's and goes after it.
+BOOT_LINKS=$(ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}')
 pass=0
 failed=0
 for t in "${tests[@]}"; do
