@@ -17,6 +17,7 @@
 
 pub(crate) mod flow;
 pub(crate) mod jhash;
+pub(crate) mod nfct;
 pub(crate) mod persist;
 pub(crate) mod show;
 pub(crate) mod sizing;
@@ -125,6 +126,9 @@ pub(crate) struct Conn {
     invalid: Atomic<bool>,
     /// Made for one packet only (`-o`, UDP): never hashed, gone after its packet.
     pub(crate) one_packet: bool,
+    /// Its packets keep their conntrack entries (the `conntrack` sysctl when it was made; C:
+    /// `IP_VS_CONN_F_NFCT`): see [`nfct`].
+    nfct: Atomic<bool>,
     /// A template's persistence-engine data (the SIP Call-ID it is keyed by as well).
     pe_data: Option<KBox<PeData>>,
     /// The real server's port, host order: the destination's, or the virtual port for a
@@ -176,8 +180,14 @@ impl rcuhash::Entry for Conn {
                 return Some(at);
             }
         }
-        if !self.dead.xchg(true, Relaxed) {
-            self.release(!st.inactive);
+        if self.dead.xchg(true, Relaxed) {
+            return None;
+        }
+        self.release(!st.inactive);
+        drop(st);
+        // A forced expiry is the namespace's end: conntrack's state may be gone already.
+        if !force {
+            self.forget_conntrack();
         }
         None
     }
@@ -327,7 +337,7 @@ impl Conn {
         dest: Option<(Arc<Dest>, u16)>,
         svc: Arc<Service>,
         control: Option<Arc<Conn>>,
-        one_packet: bool,
+        flags: ConnFlags,
         now: u64,
     ) -> Result<Arc<Self>> {
         let (dest, daddr, fwd, dport) = match dest {
@@ -356,7 +366,7 @@ impl Conn {
                 svc,
                 control,
                 tpl_timeout: 0,
-                one_packet,
+                flags,
                 pe_data: None,
                 no_output,
                 deadline,
@@ -373,6 +383,15 @@ impl Conn {
     }
 }
 
+/// How a new connection treats its packets, fixed when it is made.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ConnFlags {
+    /// Made for one packet only (`-o`, UDP).
+    pub(crate) one_packet: bool,
+    /// Its packets keep their conntrack entries (the `conntrack` sysctl).
+    pub(crate) nfct: bool,
+}
+
 /// What [`Conn::build`] makes an entry of.
 struct Parts {
     kind: Kind,
@@ -384,7 +403,7 @@ struct Parts {
     svc: Arc<Service>,
     control: Option<Arc<Conn>>,
     tpl_timeout: u32,
-    one_packet: bool,
+    flags: ConnFlags,
     pe_data: Option<KBox<PeData>>,
     no_output: bool,
     deadline: u64,
@@ -414,7 +433,8 @@ impl Conn {
                 per_kind: Atomic::new(p.tpl_timeout),
                 assured: Atomic::new(false),
                 invalid: Atomic::new(false),
-                one_packet: p.one_packet,
+                one_packet: p.flags.one_packet,
+                nfct: Atomic::new(p.flags.nfct),
                 pe_data: p.pe_data,
                 st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
                 expires: Atomic::new(p.deadline),
@@ -457,7 +477,7 @@ impl Conn {
                 svc,
                 control: None,
                 tpl_timeout: timeout_s,
-                one_packet: false,
+                flags: ConnFlags::default(),
                 pe_data,
                 no_output: false,
                 deadline,
@@ -601,6 +621,8 @@ impl ConnTable {
         c.expires.store(now, Relaxed);
         c.timer_at.store(now, Relaxed);
         self.tab.arm(c, now);
+        drop(st);
+        c.forget_conntrack();
     }
 
     /// Writes `/proc/net/ip_vs_conn`.

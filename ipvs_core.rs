@@ -9,7 +9,10 @@
 mod icmp;
 mod sched;
 
-use crate::ipvs_conn::{Conn, FlowKey, Fwd, Kind};
+use crate::ipvs_conn::{
+    nfct::{self, Nat},
+    Conn, FlowKey, Fwd, Kind,
+};
 use crate::ipvs_ctl::Counters;
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{
@@ -171,7 +174,18 @@ impl Ipvs {
             if gone && !resched && !nodest {
                 return Err(Verdict::Drop.into());
             }
+            // A packet whose conntrack entry is confirmed already cannot go to another real
+            // server (its entry's reply is fixed): the connection ends, killing that entry,
+            // and this packet is dropped (the client sends again). Else the connection's entry,
+            // if it kept one, is not this packet's (C: `ip_vs_conn_uses_old_conntrack`).
+            let old_ct = pkt.skb.ct_confirmed();
+            if !old_ct {
+                c.stop_tracking();
+            }
             self.conns.expire_now(&c, time::jiffies());
+            if old_ct {
+                return Err(Verdict::Drop.into());
+            }
         }
         if key.proto == Proto::Tcp
             && (tcp_flags & tcp::flags::RST != 0
@@ -341,10 +355,14 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
         Fwd::Masq => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
         Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, false),
         Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, false),
-        // The packet is for this host as it is (C's null transmitter); with no transmitter,
-        // C lets it pass too.
-        Fwd::Local | Fwd::None => Verdict::Accept,
-        Fwd::Bypass => ipvs_xmit::bypass_xmit(net, skb, (key.family, key.daddr)),
+        // The packet is for this host as it is (C's null transmitter).
+        Fwd::Local => {
+            nfct::claim(&mut skb, c.nfct());
+            Verdict::Accept
+        }
+        // With no transmitter, C lets it pass.
+        Fwd::None => Verdict::Accept,
+        Fwd::Bypass => ipvs_xmit::bypass_xmit(net, (skb, c.nfct()), (key.family, key.daddr)),
     }
 }
 
@@ -426,20 +444,18 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
             None => return stray_from_real_server(ipvs, net, &g, skb, &key, flags),
         },
     };
-    if c.fwd == Fwd::Masq {
-        // Like C, a reply that cannot be translated or routed counts nowhere.
-        if ipvs_xmit::nat_reply(&mut skb, &c, l4off)
+    // Like C, a NAT reply that cannot be translated or routed counts nowhere; a DR/TUN real
+    // server's reply routed through this host is counted and left as it is.
+    if c.fwd == Fwd::Masq
+        && ipvs_xmit::nat_reply(&mut skb, &c, l4off)
             .and_then(|()| ipvs.reroute_reply(net, family, hook, &mut skb))
             .is_err()
-        {
-            return Verdict::Drop;
-        }
-    } else {
-        // A DR/TUN real server's reply routed through this host: counted, left as it is.
-        skb.set_ipvs_property();
+    {
+        return Verdict::Drop;
     }
     ipvs.count_out(&c, skb.len());
     ipvs.update_state(&c, true, flags);
+    nfct::claim_nat(&mut skb, &c, Nat::ToClient);
     Verdict::Accept
 }
 

@@ -11,7 +11,10 @@ pub(crate) mod encap;
 pub(crate) mod route;
 pub(crate) mod tunnel;
 
-use crate::ipvs_conn::Conn;
+use crate::ipvs_conn::{
+    nfct::{self, Nat},
+    Conn,
+};
 use crate::ipvs_proto::{
     self,
     inet::{Addr, Family},
@@ -36,11 +39,10 @@ pub(crate) struct Tunnel {
     pub(crate) port: u16,
 }
 
-/// The packet, for a real server on this host, continues up the stack: marked as IPVS's and
-/// untracked, and without the socket early demux found for it unless `keep_sk` (its address
-/// and port were not changed).
+/// The packet, for a real server on this host, continues up the stack (claimed by the
+/// caller), without the socket early demux found for it unless `keep_sk` (its address and port
+/// were not changed).
 pub(crate) fn deliver_local(mut skb: SkBuff<'_>, keep_sk: bool) -> Verdict {
-    skb.set_ipvs_property();
     if !keep_sk && skb.has_dev() {
         skb.orphan();
     }
@@ -149,6 +151,7 @@ pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) ->
     {
         return Verdict::Drop;
     }
+    nfct::claim_nat(&mut skb, c, Nat::ToServer);
     if local {
         return deliver_local(skb, daddr == c.vaddr() && dport == c.vport());
     }
@@ -180,6 +183,7 @@ pub(crate) fn icmp_nat_xmit(
     if rewrite(&mut skb).is_err() {
         return Verdict::Drop;
     }
+    nfct::claim_nat(&mut skb, c, Nat::ToServer);
     if local {
         return deliver_local(skb, false);
     }
@@ -194,7 +198,7 @@ pub(crate) fn icmp_nat_xmit(
 pub(crate) fn dr_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdict {
     send_unchanged(
         net,
-        skb,
+        (skb, c.nfct()),
         c.route(),
         (c.family(), c.daddr()),
         RouteOpts {
@@ -206,18 +210,22 @@ pub(crate) fn dr_xmit(net: Net, skb: SkBuff<'_>, c: &Conn, icmp: bool) -> Verdic
 }
 
 /// Routes a packet that leaves as it is but for its TTL (direct routing, cache bypass) by
-/// `cache` to `to` and sends it; a local route delivers it here.
+/// `cache` to `to` and sends it; a local route delivers it here. `nfct`: its connection keeps
+/// conntrack entries.
 fn send_unchanged(
     net: Net,
-    mut skb: SkBuff<'_>,
+    (mut skb, nfct): (SkBuff<'_>, bool),
     cache: Option<&RouteCache>,
     to: (Family, Addr),
     opts: RouteOpts,
 ) -> Verdict {
-    match route_plain(net, &mut skb, cache, to, opts) {
-        Ok(false) => {}
-        Ok(true) => return deliver_local(skb, true),
+    let local = match route_plain(net, &mut skb, cache, to, opts) {
+        Ok(local) => local,
         Err(_) => return Verdict::Drop,
+    };
+    nfct::claim(&mut skb, nfct);
+    if local {
+        return deliver_local(skb, true);
     }
     if to.0 == Family::V4 {
         skb.ip_send_check();
@@ -241,22 +249,25 @@ pub(crate) fn tun_xmit(
     let Some(dest) = c.dest.as_ref() else {
         return Verdict::Drop;
     };
-    let pmtu_disc = sysctls.get(Sysctl::PmtuDisc) != 0;
+    let opts = tunnel::TunOpts {
+        pmtu_disc: sysctls.get(Sysctl::PmtuDisc) != 0,
+        icmp,
+        nfct: c.nfct(),
+    };
     tunnel::tun_xmit(
         net,
-        pmtu_disc,
         (skb, c.family()),
         c.route(),
         (dest.family(), c.daddr()),
         c.tunnel(),
-        icmp,
+        opts,
     )
 }
 
 /// Cache bypass: a packet for a firewall-mark service that has no destination for it goes to
 /// its own destination address, unchanged but for its TTL (`ip_vs_bypass_xmit`): never to this
-/// host, whatever the rule that delivered it here.
-pub(crate) fn bypass_xmit(net: Net, skb: SkBuff<'_>, to: (Family, Addr)) -> Verdict {
+/// host, whatever the rule that delivered it here. `nfct` as for [`send_unchanged`].
+pub(crate) fn bypass_xmit(net: Net, skb: (SkBuff<'_>, bool), to: (Family, Addr)) -> Verdict {
     send_unchanged(
         net,
         skb,
@@ -278,7 +289,5 @@ pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4off: usize) -> Result 
         End::Src,
         c.vaddr(),
         c.vport(),
-    )?;
-    skb.set_ipvs_property();
-    Ok(())
+    )
 }

@@ -31,6 +31,7 @@ macro_rules! check {
 }
 
 pub(crate) mod avec;
+pub(crate) mod conntrack;
 mod entry;
 pub(crate) mod genl;
 pub(crate) mod mem;

@@ -5,7 +5,10 @@
 //! packet; errors about this host's tunnel packets relayed to the client.
 
 use super::{ConnRef, NoConn};
-use crate::ipvs_conn::{FlowKey, Fwd};
+use crate::ipvs_conn::{
+    nfct::{self, Nat},
+    FlowKey, Fwd,
+};
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{
     self, icmp,
@@ -71,7 +74,7 @@ pub(super) fn from_real_server(
         }
     }
     ipvs.count_out(&c, skb.len());
-    skb.set_ipvs_property();
+    nfct::claim_nat(&mut skb, &c, Nat::ToClient);
     Verdict::Accept
 }
 
@@ -138,9 +141,13 @@ pub(super) fn from_client(
         }
         Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, true),
         Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, true),
-        Fwd::Local | Fwd::None => Verdict::Accept,
+        Fwd::Local => {
+            nfct::claim(&mut skb, c.nfct());
+            Verdict::Accept
+        }
+        Fwd::None => Verdict::Accept,
         // To the host the client's error is about.
-        Fwd::Bypass => ipvs_xmit::bypass_xmit(net, skb, (key.family, key.daddr)),
+        Fwd::Bypass => ipvs_xmit::bypass_xmit(net, (skb, c.nfct()), (key.family, key.daddr)),
     }
 }
 

@@ -5,7 +5,7 @@
 //! client's persistence template, and the connection made for it.
 
 use super::{ConnRef, NoConn};
-use crate::ipvs_conn::{persist, Conn, FlowKey, PeData};
+use crate::ipvs_conn::{persist, Conn, ConnFlags, FlowKey, PeData};
 use crate::ipvs_ctl::{uapi, Counters, Dest, Service};
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{self, inet::Addr, Proto};
@@ -301,16 +301,12 @@ impl Ipvs {
         if self.conns.count() >= self.conn_max() {
             return Err(Verdict::Drop.into());
         }
-        let c = Conn::new(
-            &self.conns,
-            *key,
-            dest,
-            svc.into(),
-            control,
+        let flags = ConnFlags {
             one_packet,
-            now,
-        )
-        .map_err(|_| Verdict::Drop)?;
+            nfct: self.sysctls.get(Sysctl::Conntrack) != 0,
+        };
+        let c = Conn::new(&self.conns, *key, dest, svc.into(), control, flags, now)
+            .map_err(|_| Verdict::Drop)?;
         let c = if one_packet {
             ConnRef::OnePacket(c)
         } else {

@@ -9,6 +9,7 @@ use crate::ipvs_netns::Ipvs;
 use crate::ipvs_sched::{DestState, Packet, Scheduler};
 use crate::rust::{
     netfilter::Hooks,
+    pernet::Net,
     rcuindex::{IndexLink, Indexed},
     sync::{new_spinlock_bh, SpinLockBh},
 };
@@ -54,6 +55,8 @@ impl SvcInner {
 pub(crate) struct Service {
     /// Identity.
     pub(crate) key: SvcKey,
+    /// Its namespace (services go before it does).
+    pub(crate) net: Net,
     /// Unique among the namespace's service objects, ever.
     pub(super) id: u64,
     /// Scheduler and destinations.
@@ -250,6 +253,7 @@ impl Ipvs {
         let svc = Arc::pin_init(
             pin_init!(Service {
                 key,
+                net: self.net,
                 id: self.next_svc_id.fetch_add(1, Relaxed),
                 inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
                 flags: Atomic::new(conf.flags & conf.mask),

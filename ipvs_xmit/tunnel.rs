@@ -10,6 +10,7 @@ use super::{
     route::{out_route, RouteOpts, Routed},
     Tunnel,
 };
+use crate::ipvs_conn::nfct;
 use crate::ipvs_proto::{
     icmp,
     inet::{Addr, Family, IPV6_HLEN},
@@ -26,26 +27,28 @@ use kernel::{prelude::*, sync::rcu};
 /// encapsulation `tun` (through `cache`): the outer header, of the real server's family, comes
 /// from the route's preferred source, with the inner packet's TTL or hop limit and DS field
 /// (ECN encapsulated), and for IPv4 in IPv4 its DF with `pmtu_disc`. A real server on this
-/// host takes the packet as it is. `icmp`: an ICMP error relayed to the real server.
+/// host takes the packet as it is.
 pub(crate) fn tun_xmit(
     net: Net,
-    pmtu_disc: bool,
     (mut skb, family): (SkBuff<'_>, Family),
     cache: Option<&RouteCache>,
     to: (Family, Addr),
     tun: Tunnel,
-    icmp: bool,
+    o: TunOpts,
 ) -> Verdict {
     let enc = Encap::new(tun.kind, tun.flags, tun.port, skb.csum_partial());
     let opts = RouteOpts {
-        icmp,
-        pmtu_disc,
+        icmp: o.icmp,
+        pmtu_disc: o.pmtu_disc,
         ..Default::default()
     };
     let overhead = enc.overhead(to.0);
     let (saddr, ll_space) =
         match out_route(net, (&mut skb, family), cache, to, opts, Some(overhead)) {
-            Ok(Routed::Local) => return deliver_local(skb, true),
+            Ok(Routed::Local) => {
+                nfct::claim(&mut skb, o.nfct);
+                return deliver_local(skb, true);
+            }
             Ok(Routed::Out { saddr, ll_space }) => (saddr, ll_space),
             Err(_) => return Verdict::Drop,
         };
@@ -55,13 +58,27 @@ pub(crate) fn tun_xmit(
         saddr,
         daddr: to.1,
     };
-    if encapsulate(net, &mut skb, enc, pmtu_disc, ends, ll_space).is_err() {
+    if encapsulate(net, &mut skb, enc, o.pmtu_disc, ends, ll_space).is_err() {
         return Verdict::Drop;
     }
     // The MTU was checked before; the outer packet may be fragmented.
     skb.set_ignore_df();
+    if let Err(v) = nfct::claim_tunnelled(&mut skb, o.nfct) {
+        return v;
+    }
     skb.prepare_xmit();
     skb.ip_local_out(net, to.0)
+}
+
+/// How [`tun_xmit`] sends a packet.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TunOpts {
+    /// IPv4 in IPv4 keeps the inner packet's DF (the `pmtu_disc` sysctl).
+    pub(crate) pmtu_disc: bool,
+    /// The packet is an ICMP error relayed to the real server.
+    pub(crate) icmp: bool,
+    /// Its connection keeps conntrack entries.
+    pub(crate) nfct: bool,
 }
 
 /// The families of a tunnelled packet and the outer header's addresses.

@@ -32,6 +32,7 @@
 #include <net/ip6_checksum.h>
 #include <net/checksum.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
 
 #include "ipvs_shim.h"
 
@@ -94,12 +95,15 @@ __ipvs_helper int ipvs_rs_skb_make_writable(struct sk_buff *skb, u32 len)
 
 
 
-/*
- * What IPVS forwarded or rewrote is not tracked (C IPVS's behaviour with its conntrack sysctl
- * at 0, the default): the entry conntrack made for the packet is dropped, so neither the
- * conntrack table nor stateful rules see IPVS's flows.
- */
-static void ipvs_rs_notrack(struct sk_buff *skb)
+/* ---- conntrack (rust/conntrack.rs; what to do with a packet's entry is decided in Rust) -- */
+
+__ipvs_helper void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb)
+{
+	skb->ipvs_property = 1;
+}
+
+/* Forgets the packet's conntrack entry and marks the packet untracked (C: ip_vs_notrack). */
+__ipvs_helper void ipvs_rs_skb_notrack(struct sk_buff *skb)
 {
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
 	enum ip_conntrack_info ctinfo;
@@ -111,10 +115,59 @@ static void ipvs_rs_notrack(struct sk_buff *skb)
 #endif
 }
 
-__ipvs_helper void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb)
+__ipvs_helper void ipvs_rs_skb_reset_ct(struct sk_buff *skb)
 {
-	skb->ipvs_property = 1;
-	ipvs_rs_notrack(skb);
+	nf_reset_ct(skb);
+}
+
+/* The packet's conntrack entry, if it has one, and its reply tuple. */
+__ipvs_helper bool ipvs_rs_skb_ct(const struct sk_buff *skb, struct ipvs_rs_ct *v)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	const struct nf_conntrack_tuple *t;
+
+	if (!ct)
+		return false;
+	t = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	v->ct = ct;
+	v->confirmed = nf_ct_is_confirmed(ct);
+	v->dying = nf_ct_is_dying(ct);
+	v->original = CTINFO2DIR(ctinfo) == IP_CT_DIR_ORIGINAL;
+	v->protonum = t->dst.protonum;
+	memcpy(v->src, &t->src.u3, sizeof(v->src));
+	memcpy(v->dst, &t->dst.u3, sizeof(v->dst));
+	v->sport = t->src.u.all;
+	v->dport = t->dst.u.all;
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* Sets the reply tuple's addresses and ports to v's (the rest of the tuple stays). */
+__ipvs_helper void ipvs_rs_ct_alter_reply(struct nf_conn *ct, const struct ipvs_rs_ct *v)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	struct nf_conntrack_tuple t = ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+
+	memcpy(&t.src.u3, v->src, sizeof(v->src));
+	memcpy(&t.dst.u3, v->dst, sizeof(v->dst));
+	t.src.u.all = v->sport;
+	t.dst.u.all = v->dport;
+	nf_conntrack_alter_reply(ct, &t);
+#endif
+}
+
+/* NF_ACCEPT, or the verdict of a failed confirmation. */
+__ipvs_helper int ipvs_rs_ct_confirm(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	return nf_conntrack_confirm(skb);
+#else
+	return NF_ACCEPT;
+#endif
 }
 
 __ipvs_helper void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb)

@@ -42,6 +42,7 @@
 #include <net/addrconf.h>
 #include <net/ip6_route.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
 
 #include "ipvs_shim.h"
 
@@ -646,6 +647,35 @@ void ipvs_rs_pcpu_read(const u64 __percpu *p, u32 n, u32 cpu, u64 *out)
 void ipvs_rs_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
 {
 	timer_setup(t, fn, 0);
+}
+
+/* ---- conntrack ------------------------------------------------------------------------ */
+
+/* Kills the conntrack entry whose original tuple this is, if there is one (default zone). */
+bool ipvs_rs_ct_kill(struct net *net, u8 l3num, u8 protonum, const u8 *src, __be16 sport,
+		     const u8 *dst, __be16 dport)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	struct nf_conntrack_tuple t = {
+		.src = { .l3num = l3num, .u.all = sport },
+		.dst = { .protonum = protonum, .dir = IP_CT_DIR_ORIGINAL, .u.all = dport },
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *ct;
+	bool killed;
+
+	memcpy(&t.src.u3, src, sizeof(t.src.u3));
+	memcpy(&t.dst.u3, dst, sizeof(t.dst.u3));
+	h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &t);
+	if (!h)
+		return false;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	killed = nf_ct_kill(ct);
+	nf_ct_put(ct);
+	return killed;
+#else
+	return false;
+#endif
 }
 
 /* ---- address classification ---------------------------------------------------------- */

@@ -164,6 +164,30 @@ void ipvs_rs_icmp_csum_set(struct sk_buff *skb, u32 off);
 void ipvs_rs_icmp6_csum_set(struct sk_buff *skb, u32 off);
 void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
+
+/* Conntrack (rust/conntrack.rs). */
+struct nf_conn;
+/* A packet's conntrack entry (ipvs_rs_skb_ct). */
+struct ipvs_rs_ct {
+	struct nf_conn *ct;
+	bool confirmed;		/* nf_ct_is_confirmed() */
+	bool dying;		/* nf_ct_is_dying() */
+	bool original;		/* the packet goes the entry's original direction */
+	u8 protonum;
+	/* The reply tuple's addresses (IPv4 in the first 4 bytes) and ports (network order;
+	 * ICMP: the id and the type and code). */
+	u8 src[16];
+	u8 dst[16];
+	__be16 sport;
+	__be16 dport;
+};
+void ipvs_rs_skb_notrack(struct sk_buff *skb);
+void ipvs_rs_skb_reset_ct(struct sk_buff *skb);
+bool ipvs_rs_skb_ct(const struct sk_buff *skb, struct ipvs_rs_ct *v);
+void ipvs_rs_ct_alter_reply(struct nf_conn *ct, const struct ipvs_rs_ct *v);
+int ipvs_rs_ct_confirm(struct sk_buff *skb);
+bool ipvs_rs_ct_kill(struct net *net, u8 l3num, u8 protonum, const u8 *src, __be16 sport,
+		     const u8 *dst, __be16 dport);
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
 
 /* Routes of both families and output (rust/route.rs, rust/skb.rs; the decisions are in ipvs_xmit/). */

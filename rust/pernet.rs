@@ -104,7 +104,7 @@ pub(crate) enum Sysctl {
     DropEntry = 14,
     /// `drop_packet` defence mode 0-3 (kept).
     DropPacket = 15,
-    /// `conntrack`: keep IPVS traffic tracked (kept; IPVS traffic is untracked).
+    /// `conntrack`: connections made keep their packets' conntrack entries.
     Conntrack = 16,
     /// `secure_tcp` defence mode 0-3 (kept).
     SecureTcp = 17,

@@ -80,7 +80,7 @@ impl<'a> SkBuff<'a> {
         }
     }
 
-    fn raw(&self) -> *mut shim::RawSkb {
+    pub(super) fn raw(&self) -> *mut shim::RawSkb {
         self.ptr.as_ptr()
     }
 
@@ -179,8 +179,9 @@ impl<'a> SkBuff<'a> {
         self.v.ipvs_property
     }
 
-    /// Marks the packet as handled by IPVS, and untracked by conntrack (as C IPVS does by
-    /// default).
+    /// Marks the packet as handled by IPVS: IPVS's hooks and the tunnel decapsulation it may
+    /// reach leave it alone (what becomes of its conntrack entry is the caller's to say:
+    /// [`SkBuff::untrack`]).
     pub(crate) fn set_ipvs_property(&mut self) {
         // SAFETY: `raw()` is valid and exclusively ours.
         unsafe { shim::ipvs_rs_skb_set_ipvs_property(self.raw()) }
@@ -439,10 +440,9 @@ impl<'a> SkBuff<'a> {
         unsafe { shim::ipvs_rs_skb_orphan(self.raw()) }
     }
 
-    /// What a packet gets before it is sent on (C: `ip_vs_*_xmit_prepare`): marked as IPVS's,
-    /// its checksum state made right for forwarding, a received packet's timestamp cleared.
+    /// What a packet gets before it is sent on (C: `ip_vs_*_xmit_prepare`): its checksum state
+    /// made right for forwarding, a received packet's timestamp cleared.
     pub(crate) fn prepare_xmit(&mut self) {
-        self.set_ipvs_property();
         // SAFETY: `raw()` is valid and exclusively ours.
         unsafe { shim::ipvs_rs_skb_forward_csum(self.raw()) };
         if self.v.has_dev {

@@ -3,14 +3,15 @@
 """A test server for TCP and UDP on one port, answering in-process (no child per request, which
 is what made socat's SYSTEM: answers unreliable on the debug kernel).
 
-usage: answer.py [--bind ADDR] [--local] [--echo] [--udp-only|--tcp-only] PORT TEXT
+usage: answer.py [--bind ADDR] [--local] [--peer] [--echo] [--udp-only|--tcp-only] PORT TEXT
 
 Every TCP connection gets TEXT and a newline once the client has closed its side (or after
 10 s), then is closed; with --echo it instead gets back whatever it sends, until it closes.
 The packets of a request are always the same, so that differential tests can compare packet
 counters: the answer waits a quarter second after the client's FIN, so that the (delayed) ACK
 of that FIN goes out alone, then goes out with the server's FIN in one segment. Every UDP datagram gets TEXT and a newline back. With
---local the answer is "TEXT ADDR", ADDR being the local address the request came to.
+--local the answer is "TEXT ADDR", ADDR being the local address the request came to; with --peer
+"TEXT from ADDR", ADDR being the address it came from (both: "TEXT LOCAL from PEER").
 """
 import argparse
 import socket
@@ -23,6 +24,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bind", default="0.0.0.0")
     ap.add_argument("--local", action="store_true")
+    ap.add_argument("--peer", action="store_true")
     ap.add_argument("--echo", action="store_true")
     ap.add_argument("--udp-only", action="store_true")
     ap.add_argument("--tcp-only", action="store_true")
@@ -30,8 +32,10 @@ def main():
     ap.add_argument("text")
     a = ap.parse_args()
 
-    def answer(local):
-        return (a.text + (" " + local if a.local else "") + "\n").encode()
+    def answer(local, peer):
+        local = " " + local if a.local else ""
+        peer = " from " + peer if a.peer else ""
+        return (a.text + local + peer + "\n").encode()
 
     class Tcp(socketserver.BaseRequestHandler):
         def handle(self):
@@ -51,7 +55,7 @@ def main():
                     pass
                 time.sleep(0.25)
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-                s.sendall(answer(s.getsockname()[0]))
+                s.sendall(answer(s.getsockname()[0], s.getpeername()[0]))
             s.shutdown(socket.SHUT_WR)
             if not a.echo:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
@@ -77,7 +81,7 @@ def main():
         def udp():
             while True:
                 _, peer = u.recvfrom(65535)
-                u.sendto(answer(u.getsockname()[0]), peer)
+                u.sendto(answer(u.getsockname()[0], peer[0]), peer)
 
         threads.append(threading.Thread(target=udp, daemon=True))
     for t in threads:

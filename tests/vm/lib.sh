@@ -21,6 +21,12 @@ loaded() { grep -q "^$1 " /proc/modules; }
 # use_impl rs|c: make exactly one IPVS implementation active, with an empty configuration.
 # For rs, ip_vs autoloading is blocked (ipvsadm runs `modprobe ip_vs` when it cannot resolve the
 # IPVS family), so a test of ipvs_rs can never silently exercise the C module.
+# Loads ipvs_rs.ko: after nf_conntrack, whose functions it uses (its `conntrack` sysctl), as
+# modprobe would from the module's dependencies.
+insmod_rs() {
+	modprobe nf_conntrack && insmod "$KO" "$@"
+}
+
 use_impl() {
 	local m
 	ipvsadm -C 2>/dev/null || true
@@ -32,7 +38,7 @@ use_impl() {
 		loaded ip_vs && rmmod ip_vs
 		mkdir -p /run/modprobe.d
 		echo "install ip_vs /bin/false" >/run/modprobe.d/ipvs-rs-block.conf
-		loaded ipvs_rs || insmod "$KO" || fail "insmod ipvs_rs.ko"
+		loaded ipvs_rs || insmod_rs || fail "insmod ipvs_rs.ko"
 		loaded ip_vs && fail "C ip_vs is loaded while testing ipvs_rs"
 		loaded ipvs_rs || fail "ipvs_rs is not loaded"
 		;;

@@ -12,5 +12,5 @@ ipvsadm -A -t 10.1.2.3:80 -s rr
 ipvsadm -a -t 10.1.2.3:80 -r 10.1.2.4:80 -m
 [ "$(ipvsadm -Ln | grep -c Masq)" = 1 ]
 rmmod ipvs_rs
-insmod "$KO"
+insmod_rs
 ipvsadm -Ln | head -1 | grep -qx 'IP Virtual Server version 1.2.1 (size=0)'

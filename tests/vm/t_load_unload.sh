@@ -7,7 +7,7 @@ set -e
 use_impl rs
 rmmod ipvs_rs
 for i in $(seq 20); do
-	insmod "$KO"
+	insmod_rs
 	grep -q '^ipvs_rs ' /proc/modules
 	ipvsadm -Ln | head -1 | grep -qx 'IP Virtual Server version 1.2.1 (size=0)'
 	if [ $((i % 2)) = 0 ]; then
@@ -26,7 +26,7 @@ fi
 # Next to the C module: refused, with a message that says what to do.
 rm -f /run/modprobe.d/ipvs-rs-block.conf
 modprobe ip_vs
-if insmod "$KO" 2>/dev/null; then
+if insmod_rs 2>/dev/null; then
 	fail "ipvs_rs loaded next to C ip_vs"
 fi
 dmesg | tail -n 5 | grep -q 'is the C ip_vs module loaded? rmmod ip_vs first'

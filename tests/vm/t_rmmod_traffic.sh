@@ -25,6 +25,6 @@ kill $load 2>/dev/null || true
 wait $load 2>/dev/null || true
 # Nothing answers on the VIP any more (the director has no listener on port 80).
 [ -z "$(tcp_get 2>/dev/null)" ] || fail "VIP still balanced after rmmod"
-insmod "$KO"
+insmod_rs
 configure
 [ -n "$(tcp_get)" ] || fail "no answer after reload"
