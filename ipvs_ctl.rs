@@ -14,12 +14,14 @@
 //! - [`trash`]: removed real servers kept for their connections and revival.
 //! - [`realsrv`]: the index of NAT real servers by endpoint (`nat_icmp_send`, SIP).
 //! - [`counters`]: per-CPU traffic counters, rates and zeroing.
-//! - [`commands`]: the genl commands, decoded, applied and answered.
+//! - [`commands`]: the genl commands, decoded, applied and answered; [`so_commands`]: the
+//!   legacy socket options, the same way.
 //! - Pure, host-tested: [`msg`] and [`nlattr`] (the messages and their netlink codec),
 //!   [`uapi`] (the ABI's numbers, checked against the kernel's header by [`uapi_check`]),
 //!   [`table`] (the service table), [`est`] (the rate estimator), [`procfmt`]
 //!   (`/proc/net/ip_vs` and `ip_vs_stats`), [`sysctl`] (the `net/ipv4/vs/` defaults and write
-//!   rules), [`defense`] (the DoS defences' levels).
+//!   rules), [`defense`] (the DoS defences' levels), [`sockopt`] (the socket options' structures
+//!   and checks).
 
 mod commands;
 mod counters;
@@ -31,6 +33,8 @@ pub(crate) mod nlattr;
 pub(crate) mod procfmt;
 mod realsrv;
 mod service;
+mod so_commands;
+pub(crate) mod sockopt;
 pub(crate) mod sysctl;
 pub(crate) mod table;
 mod trash;

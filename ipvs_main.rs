@@ -58,7 +58,7 @@ const _: () = {
 };
 
 use ipvs_netns::Ipvs;
-use rust::{genl, pernet};
+use rust::{genl, pernet, sockopt};
 
 module! {
     type: IpvsModule,
@@ -83,6 +83,7 @@ pub(crate) fn conn_tab_max_bits() -> u32 {
 /// then every namespace's state (hooks first, then tables), then what RCU still runs.
 struct IpvsModule {
     _genl: genl::Registration,
+    _sockopt: sockopt::Registration,
     _pernet: pernet::Registration,
     _unload: Unload,
 }
@@ -95,10 +96,13 @@ impl kernel::Module for IpvsModule {
         let genl = genl::Registration::new().inspect_err(|e| {
             pr_err!("cannot register the genl family IPVS ({e:?}): is the C ip_vs module loaded? rmmod ip_vs first\n");
         })?;
+        // The legacy socket options of ipvsadm and keepalived built without libnl.
+        let sockopt = sockopt::Registration::new()?;
         let pernet = pernet::Registration::new()?;
         pr_info!("ipvs_rs loaded (IPVS 1.2.1 protocol)\n");
         Ok(IpvsModule {
             _genl: genl,
+            _sockopt: sockopt,
             _pernet: pernet,
             _unload: Unload,
         })

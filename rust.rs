@@ -45,6 +45,7 @@ pub(crate) mod rcuindex;
 pub(crate) mod route;
 pub(crate) mod shim;
 pub(crate) mod skb;
+pub(crate) mod sockopt;
 pub(crate) mod sync;
 pub(crate) mod time;
 

@@ -301,13 +301,15 @@ impl Ipvs {
         if self.conns.count() >= self.conn_max() {
             return Err(Verdict::Drop.into());
         }
+        // A destination's own bits (set by socket option) apply to its connections too.
+        let d = dest.as_ref().map(|(d, _)| d);
         let flags = ConnFlags {
-            one_packet,
-            nfct: self.sysctls.get(Sysctl::Conntrack) != 0,
+            one_packet: one_packet || d.is_some_and(|d| d.one_packet()),
+            nfct: self.sysctls.get(Sysctl::Conntrack) != 0 || d.is_some_and(|d| d.nfct()),
         };
         let c = Conn::new(&self.conns, *key, dest, svc.into(), control, flags, now)
             .map_err(|_| Verdict::Drop)?;
-        let c = if one_packet {
+        let c = if flags.one_packet {
             ConnRef::OnePacket(c)
         } else {
             ConnRef::Hashed(

@@ -22,21 +22,27 @@ const DUMP_BATCH: usize = 32;
 impl Ipvs {
     fn set_config(&self, a: &msg::CmdAttrs<'_>) -> Result {
         let get = |t: u16| a[usize::from(t)].map(nlattr::get_u32);
-        let (tcp, fin, udp) = (
+        self.set_timeouts([
             get(cmd_attr::TIMEOUT_TCP),
             get(cmd_attr::TIMEOUT_TCP_FIN),
             get(cmd_attr::TIMEOUT_UDP),
-        );
-        // Timeouts are stored in jiffies as an int in C: larger values are invalid.
+        ])
+    }
+
+    /// Sets the TCP, TCP FIN and UDP timeouts (seconds) given (C: `ip_vs_set_timeout`): all or
+    /// none, `EINVAL` when one is over what C's `int` of jiffies holds (a negative `int` too);
+    /// 0 keeps a timeout as it is.
+    pub(super) fn set_timeouts(&self, t: [Option<u32>; 3]) -> Result {
         let max = (i32::MAX as u64 / crate::rust::time::hz()) as u32;
-        if [tcp, fin, udp].iter().flatten().any(|&v| v > max) {
+        if t.iter().flatten().any(|&v| v > max) {
             return Err(EINVAL);
         }
-        for (v, slot) in [
-            (tcp, &self.timeouts.tcp),
-            (fin, &self.timeouts.tcp_fin),
-            (udp, &self.timeouts.udp),
-        ] {
+        let slots = [
+            &self.timeouts.tcp,
+            &self.timeouts.tcp_fin,
+            &self.timeouts.udp,
+        ];
+        for (v, slot) in t.into_iter().zip(slots) {
             if let Some(v) = v.filter(|&v| v != 0) {
                 slot.store(v, Relaxed);
             }
@@ -67,7 +73,7 @@ impl Ipvs {
             (cmd::NEW_SERVICE, Some(_)) => return Err(EEXIST),
             (cmd::NEW_SERVICE, None) => {
                 let conf = conf.ok_or(EINVAL)?;
-                return self.add_service(&mut ctl, key, &conf);
+                return self.add_service(&mut ctl, (key, key.protocol), &conf);
             }
             (_, None) => return Err(ESRCH),
             (_, Some(s)) => s,

@@ -20,7 +20,7 @@ use kernel::{
     },
 };
 use msg::{DestConf, DestReq, DestView, SvcKey};
-use uapi::{AF_INET6, CONN_F_MASQ, CONN_F_TUNNEL, TUNNEL_TYPE_GUE};
+use uapi::{AF_INET6, CONN_F_MASQ, CONN_F_NFCT, CONN_F_ONE_PACKET, CONN_F_TUNNEL, TUNNEL_TYPE_GUE};
 
 /// Source of [`Dest`] identities (never reused while the module is loaded).
 static NEXT_DEST_ID: Atomic<u64> = Atomic::new(1);
@@ -36,6 +36,8 @@ pub(crate) struct Dest {
     /// Identity for the schedulers' tables.
     pub(super) id: u64,
     pub(super) fwd: Atomic<u32>,
+    /// C's other destination bits (see [`DestConf::flags`]).
+    flags: Atomic<u32>,
     pub(super) weight: Atomic<i32>,
     /// The latest non-zero weight (mh keeps quiesced destinations' slots).
     last_weight: Atomic<i32>,
@@ -70,6 +72,7 @@ impl Dest {
             port: req.port,
             id: NEXT_DEST_ID.fetch_add(1, Relaxed),
             fwd: Atomic::new(0),
+            flags: Atomic::new(0),
             weight: Atomic::new(0),
             last_weight: Atomic::new(0),
             u_thresh: Atomic::new(0),
@@ -96,6 +99,7 @@ impl Dest {
         // The forwarding method decides how the route is looked up.
         self.route.reset();
         self.fwd.store(c.fwd, Relaxed);
+        self.flags.store(c.flags, Relaxed);
         if added || c.weight != 0 {
             self.last_weight.store(c.weight as i32, Relaxed);
         }
@@ -118,6 +122,7 @@ impl Dest {
         let tun = self.tun.load(Relaxed);
         DestConf {
             fwd: self.fwd.load(Relaxed),
+            flags: self.flags.load(Relaxed),
             weight: self.weight.load(Relaxed) as u32,
             u_thresh: self.u_thresh.load(Relaxed),
             l_thresh: self.l_thresh.load(Relaxed),
@@ -130,6 +135,18 @@ impl Dest {
     /// The forwarding method (`IP_VS_CONN_F_*`).
     pub(crate) fn fwd(&self) -> u32 {
         self.fwd.load(Relaxed)
+    }
+
+    /// Whether its connections are made for one packet only (a socket option's
+    /// `IP_VS_CONN_F_ONE_PACKET`).
+    pub(crate) fn one_packet(&self) -> bool {
+        self.flags.load(Relaxed) & CONN_F_ONE_PACKET != 0
+    }
+
+    /// Whether its connections keep their conntrack entries (a socket option's
+    /// `IP_VS_CONN_F_NFCT`).
+    pub(crate) fn nfct(&self) -> bool {
+        self.flags.load(Relaxed) & CONN_F_NFCT != 0
     }
 
     /// The real server's address family.

@@ -211,6 +211,9 @@ pub(crate) fn parse_service(nla: Option<&[u8]>, full: bool) -> Result<SvcReq, Er
 pub(crate) struct DestConf {
     /// Forwarding method (`IP_VS_CONN_F_FWD_MASK` bits).
     pub(crate) fwd: u32,
+    /// C's other destination bits, which its connections take (`IP_VS_CONN_F_ONE_PACKET`,
+    /// `IP_VS_CONN_F_NFCT`): only the socket options can set them; genl clears them.
+    pub(crate) flags: u32,
     /// Weight as sent (negative as `i32` is rejected later with `ERANGE`).
     pub(crate) weight: u32,
     /// Upper connection threshold.
@@ -257,6 +260,7 @@ pub(crate) fn parse_dest(nla: Option<&[u8]>, full: bool) -> Result<DestReq, Errn
         };
         Some(DestConf {
             fwd: nlattr::get_u32(fwd) & CONN_F_FWD_MASK,
+            flags: 0,
             weight: nlattr::get_u32(w),
             u_thresh: nlattr::get_u32(u),
             l_thresh: nlattr::get_u32(l),

@@ -57,6 +57,10 @@ pub(crate) struct Service {
     pub(crate) key: SvcKey,
     /// Its namespace (services go before it does).
     pub(crate) net: Net,
+    /// The protocol it was added with (C's `svc->protocol`): its key's, but for a
+    /// firewall-mark service added by socket option, the one sent then (genl's are TCP). The
+    /// socket options show it and refuse commands that name another (`ESRCH`).
+    pub(crate) protocol: u16,
     /// Unique among the namespace's service objects, ever.
     pub(super) id: u64,
     /// Scheduler and destinations.
@@ -239,7 +243,13 @@ impl Ipvs {
         counter.add(by as u32, Relaxed);
     }
 
-    pub(super) fn add_service(&self, ctl: &mut CtlState, key: SvcKey, conf: &SvcConf) -> Result {
+    /// Adds service `key` with `conf`; `protocol` as [`Service::protocol`] says.
+    pub(super) fn add_service(
+        &self,
+        ctl: &mut CtlState,
+        (key, protocol): (SvcKey, u16),
+        conf: &SvcConf,
+    ) -> Result {
         let sched = scheduler(&conf.sched)?;
         let pe = check_pe(&conf.pe)?;
         if key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
@@ -254,6 +264,7 @@ impl Ipvs {
             pin_init!(Service {
                 key,
                 net: self.net,
+                protocol,
                 id: self.next_svc_id.fetch_add(1, Relaxed),
                 inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
                 flags: Atomic::new(conf.flags & conf.mask),

@@ -146,6 +146,12 @@ pub(crate) const CONN_F_TUNNEL: u32 = 2;
 pub(crate) const CONN_F_DROUTE: u32 = 3;
 /// Cache bypass.
 pub(crate) const CONN_F_BYPASS: u32 = 4;
+/// Connection made for one packet only.
+pub(crate) const CONN_F_ONE_PACKET: u32 = 0x2000;
+/// Connection keeping its packets' conntrack entries.
+pub(crate) const CONN_F_NFCT: u32 = 0x1_0000;
+/// The destination bits besides the forwarding method (`IP_VS_CONN_F_DEST_MASK`'s others).
+pub(crate) const CONN_F_DEST_EXTRA: u32 = CONN_F_ONE_PACKET | CONN_F_NFCT;
 
 /// Tunnel type GUE (`IP_VS_CONN_F_TUNNEL_TYPE_GUE`, the only one that needs a port; the tunnel
 /// types are [`TunnelKind`]'s discriminants).

@@ -3,8 +3,8 @@
 //! The functions the C shim calls by name, defined for the crate's state type.
 
 /// Defines the functions the C shim calls by name (its pernet operations, netfilter hook table,
-/// genetlink operations and `/proc` show) for the per-namespace state type `$state`, which
-/// implements the glue's handler traits. Invoked once, in the crate root.
+/// genetlink operations, socket options and `/proc` show) for the per-namespace state type
+/// `$state`, which implements the glue's handler traits. Invoked once, in the crate root.
 macro_rules! entry_points {
     ($state:ty) => {
         /// The shim's pernet init.
@@ -138,6 +138,40 @@ macro_rules! entry_points {
         ) -> kernel::ffi::c_int {
             // SAFETY: Called by genetlink with a dumpit's arguments.
             unsafe { $crate::rust::genl::dumpit::<$state>(skb, cb) }
+        }
+
+        /// The set handler of the legacy socket options.
+        ///
+        /// # Safety
+        ///
+        /// As [`set`](crate::rust::sockopt::set).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_sockopt_set(
+            net: *mut $crate::rust::shim::RawNet,
+            privileged: bool,
+            cmd: kernel::ffi::c_int,
+            arg: *const kernel::ffi::c_void,
+            len: kernel::ffi::c_uint,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: Called by the shim's set handler with its call's arguments.
+            unsafe { $crate::rust::sockopt::set::<$state>(net, privileged, cmd, arg, len) }
+        }
+
+        /// The get handler of the legacy socket options.
+        ///
+        /// # Safety
+        ///
+        /// As [`get`](crate::rust::sockopt::get).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_sockopt_get(
+            net: *mut $crate::rust::shim::RawNet,
+            privileged: bool,
+            cmd: kernel::ffi::c_int,
+            user: *mut kernel::ffi::c_void,
+            len: *mut kernel::ffi::c_int,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: Called by the shim's get handler with its call's arguments.
+            unsafe { $crate::rust::sockopt::get::<$state>(net, privileged, cmd, user, len) }
         }
 
         /// The show of every `/proc/net` file.

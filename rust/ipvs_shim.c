@@ -184,6 +184,51 @@ int ipvs_rs_dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd, c
 	return 0;
 }
 
+/* ---- legacy socket options ------------------------------------------------------------ */
+
+static bool ipvs_rs_sockopt_privileged(struct sock *sk)
+{
+	return ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN);
+}
+
+static int ipvs_rs_so_set(struct sock *sk, int cmd, sockptr_t arg, unsigned int len)
+{
+	return ipvs_rs_sockopt_set(sock_net(sk), ipvs_rs_sockopt_privileged(sk), cmd, &arg, len);
+}
+
+static int ipvs_rs_so_get(struct sock *sk, int cmd, void __user *user, int *len)
+{
+	return ipvs_rs_sockopt_get(sock_net(sk), ipvs_rs_sockopt_privileged(sk), cmd,
+				   (void __force *)user, len);
+}
+
+static struct nf_sockopt_ops ipvs_rs_sockopts = {
+	.pf = PF_INET,
+	.set_optmin = IP_VS_BASE_CTL,
+	.set_optmax = IP_VS_SO_SET_MAX + 1,
+	.set = ipvs_rs_so_set,
+	.get_optmin = IP_VS_BASE_CTL,
+	.get_optmax = IP_VS_SO_GET_MAX + 1,
+	.get = ipvs_rs_so_get,
+	.owner = THIS_MODULE,
+};
+
+int ipvs_rs_sockopt_register(void)
+{
+	return nf_register_sockopt(&ipvs_rs_sockopts);
+}
+
+void ipvs_rs_sockopt_unregister(void)
+{
+	nf_unregister_sockopt(&ipvs_rs_sockopts);
+}
+
+/* `src` is the call's sockptr_t. */
+int ipvs_rs_copy_from_sockptr(void *dst, const void *src, u32 len)
+{
+	return copy_from_sockptr(dst, *(const sockptr_t *)src, len) ? -EFAULT : 0;
+}
+
 /* ---- per network namespace state ------------------------------------------------------- */
 
 unsigned int ipvs_rs_net_id __read_mostly;

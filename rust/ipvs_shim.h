@@ -165,6 +165,14 @@ void ipvs_rs_icmp6_csum_set(struct sk_buff *skb, u32 off);
 void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
 
+/* Legacy socket options (rust/sockopt.rs); Rust defines the two handlers. */
+int ipvs_rs_sockopt_register(void);
+void ipvs_rs_sockopt_unregister(void);
+int ipvs_rs_copy_from_sockptr(void *dst, const void *src, u32 len);
+int ipvs_rs_sockopt_set(struct net *net, bool privileged, int cmd, const void *arg,
+			unsigned int len);
+int ipvs_rs_sockopt_get(struct net *net, bool privileged, int cmd, void *user, int *len);
+
 /* Conntrack (rust/conntrack.rs). */
 struct nf_conn;
 /* A packet's conntrack entry (ipvs_rs_skb_ct). */

@@ -22,6 +22,7 @@ pub mod ipvs_ctl {
     pub mod msg;
     pub mod nlattr;
     pub mod procfmt;
+    pub mod sockopt;
     pub mod sysctl;
     pub mod table;
     pub mod uapi;
@@ -88,6 +89,8 @@ mod tests_sched_weighted;
 mod tests_sip;
 #[cfg(test)]
 mod tests_sizing;
+#[cfg(test)]
+mod tests_sockopt;
 #[cfg(test)]
 mod tests_sysctl;
 #[cfg(test)]

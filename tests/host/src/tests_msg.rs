@@ -481,6 +481,7 @@ fn ipvsadm_add_dest_request_parses_field_by_field() {
         d.conf,
         Some(DestConf {
             fwd: 0,
+            flags: 0,
             weight: 3,
             u_thresh: 100,
             l_thresh: 10,
@@ -543,6 +544,7 @@ fn parse_dest_masks_fwd_and_reads_tunnel_attrs() {
         conf,
         DestConf {
             fwd: 3,
+            flags: 0,
             weight: 0xffff_ffff,
             u_thresh: 100,
             l_thresh: 10,
@@ -769,6 +771,7 @@ fn put_dest_layout() {
         port: 8080,
         conf: DestConf {
             fwd: 0x0a,
+            flags: 0,
             weight: 5,
             u_thresh: 100,
             l_thresh: 10,
@@ -808,6 +811,7 @@ fn put_dest_layout() {
         back.conf,
         Some(DestConf {
             fwd: 2,
+            flags: 0,
             ..view.conf
         })
     );
@@ -848,6 +852,7 @@ fn reply_encoders_report_emsgsize() {
         port: 80,
         conf: DestConf {
             fwd: 0,
+            flags: 0,
             weight: 1,
             u_thresh: 0,
             l_thresh: 0,
