@@ -521,6 +521,11 @@ impl ConnTable {
         self.tab.size()
     }
 
+    /// Calls `f` with the length of every bucket's chains (both directions, up to `cap`).
+    pub(crate) fn chain_lengths(&self, g: &rcu::Guard, cap: usize, f: impl FnMut(usize)) {
+        self.tab.chain_lengths(g, cap, f)
+    }
+
     /// Grows or shrinks the table for the current number of connections (process context).
     pub(crate) fn resize(&self, lfactor: i32, max_bits: u32) {
         let size = self.tab.size() as usize;

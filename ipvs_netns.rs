@@ -11,6 +11,7 @@ use crate::ipvs_ctl::{
     TrashEntry,
 };
 use crate::rust::{
+    kthread::{KThread, Step},
     mem,
     pernet::{Net, PernetState, Sysctl, Sysctls},
     proc::{self, ProcFile, SeqWriter},
@@ -24,7 +25,7 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc, Mutex,
+        rcu, Arc, ArcBorrow, Mutex,
     },
 };
 
@@ -67,8 +68,14 @@ pub(crate) struct Ipvs {
     pub(crate) timeouts: Timeouts,
     /// Totals over all services.
     pub(crate) stats: Counters,
-    /// Seconds ticked (the rate estimator runs every other one).
-    ticks: Atomic<u32>,
+    /// Which namespace this is among those IPVS has seen since it was loaded (its estimator
+    /// thread is `ipvs-e:<gen>:0`).
+    gen: i32,
+    /// A service was added once: IPVS is at work here (C: `ipvs->enable`).
+    pub(crate) enabled: Atomic<bool>,
+    /// The rate estimator's thread, while it runs, with the settings it was started with.
+    #[pin]
+    est_thread: Mutex<Option<EstThread>>,
     /// The DoS defences' state (see [`ipvs_ctl::defense`]), updated under its lock, with
     /// `drop_entry`'s counters.
     #[pin]
@@ -81,6 +88,72 @@ pub(crate) struct Ipvs {
     drop_counter: Atomic<i32>,
     /// `secure_tcp` is on.
     secure_tcp_on: Atomic<bool>,
+}
+
+/// Namespaces IPVS has seen since it was loaded (C: `ipvs_netns_cnt`).
+static NETNS_GEN: Atomic<i32> = Atomic::new(0);
+
+/// The rate estimator's thread and what it was started with.
+struct EstThread {
+    /// Stopped when dropped.
+    _thread: KThread<Ipvs>,
+    nice: i32,
+    cpulist_gen: u32,
+}
+
+impl Step for Ipvs {
+    /// The rate estimator's thread: every 2 seconds, each counter's rate.
+    fn step(&self) -> u64 {
+        self.estimate_rates();
+        ipvs_ctl::est::PERIOD_S * time::hz()
+    }
+}
+
+impl Ipvs {
+    /// Starts, stops or restarts the rate estimator's thread as C runs its: once IPVS is at
+    /// work in the namespace and unless estimation is stopped (`run_estimation` 0, or an empty
+    /// `est_cpulist`); started again for a new `est_nice` or `est_cpulist` (process context).
+    fn est_thread_update(this: ArcBorrow<'_, Self>) {
+        let want = (this.enabled.load(Relaxed) && !this.estimator_stopped()).then(|| {
+            (
+                this.sysctls.get(Sysctl::EstNice),
+                this.net.est_cpulist_gen(),
+            )
+        });
+        let mut t = this.est_thread.lock();
+        let have = t.as_ref().map(|e| (e.nice, e.cpulist_gen));
+        if want == have {
+            return;
+        }
+        // The old thread is stopped before a new one starts.
+        drop(t.take());
+        let Some((nice, cpulist_gen)) = want else {
+            return;
+        };
+        match KThread::spawn(this.into(), (this.gen, 0), nice, this.net) {
+            Ok(thread) => {
+                *t = Some(EstThread {
+                    _thread: thread,
+                    nice,
+                    cpulist_gen,
+                })
+            }
+            // Retried at the next tick.
+            Err(_) => kernel::pr_warn_once!("ipvs_rs: cannot start the rate estimator's thread\n"),
+        }
+    }
+
+    /// Whether the rate estimator's thread runs (for `/proc/net/ip_vs_status`).
+    fn est_thread_running(&self) -> bool {
+        self.est_thread.lock().is_some()
+    }
+
+    /// The rate estimators: the totals', each service's and each destination's.
+    fn count_estimators(&self) -> u32 {
+        let svcs = self.svcs.lock();
+        let n: usize = svcs.iter().map(|s| 1 + s.inner.lock().dests.len()).sum();
+        1 + n as u32
+    }
 }
 
 impl proc::Handler for Ipvs {
@@ -111,7 +184,9 @@ impl PernetState for Ipvs {
                 ftp_svcs: Atomic::new(0),
                 null_svcs: Atomic::new(0),
                 conn_out_svcs: Atomic::new(0),
-                ticks: Atomic::new(0),
+                gen: NETNS_GEN.fetch_add(1, Relaxed),
+                enabled: Atomic::new(false),
+                est_thread <- new_mutex!(None, "ipvs_rs::Ipvs::est_thread"),
                 defense <- new_mutex!([0; 8], "ipvs_rs::Ipvs::defense"),
                 drop_entry_on: Atomic::new(false),
                 drop_rate: Atomic::new(0),
@@ -125,11 +200,25 @@ impl PernetState for Ipvs {
     }
 
     fn exit(&self, _net: Net) {
+        // The thread holds a reference to this state: stopped first.
+        drop(self.est_thread.lock().take());
         self.ctl_exit();
         self.conns.flush();
     }
 
-    fn tick(&self) {
+    fn tick(this: ArcBorrow<'_, Self>) {
+        Self::est_thread_update(this);
+        this.tick_work();
+    }
+
+    fn sysctl_write(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result {
+        self.sysctl_write_checked(which, vals, privileged)
+    }
+}
+
+impl Ipvs {
+    /// The tick's work but for the estimator's thread.
+    fn tick_work(&self) {
         let now = time::jiffies();
         self.conns.resize(
             self.sysctls.get(Sysctl::ConnLfactor),
@@ -144,14 +233,9 @@ impl PernetState for Ipvs {
                     self.conn_timeout(c, st)
                 });
         }
-        if u64::from(self.ticks.fetch_add(1, Relaxed)) % ipvs_ctl::est::PERIOD_S == 0
-            && !self.estimator_stopped()
-        {
-            self.estimate_rates();
-        }
     }
 
-    fn sysctl_write(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result {
+    fn sysctl_write_checked(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result {
         use sysctl::{check, Accepted, Rule};
         let rule = match which {
             Sysctl::ConnMax => Rule::ConnMax,
@@ -290,7 +374,54 @@ impl Ipvs {
             ProcFile::StatsPercpu => self.show_stats_percpu(w),
             // The application helpers (C's FTP module): none yet.
             ProcFile::App => w.write_str(ipvs_ctl::procfmt::APP_HEADER),
+            ProcFile::Status => self.show_status(w),
         };
+    }
+
+    /// `/proc/net/ip_vs_status`: the connection table, the service index (of a fixed size:
+    /// `svc_lfactor` is shown as set), and no estimator threads (the rates are computed by
+    /// the namespace's tick).
+    fn show_status(&self, w: &mut impl core::fmt::Write) -> core::fmt::Result {
+        use ipvs_ctl::procfmt::{write_status, TableStatus, STATUS_CHAIN_CAP};
+        let g = rcu::read_lock();
+        let n = self.conns.count() as u32;
+        let mut conns = TableStatus {
+            entries: n,
+            buckets: self.conns.size(),
+            lfactor: self.sysctls.get(Sysctl::ConnLfactor),
+            lengths: None,
+        };
+        if n != 0 {
+            let mut c = [0u32; STATUS_CHAIN_CAP + 1];
+            self.conns
+                .chain_lengths(&g, STATUS_CHAIN_CAP, |len| c[len] += 1);
+            conns.lengths = Some(c);
+        }
+        let n = self.svcs.lock().iter().count() as u32;
+        let mut svcs = TableStatus {
+            entries: n,
+            buckets: if n == 0 {
+                0
+            } else {
+                self.svc_index.size() as u32
+            },
+            lfactor: self.sysctls.get(Sysctl::SvcLfactor),
+            lengths: None,
+        };
+        if n != 0 {
+            let mut c = [0u32; STATUS_CHAIN_CAP + 1];
+            self.svc_index
+                .chain_lengths(&g, STATUS_CHAIN_CAP, |len| c[len] += 1);
+            svcs.lengths = Some(c);
+        }
+        // One thread slot (like C's first, there from the start; its thread runs once IPVS is
+        // at work), which estimates every counter, in one chain.
+        let ests = if self.est_thread_running() {
+            self.count_estimators()
+        } else {
+            0
+        };
+        write_status(w, &conns, &svcs, (1, 1, ests, ests))
     }
 
     /// `/proc/net/ip_vs_stats_percpu`: each CPU's own totals, then the namespace's.

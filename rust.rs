@@ -34,6 +34,7 @@ pub(crate) mod avec;
 pub(crate) mod conntrack;
 mod entry;
 pub(crate) mod genl;
+pub(crate) mod kthread;
 pub(crate) mod mem;
 pub(crate) mod netfilter;
 pub(crate) mod percpu;

@@ -190,3 +190,80 @@ pub(crate) fn write_stats_percpu_tail(w: &mut impl Write, s: &Stats) -> fmt::Res
 
 /// `/proc/net/ip_vs_app`'s header (a line per application helper follows).
 pub(crate) const APP_HEADER: &str = "prot port    usecnt name\n";
+
+/// The longest chain `/proc/net/ip_vs_status` tells apart (longer ones count as this long).
+pub(crate) const STATUS_CHAIN_CAP: usize = 7;
+
+/// A hash table as `/proc/net/ip_vs_status` describes it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TableStatus {
+    /// Entries (connections and templates; services).
+    pub(crate) entries: u32,
+    /// Buckets (0: no table yet).
+    pub(crate) buckets: u32,
+    /// Its load factor (shown as 0 while there is no table).
+    pub(crate) lfactor: i32,
+    /// How many buckets have chains of length 0, 1, .. [`STATUS_CHAIN_CAP`] (or longer): the
+    /// table walked, which is done only when it has entries.
+    pub(crate) lengths: Option<[u32; STATUS_CHAIN_CAP + 1]>,
+}
+
+/// Writes a table's lines of `/proc/net/ip_vs_status` (`what`: `Conn` or `Service`): its
+/// entries, buckets, and when walked, the share of empty buckets among all and of each chain
+/// length among the others (rounded down, in percent; lengths no bucket has are left out).
+fn write_table_status(
+    w: &mut impl Write,
+    what: &str,
+    entries_label: &str,
+    t: &TableStatus,
+) -> fmt::Result {
+    writeln!(w, "{entries_label}:\t{}", t.entries)?;
+    let (bits, lfactor) = match t.buckets {
+        0 => (0, 0),
+        n => (n.trailing_zeros(), t.lfactor),
+    };
+    writeln!(
+        w,
+        "{what} buckets:\t{} ({bits} bits, lfactor {lfactor})",
+        t.buckets
+    )?;
+    let Some(c) = t.lengths else {
+        return Ok(());
+    };
+    let sum: u64 = c.iter().map(|&n| u64::from(n)).sum();
+    let used = sum - u64::from(c[0]);
+    writeln!(
+        w,
+        "{what} buckets empty:\t{} ({}%)",
+        c[0],
+        u64::from(c[0]) * 100 / sum.max(1)
+    )?;
+    for (len, &n) in c.iter().enumerate().skip(1).filter(|(_, &n)| n != 0) {
+        writeln!(
+            w,
+            "{what} buckets len-{len}:\t{n} ({}%)",
+            u64::from(n) * 100 / used.max(1)
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `/proc/net/ip_vs_status` (C 7.3's diagnostics of its tables): the connection table,
+/// the service table, then the rate estimator's thread slots (`est_threads` of at most
+/// `est_max_threads`, whether their threads run or not), `chain_max` estimators a chain, `ests`
+/// a thread.
+pub(crate) fn write_status(
+    w: &mut impl Write,
+    conns: &TableStatus,
+    svcs: &TableStatus,
+    (est_threads, est_max_threads, chain_max, ests): (u32, u32, u32, u32),
+) -> fmt::Result {
+    write_table_status(w, "Conn", "Conns", conns)?;
+    write_table_status(w, "Service", "Services", svcs)?;
+    writeln!(
+        w,
+        "Stats thread slots:\t{est_threads} (max {est_max_threads})"
+    )?;
+    writeln!(w, "Stats chain max len:\t{chain_max}")?;
+    writeln!(w, "Stats thread ests:\t{ests}")
+}

@@ -279,6 +279,8 @@ impl Ipvs {
         if ctl.hooks.is_none() {
             ctl.hooks = Some(Hooks::register(self.net)?);
         }
+        // From the first service on, the rate estimator's thread runs (the next tick starts it).
+        self.enabled.store(true, Relaxed);
         self.conns.ensure_table()?;
         self.svcs.lock().insert(svc.clone()).map_err(|_| ENOMEM)?;
         self.count_fallback(&key, 1);

@@ -22,6 +22,7 @@
 #include <linux/sysctl.h>
 #include <linux/capability.h>
 #include <linux/cpumask.h>
+#include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/isolation.h>
 #include <linux/swap.h>
@@ -244,6 +245,7 @@ static const struct {
 	[IPVS_RS_PROC_STATS_PERCPU] = { "ip_vs_stats_percpu", 0444 },
 	[IPVS_RS_PROC_CONN_SYNC] = { "ip_vs_conn_sync", 0444 },
 	[IPVS_RS_PROC_APP] = { "ip_vs_app", 0444 },
+	[IPVS_RS_PROC_STATUS] = { "ip_vs_status", 0440 },
 };
 
 static int ipvs_rs_proc_single_show(struct seq_file *seq, void *v)
@@ -349,6 +351,7 @@ static int ipvs_rs_sysctl_cpulist(const struct ctl_table *table, int write, void
 	cpumask_and(mask, mask, &current->cpus_mask);
 	mutex_lock(&ipvs_rs_cpulist_mutex);
 	swap(n->est_cpulist, mask);
+	WRITE_ONCE(n->est_cpulist_gen, n->est_cpulist_gen + 1);
 	mutex_unlock(&ipvs_rs_cpulist_mutex);
 	kfree(mask);
 	*ppos += *lenp;
@@ -492,6 +495,36 @@ static int ipvs_rs_sysctl_register(struct net *net, struct ipvs_rs_net *n)
 nomem:
 	ipvs_rs_sysctl_unregister(n);
 	return -ENOMEM;
+}
+
+/* The estimator thread `ipvs-e:<gen>:<id>`, created (not woken) with a reference of ours. */
+struct task_struct *ipvs_rs_est_kthread_create(int (*fn)(void *), void *data, int gen, int id)
+{
+	struct task_struct *t = kthread_create(fn, data, "ipvs-e:%d:%d", gen, id);
+
+	if (IS_ERR(t))
+		return NULL;
+	get_task_struct(t);
+	return t;
+}
+
+/* A thread not yet woken prefers the CPUs of est_cpulist, if it was set to some. */
+void ipvs_rs_est_kthread_affine(struct task_struct *t, struct net *net)
+{
+	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
+
+	mutex_lock(&ipvs_rs_cpulist_mutex);
+	if (n->est_cpulist && !cpumask_empty(n->est_cpulist))
+		kthread_affine_preferred(t, n->est_cpulist);
+	mutex_unlock(&ipvs_rs_cpulist_mutex);
+}
+
+/* How many times est_cpulist was written (the estimator thread restarts for a new list). */
+u32 ipvs_rs_est_cpulist_gen(struct net *net)
+{
+	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
+
+	return READ_ONCE(n->est_cpulist_gen);
 }
 
 /* Whether est_cpulist was set to no CPU (process context). */

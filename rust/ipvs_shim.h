@@ -27,6 +27,7 @@ enum {
 	IPVS_RS_PROC_STATS_PERCPU = 3,
 	IPVS_RS_PROC_CONN_SYNC = 4,
 	IPVS_RS_PROC_APP = 5,
+	IPVS_RS_PROC_STATUS = 6,
 };
 
 /* Implemented in Rust (rust/genl.rs, rust/netfilter.rs, rust/pernet.rs). */
@@ -114,6 +115,7 @@ struct ipvs_rs_net {
 	int sysctl[IPVS_RS_SYSCTL_COUNT];
 	unsigned long sync_qlen_max;	/* sync_qlen_max (for the sync daemon) */
 	struct cpumask *est_cpulist;	/* est_cpulist, once written (else: the kthread CPUs) */
+	u32 est_cpulist_gen;		/* writes of est_cpulist */
 	struct ctl_table *sysctl_table;
 	struct ctl_table_header *sysctl_header;
 	struct ctl_table *lb_table;	/* lblc_expiration, lblcr_expiration */
@@ -164,6 +166,12 @@ void ipvs_rs_icmp_csum_set(struct sk_buff *skb, u32 off);
 void ipvs_rs_icmp6_csum_set(struct sk_buff *skb, u32 off);
 void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
+
+/* The rate estimator's thread (rust/kthread.rs). */
+struct task_struct;
+struct task_struct *ipvs_rs_est_kthread_create(int (*fn)(void *), void *data, int gen, int id);
+void ipvs_rs_est_kthread_affine(struct task_struct *t, struct net *net);
+u32 ipvs_rs_est_cpulist_gen(struct net *net);
 
 /* Legacy socket options (rust/sockopt.rs); Rust defines the two handlers. */
 int ipvs_rs_sockopt_register(void);

@@ -11,7 +11,7 @@ use kernel::{
     ffi::{c_int, c_void},
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
-    sync::Arc,
+    sync::{Arc, ArcBorrow},
     types::ForeignOwnable,
 };
 
@@ -22,7 +22,7 @@ pub(crate) trait PernetState: Send + Sync + Sized + 'static {
     /// Tears down before the state is dropped (the namespace is going away).
     fn exit(&self, net: Net);
     /// Called once a second from a delayed work (process context: it may sleep).
-    fn tick(&self);
+    fn tick(this: ArcBorrow<'_, Self>);
     /// A write of `vals` to the file of `which` whose rule is Rust's (process context):
     /// takes it, or refuses it with an error. `privileged`: the writer has `CAP_NET_ADMIN`.
     fn sysctl_write(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result;
@@ -291,6 +291,12 @@ impl Net {
         unsafe { shim::ipvs_rs_est_cpulist_empty(self.raw()) }
     }
 
+    /// How many times `est_cpulist` was written.
+    pub(crate) fn est_cpulist_gen(self) -> u32 {
+        // SAFETY: `self` is alive (type invariant).
+        unsafe { shim::ipvs_rs_est_cpulist_gen(self.raw()) }
+    }
+
     /// Whether this is the initial namespace (`init_net`).
     pub(crate) fn is_init(self) -> bool {
         // SAFETY: `self` is alive (type invariant); the shim compares it with `&init_net`.
@@ -497,5 +503,5 @@ pub(crate) unsafe fn net_tick<T: PernetState>(data: *mut c_void) {
     // SAFETY: `data` came from `into_foreign` and is taken back only after the tick work is
     // disabled (function contract), so after this borrow ends.
     let state = unsafe { <Arc<T> as ForeignOwnable>::borrow(data) };
-    state.tick();
+    T::tick(state);
 }

@@ -27,6 +27,8 @@ pub(crate) enum ProcFile {
     ConnSync,
     /// `/proc/net/ip_vs_app`.
     App,
+    /// `/proc/net/ip_vs_status`.
+    Status,
 }
 
 impl ProcFile {
@@ -38,6 +40,7 @@ impl ProcFile {
             k if k == shim::IPVS_RS_PROC_STATS_PERCPU as c_long => Self::StatsPercpu,
             k if k == shim::IPVS_RS_PROC_CONN_SYNC as c_long => Self::ConnSync,
             k if k == shim::IPVS_RS_PROC_APP as c_long => Self::App,
+            k if k == shim::IPVS_RS_PROC_STATUS as c_long => Self::Status,
             _ => return None,
         })
     }

@@ -359,6 +359,27 @@ impl<T: Entry> Table<T> {
         }
     }
 
+    /// Calls `f` with the length of every bucket's chains (both chains of a bucket together,
+    /// counted up to `cap`), bucket by bucket.
+    pub(crate) fn chain_lengths(&self, g: &rcu::Guard, cap: usize, mut f: impl FnMut(usize)) {
+        let Some(b) = self.current(g) else {
+            return;
+        };
+        for h in b.heads.iter() {
+            let mut n = 0;
+            for chain in [Chain::In, Chain::Out] {
+                let mut p = h[chain as usize].load(Acquire);
+                while !p.is_null() && n < cap {
+                    // SAFETY: As in `find`.
+                    let e = unsafe { ArcBorrow::from_raw(p) };
+                    n += 1;
+                    p = e.links().next[b.set][chain as usize].load(Acquire);
+                }
+            }
+            f(n);
+        }
+    }
+
     /// Calls `f` on the entries of `count` buckets from bucket `first` on (wrapping round the
     /// table, through the `In` chains).
     pub(crate) fn for_each_in_buckets<'a>(

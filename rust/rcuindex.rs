@@ -135,6 +135,25 @@ impl<T: Indexed> RcuIndex<T> {
         None
     }
 
+    /// The number of chains.
+    pub(crate) fn size(&self) -> usize {
+        self.heads.len()
+    }
+
+    /// Calls `f` with the length of every chain (counted up to `cap`), chain by chain.
+    pub(crate) fn chain_lengths(&self, _g: &rcu::Guard, cap: usize, mut f: impl FnMut(usize)) {
+        for h in self.heads.iter() {
+            let (mut n, mut p) = (0, h.load(Acquire));
+            while !p.is_null() && n < cap {
+                // SAFETY: As in `find`.
+                let e = unsafe { ArcBorrow::from_raw(p) };
+                n += 1;
+                p = e.index_link().next.load(Acquire);
+            }
+            f(n);
+        }
+    }
+
     /// Links `e` into chain `bucket`; `EBUSY` if it is in an index already.
     pub(crate) fn insert(&self, bucket: usize, e: Arc<T>) -> Result {
         if e.index_link().busy.xchg(true, Relaxed) {

@@ -3,7 +3,11 @@
 # /proc/net/ip_vs, ip_vs_stats and ip_vs_stats_percpu, differential against C ip_vs: services of every
 # kind (TCP, UDP with ops, persistent with a netmask, fwmark, IPv6) with destinations of every
 # forwarding method, then the totals after NAT traffic (the rate lines are the estimator's and
-# are left out).
+# are left out). ip_vs_status (C 7.3's table diagnostics), loaded and then with services and
+# connections: its mode, the connection table's entries, buckets and load factor, the number of
+# services, and whether the estimator's thread runs. (Not compared: which buckets the hashes
+# fill, and the service table's size: ipvs_rs's service index has a fixed size, C's grows by
+# svc_lfactor; and C's estimator chain lengths, which it measures.)
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -12,8 +16,14 @@ start_servers 2
 # Each destination line is prefixed with its service line, then all lines are sorted: the
 # table order of services is an implementation detail.
 blocks() { awk 'NR <= 3 {print; next} /^  ->/ {print svc " |" $0; next} {svc = $0; print}' | sort; }
+status() {
+	echo "ip_vs_status $(stat -c %a /proc/net/ip_vs_status)"
+	awk -F'\t' '/^(Conns|Conn buckets|Services):/ {print} /^Stats thread slots:/ {print $1 "\t" $2 + 0}' \
+		/proc/net/ip_vs_status
+}
 for impl in c rs; do
 	use_impl $impl
+	status >"$out/$impl.status"
 	ipvsadm -A -t $VIP:80 -s rr
 	ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m
 	ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m -w 7
@@ -28,6 +38,7 @@ for impl in c rs; do
 	blocks </proc/net/ip_vs >"$out/$impl.ip_vs"
 	for _ in 1 2 3 4; do tcp_get >/dev/null; done
 	sleep 3 # C's counters trail the traffic.
+	status >>"$out/$impl.status"
 	head -n 3 /proc/net/ip_vs_stats >"$out/$impl.stats"
 	# Per CPU: the header, the totals line, and whether the CPUs' rows add up to it (which
 	# CPU counted what differs from run to run).
@@ -44,7 +55,8 @@ for impl in c rs; do
 	EOF
 	ipvsadm -C
 done
-cat "$out/rs.ip_vs" "$out/rs.stats"
+cat "$out/rs.ip_vs" "$out/rs.stats" "$out/rs.status"
 diff -u "$out/c.ip_vs" "$out/rs.ip_vs"
+diff -u "$out/c.status" "$out/rs.status"
 diff -u "$out/c.stats" "$out/rs.stats"
 rm -rf "$out"

@@ -13,7 +13,7 @@
 # same way (sh/mh/wlc, persistence by prefix length) at the same time.
 . "$(dirname "$0")/lib.sh"
 set -e
-ROUNDS=${STRESS_ROUNDS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 10 || echo 24)}
+ROUNDS=${STRESS_ROUNDS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 10 || echo 16)}
 nat_topology 3
 add_v6 3
 # Servers of both families (an IPv6 socket on :: takes IPv4 too).

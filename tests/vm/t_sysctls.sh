@@ -12,11 +12,28 @@
 #   the real server has not sent data on in SYNACK; drop_entry 3 drops half-open connections
 #   at random (some within 20 s); snat_reroute routes a NAT reply again
 #   once its source is the VIP (policy routing by source: a blackhole drops it);
-# - run_estimation 0 and an empty est_cpulist stop the rate estimator, 1 starts it again.
+# - run_estimation 0 and an empty est_cpulist stop the rate estimator, 1 starts it again;
+# - the estimator's thread (ipvs-e:0:0): est_nice is its nice value, est_cpulist its CPUs, and
+#   run_estimation 0 stops it.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
 V=/proc/sys/net/ipv4/vs
+
+# est_thread WANT: waits up to 5 s for the estimator's thread to be as WANT says ("NAME nice N
+# cpus LIST", or "" for none), then prints what it is.
+est_thread() {
+	local now
+	for _ in $(seq 50); do
+		now=$(ps -eo pid=,ni=,comm= | awk '$3 ~ /^ipvs-e:/ {print $1, $3, $2}' | while read -r pid name ni; do
+			# (A thread that was just restarted is gone: the next round sees the new one.)
+			echo "$name nice $ni cpus $(taskset -pc "$pid" 2>/dev/null | sed 's/.*: //')"
+		done)
+		[ "$now" = "$1" ] && break
+		sleep 0.1
+	done
+	echo "estimator thread: ${now:-none}"
+}
 
 # Every file: mode, name, value (sync_qlen_max, a share of free memory, as whether it is one).
 listing() {
@@ -197,6 +214,18 @@ for impl in c rs; do
 		echo "rates $(rates)"
 		echo 0-1 >$V/est_cpulist
 		rates_move
+		echo "# the estimator's thread"
+		est_thread "ipvs-e:0:0 nice 0 cpus 0,1"
+		echo 5 >$V/est_nice
+		est_thread "ipvs-e:0:0 nice 5 cpus 0,1"
+		echo 1 >$V/est_cpulist
+		est_thread "ipvs-e:0:0 nice 5 cpus 1"
+		echo 0 >$V/run_estimation
+		est_thread ""
+		echo 1 >$V/run_estimation
+		est_thread "ipvs-e:0:0 nice 5 cpus 1"
+		echo 0 >$V/est_nice
+		echo 0-1 >$V/est_cpulist
 		ipvsadm -C
 	} >"$out/$impl" 2>&1
 	set -e

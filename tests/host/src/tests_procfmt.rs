@@ -148,3 +148,48 @@ fn stats_percpu() {
     ];
     assert_eq!(out, expected.join("\n"));
 }
+
+#[test]
+fn status_empty() {
+    use crate::ipvs_ctl::procfmt::{write_status, TableStatus};
+    // No table yet: no load factor either, whatever the sysctl says (as C).
+    let none = TableStatus {
+        lfactor: -4,
+        ..TableStatus::default()
+    };
+    let t = text(|w| write_status(w, &none, &none, (0, 0, 0, 0)));
+    assert_eq!(
+        t,
+        "Conns:\t0\nConn buckets:\t0 (0 bits, lfactor 0)\n\
+         Services:\t0\nService buckets:\t0 (0 bits, lfactor 0)\n\
+         Stats thread slots:\t0 (max 0)\nStats chain max len:\t0\nStats thread ests:\t0\n"
+    );
+}
+
+#[test]
+fn status_walked() {
+    use crate::ipvs_ctl::procfmt::{write_status, TableStatus};
+    // 256 buckets: 250 empty, 3 of one entry, 2 of two, 1 of seven or more.
+    let conns = TableStatus {
+        entries: 14,
+        buckets: 256,
+        lfactor: -4,
+        lengths: Some([250, 3, 2, 0, 0, 0, 0, 1]),
+    };
+    let svcs = TableStatus {
+        entries: 1,
+        buckets: 32,
+        lfactor: -3,
+        lengths: Some([31, 1, 0, 0, 0, 0, 0, 0]),
+    };
+    let t = text(|w| write_status(w, &conns, &svcs, (1, 4, 8, 256)));
+    assert_eq!(
+        t,
+        "Conns:\t14\nConn buckets:\t256 (8 bits, lfactor -4)\n\
+         Conn buckets empty:\t250 (97%)\nConn buckets len-1:\t3 (50%)\n\
+         Conn buckets len-2:\t2 (33%)\nConn buckets len-7:\t1 (16%)\n\
+         Services:\t1\nService buckets:\t32 (5 bits, lfactor -3)\n\
+         Service buckets empty:\t31 (96%)\nService buckets len-1:\t1 (100%)\n\
+         Stats thread slots:\t1 (max 4)\nStats chain max len:\t8\nStats thread ests:\t256\n"
+    );
+}
