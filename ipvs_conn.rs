@@ -497,17 +497,27 @@ pub(crate) struct ConnTable {
     tab: rcuhash::Table<Conn>,
     /// Hash seed, random per namespace.
     seed: u32,
+    /// The load factor the buckets were sized at (`conn_lfactor` then).
+    lfactor: Atomic<i32>,
 }
 
 impl ConnTable {
     /// An empty table with no buckets yet (C IPVS allocates it with the first service).
     pub(crate) fn new() -> Result<impl PinInit<Self>> {
         let tab = rcuhash::Table::new(c"ipvs_rs::ConnTable", kernel::static_lock_class!())?;
-        Ok(pin_init!(Self { tab <- tab, seed: random_u32() }))
+        Ok(pin_init!(Self {
+            tab <- tab,
+            seed: random_u32(),
+            lfactor: Atomic::new(0),
+        }))
     }
 
-    /// Allocates the buckets if they do not exist yet (process context).
-    pub(crate) fn ensure_table(&self) -> Result {
+    /// Allocates the buckets if they do not exist yet (process context), at load factor
+    /// `lfactor`.
+    pub(crate) fn ensure_table(&self, lfactor: i32) -> Result {
+        if self.tab.size() == 0 {
+            self.lfactor.store(lfactor, Relaxed);
+        }
         self.tab.ensure()
     }
 
@@ -532,10 +542,18 @@ impl ConnTable {
         if size == 0 {
             return;
         }
-        let want =
-            sizing::desired_size(self.tab.count(), size, lfactor, rcuhash::MIN_BITS, max_bits);
-        // Without memory for the new buckets the table keeps its size; the next tick retries.
-        let _ = self.tab.resize(want.trailing_zeros());
+        let want = sizing::desired_size_at(
+            self.tab.count(),
+            size,
+            (lfactor, self.lfactor.load(Relaxed)),
+            rcuhash::MIN_BITS,
+            max_bits,
+        );
+        // Without memory for the new buckets the table keeps its size (and load factor); the
+        // next tick retries.
+        if want == size || self.tab.resize(want.trailing_zeros()).is_ok() {
+            self.lfactor.store(lfactor, Relaxed);
+        }
     }
 
     /// Finds the live connection of a client-to-service packet.

@@ -15,19 +15,42 @@ pub(crate) fn desired_size(
     max_bits: u32,
 ) -> usize {
     let (min, max) = (1usize << min_bits, 1usize << max_bits);
-    let n = count.max(1).checked_next_power_of_two().unwrap_or(max);
-    let f = lfactor.unsigned_abs().min(max_bits);
-    let n = if lfactor < 0 {
-        n.min(1 << (max_bits - f)) << f
-    } else {
-        (n >> f).min(max)
-    };
+    let n = need(count, lfactor, max_bits);
     if n > size {
         n
     } else if n > size >> 4 {
         size
     } else {
         (n << 1).clamp(min, max)
+    }
+}
+
+/// The buckets `count` connections need at load factor `lfactor` (at most `2^max_bits`).
+fn need(count: usize, lfactor: i32, max_bits: u32) -> usize {
+    let max = 1usize << max_bits;
+    let n = count.max(1).checked_next_power_of_two().unwrap_or(max);
+    let f = lfactor.unsigned_abs().min(max_bits);
+    if lfactor < 0 {
+        n.min(1 << (max_bits - f)) << f
+    } else {
+        (n >> f).min(max)
+    }
+}
+
+/// [`desired_size`] for a table sized at load factor `table_lfactor` when `lfactor` is wanted:
+/// a new load factor gets exactly the size it asks for (C replaces a table of another
+/// `lfactor` with one of that size).
+pub(crate) fn desired_size_at(
+    count: usize,
+    size: usize,
+    (lfactor, table_lfactor): (i32, i32),
+    min_bits: u32,
+    max_bits: u32,
+) -> usize {
+    if lfactor == table_lfactor {
+        desired_size(count, size, lfactor, min_bits, max_bits)
+    } else {
+        need(count, lfactor, max_bits).clamp(1 << min_bits, 1 << max_bits)
     }
 }
 

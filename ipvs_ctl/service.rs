@@ -9,7 +9,7 @@ use crate::ipvs_netns::Ipvs;
 use crate::ipvs_sched::{DestState, Packet, Scheduler};
 use crate::rust::{
     netfilter::Hooks,
-    pernet::Net,
+    pernet::{Net, Sysctl},
     rcuindex::{IndexLink, Indexed},
     sync::{new_spinlock_bh, SpinLockBh},
 };
@@ -281,7 +281,8 @@ impl Ipvs {
         }
         // From the first service on, the rate estimator's thread runs (the next tick starts it).
         self.enabled.store(true, Relaxed);
-        self.conns.ensure_table()?;
+        self.conns
+            .ensure_table(self.sysctls.get(Sysctl::ConnLfactor))?;
         self.svcs.lock().insert(svc.clone()).map_err(|_| ENOMEM)?;
         self.count_fallback(&key, 1);
         self.count_conn_out(&svc, 1);

@@ -14,7 +14,8 @@
 #   once its source is the VIP (policy routing by source: a blackhole drops it);
 # - run_estimation 0 and an empty est_cpulist stop the rate estimator, 1 starts it again;
 # - the estimator's thread (ipvs-e:0:0): est_nice is its nice value, est_cpulist its CPUs, and
-#   run_estimation 0 stops it.
+#   run_estimation 0 stops it;
+# - conn_lfactor: the connection table's size for 512 more connections, at -4, 0 and 2.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -33,6 +34,23 @@ est_thread() {
 		sleep 0.1
 	done
 	echo "estimator thread: ${now:-none}"
+}
+
+# The connection table's size once it has not changed for 1.5 s (up to 10 s).
+settled_size() {
+	local last='' same=0 size
+	for _ in $(seq 20); do
+		size=$(ipvsadm -Ln | sed -n '1s/.*size=\([0-9]*\).*/\1/p')
+		if [ "$size" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 3 ] && break
+		else
+			same=0
+		fi
+		last=$size
+		sleep 0.5
+	done
+	echo "$size"
 }
 
 # Every file: mode, name, value (sync_qlen_max, a share of free memory, as whether it is one).
@@ -226,6 +244,14 @@ for impl in c rs; do
 		est_thread "ipvs-e:0:0 nice 5 cpus 1"
 		echo 0 >$V/est_nice
 		echo 0-1 >$V/est_cpulist
+		echo "# conn_lfactor: the connection table's size for 512 more connections"
+		ipvsadm -A -t $VIP:82 -s rr
+		ipvsadm -a -t $VIP:82 -r 10.0.1.11:82 -m
+		ip netns exec cl python3 "$REPO/tests/vm/synflood.py" $VIP 82 512 10.4
+		for lf in -4 0 2 -4; do
+			echo $lf >$V/conn_lfactor
+			echo "conn_lfactor $lf: size $(settled_size)"
+		done
 		ipvsadm -C
 	} >"$out/$impl" 2>&1
 	set -e

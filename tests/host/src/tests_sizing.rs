@@ -38,3 +38,15 @@ fn other_namespaces_and_positive_factors() {
     assert_eq!(desired_size(1000, 256, 2, 8, 12), 256);
     assert_eq!(desired_size(2000, 256, 2, 8, 12), 512);
 }
+
+#[test]
+fn new_load_factor() {
+    use crate::ipvs_conn::sizing::desired_size_at;
+    // 600 connections in a table of 4096 sized at -4: another load factor gets exactly what
+    // it asks for, shrinking included (where the same one keeps the table).
+    assert_eq!(desired_size_at(600, 4096, (-4, -4), 8, 12), 4096);
+    assert_eq!(desired_size_at(600, 4096, (0, -4), 8, 12), 1024);
+    assert_eq!(desired_size_at(600, 1024, (2, 0), 8, 12), 256);
+    assert_eq!(desired_size_at(600, 256, (-4, 2), 8, 12), 4096);
+    assert_eq!(desired_size_at(600, 4096, (0, 0), 8, 12), 4096);
+}
