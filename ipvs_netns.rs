@@ -102,9 +102,12 @@ struct EstThread {
 }
 
 impl Step for Ipvs {
-    /// The rate estimator's thread: every 2 seconds, each counter's rate.
+    /// The rate estimator's thread: every 2 seconds, each counter's rate (not once estimation
+    /// is stopped: the thread itself goes at the next tick).
     fn step(&self) -> u64 {
-        self.estimate_rates();
+        if !self.estimator_stopped() {
+            self.estimate_rates();
+        }
         ipvs_ctl::est::PERIOD_S * time::hz()
     }
 }
@@ -213,6 +216,12 @@ impl PernetState for Ipvs {
 
     fn sysctl_write(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result {
         self.sysctl_write_checked(which, vals, privileged)
+    }
+
+    /// Every cached route to a real server is forgotten, so that none keeps the device (C
+    /// forgets those through it; the next packets look their routes up again).
+    fn netdev_down(&self) {
+        self.forget_routes();
     }
 }
 

@@ -22,6 +22,18 @@ pub(crate) struct TrashEntry {
 }
 
 impl Ipvs {
+    /// Forgets the cached route of every destination, of services and in the trash.
+    pub(crate) fn forget_routes(&self) {
+        for s in self.svcs.lock().iter() {
+            for d in s.inner.lock().dests.iter() {
+                d.route.reset();
+            }
+        }
+        for t in self.trash.lock().iter() {
+            t.dest.route.reset();
+        }
+    }
+
     /// A destination leaves its service: it stays in the trash while connections use it, and
     /// is revived if re-added to the same service meanwhile (C IPVS's dest trash).
     pub(super) fn trash_put(&self, d: Arc<Dest>) {

@@ -64,6 +64,17 @@ macro_rules! entry_points {
             }
         }
 
+        /// The shim's netdevice notifier, for a device going down.
+        ///
+        /// # Safety
+        ///
+        /// As [`netdev_down`](crate::rust::pernet::netdev_down).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_netdev_down(data: *mut kernel::ffi::c_void) {
+            // SAFETY: The shim's notifier passes the state slot's value under RTNL.
+            unsafe { $crate::rust::pernet::netdev_down::<$state>(data) }
+        }
+
         /// The shim's request-direction hooks.
         ///
         /// # Safety

@@ -604,13 +604,40 @@ static struct pernet_operations ipvs_rs_pernet_ops = {
 	.size = sizeof(struct ipvs_rs_net),
 };
 
+/*
+ * A device going down: the namespace's cached routes are forgotten (C: ip_vs_dst_event), so
+ * that none holds the device (its unregistration would wait for them). Under RTNL; the state
+ * of a dying namespace is still there when its devices go (device exits run before ours).
+ */
+static int ipvs_rs_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct ipvs_rs_net *n = net_generic(dev_net(dev), ipvs_rs_net_id);
+
+	if (event == NETDEV_DOWN)
+		ipvs_rs_netdev_down(READ_ONCE(n->data));
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ipvs_rs_netdev_notifier = {
+	.notifier_call = ipvs_rs_netdev_event,
+};
+
 int ipvs_rs_pernet_register(void)
 {
-	return register_pernet_subsys(&ipvs_rs_pernet_ops);
+	int err = register_pernet_subsys(&ipvs_rs_pernet_ops);
+
+	if (err)
+		return err;
+	err = register_netdevice_notifier(&ipvs_rs_netdev_notifier);
+	if (err)
+		unregister_pernet_subsys(&ipvs_rs_pernet_ops);
+	return err;
 }
 
 void ipvs_rs_pernet_unregister(void)
 {
+	unregister_netdevice_notifier(&ipvs_rs_netdev_notifier);
 	unregister_pernet_subsys(&ipvs_rs_pernet_ops);
 }
 

@@ -41,6 +41,7 @@ void *ipvs_rs_net_init(struct net *net);
 void ipvs_rs_net_exit(struct net *net, void *data);
 void ipvs_rs_net_tick(void *data);
 int ipvs_rs_sysctl_write(void *data, u32 which, int *vals, u32 count, bool privileged);
+void ipvs_rs_netdev_down(void *data);
 int ipvs_rs_proc_show(struct seq_file *seq, struct net *net, long kind);
 
 /* Generic netlink. */

@@ -23,6 +23,8 @@ pub(crate) trait PernetState: Send + Sync + Sized + 'static {
     fn exit(&self, net: Net);
     /// Called once a second from a delayed work (process context: it may sleep).
     fn tick(this: ArcBorrow<'_, Self>);
+    /// A device of the namespace went down (under RTNL).
+    fn netdev_down(&self);
     /// A write of `vals` to the file of `which` whose rule is Rust's (process context):
     /// takes it, or refuses it with an error. `privileged`: the writer has `CAP_NET_ADMIN`.
     fn sysctl_write(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result;
@@ -487,6 +489,18 @@ pub(crate) unsafe fn sysctl_write<T: PernetState>(
         Some(Err(e)) => e.to_errno(),
         None => EINVAL.to_errno(),
     }
+}
+
+/// A device went down in the namespace whose state slot held `data` (called as
+/// `ipvs_rs_netdev_down` by the shim's netdevice notifier).
+///
+/// # Safety
+///
+/// `data` must be the state slot's value read under RTNL in a netdevice notifier, of a
+/// namespace whose state's exit has not begun (devices go before pernet subsystems do).
+pub(crate) unsafe fn netdev_down<T: PernetState>(data: *mut c_void) {
+    // SAFETY: The live state or null (function contract).
+    unsafe { with_data::<T, _>(data, |s| s.netdev_down()) };
 }
 
 /// The per-namespace tick (called as `ipvs_rs_net_tick` by the shim's delayed work, once a
