@@ -168,8 +168,7 @@ impl Ipvs {
         if !self.net.has_device(&d.ifname) {
             return Err(ENODEV);
         }
-        kernel::pr_info_once!("the IPVS connection synchronisation daemon is not implemented\n");
-        Err(EPROTONOSUPPORT)
+        Err(no_sync_daemon())
     }
 }
 
@@ -246,6 +245,13 @@ impl genl::Handler for Ipvs {
             _ => Err(EOPNOTSUPP),
         }
     }
+}
+
+/// The answer to a valid request to start a sync daemon, which is not implemented yet (genl and
+/// socket option alike): `EPROTONOSUPPORT`, said once in the log.
+pub(super) fn no_sync_daemon() -> Error {
+    kernel::pr_info_once!("the IPVS connection synchronisation daemon is not implemented\n");
+    EPROTONOSUPPORT
 }
 
 /// A zeroed buffer for one message's attributes (zeroed by the allocator, not element-wise).

@@ -4,7 +4,7 @@
 //! by [`sockopt`] in C's order of checks, applied with the generic-netlink commands' own
 //! functions, answered in the IPv4-only structures of the old interface.
 
-use super::{kerr, sockopt, uapi};
+use super::{commands, kerr, sockopt, uapi};
 use crate::ipvs_netns::Ipvs;
 use crate::rust::{
     pernet::Net,
@@ -39,10 +39,7 @@ impl Ipvs {
                 if !matches!(daemon.state, 1 | 2) {
                     return Err(EINVAL);
                 }
-                kernel::pr_info_once!(
-                    "the IPVS connection synchronisation daemon is not implemented\n"
-                );
-                Err(EPROTONOSUPPORT)
+                Err(commands::no_sync_daemon())
             }
             SetReq::StopDaemon { state: 1 | 2 } => Err(ESRCH),
             _ => Err(EINVAL),
@@ -117,15 +114,10 @@ impl Ipvs {
             let mut e = [0u8; size::SERVICE_ENTRY];
             let n = svc.inner.lock().dests.len() as u32;
             svc.view(|v| sockopt::put_service_entry(&mut e, v, n));
-            self.fix_protocol(&mut e, svc);
+            fix_protocol(&mut e, svc);
             call.copy_out(sockopt::services_entry_offset(i), &e)?;
         }
         Ok(())
-    }
-
-    /// A service entry shows the protocol the service was added with.
-    fn fix_protocol(&self, e: &mut [u8; size::SERVICE_ENTRY], svc: &super::Service) {
-        e[0..2].copy_from_slice(&svc.protocol.to_ne_bytes());
     }
 
     /// GET_DESTS: up to `num` of the service's destinations of its own family.
@@ -185,7 +177,7 @@ impl Ipvs {
                 let e: &mut [u8; size::SERVICE_ENTRY] = arg;
                 let n = svc.inner.lock().dests.len() as u32;
                 svc.view(|v| sockopt::put_service_entry(e, v, n));
-                self.fix_protocol(e, &svc);
+                fix_protocol(e, &svc);
                 call.copy_out(0, e)
             }
             GetReq::Dests { key, num } => {
@@ -229,4 +221,9 @@ impl Handler for Ipvs {
         call.copy_in(&mut arg[..n])?;
         self.so_get(call, &mut arg)
     }
+}
+
+/// A service entry shows the protocol the service was added with.
+fn fix_protocol(e: &mut [u8; size::SERVICE_ENTRY], svc: &super::Service) {
+    e[0..2].copy_from_slice(&svc.protocol.to_ne_bytes());
 }
