@@ -526,6 +526,11 @@ impl ConnTable {
         self.tab.count()
     }
 
+    /// The load factor the buckets were sized at.
+    pub(crate) fn lfactor(&self) -> i32 {
+        self.lfactor.load(Relaxed)
+    }
+
     /// The number of buckets (`IPVS_INFO_ATTR_CONN_TAB_SIZE`).
     pub(crate) fn size(&self) -> u32 {
         self.tab.size()

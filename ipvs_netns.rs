@@ -45,6 +45,8 @@ pub(crate) struct Ipvs {
     /// The same services, hashed by identity, read under RCU (the packet path).
     #[pin]
     pub(crate) svc_index: RcuIndex<Service>,
+    /// The `svc_lfactor` the service index was sized at.
+    pub(crate) svc_index_lfactor: Atomic<i32>,
     /// The NAT destinations of all services, by address and port, read under RCU (the packet
     /// path, for `nat_icmp_send` and real servers' own SIP requests).
     #[pin]
@@ -167,8 +169,8 @@ impl proc::Handler for Ipvs {
 
 impl PernetState for Ipvs {
     fn new(net: Net) -> Result<Arc<Self>> {
-        let svc_index = RcuIndex::new(ipvs_ctl::table::BITS)?;
-        let real_index = RcuIndex::new(ipvs_ctl::table::BITS)?;
+        let svc_index = RcuIndex::new(ipvs_ctl::table::SVC_MIN_BITS)?;
+        let real_index = RcuIndex::new(ipvs_ctl::table::REAL_BITS)?;
         let conns = ConnTable::new()?;
         let stats = Counters::new()?;
         let sysctls = net.sysctls().ok_or(EINVAL)?;
@@ -180,6 +182,7 @@ impl PernetState for Ipvs {
                 ctl <- new_mutex!(CtlState::default(), "ipvs_rs::Ipvs::ctl"),
                 svcs <- new_spinlock_bh!(SvcTable::new(), c"ipvs_rs::Ipvs::svcs"),
                 svc_index <- svc_index,
+                svc_index_lfactor: Atomic::new(0),
                 real_index <- real_index,
                 conns <- conns,
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
@@ -271,6 +274,9 @@ impl Ipvs {
         }
         if which == Sysctl::SyncThreshold {
             self.sysctls.set(Sysctl::SyncPeriod, vals[1]);
+        }
+        if which == Sysctl::SvcLfactor {
+            self.size_svc_index(false);
         }
         // A new mode takes effect at once, as C's.
         if rule == Rule::DefenseMode {
@@ -387,9 +393,8 @@ impl Ipvs {
         };
     }
 
-    /// `/proc/net/ip_vs_status`: the connection table, the service index (of a fixed size:
-    /// `svc_lfactor` is shown as set), and no estimator threads (the rates are computed by
-    /// the namespace's tick).
+    /// `/proc/net/ip_vs_status`: the connection table, the service index (each with the load
+    /// factor it was sized at) and the estimator's thread slots.
     fn show_status(&self, w: &mut impl core::fmt::Write) -> core::fmt::Result {
         use ipvs_ctl::procfmt::{write_status, TableStatus, STATUS_CHAIN_CAP};
         let g = rcu::read_lock();
@@ -397,7 +402,7 @@ impl Ipvs {
         let mut conns = TableStatus {
             entries: n,
             buckets: self.conns.size(),
-            lfactor: self.sysctls.get(Sysctl::ConnLfactor),
+            lfactor: self.conns.lfactor(),
             lengths: None,
         };
         if n != 0 {
@@ -406,7 +411,7 @@ impl Ipvs {
                 .chain_lengths(&g, STATUS_CHAIN_CAP, |len| c[len] += 1);
             conns.lengths = Some(c);
         }
-        let n = self.svcs.lock().iter().count() as u32;
+        let n = self.svcs.lock().len() as u32;
         let mut svcs = TableStatus {
             entries: n,
             buckets: if n == 0 {
@@ -414,7 +419,7 @@ impl Ipvs {
             } else {
                 self.svc_index.size() as u32
             },
-            lfactor: self.sysctls.get(Sysctl::SvcLfactor),
+            lfactor: self.svc_index_lfactor.load(Relaxed),
             lengths: None,
         };
         if n != 0 {

@@ -14,7 +14,8 @@ use kernel::{
 /// An entry of the namespace's real-server index (C: `rs_table`): one NAT destination linked
 /// to a service, by endpoint and protocol ([`table::RealKey`]). `nat_icmp_send` looks a
 /// packet's source up in it, and so does a real server's own request to a client for a
-/// persistence engine that takes those (SIP). Newest first in its chain, as C's.
+/// persistence engine that takes those (SIP). Newest first in its chain, as C's (the index
+/// keeps one size: a resize would not keep that order).
 pub(crate) struct RealServer {
     pub(super) key: table::RealKey,
     pub(super) dest: Arc<Dest>,
@@ -24,6 +25,10 @@ pub(crate) struct RealServer {
 impl Indexed for RealServer {
     fn index_link(&self) -> &IndexLink<Self> {
         &self.link
+    }
+
+    fn index_hash(&self) -> u32 {
+        self.key.hash()
     }
 }
 
@@ -38,9 +43,9 @@ impl Ipvs {
         addr: &[u8; 16],
         port: u16,
     ) -> bool {
-        let bucket = table::real_bucket(af, addr, port);
+        let hash = table::real_hash(af, addr, port);
         self.real_index
-            .find(g, bucket, |e| e.key.sends(af, proto, addr, port))
+            .find(g, hash, |e| e.key.sends(af, proto, addr, port))
             .is_some()
     }
 
@@ -55,9 +60,9 @@ impl Ipvs {
         addr: &[u8; 16],
         port: u16,
     ) -> Option<Arc<Dest>> {
-        let bucket = table::real_bucket(af, addr, port);
+        let hash = table::real_hash(af, addr, port);
         self.real_index
-            .find(g, bucket, |e| e.key.sends(af, proto, addr, port))
+            .find(g, hash, |e| e.key.sends(af, proto, addr, port))
             .map(|e| e.dest.clone())
     }
 
@@ -75,7 +80,7 @@ impl Ipvs {
             GFP_KERNEL,
         )?;
         // A new entry is in no index: this cannot fail.
-        let _ = self.real_index.insert(key.bucket(), e);
+        let _ = self.real_index.insert(e);
         Ok(())
     }
 
@@ -84,6 +89,6 @@ impl Ipvs {
     pub(super) fn real_unlink(&self, d: &Dest) {
         let key = table::RealKey::new(&d.svc_key, d.af, d.addr, d.port);
         self.real_index
-            .remove_later(key.bucket(), |e| core::ptr::eq(&*e.dest, d));
+            .remove_later(key.hash(), |e| core::ptr::eq(&*e.dest, d));
     }
 }

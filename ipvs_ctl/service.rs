@@ -86,6 +86,10 @@ impl Indexed for Service {
     fn index_link(&self) -> &IndexLink<Self> {
         &self.link
     }
+
+    fn index_hash(&self) -> u32 {
+        table::hash(&self.key)
+    }
 }
 
 impl table::Keyed for Arc<Service> {
@@ -175,8 +179,7 @@ impl Ipvs {
         g: &'a rcu::Guard,
         key: &SvcKey,
     ) -> Option<ArcBorrow<'a, Service>> {
-        self.svc_index
-            .find(g, table::bucket(key), |s| s.key == *key)
+        self.svc_index.find(g, table::hash(key), |s| s.key == *key)
     }
 
     /// Finds a service by identity (control plane).
@@ -283,11 +286,36 @@ impl Ipvs {
         self.enabled.store(true, Relaxed);
         self.conns
             .ensure_table(self.sysctls.get(Sysctl::ConnLfactor))?;
-        self.svcs.lock().insert(svc.clone()).map_err(|_| ENOMEM)?;
+        let first = {
+            let mut svcs = self.svcs.lock();
+            let first = svcs.is_empty();
+            svcs.insert(svc.clone()).map_err(|_| ENOMEM)?;
+            first
+        };
         self.count_fallback(&key, 1);
         self.count_conn_out(&svc, 1);
         // Visible to the packet path from here on (a new service is in no index).
-        self.svc_index.insert(table::bucket(&key), svc)
+        self.svc_index.insert(svc)?;
+        self.size_svc_index(first);
+        Ok(())
+    }
+
+    /// Sizes the service index for the services there are (C's service table resizer, run at
+    /// once instead of from a work item); `first`: the first one was just added. Under the
+    /// control mutex. Without memory the index keeps its size (and load factor).
+    pub(crate) fn size_svc_index(&self, first: bool) {
+        let lfactor = self.sysctls.get(Sysctl::SvcLfactor);
+        let count = self.svcs.lock().len();
+        let bits = self.svc_index.size().trailing_zeros();
+        let sized_at = if first {
+            lfactor
+        } else {
+            self.svc_index_lfactor.load(Relaxed)
+        };
+        let want = table::svc_index_bits(count, bits, (lfactor, sized_at), first);
+        if want == bits || self.svc_index.resize(want).is_ok() {
+            self.svc_index_lfactor.store(lfactor, Relaxed);
+        }
     }
 
     pub(super) fn edit_service(&self, svc: &Service, conf: &SvcConf) -> Result {
@@ -324,7 +352,7 @@ impl Ipvs {
         // Gone from the packet path (after a grace period), then from the list.
         drop(
             self.svc_index
-                .remove(table::bucket(&svc.key), |s| s.key == svc.key),
+                .remove(table::hash(&svc.key), |s| s.key == svc.key),
         );
         self.count_fallback(&svc.key, -1);
         self.count_conn_out(svc, -1);
@@ -333,6 +361,7 @@ impl Ipvs {
             drop(svcs.remove(&svc.key));
             svcs.is_empty()
         };
+        self.size_svc_index(false);
         self.unlink_dests(svc);
         self.expire_nodest();
         if now_empty {
@@ -348,7 +377,7 @@ impl Ipvs {
             for s in svcs.iter() {
                 drop(
                     self.svc_index
-                        .remove(table::bucket(&s.key), |x| x.key == s.key),
+                        .remove(table::hash(&s.key), |x| x.key == s.key),
                 );
             }
         }
@@ -357,6 +386,7 @@ impl Ipvs {
             self.count_conn_out(s, -1);
             self.unlink_dests(s);
         }
+        self.size_svc_index(false);
         self.expire_nodest();
         ctl.hooks = None;
     }

@@ -13,8 +13,13 @@ use super::msg::SvcKey;
 use crate::ipvs_sched::{hash_32, Packet};
 use crate::rust::avec::AVec;
 
-/// Bits of the hash index.
-pub(crate) const BITS: u32 = 10;
+/// The service index's smallest and largest sizes, log2 (C: `IP_VS_SVC_TAB_MIN_BITS`,
+/// `IP_VS_SVC_TAB_MAX_BITS`).
+pub(crate) const SVC_MIN_BITS: u32 = 4;
+pub(crate) const SVC_MAX_BITS: u32 = 20;
+
+/// Bits of the real-server index (a fixed size: no one sees it).
+pub(crate) const REAL_BITS: u32 = 10;
 
 /// What the table needs of an entry.
 pub(crate) trait Keyed {
@@ -22,14 +27,39 @@ pub(crate) trait Keyed {
     fn key(&self) -> &SvcKey;
 }
 
-/// The index bucket of a key: by firewall mark, or by protocol, address and port.
-pub(crate) fn bucket(key: &SvcKey) -> usize {
+/// The index hash of a key: by firewall mark, or by protocol, address and port. Its top bits
+/// pick the bucket.
+pub(crate) fn hash(key: &SvcKey) -> u32 {
     let h = if key.fwmark != 0 {
         key.fwmark
     } else {
         Packet::fold(key.af, &key.addr) ^ (u32::from(key.port) << 16 | u32::from(key.protocol))
     };
-    hash_32(h, BITS) as usize
+    hash_32(h, 32)
+}
+
+/// The bits of the service index for `count` services in `1 << bits` buckets sized at load
+/// factor `table_lfactor`, when `svc_lfactor` is `lfactor` (C's resizer: it grows at once,
+/// shrinks when 16 times too big, and a new load factor gets its size). Without services the
+/// index is at its smallest, and a first service leaves it there whatever the load factor (C
+/// allocates the table at its smallest with the first service and grows it from the next).
+pub(crate) fn svc_index_bits(
+    count: usize,
+    bits: u32,
+    (lfactor, table_lfactor): (i32, i32),
+    first: bool,
+) -> u32 {
+    if count == 0 || first {
+        return SVC_MIN_BITS;
+    }
+    crate::ipvs_conn::sizing::desired_size_at(
+        count,
+        1 << bits,
+        (lfactor, table_lfactor),
+        SVC_MIN_BITS,
+        SVC_MAX_BITS,
+    )
+    .trailing_zeros()
 }
 
 /// The identity of the address service for a packet to `<af, protocol, addr, port>` (`addr`:
@@ -94,9 +124,9 @@ impl RealKey {
         }
     }
 
-    /// Its bucket in the real-server index.
-    pub(crate) fn bucket(&self) -> usize {
-        real_bucket(self.af, &self.addr, self.port)
+    /// Its hash in the real-server index.
+    pub(crate) fn hash(&self) -> u32 {
+        real_hash(self.af, &self.addr, self.port)
     }
 
     /// Whether a packet of IP protocol `proto` from `addr:port` comes from this real server:
@@ -109,10 +139,10 @@ impl RealKey {
     }
 }
 
-/// The real-server index's bucket for the endpoint `addr:port` (`addr` zero-padded IPv4 or
+/// The real-server index's hash of the endpoint `addr:port` (`addr` zero-padded IPv4 or
 /// IPv6).
-pub(crate) fn real_bucket(af: u16, addr: &[u8; 16], port: u16) -> usize {
-    hash_32(Packet::fold(af, addr) ^ u32::from(port), BITS) as usize
+pub(crate) fn real_hash(af: u16, addr: &[u8; 16], port: u16) -> u32 {
+    hash_32(Packet::fold(af, addr) ^ u32::from(port), 32)
 }
 
 /// Allocation failed (the table is unchanged).
@@ -160,5 +190,10 @@ impl<T: Keyed> SvcTable<T> {
     /// Whether there is no service.
     pub(crate) fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+
+    /// The number of services.
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
     }
 }

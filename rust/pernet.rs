@@ -139,7 +139,7 @@ pub(crate) enum Sysctl {
     EstNice = 30,
     /// `conn_lfactor`: the connection table's load factor (see `ipvs_conn::sizing`).
     ConnLfactor = 31,
-    /// `svc_lfactor`: the service table's load factor (kept: the service index has a fixed size).
+    /// `svc_lfactor`: the service index's load factor (see `ipvs_ctl::table::svc_index_bits`).
     SvcLfactor = 32,
     /// No file: the ceiling of `conn_max` for writers without `CAP_NET_ADMIN`.
     ConnMaxLimit = 33,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A fixed-size hash index read under RCU, for reference-counted entries that are added and
-//! removed from process context only (the virtual-service table).
+//! A resizable hash index read under RCU, for reference-counted entries that are added and
+//! removed from process context only (the virtual-service and real-server tables).
 //!
 //! - Readers walk a bucket's chain inside an RCU read-side critical section and take no lock.
 //! - Writers are serialised by the index's mutex. An entry is pushed at the head of its chain
@@ -11,13 +11,20 @@
 //!   after a grace period, so nothing a reader can reach is freed under it: [`RcuIndex::remove`]
 //!   waits for it (`synchronize_rcu`) and returns the entry, removing many entries at once
 //!   waits once, and [`RcuIndex::remove_later`] leaves the reference to an RCU callback.
+//! - Each entry has two links. The published buckets chain the entries through one of them;
+//!   [`RcuIndex::resize`] chains them into new buckets through the other, publishes those and
+//!   frees the old ones after a grace period, all under the writers' mutex, so that no entry
+//!   ever moves under a reader and a link is reused only once no reader can follow it. (A
+//!   resize does not keep the order of the entries within a chain.)
+//! - A bucket is chosen by the top bits of the entry's 32-bit hash
+//!   ([`Indexed::index_hash`]), so the hash suits every size.
 //!
-//! C: the `hlist_add_head_rcu` / `hlist_del_rcu` service and real-server tables of
-//! `ip_vs_ctl.c`.
+//! C: the `hlist_bl` service table of `ip_vs_ctl.c` (`ip_vs_rht`, its resizer) and the
+//! `hlist_add_head_rcu` / `hlist_del_rcu` real-server table.
 
 use core::ptr::null_mut;
 use kernel::{
-    alloc::KVec,
+    alloc::KVVec,
     bindings, new_mutex,
     prelude::*,
     sync::{
@@ -31,16 +38,19 @@ use kernel::{
 pub(crate) trait Indexed: Send + Sync + Sized + 'static {
     /// The entry's link (embedded in it).
     fn index_link(&self) -> &IndexLink<Self>;
+    /// The entry's hash; it must never change while the entry is in an index.
+    fn index_hash(&self) -> u32;
 }
 
-/// The link of one entry: its successor in its chain.
+/// The link of one entry: its successor in its chain, one per set of buckets (the published
+/// one and the one a resize builds).
 #[repr(C)]
 pub(crate) struct IndexLink<T> {
     /// First field: [`release`] finds the link from it.
     rcu: Opaque<bindings::callback_head>,
     /// The entry itself, recorded at insertion for [`release`].
     owner: Atomic<*mut T>,
-    next: Atomic<*mut T>,
+    next: [Atomic<*mut T>; 2],
     /// In an index, or removed from one less than a grace period ago: an entry is in one
     /// chain at a time (two would let a removal leave it reachable from the other).
     busy: Atomic<bool>,
@@ -52,7 +62,7 @@ impl<T> IndexLink<T> {
         Self {
             rcu: Opaque::uninit(),
             owner: Atomic::new(null_mut()),
-            next: Atomic::new(null_mut()),
+            next: [Atomic::new(null_mut()), Atomic::new(null_mut())],
             busy: Atomic::new(false),
         }
     }
@@ -81,16 +91,74 @@ unsafe impl<T: Send + Sync> Send for IndexLink<T> {}
 // SAFETY: As for `Send`: shared access is only atomic loads and stores.
 unsafe impl<T: Send + Sync> Sync for IndexLink<T> {}
 
-/// The hash index: `1 << bits` chains.
+/// One set of buckets: `1 << bits` chain heads, chained through links `next[set]`.
+struct Buckets<T> {
+    set: usize,
+    bits: u32,
+    heads: KVVec<Atomic<*mut T>>,
+}
+
+impl<T: Indexed> Buckets<T> {
+    /// Empty buckets, leaked (freed by `resize` after a grace period, or by `drop`).
+    fn alloc(bits: u32, set: usize) -> Result<*mut Self> {
+        let n = 1usize << bits;
+        let mut heads = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            heads.push(Atomic::new(null_mut()), GFP_KERNEL)?;
+        }
+        Ok(KBox::into_raw(KBox::new(
+            Self { set, bits, heads },
+            GFP_KERNEL,
+        )?))
+    }
+
+    /// The head of the chain of `hash`: its top `bits` bits.
+    fn head(&self, hash: u32) -> &Atomic<*mut T> {
+        let i = hash.checked_shr(32 - self.bits).unwrap_or(0) as usize;
+        // Below `1 << bits`, the number of heads.
+        &self.heads[i]
+    }
+
+    /// `e`'s successor in these buckets' chains.
+    fn next<'e>(&self, e: &'e T) -> &'e Atomic<*mut T> {
+        &e.index_link().next[self.set]
+    }
+
+    /// Pushes `e` (whose reference the index holds, as `raw`) at the head of its chain.
+    /// Writers' mutex held.
+    fn link(&self, e: &T, raw: *mut T) {
+        let head = self.head(e.index_hash());
+        self.next(e).store(head.load(Relaxed), Relaxed);
+        // Release: a reader that loads `raw` sees its link (and the entry) initialised.
+        head.store(raw, Release);
+    }
+
+    /// Calls `f` on every linked entry. Writers' mutex held (or no other user left).
+    fn each(&self, mut f: impl FnMut(*mut T)) {
+        for h in self.heads.iter() {
+            let mut p = h.load(Relaxed);
+            while !p.is_null() {
+                // SAFETY: `p` is linked, so it holds the index's reference, and writers (the
+                // only ones to unlink and release) are excluded by the caller.
+                let next = self.next(unsafe { &*p }).load(Relaxed);
+                f(p);
+                p = next;
+            }
+        }
+    }
+}
+
+/// The hash index.
 #[pin_data(PinnedDrop)]
 pub(crate) struct RcuIndex<T: Indexed> {
-    heads: KVec<Atomic<*mut T>>,
-    /// Serialises insertions and removals.
+    /// The published buckets (never null).
+    cur: Atomic<*mut Buckets<T>>,
+    /// Serialises insertions, removals and resizes.
     #[pin]
     writer: Mutex<()>,
 }
 
-// SAFETY: Entries are `Send + Sync`; the heads are atomics; the index owns one reference to
+// SAFETY: Entries are `Send + Sync`; the buckets are atomics; the index owns one reference to
 // each linked entry, which any thread may give back (`Arc<T>: Send` for `T: Send + Sync`).
 unsafe impl<T: Indexed> Send for RcuIndex<T> {}
 // SAFETY: Readers only load atomics and borrow entries; writers are serialised by `writer`.
@@ -99,82 +167,90 @@ unsafe impl<T: Indexed> Sync for RcuIndex<T> {}
 impl<T: Indexed> RcuIndex<T> {
     /// An empty index of `1 << bits` chains. Process context.
     pub(crate) fn new(bits: u32) -> Result<impl PinInit<Self>> {
-        let n = 1usize << bits;
-        let mut heads = KVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            heads.push(Atomic::new(null_mut()), GFP_KERNEL)?;
-        }
+        let b = Buckets::<T>::alloc(bits, 0)?;
         Ok(pin_init!(Self {
-            heads,
+            cur: Atomic::new(b),
             writer <- new_mutex!((), "ipvs_rs::RcuIndex::writer"),
         }))
     }
 
-    fn head(&self, bucket: usize) -> &Atomic<*mut T> {
-        &self.heads[bucket & (self.heads.len() - 1)]
+    /// The published buckets, alive for the read section of `_g`.
+    fn current<'a>(&'a self, _g: &'a rcu::Guard) -> &'a Buckets<T> {
+        // SAFETY: `cur` is never null, and published buckets are freed only after a grace
+        // period that follows their replacement (`resize`), or with the index.
+        unsafe { &*self.cur.load(Acquire) }
     }
 
-    /// Finds an entry of chain `bucket` (reduced modulo the size) that `pred` accepts.
+    /// The published buckets, for a writer (`_w`: the writers' mutex, held).
+    fn locked<'a>(&'a self, _w: &'a kernel::sync::MutexGuard<'_, ()>) -> &'a Buckets<T> {
+        // SAFETY: `cur` is never null, and only `resize`, which holds the writers' mutex, frees
+        // buckets.
+        unsafe { &*self.cur.load(Relaxed) }
+    }
+
+    /// Finds an entry of the chain of `hash` that `pred` accepts.
     pub(crate) fn find<'a>(
         &'a self,
-        _g: &'a rcu::Guard,
-        bucket: usize,
+        g: &'a rcu::Guard,
+        hash: u32,
         mut pred: impl FnMut(&T) -> bool,
     ) -> Option<ArcBorrow<'a, T>> {
-        let mut p = self.head(bucket).load(Acquire);
+        let b = self.current(g);
+        let mut p = b.head(hash).load(Acquire);
         while !p.is_null() {
             // SAFETY: An entry reachable from a chain holds the index's reference, which a
             // removal gives back only after a grace period that began once the entry was
-            // unreachable, so not before the read section of `_g` ends.
+            // unreachable, so not before the read section of `g` ends.
             let e = unsafe { ArcBorrow::from_raw(p) };
             if pred(&e) {
                 return Some(e);
             }
-            p = e.index_link().next.load(Acquire);
+            p = b.next(&e).load(Acquire);
         }
         None
     }
 
     /// The number of chains.
     pub(crate) fn size(&self) -> usize {
-        self.heads.len()
+        let g = rcu::read_lock();
+        1 << self.current(&g).bits
     }
 
     /// Calls `f` with the length of every chain (counted up to `cap`), chain by chain.
-    pub(crate) fn chain_lengths(&self, _g: &rcu::Guard, cap: usize, mut f: impl FnMut(usize)) {
-        for h in self.heads.iter() {
+    pub(crate) fn chain_lengths(&self, g: &rcu::Guard, cap: usize, mut f: impl FnMut(usize)) {
+        let b = self.current(g);
+        for h in b.heads.iter() {
             let (mut n, mut p) = (0, h.load(Acquire));
             while !p.is_null() && n < cap {
                 // SAFETY: As in `find`.
                 let e = unsafe { ArcBorrow::from_raw(p) };
                 n += 1;
-                p = e.index_link().next.load(Acquire);
+                p = b.next(&e).load(Acquire);
             }
             f(n);
         }
     }
 
-    /// Links `e` into chain `bucket`; `EBUSY` if it is in an index already.
-    pub(crate) fn insert(&self, bucket: usize, e: Arc<T>) -> Result {
+    /// Links `e` into its chain; `EBUSY` if it is in an index already.
+    pub(crate) fn insert(&self, e: Arc<T>) -> Result {
         if e.index_link().busy.xchg(true, Relaxed) {
             return Err(EBUSY);
         }
-        let _w = self.writer.lock();
-        let head = self.head(bucket);
-        e.index_link().next.store(head.load(Relaxed), Relaxed);
+        let w = self.writer.lock();
         // The index's reference, given back by `remove`, `remove_later` or `take_all`.
         let raw = Arc::into_raw(e).cast_mut();
-        // SAFETY: `raw` is the entry whose link this is; `release` needs it.
-        unsafe { &*raw }.index_link().owner.store(raw, Relaxed);
-        // Release: a reader that loads `raw` sees the link (and the entry) initialised.
-        head.store(raw, Release);
+        // SAFETY: `raw` is the entry just leaked, alive as long as the index holds it.
+        let e = unsafe { &*raw };
+        // For `release`.
+        e.index_link().owner.store(raw, Relaxed);
+        self.locked(&w).link(e, raw);
         Ok(())
     }
 
-    /// Unlinks the first entry of chain `bucket` that `pred` accepts, without waiting.
+    /// Unlinks the first entry of the chain of `hash` that `pred` accepts, without waiting.
     /// Returns the index's reference, which must not be dropped before a grace period.
-    fn unlink(&self, bucket: usize, mut pred: impl FnMut(&T) -> bool) -> Option<*const T> {
-        let mut prev = self.head(bucket);
+    fn unlink(b: &Buckets<T>, hash: u32, mut pred: impl FnMut(&T) -> bool) -> Option<*const T> {
+        let mut prev = b.head(hash);
         loop {
             let p = prev.load(Relaxed);
             if p.is_null() {
@@ -183,22 +259,23 @@ impl<T: Indexed> RcuIndex<T> {
             // SAFETY: `p` is linked (writers are serialised by the caller's `writer` lock), so
             // it holds the index's reference.
             let e = unsafe { &*p };
-            let next = e.index_link().next.load(Relaxed);
+            let next = b.next(e);
             if pred(e) {
-                // Readers on `e` still reach `next` through `e`'s own link, left as it is.
-                prev.store(next, Release);
+                // Readers on `e` still reach its successor through `e`'s own link, left as it
+                // is.
+                prev.store(next.load(Relaxed), Release);
                 return Some(p.cast_const());
             }
-            prev = &e.index_link().next;
+            prev = next;
         }
     }
 
-    /// Removes the first entry of chain `bucket` that `pred` accepts and returns it once no
-    /// reader can see it any more. Process context (it waits for a grace period).
-    pub(crate) fn remove(&self, bucket: usize, pred: impl FnMut(&T) -> bool) -> Option<Arc<T>> {
+    /// Removes the first entry of the chain of `hash` that `pred` accepts and returns it once
+    /// no reader can see it any more. Process context (it waits for a grace period).
+    pub(crate) fn remove(&self, hash: u32, pred: impl FnMut(&T) -> bool) -> Option<Arc<T>> {
         let raw = {
-            let _w = self.writer.lock();
-            self.unlink(bucket, pred)?
+            let w = self.writer.lock();
+            Self::unlink(self.locked(&w), hash, pred)?
         };
         rcu::synchronize_rcu();
         // SAFETY: `raw` is the index's reference (leaked by `insert`), unreachable since before
@@ -208,14 +285,14 @@ impl<T: Indexed> RcuIndex<T> {
         Some(e)
     }
 
-    /// Removes the first entry of chain `bucket` that `pred` accepts without waiting: an RCU
-    /// callback gives the index's reference back after a grace period. Whether one was found.
-    /// Process context (writers serialise on a mutex); the module must wait for its RCU
+    /// Removes the first entry of the chain of `hash` that `pred` accepts without waiting: an
+    /// RCU callback gives the index's reference back after a grace period. Whether one was
+    /// found. Process context (writers serialise on a mutex); the module must wait for its RCU
     /// callbacks (`rcu_barrier`) before it goes.
-    pub(crate) fn remove_later(&self, bucket: usize, pred: impl FnMut(&T) -> bool) -> bool {
+    pub(crate) fn remove_later(&self, hash: u32, pred: impl FnMut(&T) -> bool) -> bool {
         let raw = {
-            let _w = self.writer.lock();
-            self.unlink(bucket, pred)
+            let w = self.writer.lock();
+            Self::unlink(self.locked(&w), hash, pred)
         };
         let Some(raw) = raw else {
             return false;
@@ -233,26 +310,19 @@ impl<T: Indexed> RcuIndex<T> {
     pub(crate) fn take_all(&self) -> Result<KVec<Arc<T>>> {
         let mut out = KVec::new();
         {
-            let _w = self.writer.lock();
+            let w = self.writer.lock();
+            let b = self.locked(&w);
             let mut n = 0;
-            for h in self.heads.iter() {
-                let mut p = h.load(Relaxed);
-                while !p.is_null() {
-                    n += 1;
-                    // SAFETY: `p` is linked (writers are serialised by `writer`), so it holds
-                    // the index's reference.
-                    p = unsafe { &*p }.index_link().next.load(Relaxed);
-                }
-            }
+            b.each(|_| n += 1);
             out.reserve(n, GFP_KERNEL)?;
-            for h in self.heads.iter() {
+            for h in b.heads.iter() {
                 // The chain is cut at its head: all of it is unreachable from here on.
                 let mut p = h.xchg(null_mut(), Release);
                 while !p.is_null() {
                     // SAFETY: As above, `p` holds the index's reference (leaked by `insert`),
                     // taken over here once; it is dropped only after the grace period below.
                     let e = unsafe { Arc::from_raw(p.cast_const()) };
-                    p = e.index_link().next.load(Relaxed);
+                    p = b.next(&e).load(Relaxed);
                     if let Err(e) = out.push_within_capacity(e) {
                         // Cannot happen (`n` entries were counted under the lock); never drop
                         // an entry before the grace period.
@@ -269,6 +339,33 @@ impl<T: Indexed> RcuIndex<T> {
         }
         Ok(out)
     }
+
+    /// Gives the index `1 << bits` chains. Process context: it waits for a grace period before
+    /// it returns (writers wait meanwhile). Without memory the index keeps its size.
+    pub(crate) fn resize(&self, bits: u32) -> Result {
+        let w = self.writer.lock();
+        let old = self.locked(&w);
+        if old.bits == bits {
+            return Ok(());
+        }
+        let new_p = Buckets::<T>::alloc(bits, 1 - old.set)?;
+        // SAFETY: Just allocated, not published yet: only this function reaches it.
+        let new = unsafe { &*new_p };
+        // The other links are free: the buckets that used them were freed a grace period
+        // after they were replaced, under this mutex.
+        old.each(|p| {
+            // SAFETY: `each` gives linked entries, alive while the mutex is held.
+            new.link(unsafe { &*p }, p)
+        });
+        let old_p = self.cur.xchg(new_p, Release);
+        // No reader follows the old buckets' links after this; the mutex keeps writers off
+        // them until then.
+        rcu::synchronize_rcu();
+        drop(w);
+        // SAFETY: `old_p` came from `Buckets::alloc` and nothing can reach it any more.
+        drop(unsafe { KBox::from_raw(old_p) });
+        Ok(())
+    }
 }
 
 #[pinned_drop]
@@ -277,16 +374,16 @@ impl<T: Indexed> PinnedDrop for RcuIndex<T> {
         // Owners empty the index first (`take_all`). Whatever is left is released here without
         // a grace period: a reader's borrows cannot outlive the index, so none is left. (No
         // lock either: this may run in any context.)
-        for h in self.heads.iter() {
-            let mut p = h.xchg(null_mut(), Relaxed);
-            while !p.is_null() {
-                // SAFETY: `p` was linked, so it holds the index's reference (leaked by
-                // `insert`), taken back here once; nothing can reach it any more.
-                let e = unsafe { Arc::from_raw(p.cast_const()) };
-                p = e.index_link().next.load(Relaxed);
-                e.index_link().busy.store(false, Relaxed);
-            }
-        }
+        let p = self.cur.xchg(null_mut(), Relaxed);
+        // SAFETY: `p` came from `Buckets::alloc` (`cur` is never null before this); with
+        // `&mut self` nobody else reaches it.
+        let b = unsafe { KBox::from_raw(p) };
+        b.each(|p| {
+            // SAFETY: `p` was linked, so it holds the index's reference (leaked by `insert`),
+            // taken back here once; nothing can reach it any more.
+            let e = unsafe { Arc::from_raw(p.cast_const()) };
+            e.index_link().busy.store(false, Relaxed);
+        });
     }
 }
 
@@ -306,6 +403,16 @@ mod tests {
         fn index_link(&self) -> &IndexLink<Self> {
             &self.link
         }
+
+        fn index_hash(&self) -> u32 {
+            hash(self.key)
+        }
+    }
+
+    /// Key `k`'s hash: its bits reversed, so that the chain (the hash's top bits) is picked by
+    /// the key's low bits.
+    fn hash(k: u32) -> u32 {
+        k.reverse_bits()
     }
 
     impl Drop for Item {
@@ -325,11 +432,11 @@ mod tests {
         )?)
     }
 
-    /// An index of 4 chains holding keys `0..n` (key `k` in chain `k`), and the keys found.
+    /// An index of 4 chains holding keys `0..n` (the keys equal modulo 4 share a chain).
     fn filled(n: u32, drops: &'static Atomic<u32>) -> Result<Pin<KBox<RcuIndex<Item>>>> {
         let index = KBox::pin_init(RcuIndex::new(2)?, GFP_KERNEL)?;
         for k in 0..n {
-            index.insert(k as usize, item(k, drops)?)?;
+            index.insert(item(k, drops)?)?;
         }
         Ok(index)
     }
@@ -338,7 +445,7 @@ mod tests {
     fn found(index: &RcuIndex<Item>, n: u32) -> u32 {
         let g = rcu::read_lock();
         (0..n)
-            .filter(|&k| index.find(&g, k as usize, |e| e.key == k).is_some())
+            .filter(|&k| index.find(&g, hash(k), |e| e.key == k).is_some())
             .fold(0, |m, k| m | 1 << k)
     }
 
@@ -347,15 +454,15 @@ mod tests {
         static DROPS: Atomic<u32> = Atomic::new(0);
         let index = filled(12, &DROPS)?;
         check!(found(&index, 12) == 0xfff);
-        // Chain 1 holds 9, 5, 1 (newest first): take its middle, then its head and its tail.
+        // Keys 9, 5, 1 share a chain (newest first): take its middle, then its head and its tail.
         for (k, left) in [(5, 0xfff & !(1 << 5)), (9, 0xfff & !(1 << 5 | 1 << 9))] {
-            let e = index.remove(k as usize, |e| e.key == k).ok_or(ENOENT)?;
+            let e = index.remove(hash(k), |e| e.key == k).ok_or(ENOENT)?;
             check!(e.key == k);
             check!(found(&index, 12) == left);
         }
         check!(DROPS.load(Relaxed) == 2);
-        check!(index.remove(1, |e| e.key == 5).is_none());
-        let e = index.remove(1, |e| e.key == 1).ok_or(ENOENT)?;
+        check!(index.remove(hash(1), |e| e.key == 5).is_none());
+        let e = index.remove(hash(1), |e| e.key == 1).ok_or(ENOENT)?;
         drop(e);
         check!(DROPS.load(Relaxed) == 3);
         // The rest goes with the index.
@@ -369,16 +476,16 @@ mod tests {
         static DROPS: Atomic<u32> = Atomic::new(0);
         let (a, b) = (filled(0, &DROPS)?, filled(0, &DROPS)?);
         let e = item(7, &DROPS)?;
-        a.insert(3, e.clone())?;
-        check!(a.insert(3, e.clone()) == Err(EBUSY));
-        check!(b.insert(3, e.clone()) == Err(EBUSY));
+        a.insert(e.clone())?;
+        check!(a.insert(e.clone()) == Err(EBUSY));
+        check!(b.insert(e.clone()) == Err(EBUSY));
         // Removed without waiting: busy until the grace period has passed and the index's
         // reference is given back.
-        check!(a.remove_later(3, |x| x.key == 7));
-        check!(!a.remove_later(3, |x| x.key == 7));
+        check!(a.remove_later(hash(7), |x| x.key == 7));
+        check!(!a.remove_later(hash(7), |x| x.key == 7));
         rcu::rcu_barrier();
         check!(DROPS.load(Relaxed) == 0);
-        b.insert(3, e.clone())?;
+        b.insert(e.clone())?;
         check!(found(&b, 8) == 1 << 7);
         drop(e);
         drop(b);
@@ -433,7 +540,7 @@ mod tests {
                     {
                         let g = rcu::read_lock();
                         for k in 0..KEYS {
-                            if let Some(e) = this.index.find(&g, k as usize, |e| e.key == k) {
+                            if let Some(e) = this.index.find(&g, hash(k), |e| e.key == k) {
                                 // Holds on to the entry for a while and reads it again: were it
                                 // freed before the read section ends, KASAN would see it.
                                 udelay(Delta::from_micros(20));
@@ -468,7 +575,7 @@ mod tests {
         };
         let r = Reader::new()?;
         for k in 0..KEYS {
-            r.index.insert(k as usize, item(k, &DROPS)?)?;
+            r.index.insert(item(k, &DROPS)?)?;
         }
         // An unbound worker: on the other CPU whenever it can be.
         if kernel::workqueue::system_unbound()
@@ -491,7 +598,8 @@ mod tests {
         let stop = Stop;
         check!(wait(&|| READS.load(Relaxed) > 0));
         // Every entry replaced over and over under the reader: given back after waiting for a
-        // grace period (`remove`), all at once after one (`take_all`), or by a callback.
+        // grace period (`remove`), all at once after one (`take_all`), or by a callback; and
+        // the index resized.
         let mut made = KEYS;
         for round in 0..12u32 {
             if round % 3 == 1 {
@@ -499,23 +607,55 @@ mod tests {
             } else {
                 for k in 0..KEYS {
                     let gone = if round % 3 == 0 {
-                        r.index.remove(k as usize, |e| e.key == k).is_some()
+                        r.index.remove(hash(k), |e| e.key == k).is_some()
                     } else {
-                        r.index.remove_later(k as usize, |e| e.key == k)
+                        r.index.remove_later(hash(k), |e| e.key == k)
                     };
                     check!(gone);
                 }
             }
             for k in 0..KEYS {
-                r.index.insert(k as usize, item(k, &DROPS)?)?;
+                r.index.insert(item(k, &DROPS)?)?;
             }
             made += KEYS;
+            // And moved to other chains, bigger and smaller.
+            r.index.resize([3, 0, 2, 1][round as usize % 4])?;
         }
         drop(stop);
         let reads = READS.load(Relaxed);
         drop(r);
         rcu::rcu_barrier();
         check!(DROPS.load(Relaxed) == made && WRONG.load(Relaxed) == 0 && reads > 0);
+        Ok(())
+    }
+
+    #[test]
+    fn resizes_keep_every_entry() -> Result {
+        static DROPS: Atomic<u32> = Atomic::new(0);
+        let index = filled(12, &DROPS)?;
+        for bits in [5, 0, 1, 3, 2] {
+            index.resize(bits)?;
+            check!(index.size() == 1 << bits);
+            check!(found(&index, 12) == 0xfff);
+            let (mut chains, mut sum) = (0, 0);
+            index.chain_lengths(&rcu::read_lock(), 16, |n| {
+                chains += 1;
+                sum += n;
+            });
+            check!(chains == 1 << bits && sum == 12);
+        }
+        // Keys equal modulo 4 share a chain of 4 (and not more): 3 entries in each.
+        let mut lengths = KVec::new();
+        index.chain_lengths(&rcu::read_lock(), 16, |n| {
+            let _ = lengths.push(n, GFP_KERNEL);
+        });
+        check!(lengths.iter().all(|&n| n == 3));
+        check!(index.remove(hash(6), |e| e.key == 6).is_some());
+        index.resize(4)?;
+        check!(found(&index, 12) == 0xfff & !(1 << 6));
+        check!(DROPS.load(Relaxed) == 1);
+        drop(index);
+        check!(DROPS.load(Relaxed) == 12);
         Ok(())
     }
 
@@ -529,7 +669,7 @@ mod tests {
         check!(all.iter().fold(0, |m, e| m | 1 << e.key) == 0x3ff);
         // Each is free to go into an index again.
         for e in all.iter() {
-            index.insert(e.key as usize, e.clone())?;
+            index.insert(e.clone())?;
         }
         check!(found(&index, 10) == 0x3ff);
         drop(all);

@@ -5,9 +5,10 @@
 # forwarding method, then the totals after NAT traffic (the rate lines are the estimator's and
 # are left out). ip_vs_status (C 7.3's table diagnostics), loaded and then with services and
 # connections: its mode, the connection table's entries, buckets and load factor, the number of
-# services, and whether the estimator's thread runs. (Not compared: which buckets the hashes
-# fill, and the service table's size: ipvs_rs's service index has a fixed size, C's grows by
-# svc_lfactor; and C's estimator chain lengths, which it measures.)
+# services, the service table's size and load factor, and whether the estimator's thread runs;
+# then the service table's size as services come and go and svc_lfactor changes, in init_net
+# and in a new namespace. (Not compared: which buckets the hashes fill, and C's estimator chain
+# lengths, which it measures.)
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -18,8 +19,57 @@ start_servers 2
 blocks() { awk 'NR <= 3 {print; next} /^  ->/ {print svc " |" $0; next} {svc = $0; print}' | sort; }
 status() {
 	echo "ip_vs_status $(stat -c %a /proc/net/ip_vs_status)"
-	awk -F'\t' '/^(Conns|Conn buckets|Services):/ {print} /^Stats thread slots:/ {print $1 "\t" $2 + 0}' \
+	awk -F'\t' '/^(Conns|Conn buckets|Services|Service buckets):/ {print}
+		/^Stats thread slots:/ {print $1 "\t" $2 + 0}' \
 		/proc/net/ip_vs_status
+}
+# The service table's size line once it is steady (C resizes from a work item a tick later).
+svc_buckets() {
+	local a b i
+	b=$(grep '^Service buckets:' /proc/net/ip_vs_status)
+	for i in $(seq 30); do
+		sleep 0.04
+		a=$b
+		b=$(grep '^Service buckets:' /proc/net/ip_vs_status)
+		[ "$a" = "$b" ] && break
+	done
+	echo "$1: $b"
+}
+svc_sizes() {
+	local i
+	# A load factor set without services is the first table's (at its smallest size); the
+	# second service grows it to 2 * 2^8.
+	sysctl -qw net.ipv4.vs.svc_lfactor=-8
+	ipvsadm -A -t 10.8.0.1:80
+	svc_buckets "1 at -8"
+	ipvsadm -A -t 10.8.0.2:80
+	svc_buckets "2 at -8"
+	sysctl -qw net.ipv4.vs.svc_lfactor=-3
+	svc_buckets "2 at -3"
+	for i in $(seq 3 40); do
+		ipvsadm -A -t 10.8.0.$i:80
+		case $i in 3 | 5 | 9 | 40) svc_buckets "$i" ;; esac
+	done
+	for i in -1 2 8 -3; do
+		sysctl -qw net.ipv4.vs.svc_lfactor=$i
+		svc_buckets "40 at $i"
+	done
+	# Shrinking: at 4 services (a sixteenth of the grown table), then no more.
+	for i in $(seq 40 -1 2); do
+		ipvsadm -D -t 10.8.0.$i:80
+		case $i in 6 | 5 | 2) svc_buckets "$((i - 1))" ;; esac
+	done
+	ipvsadm -D -t 10.8.0.1:80
+	svc_buckets "none"
+	# A new namespace: its own default (-2).
+	ip netns add svcsz
+	ip netns exec svcsz sysctl net.ipv4.vs.svc_lfactor
+	for i in $(seq 9); do
+		ip netns exec svcsz ipvsadm -A -u 10.8.1.$i:53
+	done
+	ip netns exec svcsz bash -c "$(declare -f svc_buckets); svc_buckets 'namespace, 9'"
+	ip netns exec svcsz ipvsadm -C
+	ip netns del svcsz
 }
 for impl in c rs; do
 	use_impl $impl
@@ -54,9 +104,11 @@ for impl in c rs; do
 		print("CPU rows add up:", "yes" if rows and sums == [int(x, 16) for x in total.split()[1:]] else "no")
 	EOF
 	ipvsadm -C
+	svc_sizes >"$out/$impl.sizes"
 done
-cat "$out/rs.ip_vs" "$out/rs.stats" "$out/rs.status"
+cat "$out/rs.ip_vs" "$out/rs.stats" "$out/rs.status" "$out/rs.sizes"
 diff -u "$out/c.ip_vs" "$out/rs.ip_vs"
 diff -u "$out/c.status" "$out/rs.status"
 diff -u "$out/c.stats" "$out/rs.stats"
+diff -u "$out/c.sizes" "$out/rs.sizes"
 rm -rf "$out"

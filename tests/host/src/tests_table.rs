@@ -4,9 +4,18 @@
 
 use crate::ipvs_ctl::msg::SvcKey;
 use crate::ipvs_ctl::table::{
-    bucket, fwmark_key, packet_key, real_bucket, Keyed, RealKey, SvcTable, ANY_PROTOCOL, BITS,
+    fwmark_key, hash, packet_key, real_hash, svc_index_bits, Keyed, RealKey, SvcTable,
+    ANY_PROTOCOL, SVC_MAX_BITS, SVC_MIN_BITS,
 };
 use crate::ipvs_sched::hash_32;
+
+/// The chain of `hash` in an index of `1 << bits` chains: its top bits.
+fn chain(hash: u32, bits: u32) -> usize {
+    (hash >> (32 - bits)) as usize
+}
+
+/// An index size to look at the spread with.
+const BITS: u32 = 10;
 
 #[derive(Clone, Debug, PartialEq)]
 struct S(SvcKey, u32);
@@ -45,7 +54,7 @@ fn ten_thousand_services_keep_order_and_spread_over_the_index() {
     // The index: 1024 chains, none much longer than the mean (about 10).
     let mut chains = vec![0u32; 1 << BITS];
     for k in &keys {
-        chains[bucket(k)] += 1;
+        chains[chain(hash(k), BITS)] += 1;
     }
     assert!(
         chains.iter().all(|&n| n <= 40),
@@ -60,7 +69,7 @@ fn packet_keys_are_the_services_identities() {
     let k = tcp([10, 0, 0, 1], 80);
     let pk = packet_key(2, 6, &[10, 0, 0, 1], 80).unwrap();
     assert_eq!(pk, k);
-    assert_eq!(bucket(&pk), bucket(&k));
+    assert_eq!(hash(&pk), hash(&k));
     // IPv6: all 16 bytes; more than 16 is no key.
     let v6 = packet_key(
         10,
@@ -83,7 +92,7 @@ fn packet_keys_are_the_services_identities() {
         fwmark: 7,
     };
     assert_ne!(packet_key(2, 6, &[0; 4], 0), Some(fw));
-    assert_eq!(bucket(&fw), hash_32(7, BITS) as usize);
+    assert_eq!(chain(hash(&fw), BITS), hash_32(7, BITS) as usize);
     // ... but a marked packet's fwmark service, whatever its protocol.
     assert_eq!(fwmark_key(2, 7), fw);
     assert_ne!(fwmark_key(10, 7), fw);
@@ -176,14 +185,14 @@ fn real_servers_share_an_entry_per_endpoint_and_protocol() {
     // Of a firewall-mark service: another entry, in the same chain.
     let b = RealKey::new(&fwmark_key(2, 1), 2, rs, 80);
     assert_ne!(a, b);
-    assert_eq!(a.bucket(), b.bucket());
-    assert_eq!(a.bucket(), real_bucket(2, &rs, 80));
-    assert!(a.bucket() < 1 << BITS);
+    assert_eq!(a.hash(), b.hash());
+    assert_eq!(a.hash(), real_hash(2, &rs, 80));
     // 40,000 real servers (10,000 addresses, 4 ports) spread over the chains.
     let mut chains = vec![0u32; 1 << BITS];
     for i in 0..10_000u32 {
         for port in [80, 8080, 443, 8443] {
-            chains[real_bucket(2, &v4([10, 1, (i >> 8) as u8, i as u8]), port)] += 1;
+            let h = real_hash(2, &v4([10, 1, (i >> 8) as u8, i as u8]), port);
+            chains[chain(h, BITS)] += 1;
         }
     }
     assert!(
@@ -192,4 +201,32 @@ fn real_servers_share_an_entry_per_endpoint_and_protocol() {
         chains.iter().max().unwrap()
     );
     assert!(chains.iter().filter(|&&n| n == 0).count() < 16);
+}
+
+/// The service index's sizes, as C 7.3's service table takes them (its `ip_vs_status`
+/// "Service buckets" line): 16 buckets from the first service on, growing when there are more
+/// services than a bucket per `2^-svc_lfactor`, shrinking when 16 times too big.
+#[test]
+fn the_service_index_is_sized_like_c_service_table() {
+    let lf = (-3, -3);
+    // No service, or a first one: the smallest index, whatever the load factor.
+    assert_eq!(svc_index_bits(0, 9, lf, false), SVC_MIN_BITS);
+    assert_eq!(svc_index_bits(1, SVC_MIN_BITS, (-8, -8), true), 4);
+    // The second service at -8 asks for 2 * 2^8 buckets.
+    assert_eq!(svc_index_bits(2, 4, (-8, -8), false), 9);
+    // At -3 (the initial namespace's default): 2 services fit 16 buckets, 3 need 32.
+    assert_eq!(svc_index_bits(2, 4, lf, false), 4);
+    assert_eq!(svc_index_bits(3, 4, lf, false), 5);
+    // 40: 64 * 8.
+    assert_eq!(svc_index_bits(40, 5, lf, false), 9);
+    assert_eq!(svc_index_bits(40, 9, lf, false), 9);
+    // A new load factor: exactly its size (-1: 64 * 2; 2: 64 / 4, at least 16).
+    assert_eq!(svc_index_bits(40, 9, (-1, -3), false), 7);
+    assert_eq!(svc_index_bits(40, 9, (2, -3), false), 4);
+    // Down to 5 services: 8 * 8 is more than a sixteenth of 512, the size stays; at 4, 4 * 8
+    // is not, and it shrinks to twice the need.
+    assert_eq!(svc_index_bits(5, 9, lf, false), 9);
+    assert_eq!(svc_index_bits(4, 9, lf, false), 6);
+    // Never above 2^20 buckets.
+    assert_eq!(svc_index_bits(1 << 20, 20, lf, false), SVC_MAX_BITS);
 }
