@@ -8,7 +8,8 @@
 # IP-in-IP traffic is answered as under C (the real servers see the director's address), the
 # conntrack table holds the same entries (`conntrack -L`, client ports and timeouts
 # normalised), and an idle connection's entry (TCP, 5 days in conntrack) and a UDP one go
-# when IPVS's connections expire.
+# when IPVS's connections expire. The same traffic and entries with iptables-legacy's
+# masquerade instead.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -74,6 +75,7 @@ entries() {
 	conntrack -L 2>/dev/null | grep -E "src=10\.0\.(0\.2|1\.1) " |
 		awk '{$3 = "T"; print}' | sed -E 's/(sport|dport)=[0-9]{4,5}/\1=P/g; s/ id=[0-9]+//' | sort
 }
+# tracked IMPL [short]: with short, only the traffic and its entries (not the expiry).
 tracked() {
 	use_impl "$1"
 	conntrack -F 2>/dev/null
@@ -100,6 +102,10 @@ tracked() {
 	done
 	echo "conntrack entries:"
 	entries
+	if [ "${2-}" = short ]; then
+		unload_ipvs
+		return
+	fi
 	# Connections that expire 4 s after their last packet: an idle TCP one (its client waits),
 	# and a UDP one.
 	ipvsadm --set 4 4 4
@@ -134,3 +140,14 @@ diff -u "$out/c" "$out/rs" || fail "ipvs_rs differs from C ip_vs (conntrack = 1)
 grep -q "^nat tcp rs[12] from 10.0.1.1$" "$out/rs" || fail "NAT traffic not masqueraded"
 grep -q "^tracked while IPVS has them: 2$" "$out/rs" || fail "connections not tracked"
 grep -q "^left after they expired: 0$" "$out/rs" || fail "conntrack entries left after expiry"
+
+# The same traffic with iptables-legacy's masquerade instead of nftables'.
+iptables-legacy -t nat -A POSTROUTING -o br-rs -j MASQUERADE
+for impl in c rs; do tracked $impl short >"$out/$impl"; done
+masqueraded=$(iptables-legacy -t nat -L POSTROUTING -n -v -x | awk '/MASQUERADE/ {print $1}')
+iptables-legacy -t nat -F
+cat "$out/rs"
+diff -u "$out/c" "$out/rs" || fail "ipvs_rs differs from C ip_vs (iptables-legacy masquerade)"
+grep -q "^nat tcp rs[12] from 10.0.1.1$" "$out/rs" || fail "NAT traffic not masqueraded by iptables"
+[ "${masqueraded:-0}" -gt 0 ] || fail "the iptables rule never matched"
+rm -rf "$out"
