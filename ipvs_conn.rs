@@ -410,6 +410,51 @@ struct Parts {
 }
 
 impl Conn {
+    /// Writes the connection's line of `/proc/net/ip_vs_conn` (or of `ip_vs_conn_sync`) at
+    /// `now` (jiffies, `hz` a second).
+    pub(crate) fn show(
+        &self,
+        w: &mut impl core::fmt::Write,
+        now: u64,
+        hz: u64,
+        sync_file: bool,
+    ) -> core::fmt::Result {
+        let st = self.st.lock();
+        let left = self.expires.load(Relaxed).wrapping_sub(now);
+        let expires = if left < (1 << 62) {
+            (left / hz.max(1)) as u32
+        } else {
+            0
+        };
+        let state = self.state_name(&st);
+        // An invalidated template shows C's marker port.
+        let dport = if self.invalid.load(Relaxed) {
+            0xffff
+        } else {
+            self.dport
+        };
+        let line = show::ConnLine {
+            proto: self.key_in.proto.name(),
+            family: self.family(),
+            client: (self.key_in.saddr, self.key_in.sport),
+            virt: (self.vaddr(), self.vport()),
+            dest: (
+                self.dest.as_ref().map_or(self.family(), |d| d.family()),
+                self.daddr(),
+                dport,
+            ),
+            state,
+            expires,
+            pe: self.pe_bytes().map(|d| ("sip", d)),
+        };
+        // No connection comes from a sync daemon yet: every one is this host's own.
+        if sync_file {
+            show::write_conn_sync(w, &line, false)
+        } else {
+            show::write_conn(w, &line)
+        }
+    }
+
     /// Allocates an entry of table `tab` (packet path: atomic allocation), counted nowhere
     /// yet; it starts inactive, in no TCP state, due at `deadline`.
     fn build(tab: &ConnTable, p: Parts) -> Result<Arc<Self>> {
@@ -653,61 +698,15 @@ impl ConnTable {
         c.forget_conntrack();
     }
 
-    /// Writes `/proc/net/ip_vs_conn`.
-    pub(crate) fn show(
-        &self,
-        w: &mut impl core::fmt::Write,
-        now: u64,
-        hz: u64,
-        sync_file: bool,
-    ) -> core::fmt::Result {
-        w.write_str(if sync_file {
-            show::HEADER_SYNC
-        } else {
-            show::HEADER
-        })?;
-        let g = rcu::read_lock();
-        let mut res = Ok(());
-        self.tab.for_each(&g, |c| {
-            if res.is_err() {
-                return;
-            }
-            let st = c.st.lock();
-            let left = c.expires.load(Relaxed).wrapping_sub(now);
-            let expires = if left < (1 << 62) {
-                (left / hz.max(1)) as u32
-            } else {
-                0
-            };
-            let state = c.state_name(&st);
-            // An invalidated template shows C's marker port.
-            let dport = if c.invalid.load(Relaxed) {
-                0xffff
-            } else {
-                c.dport
-            };
-            let line = show::ConnLine {
-                proto: c.key_in.proto.name(),
-                family: c.family(),
-                client: (c.key_in.saddr, c.key_in.sport),
-                virt: (c.vaddr(), c.vport()),
-                dest: (
-                    c.dest.as_ref().map_or(c.family(), |d| d.family()),
-                    c.daddr(),
-                    dport,
-                ),
-                state,
-                expires,
-                pe: c.pe_bytes().map(|d| ("sip", d)),
-            };
-            // No connection comes from a sync daemon yet: every one is this host's own.
-            res = if sync_file {
-                show::write_conn_sync(w, &line, false)
-            } else {
-                show::write_conn(w, &line)
-            };
-        });
-        res
+    /// The connection or template at place (`bucket`, `skip`) of a walk through the table, or
+    /// else the next one, whose place the two become (`rcuhash::Table::seek`).
+    pub(crate) fn seek<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        bucket: &mut u32,
+        skip: &mut u32,
+    ) -> Option<ArcBorrow<'a, Conn>> {
+        self.tab.seek(g, bucket, skip)
     }
 
     /// Ends every connection and template whose real server was removed, and the templates

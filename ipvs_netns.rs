@@ -165,6 +165,34 @@ impl proc::Handler for Ipvs {
     fn show(&self, file: ProcFile, w: &mut SeqWriter<'_>) {
         self.proc_show(file, w)
     }
+
+    fn seek(&self, g: &rcu::Guard, file: ProcFile, bucket: &mut u32, skip: &mut u32) -> bool {
+        matches!(file, ProcFile::Conn | ProcFile::ConnSync)
+            && self.conns.seek(g, bucket, skip).is_some()
+    }
+
+    fn show_record(
+        &self,
+        g: &rcu::Guard,
+        file: ProcFile,
+        cur: &proc::Cursor,
+        w: &mut SeqWriter<'_>,
+    ) {
+        let sync_file = file == ProcFile::ConnSync;
+        // A short buffer is retried by seq_file with a larger one: errors need no handling.
+        let _ = if cur.pos == 0 {
+            ipvs_conn::show::write_header(w, sync_file)
+        } else {
+            let (mut bucket, mut skip) = (cur.bucket, cur.skip);
+            // Gone since the cursor got there: nothing (the next record is the next one's).
+            match self.conns.seek(g, &mut bucket, &mut skip) {
+                Some(c) if (bucket, skip) == (cur.bucket, cur.skip) => {
+                    c.show(w, time::jiffies(), time::hz(), sync_file)
+                }
+                _ => Ok(()),
+            }
+        };
+    }
 }
 
 impl PernetState for Ipvs {
@@ -382,8 +410,8 @@ impl Ipvs {
     fn proc_show(&self, file: ProcFile, w: &mut impl core::fmt::Write) {
         // A short buffer is retried by seq_file with a larger one: errors need no handling.
         let _ = match file {
-            ProcFile::Conn => self.conns.show(w, time::jiffies(), time::hz(), false),
-            ProcFile::ConnSync => self.conns.show(w, time::jiffies(), time::hz(), true),
+            // Read record by record (`show_record`).
+            ProcFile::Conn | ProcFile::ConnSync => Ok(()),
             ProcFile::Services => self.show_services(w),
             ProcFile::Stats => ipvs_ctl::procfmt::write_stats(w, &self.stats.snapshot()),
             ProcFile::StatsPercpu => self.show_stats_percpu(w),

@@ -16,6 +16,11 @@ pub(crate) const HEADER: &str =
 pub(crate) const HEADER_SYNC: &str =
     "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n";
 
+/// Writes the header line of `ip_vs_conn`, or of `ip_vs_conn_sync`.
+pub(crate) fn write_header(w: &mut impl Write, sync_file: bool) -> fmt::Result {
+    w.write_str(if sync_file { HEADER_SYNC } else { HEADER })
+}
+
 /// What one line shows of a connection.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ConnLine<'a> {

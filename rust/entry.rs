@@ -199,6 +199,55 @@ macro_rules! entry_points {
             // SAFETY: Called by the shim's single_show with its arguments.
             unsafe { $crate::rust::proc::show::<$state>(seq, net, kind) }
         }
+
+        /// The start of a `/proc/net` file read record by record.
+        ///
+        /// # Safety
+        ///
+        /// `net` must be the reader's namespace and `cur` the cursor in its `seq_file`.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_proc_seek(
+            net: *mut $crate::rust::shim::RawNet,
+            kind: kernel::ffi::c_long,
+            cur: *mut $crate::rust::proc::Cursor,
+            pos: u64,
+        ) -> bool {
+            // SAFETY: Called by the shim's seq_file start with its arguments.
+            unsafe { $crate::rust::proc::seek::<$state>(net, kind, cur, pos) }
+        }
+
+        /// The next record of a `/proc/net` file read record by record.
+        ///
+        /// # Safety
+        ///
+        /// As for `ipvs_rs_proc_seek`.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_proc_advance(
+            net: *mut $crate::rust::shim::RawNet,
+            kind: kernel::ffi::c_long,
+            cur: *mut $crate::rust::proc::Cursor,
+            pos: u64,
+        ) -> bool {
+            // SAFETY: Called by the shim's seq_file next with its arguments.
+            unsafe { $crate::rust::proc::advance::<$state>(net, kind, cur, pos) }
+        }
+
+        /// The show of one record of a `/proc/net` file read record by record.
+        ///
+        /// # Safety
+        ///
+        /// `seq` must be the `seq_file` of a running show call, `net` its namespace and `cur`
+        /// the cursor in it.
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_proc_record(
+            seq: *mut $crate::rust::shim::RawSeqFile,
+            net: *mut $crate::rust::shim::RawNet,
+            kind: kernel::ffi::c_long,
+            cur: *const $crate::rust::proc::Cursor,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: Called by the shim's seq_file show with its arguments.
+            unsafe { $crate::rust::proc::record::<$state>(seq, net, kind, cur) }
+        }
     };
 }
 pub(crate) use entry_points;

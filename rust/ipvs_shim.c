@@ -234,26 +234,71 @@ int ipvs_rs_copy_from_sockptr(void *dst, const void *src, u32 len)
 
 unsigned int ipvs_rs_net_id __read_mostly;
 
-/* The /proc/net files; Rust renders each one whole (ipvs_rs_proc_show). */
+/*
+ * The /proc/net files. Rust renders the small ones whole (ipvs_rs_proc_show) and the
+ * connection tables record by record (a seq_file iterator whose place Rust keeps).
+ */
 static const struct {
 	const char *name;
 	umode_t mode;
+	bool records;
 } ipvs_rs_proc_files[] = {
-	[IPVS_RS_PROC_CONN] = { "ip_vs_conn", 0444 },
+	[IPVS_RS_PROC_CONN] = { "ip_vs_conn", 0444, true },
 	[IPVS_RS_PROC_SERVICES] = { "ip_vs", 0444 },
 	[IPVS_RS_PROC_STATS] = { "ip_vs_stats", 0444 },
 	[IPVS_RS_PROC_STATS_PERCPU] = { "ip_vs_stats_percpu", 0444 },
-	[IPVS_RS_PROC_CONN_SYNC] = { "ip_vs_conn_sync", 0444 },
+	[IPVS_RS_PROC_CONN_SYNC] = { "ip_vs_conn_sync", 0444, true },
 	[IPVS_RS_PROC_APP] = { "ip_vs_app", 0444 },
 	[IPVS_RS_PROC_STATUS] = { "ip_vs_status", 0440 },
 };
 
+static long ipvs_rs_proc_kind(struct seq_file *seq)
+{
+	return (long)pde_data(file_inode(seq->file));
+}
+
 static int ipvs_rs_proc_single_show(struct seq_file *seq, void *v)
 {
-	long kind = (long)pde_data(file_inode(seq->file));
-
-	return ipvs_rs_proc_show(seq, seq_file_single_net(seq), kind);
+	return ipvs_rs_proc_show(seq, seq_file_single_net(seq), ipvs_rs_proc_kind(seq));
 }
+
+struct ipvs_rs_proc_iter {
+	struct seq_net_private p; /* first: seq_file_net() */
+	struct ipvs_rs_cursor cur;
+};
+
+static void *ipvs_rs_proc_start(struct seq_file *seq, loff_t *pos)
+{
+	struct ipvs_rs_proc_iter *it = seq->private;
+
+	return ipvs_rs_proc_seek(seq_file_net(seq), ipvs_rs_proc_kind(seq), &it->cur, *pos) ?
+		       &it->cur : NULL;
+}
+
+static void *ipvs_rs_proc_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct ipvs_rs_proc_iter *it = seq->private;
+
+	++*pos;
+	return ipvs_rs_proc_advance(seq_file_net(seq), ipvs_rs_proc_kind(seq), &it->cur, *pos) ?
+		       &it->cur : NULL;
+}
+
+static void ipvs_rs_proc_stop(struct seq_file *seq, void *v)
+{
+}
+
+static int ipvs_rs_proc_record_show(struct seq_file *seq, void *v)
+{
+	return ipvs_rs_proc_record(seq, seq_file_net(seq), ipvs_rs_proc_kind(seq), v);
+}
+
+static const struct seq_operations ipvs_rs_proc_seq_ops = {
+	.start = ipvs_rs_proc_start,
+	.next = ipvs_rs_proc_next,
+	.stop = ipvs_rs_proc_stop,
+	.show = ipvs_rs_proc_record_show,
+};
 
 static void ipvs_rs_proc_remove_all(struct net *net, int n)
 {
@@ -266,9 +311,17 @@ static int ipvs_rs_proc_create_all(struct net *net)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(ipvs_rs_proc_files); i++) {
-		if (!proc_create_net_single(ipvs_rs_proc_files[i].name, ipvs_rs_proc_files[i].mode,
-					    net->proc_net, ipvs_rs_proc_single_show,
-					    (void *)(long)i)) {
+		const char *name = ipvs_rs_proc_files[i].name;
+		umode_t mode = ipvs_rs_proc_files[i].mode;
+		struct proc_dir_entry *e;
+
+		if (ipvs_rs_proc_files[i].records)
+			e = proc_create_net_data(name, mode, net->proc_net, &ipvs_rs_proc_seq_ops,
+						 sizeof(struct ipvs_rs_proc_iter), (void *)(long)i);
+		else
+			e = proc_create_net_single(name, mode, net->proc_net,
+						   ipvs_rs_proc_single_show, (void *)(long)i);
+		if (!e) {
 			ipvs_rs_proc_remove_all(net, i);
 			return -ENOMEM;
 		}

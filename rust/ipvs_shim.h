@@ -30,7 +30,17 @@ enum {
 	IPVS_RS_PROC_STATUS = 6,
 };
 
-/* Implemented in Rust (rust/genl.rs, rust/netfilter.rs, rust/pernet.rs). */
+/*
+ * A reader's place in a /proc/net file read record by record (ip_vs_conn, ip_vs_conn_sync):
+ * record pos (0: the header) is the skip-th entry of bucket bucket. Rust keeps it.
+ */
+struct ipvs_rs_cursor {
+	u64 pos;
+	u32 bucket;
+	u32 skip;
+};
+
+/* Implemented in Rust (rust/genl.rs, rust/netfilter.rs, rust/pernet.rs, rust/proc.rs). */
 int ipvs_rs_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int ipvs_rs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 unsigned int ipvs_rs_hook_in(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
@@ -43,6 +53,10 @@ void ipvs_rs_net_tick(void *data);
 int ipvs_rs_sysctl_write(void *data, u32 which, int *vals, u32 count, bool privileged);
 void ipvs_rs_netdev_down(void *data);
 int ipvs_rs_proc_show(struct seq_file *seq, struct net *net, long kind);
+bool ipvs_rs_proc_seek(struct net *net, long kind, struct ipvs_rs_cursor *cur, u64 pos);
+bool ipvs_rs_proc_advance(struct net *net, long kind, struct ipvs_rs_cursor *cur, u64 pos);
+int ipvs_rs_proc_record(struct seq_file *seq, struct net *net, long kind,
+			const struct ipvs_rs_cursor *cur);
 
 /* Generic netlink. */
 int ipvs_rs_genl_register(void);

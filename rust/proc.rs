@@ -10,7 +10,10 @@ use super::{
     shim,
 };
 use core::marker::PhantomData;
-use kernel::ffi::{c_int, c_long};
+use kernel::{
+    ffi::{c_int, c_long},
+    sync::rcu,
+};
 
 /// The files, numbered as in the shim's table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,10 +69,22 @@ impl core::fmt::Write for SeqWriter<'_> {
     }
 }
 
+/// A reader's place in a file read record by record (`ip_vs_conn`, `ip_vs_conn_sync`): record
+/// `pos` (0: the header) is the `skip`-th entry of bucket `bucket`. It lives in the reader's
+/// `seq_file`, which serialises its calls.
+pub(crate) type Cursor = shim::ipvs_rs_cursor;
+
 /// What renders the files: the per-namespace state.
 pub(crate) trait Handler: PernetState {
-    /// Writes the whole of `file` to `w`.
+    /// Writes the whole of `file` to `w` (the files not read record by record).
     fn show(&self, file: ProcFile, w: &mut SeqWriter<'_>);
+
+    /// Moves the place of a file read record by record to its first record at or after it
+    /// (the one there may have gone since); false past the last.
+    fn seek(&self, g: &rcu::Guard, file: ProcFile, bucket: &mut u32, skip: &mut u32) -> bool;
+
+    /// Writes the record at `cur` of a file read record by record, or its header (`pos` 0).
+    fn show_record(&self, g: &rcu::Guard, file: ProcFile, cur: &Cursor, w: &mut SeqWriter<'_>);
 }
 
 /// Renders one file with `T` (the shim's single_show calls it as `ipvs_rs_proc_show`, see
@@ -94,5 +109,119 @@ pub(crate) unsafe fn show<T: Handler>(
         _p: PhantomData,
     };
     pernet::with(net, |state: &T| state.show(file, &mut w));
+    0
+}
+
+/// Places `cur` at record `pos` of a file read record by record (the shim's seq_file `start`,
+/// as `ipvs_rs_proc_seek`): where the reader's last read stopped, the walk resumes at its
+/// place; anywhere else it counts from the first record. False past the last.
+///
+/// # Safety
+///
+/// `net` must be the namespace of the reader's file, alive for the call, and `cur` the cursor
+/// in that reader's `seq_file` (used by one call at a time).
+pub(crate) unsafe fn seek<T: Handler>(
+    net: *mut shim::RawNet,
+    kind: c_long,
+    cur: *mut Cursor,
+    pos: u64,
+) -> bool {
+    // SAFETY: `net` is the reader's namespace, alive for the call (function contract).
+    let net = unsafe { Net::from_raw(net) };
+    let (Some(net), Some(file)) = (net, ProcFile::from_raw(kind)) else {
+        return false;
+    };
+    // SAFETY: `cur` is the reader's cursor, used by this call alone (function contract).
+    let cur = unsafe { &mut *cur };
+    pernet::with(net, |state: &T| {
+        if pos == 0 {
+            *cur = Cursor {
+                pos: 0,
+                bucket: 0,
+                skip: 0,
+            };
+            return true;
+        }
+        let g = rcu::read_lock();
+        if cur.pos == pos {
+            return state.seek(&g, file, &mut cur.bucket, &mut cur.skip);
+        }
+        *cur = Cursor {
+            pos: 1,
+            bucket: 0,
+            skip: 0,
+        };
+        let mut found = state.seek(&g, file, &mut cur.bucket, &mut cur.skip);
+        while found && cur.pos < pos {
+            cur.skip += 1;
+            cur.pos += 1;
+            found = state.seek(&g, file, &mut cur.bucket, &mut cur.skip);
+        }
+        found
+    })
+    .unwrap_or(false)
+}
+
+/// Moves `cur` to the next record, `pos` (the shim's seq_file `next`, as
+/// `ipvs_rs_proc_advance`). False past the last.
+///
+/// # Safety
+///
+/// As for [`seek`].
+pub(crate) unsafe fn advance<T: Handler>(
+    net: *mut shim::RawNet,
+    kind: c_long,
+    cur: *mut Cursor,
+    pos: u64,
+) -> bool {
+    // SAFETY: `net` is the reader's namespace, alive for the call (function contract).
+    let net = unsafe { Net::from_raw(net) };
+    let (Some(net), Some(file)) = (net, ProcFile::from_raw(kind)) else {
+        return false;
+    };
+    // SAFETY: `cur` is the reader's cursor, used by this call alone (function contract).
+    let cur = unsafe { &mut *cur };
+    if cur.pos == 0 {
+        cur.bucket = 0;
+        cur.skip = 0;
+    } else {
+        cur.skip += 1;
+    }
+    cur.pos = pos;
+    pernet::with(net, |state: &T| {
+        let g = rcu::read_lock();
+        state.seek(&g, file, &mut cur.bucket, &mut cur.skip)
+    })
+    .unwrap_or(false)
+}
+
+/// Writes the record at `cur` (the shim's seq_file `show`, as `ipvs_rs_proc_record`).
+///
+/// # Safety
+///
+/// `seq` must be the `seq_file` of a running show call, `net` its namespace and `cur` the
+/// cursor in it.
+pub(crate) unsafe fn record<T: Handler>(
+    seq: *mut shim::RawSeqFile,
+    net: *mut shim::RawNet,
+    kind: c_long,
+    cur: *const Cursor,
+) -> c_int {
+    // SAFETY: `net` is the namespace of this show call, alive for the call (function contract).
+    let net = unsafe { Net::from_raw(net) };
+    let (Some(net), Some(file)) = (net, ProcFile::from_raw(kind)) else {
+        return 0;
+    };
+    // SAFETY: `cur` is the reader's cursor (function contract), not written during the call.
+    let cur = unsafe { &*cur };
+    // INVARIANT: `seq` is this show call's seq_file.
+    let mut w = SeqWriter {
+        seq,
+        _p: PhantomData,
+    };
+    pernet::with(net, |state: &T| {
+        let g = rcu::read_lock();
+        state.show_record(&g, file, cur, &mut w)
+    });
     0
 }

@@ -380,6 +380,35 @@ impl<T: Entry> Table<T> {
         }
     }
 
+    /// The entry at place (`bucket`, `skip`): the `skip`-th of the `In` chain of bucket
+    /// `bucket`, or else the first entry of the buckets after it, whose place the two then
+    /// become. `None` past the last bucket. (A reader resumes a walk at its place; entries
+    /// added or removed meanwhile, or a resize, may make it see an entry twice or miss one.)
+    pub(crate) fn seek<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        bucket: &mut u32,
+        skip: &mut u32,
+    ) -> Option<ArcBorrow<'a, T>> {
+        let b = self.current(g)?;
+        while *bucket <= b.mask {
+            let mut p = b.heads[*bucket as usize][Chain::In as usize].load(Acquire);
+            let mut i = 0;
+            while !p.is_null() {
+                // SAFETY: As in `find`.
+                let e = unsafe { ArcBorrow::from_raw(p) };
+                if i == *skip {
+                    return Some(e);
+                }
+                i += 1;
+                p = e.links().next[b.set][Chain::In as usize].load(Acquire);
+            }
+            *bucket += 1;
+            *skip = 0;
+        }
+        None
+    }
+
     /// Calls `f` on the entries of `count` buckets from bucket `first` on (wrapping round the
     /// table, through the `In` chains).
     pub(crate) fn for_each_in_buckets<'a>(

@@ -6,7 +6,9 @@
 # connection stays ESTABLISHED. Checked: all 100,000 are held (ActiveConn), evenly (rr), the
 # connection table grew to C's size for that load (`size=`); after `--set 5 5 5` and one more
 # ACK each (a connection takes a new timeout with its next packet) they expire and the table
-# shrinks back; the kernel's unreclaimable slab returns to its baseline after expiry
+# shrinks back; /proc/net/ip_vs_conn and ipvsadm -Lnc list them all, and reading the file
+# takes no kernel buffer for the whole table; the kernel's unreclaimable slab returns to its
+# baseline after expiry
 # and after the module is unloaded (no leak). Also prints the slab memory per connection.
 # PERSIST=1 (a long form, not in the suite) makes the service persistent (-p 5): each client
 # address also gets a template (PersistConn), and the templates must expire too (60 s after their
@@ -67,6 +69,16 @@ for impl in c rs; do
 		echo "$impl: $t templates"
 	fi
 	echo "$impl held $held size $size" >>/tmp/conn100k.cmp
+	# Listed: every connection in /proc/net/ip_vs_conn (and in ipvsadm -Lnc, which reads it),
+	# without a kernel buffer for the whole table while a reader has the file open.
+	# (Templates are entries too.)
+	entries=$((N + ${t:-0}))
+	read -r _ lines _ grew _ < <(python3 "$REPO/tests/vm/proc_read.py" /proc/net/ip_vs_conn)
+	echo "$impl: /proc/net/ip_vs_conn: $lines lines; vmalloc grew ${grew#+} kB while it was open"
+	[ "$lines" = $((entries + 1)) ] || fail "$impl: /proc/net/ip_vs_conn lists $((lines - 1)) entries"
+	[ "${grew#+}" -lt 1024 ] || fail "$impl: reading /proc/net/ip_vs_conn took ${grew#+} kB of vmalloc"
+	listed=$(ipvsadm -Lnc | wc -l)
+	[ "$listed" = $((entries + 2)) ] || fail "$impl: ipvsadm -Lnc lists $((listed - 2)) entries"
 	ipvsadm --set 5 5 5
 	ip netns exec cl python3 "$REPO/tests/vm/synflood.py" $VIP 80 "$N" 10.2 ack
 	for _ in $(seq 60); do

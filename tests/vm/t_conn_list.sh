@@ -4,7 +4,8 @@
 # with the same expiry (within a second), under C ip_vs and ipvs_rs, for finished TCP
 # connections and UDP flows through NAT. Expiry is checked against the state's timeout and the
 # time the traffic took (both implementations), since the two runs are not simultaneous.
-# /proc/net/ip_vs_conn_sync lists them too, each of this host's origin.
+# /proc/net/ip_vs_conn_sync lists them too, each of this host's origin. The file read in small
+# pieces, and after a seek, gives the same entries.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -39,6 +40,27 @@ for impl in c rs; do
 	awk 'NR == 1 {print; next} {print $1, $2, $4, $5, $6, $7, $8, $9}' /proc/net/ip_vs_conn_sync |
 		sort >>"$out/$impl.conns"
 	expiry $(($(date +%s) - t0)) <"$out/$impl.raw" || fail "$impl: expiry out of range"
+	# Read in pieces of 37 bytes (each read resumes where the last one stopped) and from the
+	# middle on after a seek: the same entries as one read (the expiry left out).
+	python3 - >>"$out/$impl.conns" <<-'EOF'
+		import os
+		path = "/proc/net/ip_vs_conn"
+		def entries(data):
+		    return sorted(" ".join(l.split()[:8]) for l in data.decode().splitlines())
+		def rest(fd, n):
+		    out = b""
+		    while chunk := os.read(fd, n):
+		        out += chunk
+		    return out
+		whole = open(path, "rb").read()
+		fd = os.open(path, os.O_RDONLY)
+		print("37-byte reads:", "same" if entries(rest(fd, 37)) == entries(whole) else "differ")
+		off = len(whole) // 2
+		os.lseek(fd, off, os.SEEK_SET)
+		after = rest(fd, 4096)
+		print("read after a seek:", "same" if entries(whole[:off] + after) == entries(whole) else "differ")
+		os.close(fd)
+	EOF
 	ipvsadm -C
 done
 cat "$out/rs.raw"
