@@ -69,14 +69,19 @@ module! {
     params: {
         conn_tab_bits: i32 {
             default: 12,
-            description: "Largest size of the connection hash table, as a power of two (8-20)",
+            description: "Largest size of the connection hash table, as a power of two (8-27, at most what half the memory holds)",
         },
     },
 }
 
 /// log2 of the largest connection table (the `conn_tab_bits` parameter, clamped like C's).
 pub(crate) fn conn_tab_max_bits() -> u32 {
-    module_parameters::conn_tab_bits.value().clamp(8, 20) as u32
+    ipvs_conn::sizing::conn_tab_max_bits(
+        module_parameters::conn_tab_bits.value(),
+        rust::mem::total_pages(),
+        rust::mem::PAGE_SHIFT,
+        core::mem::size_of::<ipvs_conn::Conn>(),
+    )
 }
 
 /// The loaded module: its registrations, dropped in field order on unload: no new commands,
@@ -99,7 +104,11 @@ impl kernel::Module for IpvsModule {
         // The legacy socket options of ipvsadm and keepalived built without libnl.
         let sockopt = sockopt::Registration::new()?;
         let pernet = pernet::Registration::new()?;
-        pr_info!("ipvs_rs loaded (IPVS 1.2.1 protocol)\n");
+        pr_info!(
+            "ipvs_rs loaded (IPVS 1.2.1 protocol; connection table of up to {} buckets, {} bytes an entry)\n",
+            1u64 << conn_tab_max_bits(),
+            core::mem::size_of::<ipvs_conn::Conn>()
+        );
         Ok(IpvsModule {
             _genl: genl,
             _sockopt: sockopt,

@@ -63,3 +63,31 @@ pub(crate) fn default_lfactor(init_net: bool) -> i32 {
         -2
     }
 }
+
+/// The connection table's size limits, log2 (C's `IP_VS_CONN_TAB_MIN_BITS` and, on 64-bit,
+/// `IP_VS_CONN_TAB_MAX_BITS`).
+pub(crate) const CONN_TAB_MIN_BITS: u32 = 8;
+pub(crate) const CONN_TAB_MAX_BITS: u32 = 27;
+
+/// The largest connection table, log2, for the `conn_tab_bits` module parameter `param` on a
+/// machine of `ram_pages` pages of `1 << page_shift` bytes, with entries of `entry_size` bytes
+/// (C's `ip_vs_conn_init`): the parameter within 8..=27 and within what half the memory
+/// holds at one entry per two buckets (at least 8 bits).
+pub(crate) fn conn_tab_max_bits(
+    param: i32,
+    ram_pages: usize,
+    page_shift: u32,
+    entry_size: usize,
+) -> u32 {
+    // C's order_base_2: log2 rounded up.
+    let order = |n: usize| {
+        i64::from(
+            n.max(1)
+                .checked_next_power_of_two()
+                .map_or(usize::BITS, |p| p.trailing_zeros()),
+        )
+    };
+    let avail = order(ram_pages) + i64::from(page_shift) - order(entry_size);
+    let max = avail.clamp(i64::from(CONN_TAB_MIN_BITS), i64::from(CONN_TAB_MAX_BITS));
+    i64::from(param).clamp(i64::from(CONN_TAB_MIN_BITS), max) as u32
+}

@@ -381,6 +381,10 @@ impl Ipvs {
                 );
             }
         }
+        // Every real server goes too: at once (their chains are singly linked, so taking
+        // entries out one by one, as `unlink_dests` would, walks a chain each time: with the same
+        // few real servers behind 10,000 services, seconds).
+        drop(self.real_index.take_all());
         for s in svcs.iter() {
             self.count_fallback(&s.key, -1);
             self.count_conn_out(s, -1);

@@ -27,10 +27,15 @@ insmod_rs() {
 	modprobe nf_conntrack && insmod "$KO" "$@"
 }
 
+# use_impl c|rs [PARAM=VALUE...]: the implementation under test, loaded (with those module
+# parameters: then it is loaded afresh) and the other one unloaded.
 use_impl() {
-	local m
-	ipvsadm -C 2>/dev/null || true
-	case $1 in
+	local m impl=$1
+	shift
+	# (Without a module loaded, ipvsadm would load ip_vs itself.)
+	if loaded ip_vs || loaded ipvs_rs; then ipvsadm -C 2>/dev/null || true; fi
+	[ $# -eq 0 ] || unload_ipvs
+	case $impl in
 	rs)
 		for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do
 			[ "$m" = ip_vs ] || rmmod "$m"
@@ -38,14 +43,14 @@ use_impl() {
 		loaded ip_vs && rmmod ip_vs
 		mkdir -p /run/modprobe.d
 		echo "install ip_vs /bin/false" >/run/modprobe.d/ipvs-rs-block.conf
-		loaded ipvs_rs || insmod_rs || fail "insmod ipvs_rs.ko"
+		loaded ipvs_rs || insmod_rs "$@" || fail "insmod ipvs_rs.ko"
 		loaded ip_vs && fail "C ip_vs is loaded while testing ipvs_rs"
 		loaded ipvs_rs || fail "ipvs_rs is not loaded"
 		;;
 	c)
 		loaded ipvs_rs && { rmmod ipvs_rs || fail "rmmod ipvs_rs"; }
 		rm -f /run/modprobe.d/ipvs-rs-block.conf
-		modprobe ip_vs || fail "modprobe ip_vs"
+		modprobe ip_vs "$@" || fail "modprobe ip_vs"
 		loaded ipvs_rs && fail "ipvs_rs is loaded while testing C ip_vs"
 		loaded ip_vs || fail "C ip_vs is not loaded"
 		;;

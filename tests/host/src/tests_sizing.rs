@@ -50,3 +50,25 @@ fn new_load_factor() {
     assert_eq!(desired_size_at(600, 256, (-4, 2), 8, 12), 4096);
     assert_eq!(desired_size_at(600, 4096, (0, 0), 8, 12), 4096);
 }
+
+/// The largest connection table (C's `ip_vs_conn_init`): the `conn_tab_bits` parameter within
+/// 8..=27 and within what half the memory holds.
+#[test]
+fn conn_tab_bits_is_clamped_like_c() {
+    use crate::ipvs_conn::sizing::conn_tab_max_bits;
+    // 2 GiB less what the kernel keeps (480,000 pages round up to 2^19), 4 KiB pages, entries
+    // of 320 bytes (2^9): 19 + 12 - 9 = 22 bits at most.
+    let (pages, shift, size) = (480_000, 12, 320);
+    assert_eq!(conn_tab_max_bits(12, pages, shift, size), 12);
+    assert_eq!(conn_tab_max_bits(21, pages, shift, size), 21);
+    assert_eq!(conn_tab_max_bits(27, pages, shift, size), 22);
+    assert_eq!(conn_tab_max_bits(i32::MAX, pages, shift, size), 22);
+    assert_eq!(conn_tab_max_bits(-3, pages, shift, size), 8);
+    assert_eq!(conn_tab_max_bits(0, pages, shift, size), 8);
+    // 64 GiB: 27, the limit of 64-bit machines; and never below 8, however little memory.
+    assert_eq!(conn_tab_max_bits(27, 1 << 24, shift, size), 27);
+    assert_eq!(conn_tab_max_bits(30, 1 << 30, shift, size), 27);
+    assert_eq!(conn_tab_max_bits(20, 16, shift, size), 8);
+    // Entries of 513 bytes count as 1024.
+    assert_eq!(conn_tab_max_bits(27, pages, shift, 513), 21);
+}
