@@ -106,16 +106,18 @@ tracked() {
 		unload_ipvs
 		return
 	fi
-	# Connections that expire 4 s after their last packet: an idle TCP one (its client waits),
-	# and a UDP one.
-	ipvsadm --set 4 4 4
+	# Connections that expire T s after their last packet: an idle TCP one (its client waits),
+	# and a UDP one. (Longer on a debug kernel, where making the second takes seconds.)
+	local t=${IPVS_DEBUG_KERNEL:+20}
+	t=${t:-4}
+	ipvsadm --set "$t" "$t" "$t"
 	ip netns exec cl python3 -c '
 import socket, sys, time
-s = socket.create_connection((sys.argv[1], 84), timeout=10)
+s = socket.create_connection((sys.argv[1], 84), timeout=30)
 s.sendall(b"x")
 s.recv(10)
-time.sleep(40)
-' $VIP &
+time.sleep(int(sys.argv[2]))
+' $VIP $((t * 10)) &
 	local idle=$!
 	echo "nat udp $(udp_get 84)"
 	for _ in $(seq 50); do
@@ -123,12 +125,12 @@ time.sleep(40)
 		sleep 0.2
 	done
 	echo "tracked while IPVS has them: $(entries | grep -c "dport=84 ")"
-	for _ in $(seq 100); do
+	for _ in $(seq $((t * 5 + 50))); do
 		[ "$(ipvsadm -Lnc | grep -c "$VIP:84")" = 0 ] && break
 		sleep 0.2
 	done
 	echo "left after they expired: $(entries | grep -c "dport=84 ")"
-	kill $idle
+	kill $idle 2>/dev/null || echo "the idle client ended early"
 	wait $idle 2>/dev/null || true
 	settled_stats | sed 's/  */ /g'
 	unload_ipvs
