@@ -425,6 +425,14 @@ impl Ipvs {
     /// factor it was sized at) and the estimator's thread slots.
     fn show_status(&self, w: &mut impl core::fmt::Write) -> core::fmt::Result {
         use ipvs_ctl::procfmt::{write_status, TableStatus, STATUS_CHAIN_CAP};
+        // One thread slot (like C's first, there from the start; its thread runs once IPVS is
+        // at work), which estimates every counter, in one chain. (Asked before the read
+        // section: the thread's state is under a mutex.)
+        let ests = if self.est_thread_running() {
+            self.count_estimators()
+        } else {
+            0
+        };
         let g = rcu::read_lock();
         let n = self.conns.count() as u32;
         let mut conns = TableStatus {
@@ -456,13 +464,6 @@ impl Ipvs {
                 .chain_lengths(&g, STATUS_CHAIN_CAP, |len| c[len] += 1);
             svcs.lengths = Some(c);
         }
-        // One thread slot (like C's first, there from the start; its thread runs once IPVS is
-        // at work), which estimates every counter, in one chain.
-        let ests = if self.est_thread_running() {
-            self.count_estimators()
-        } else {
-            0
-        };
         write_status(w, &conns, &svcs, (1, 1, ests, ests))
     }
 
