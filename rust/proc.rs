@@ -112,6 +112,48 @@ pub(crate) unsafe fn show<T: Handler>(
     0
 }
 
+/// Runs `f` with the state of `net`, the file `kind` names and the reader's cursor; false when
+/// the namespace has no state or the file is unknown.
+///
+/// # Safety
+///
+/// As for [`seek`].
+unsafe fn with_cursor<T: Handler>(
+    net: *mut shim::RawNet,
+    kind: c_long,
+    cur: *mut Cursor,
+    f: impl FnOnce(&T, ProcFile, &mut Cursor) -> bool,
+) -> bool {
+    // SAFETY: `net` is the reader's namespace, alive for the call (function contract).
+    let net = unsafe { Net::from_raw(net) };
+    let (Some(net), Some(file)) = (net, ProcFile::from_raw(kind)) else {
+        return false;
+    };
+    // SAFETY: `cur` is the reader's cursor, used by this call alone (function contract).
+    let cur = unsafe { &mut *cur };
+    pernet::with(net, |state: &T| f(state, file, cur)).unwrap_or(false)
+}
+
+/// Moves `cur` one record on (from the header to the first entry), calling it record `pos`.
+/// False past the last.
+fn step<T: Handler>(state: &T, g: &rcu::Guard, file: ProcFile, cur: &mut Cursor, pos: u64) -> bool {
+    if cur.pos == 0 {
+        cur.bucket = 0;
+        cur.skip = 0;
+    } else {
+        cur.skip += 1;
+    }
+    cur.pos = pos;
+    state.seek(g, file, &mut cur.bucket, &mut cur.skip)
+}
+
+/// The header's place.
+const HEADER: Cursor = Cursor {
+    pos: 0,
+    bucket: 0,
+    skip: 0,
+};
+
 /// Places `cur` at record `pos` of a file read record by record (the shim's seq_file `start`,
 /// as `ipvs_rs_proc_seek`): where the reader's last read stopped, the walk resumes at its
 /// place; anywhere else it counts from the first record. False past the last.
@@ -126,40 +168,26 @@ pub(crate) unsafe fn seek<T: Handler>(
     cur: *mut Cursor,
     pos: u64,
 ) -> bool {
-    // SAFETY: `net` is the reader's namespace, alive for the call (function contract).
-    let net = unsafe { Net::from_raw(net) };
-    let (Some(net), Some(file)) = (net, ProcFile::from_raw(kind)) else {
-        return false;
-    };
-    // SAFETY: `cur` is the reader's cursor, used by this call alone (function contract).
-    let cur = unsafe { &mut *cur };
-    pernet::with(net, |state: &T| {
-        if pos == 0 {
-            *cur = Cursor {
-                pos: 0,
-                bucket: 0,
-                skip: 0,
-            };
-            return true;
-        }
-        let g = rcu::read_lock();
-        if cur.pos == pos {
-            return state.seek(&g, file, &mut cur.bucket, &mut cur.skip);
-        }
-        *cur = Cursor {
-            pos: 1,
-            bucket: 0,
-            skip: 0,
-        };
-        let mut found = state.seek(&g, file, &mut cur.bucket, &mut cur.skip);
-        while found && cur.pos < pos {
-            cur.skip += 1;
-            cur.pos += 1;
-            found = state.seek(&g, file, &mut cur.bucket, &mut cur.skip);
-        }
-        found
-    })
-    .unwrap_or(false)
+    // SAFETY: Forwarded from this function's own contract.
+    unsafe {
+        with_cursor(net, kind, cur, |state: &T, file, cur| {
+            if pos == 0 {
+                *cur = HEADER;
+                return true;
+            }
+            let g = rcu::read_lock();
+            if cur.pos == pos {
+                return state.seek(&g, file, &mut cur.bucket, &mut cur.skip);
+            }
+            *cur = HEADER;
+            while cur.pos < pos {
+                if !step(state, &g, file, cur, cur.pos + 1) {
+                    return false;
+                }
+            }
+            true
+        })
+    }
 }
 
 /// Moves `cur` to the next record, `pos` (the shim's seq_file `next`, as
@@ -174,25 +202,12 @@ pub(crate) unsafe fn advance<T: Handler>(
     cur: *mut Cursor,
     pos: u64,
 ) -> bool {
-    // SAFETY: `net` is the reader's namespace, alive for the call (function contract).
-    let net = unsafe { Net::from_raw(net) };
-    let (Some(net), Some(file)) = (net, ProcFile::from_raw(kind)) else {
-        return false;
-    };
-    // SAFETY: `cur` is the reader's cursor, used by this call alone (function contract).
-    let cur = unsafe { &mut *cur };
-    if cur.pos == 0 {
-        cur.bucket = 0;
-        cur.skip = 0;
-    } else {
-        cur.skip += 1;
+    // SAFETY: Forwarded from this function's own contract.
+    unsafe {
+        with_cursor(net, kind, cur, |state: &T, file, cur| {
+            step(state, &rcu::read_lock(), file, cur, pos)
+        })
     }
-    cur.pos = pos;
-    pernet::with(net, |state: &T| {
-        let g = rcu::read_lock();
-        state.seek(&g, file, &mut cur.bucket, &mut cur.skip)
-    })
-    .unwrap_or(false)
 }
 
 /// Writes the record at `cur` (the shim's seq_file `show`, as `ipvs_rs_proc_record`).
