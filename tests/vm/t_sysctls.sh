@@ -11,6 +11,8 @@
 #   the real server has not sent data on in SYNACK; drop_entry 3 drops half-open connections
 #   at random (some within 20 s); snat_reroute routes a NAT reply again
 #   once its source is the VIP (policy routing by source: a blackhole drops it);
+# - ignore_tunneled: a TCP connection to the VIP whose packets reach the director in an xfrm
+#   (IPComp/IPIP) tunnel is load-balanced with 0, refused by the director's own stack with 1;
 # - run_estimation 0 and an empty est_cpulist stop the rate estimator, 1 starts it again;
 # - the estimator's thread (ipvs-e:0:0): est_nice is its nice value, est_cpulist its CPUs, and
 #   run_estimation 0 stops it;
@@ -79,6 +81,32 @@ try() {
 # (An answer comes within a second even on a slow kernel: a dropped request costs no more.)
 udp_once() {
 	[ -n "$(echo ping | ip netns exec cl socat -T1 - "UDP:$VIP:80")" ] && echo answered || echo dropped
+}
+
+# xfrm_tunnel add|del: the client's TCP to the VIP's port 80 goes through an IPComp tunnel-mode
+# SA to the director (10.0.0.2 -> 10.0.0.1). Packets too small to compress travel as IPIP, which
+# the director's xfrm4_tunnel decapsulates (its tunl0 stays down, so ipip passes them on): the
+# outer packet is of a protocol IPVS has no handler for, and xfrm keeps skb->ipvs_property.
+xfrm_tunnel() {
+	local sa="src 10.0.0.2 dst 10.0.0.1 proto comp spi 0x4242 mode tunnel"
+	local sel="src 10.0.0.2/32 dst $VIP/32 proto tcp dport 80"
+	local tmpl="tmpl src 10.0.0.2 dst 10.0.0.1 proto comp mode tunnel"
+	if [ "$1" = add ]; then
+		ip link set tunl0 down
+		ip xfrm state add $sa comp deflate
+		ip xfrm policy add $sel dir in $tmpl level use
+		ip -n cl xfrm state add $sa comp deflate
+		ip -n cl xfrm policy add $sel dir out $tmpl
+	else
+		ip xfrm policy flush && ip xfrm state flush
+		ip -n cl xfrm policy flush && ip -n cl xfrm state flush
+	fi
+}
+
+# One TCP request through that tunnel: the answer, or why there is none.
+tunneled_get() {
+	ip netns exec cl socat -T5 - "TCP:$VIP:80,connect-timeout=5" </dev/null 2>&1 |
+		grep -o 'rs1\|Connection refused\|Connection timed out' || echo nothing
 }
 
 # One service line of --rate: CPS InPPS OutPPS InBPS OutBPS.
@@ -217,6 +245,16 @@ for impl in c rs; do
 		echo 1 >$V/snat_reroute
 		settled_stats | awk 'NR > 3 {print $1, $2, $3, $4, $5}'
 		ipvsadm -C
+		echo "# ignore_tunneled: TCP to the VIP from inside an xfrm tunnel (1: left to the director's stack)"
+		ipvsadm -A -t $VIP:80 -s rr
+		ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m
+		xfrm_tunnel add
+		for mode in 0 1 0; do
+			echo $mode >$V/ignore_tunneled
+			echo "ignore_tunneled $mode: $(tunneled_get)"
+		done
+		xfrm_tunnel del
+		ipvsadm -C
 		echo "# run_estimation 0: rates stay 0"
 		echo 0 >$V/run_estimation
 		ipvsadm -A -u $VIP:80 -s rr
@@ -261,5 +299,7 @@ cat "$out/rs"
 grep -q '^conn_max <- .-1.: Invalid argument' "$out/rs" || fail "ipvs_rs: conn_max took -1"
 grep -q '^644 conn_max = 1073741824$' "$out/rs" || fail "ipvs_rs: no conn_max at C's default"
 grep -q '^# a namespace of another user namespace' "$out/rs" || fail "no user-namespace part"
+grep -qx 'ignore_tunneled 0: rs1' "$out/rs" || fail "ipvs_rs: no tunneled connection balanced"
+grep -qx 'ignore_tunneled 1: Connection refused' "$out/rs" || fail "ipvs_rs: ignore_tunneled 1 not left alone"
 diff -u "$out/c" "$out/rs"
 rm -rf "$out"
