@@ -3,7 +3,10 @@
 """Turns the "BENCH <scenario> <impl> <round> <value> <unit>" lines of a benchmark VM log into
 OUT/results.md, OUT/results.json and (with matplotlib) OUT/results.png, and prints the table.
 
-usage: report.py LOG OUT [MACHINE-DESCRIPTION]
+With ICOUNT-LOG (the deterministic pass: QEMU -icount shift=0, one vCPU), also a table of its
+"BENCH-COST <scenario> <impl> <round> <ns> <operation>" lines: guest instructions per operation.
+
+usage: report.py LOG OUT [MACHINE-DESCRIPTION [ICOUNT-LOG]]
 """
 import json
 import os
@@ -32,9 +35,65 @@ def human(v, unit):
     return "%.0f %s" % (v, unit)
 
 
+def spread(vals, fmt):
+    """The median, and (min - max) where there were several."""
+    text = fmt % statistics.median(vals)
+    if len(vals) > 1:
+        text += " (%s - %s)" % (fmt % min(vals), fmt % max(vals))
+    return text
+
+
+def icount_table(log):
+    """The deterministic pass's table (markdown) and data, from its VM log."""
+    cost, secs = {}, {}
+    for line in open(log, errors="replace"):
+        f = line.split()
+        try:
+            if len(f) == 6 and f[0] == "BENCH-COST":
+                cost.setdefault(f[1], {"op": f[5], "runs": {}})["runs"].setdefault(f[2], []).append(float(f[4]))
+            elif len(f) == 6 and f[0] == "BENCH" and f[1].startswith("ctl_"):
+                secs.setdefault(f[1], {"op": "restore" if f[1] == "ctl_restore" else "listing", "runs": {}})["runs"].setdefault(f[2], []).append(float(f[4]) * 1e9)
+        except ValueError:
+            pass
+    if not cost and not secs:
+        return "", {}
+    md = ["| Scenario | operation | C ip_vs | ipvs_rs | ipvs_rs / C | no IPVS | ipvs_rs / C over no IPVS |", "|---|---|---|---|---|---|---|"]
+    data = {}
+    titles = {key: title for key, title, _ in ORDER}
+    for key, _, _ in ORDER:
+        d = cost.get(key) or secs.get(key)
+        if not d:
+            continue
+        runs = d["runs"]
+        med = {impl: statistics.median(v) for impl, v in runs.items()}
+        row = {"operation": d["op"], "runs": runs}
+        ratio = excess = "-"
+        if med.get("c"):
+            row["ratio_rs_c"] = med.get("rs", 0) / med["c"]
+            ratio = "%.3f" % row["ratio_rs_c"]
+            if "fwd" in med and med["c"] > med["fwd"]:
+                row["excess_ratio_rs_c"] = (med.get("rs", 0) - med["fwd"]) / (med["c"] - med["fwd"])
+                excess = "%.2f" % row["excess_ratio_rs_c"]
+        data[key] = row
+
+        def cell(impl):
+            return spread(runs[impl], "%.0f") if impl in runs else "-"
+
+        md.append("| %s | %s | %s | %s | %s | %s | %s |" % (titles[key], d["op"], cell("c"), cell("rs"), ratio, cell("fwd"), excess))
+    text = ("\n## Deterministic cost: guest instructions per operation (QEMU -icount shift=0, one vCPU)\n\n"
+            "Guest time under instruction counting advances a nanosecond per instruction, so the"
+            " one vCPU's busy time over a load, divided by the operations it completed, is the"
+            " instructions each cost the whole system (load generator, stack, IPVS, servers); the"
+            " control-plane rows are the whole command's. Median (min - max) over the rounds; lower"
+            " is better. \"Over no IPVS\" divides what each implementation adds to plain forwarding"
+            " (which skips NAT as well, so it is a floor, not IPVS's exact share).\n\n")
+    return text + "\n".join(md) + "\n", data
+
+
 def main():
     log, out = sys.argv[1], sys.argv[2]
     machine = sys.argv[3] if len(sys.argv) > 3 else ""
+    icount_text, icount = icount_table(sys.argv[4]) if len(sys.argv) > 4 and os.path.exists(sys.argv[4]) else ("", {})
     data = {}
     profile = {}
     cost = {}
@@ -95,6 +154,7 @@ def main():
         " within a minute of each other in each round, so drift across the boot cancels).\n")
     if machine:
         text += "Machine: %s\n" % machine
+    text += icount_text
     if cost:
         text += ("\n## IPVS CPU time per operation (profiled runs)\n\nThe IPVS modules' cpu-clock samples"
                  " divided by the operations the load completed meanwhile (a UDP request and its reply,"
@@ -118,7 +178,7 @@ def main():
             for share, sym, obj in syms[:25]:
                 text += "| %s | `%s` | %s |\n" % (share, sym, obj)
     open(os.path.join(out, "results.md"), "w").write(text)
-    json.dump({"machine": machine, "rows": rows, "cost_per_op": cost, "profile": {"/".join(k): v for k, v in profile.items()}}, open(os.path.join(out, "results.json"), "w"), indent=1)
+    json.dump({"machine": machine, "rows": rows, "icount": icount, "cost_per_op": cost, "profile": {"/".join(k): v for k, v in profile.items()}}, open(os.path.join(out, "results.json"), "w"), indent=1)
     print(text)
     try:
         import matplotlib

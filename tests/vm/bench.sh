@@ -27,6 +27,14 @@
 #               modules' CPU time per request or connection ("PROFILE-COST" lines, tests/vm/profile.py)
 # BENCH_PARTS picks among "traffic mem ctl" (default: all).
 # For fwd, the client addresses a real server directly; the director only routes.
+#
+# Every traffic measurement also prints the vCPUs' busy time per operation:
+#   BENCH-COST <scenario> <impl> <round> <ns per operation> <operation>
+# (busy: not idle, summed over the vCPUs, from /proc/stat, over the load's window; an operation
+# is a request and its reply, a whole connection, or a MB of the stream). Under QEMU's
+# instruction counting with one vCPU (tests/run.sh's deterministic pass: `-icount shift=0`,
+# guest time advances a nanosecond per guest instruction) that is the guest instructions each
+# operation costs the whole system: load generator, stack, IPVS and servers.
 . "$(dirname "$0")/lib.sh"
 set -e
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -40,8 +48,10 @@ LOAD="$REPO/tests/bench/target/release/ipvs-bench-load"
 nat_topology 4
 add_v6 4
 dr_real_servers 4
+# (With one vCPU, everything shares it.)
+srv_cpu=$(($(nproc) > 1 ? 1 : 0))
 for i in 1 2 3 4; do
-	ip netns exec "rs$i" taskset -c 1 "$LOAD" serve 80 &
+	ip netns exec "rs$i" taskset -c $srv_cpu "$LOAD" serve 80 &
 done
 # Many short connections: any local port, reuse of TIME_WAIT ports.
 ip netns exec cl sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
@@ -59,6 +69,16 @@ sleep 1
 
 load() { ip netns exec cl taskset -c 0 "$LOAD" "$@"; }
 report() { echo "BENCH $1 $2 $3 $4 $5"; }
+
+# measure SCENARIO IMPL ROUND UNIT LOAD-ARGS...: runs the load, reports its rate and its cost.
+measure() {
+	local sc=$1 impl=$2 r=$3 unit=$4 v what
+	shift 4
+	v=$(load "$@")
+	report "$sc" "$impl" "$r" "${v% *}" "$unit"
+	case $unit in bit/s) what=MB ;; *) what=${unit%/s} ;; esac
+	echo "BENCH-COST $sc $impl $r ${v#* } $what"
+}
 
 
 services() { # fwd-method
@@ -85,17 +105,17 @@ traffic_round() { # impl round
 		use_impl "$impl"
 		services -m
 	fi
-	report udp_nat "$impl" "$r" "$(load udp $dst 80 64 "$SECS")" replies/s
-	report crr_nat "$impl" "$r" "$(load crr $dst 80 4 "$SECS")" conn/s
-	report udp_nat6 "$impl" "$r" "$(load udp $dst6 80 64 "$SECS")" replies/s
-	report crr_nat6 "$impl" "$r" "$(load crr $dst6 80 4 "$SECS")" conn/s
-	report stream_nat "$impl" "$r" "$(load stream $dst 80 "$SECS")" bit/s
+	measure udp_nat "$impl" "$r" replies/s udp $dst 80 64 "$SECS"
+	measure crr_nat "$impl" "$r" conn/s crr $dst 80 4 "$SECS"
+	measure udp_nat6 "$impl" "$r" replies/s udp $dst6 80 64 "$SECS"
+	measure crr_nat6 "$impl" "$r" conn/s crr $dst6 80 4 "$SECS"
+	measure stream_nat "$impl" "$r" bit/s stream $dst 80 "$SECS"
 	if [ "$impl" != fwd ]; then
 		services -g
-		report crr_dr "$impl" "$r" "$(load crr $dst 80 4 "$SECS")" conn/s
+		measure crr_dr "$impl" "$r" conn/s crr $dst 80 4 "$SECS"
 		services -m
 		ipvsadm -E -t $VIP:80 -s rr -p 300
-		report crr_persist "$impl" "$r" "$(load crr $dst 80 4 "$SECS")" conn/s
+		measure crr_persist "$impl" "$r" conn/s crr $dst 80 4 "$SECS"
 		ipvsadm -C
 	fi
 }
@@ -144,6 +164,8 @@ profile_run() { # impl
 		udp) rate=$(ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" udp $VIP 80 64 "$SECS" 2>/dev/null) ;;
 		crr) rate=$(ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" crr $VIP 80 4 "$SECS" 2>/dev/null) ;;
 		esac
+		# (The load prints its rate, then its cost.)
+		rate=${rate%% *}
 		perf script -i "$data" -F ip,sym,dso 2>/dev/null |
 			python3 "$REPO/tests/vm/profile.py" "$1" "${sc}_nat" "${rate:-0}" "$SECS" 499
 		rm -f "$data"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boots the test kernel under QEMU (TCG, 2 vCPUs) with virtme-ng, the host filesystem visible,
-# and runs tests/vm/guest.sh SCRIPT inside it. Exits with the script's status; a kernel report
-# in the guest's dmesg (BUG, WARNING, Oops, KASAN, lockdep, RCU stall, Rust panic) fails it.
+# Boots the test kernel under QEMU (TCG, 2 vCPUs or VM_CPUS) with virtme-ng, the host filesystem
+# visible, and runs tests/vm/guest.sh SCRIPT inside it. Exits with the script's status; a kernel
+# report in the guest's dmesg (BUG, WARNING, Oops, KASAN, lockdep, RCU stall, Rust panic) fails
+# it.
 #
 # Usage: tests/vm/run.sh KDIR SCRIPT [ARGS...]   (SCRIPT relative to the repository)
 set -euo pipefail
@@ -18,9 +19,15 @@ trap 'rm -f "$log"' EXIT
 args=$(printf ' %q' "$@")
 # The guest does not inherit our environment: pass the test knobs on.
 envs=$(env | { grep -E '^(FUZZ_[A-Z]+|STRESS_ROUNDS|CONNS|PERSIST|SCALE_SERVICES|SCHED_ALL|TUN_ALL|BENCH_[A-Z]+)=' || true; } | while IFS= read -r kv; do printf '%q ' "$kv"; done)
+# VM_ICOUNT=1: QEMU's instruction counting (`-icount shift=0,sleep=off`): guest time advances
+# a nanosecond per guest instruction (and jumps over idle), so whatever the guest measures in
+# its own time repeats from run to run whatever the host is doing (the benchmark's
+# deterministic pass). One TCG thread then runs every vCPU.
+qemu=()
+[ -n "${VM_ICOUNT:-}" ] && qemu=(--qemu-opts="-icount shift=0,sleep=off")
 # KVM hangs when nested here: always use TCG.
 timeout "${VM_TIMEOUT:-3000}" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p \
-	--cpus 2 --memory "${VM_MEMORY:-2G}" --user root \
+	--cpus "${VM_CPUS:-2}" --memory "${VM_MEMORY:-2G}" --user root "${qemu[@]}" \
 	--exec "cd $root && env $envs tests/vm/guest.sh $kdir$args" </dev/null 2>&1 | tee "$log" || true
 rc=$(sed -n 's/^VM-RESULT: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 if [ -z "$rc" ]; then

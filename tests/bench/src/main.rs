@@ -11,8 +11,10 @@
 //!
 //! The server echoes every UDP datagram; a TCP connection gets a 100-byte answer to a request
 //! line and is closed, or, if its first line is `STREAM`, has everything it sends counted and
-//! gets the count back when it shuts its side down. Each client prints one number: replies/s,
-//! connections/s or bits/s.
+//! gets the count back when it shuts its side down. Each client prints two numbers: its rate
+//! (replies/s, connections/s or bits/s) and the nanoseconds the CPUs were busy (not idle, all
+//! CPUs together, from `/proc/stat`) per operation over the same window (a reply, a connection,
+//! or a MB of the stream).
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -38,17 +40,82 @@ fn main() {
         Some("serve") => serve(arg(&args, 2)),
         Some("udp") => {
             let dst = SocketAddr::new(arg(&args, 2), arg(&args, 3));
-            println!("{:.0}", udp(dst, arg(&args, 4), arg(&args, 5)));
+            udp(dst, arg(&args, 4), arg(&args, 5)).print(1.0);
         }
         Some("crr") => {
             let dst = SocketAddr::new(arg(&args, 2), arg(&args, 3));
-            println!("{:.0}", crr(dst, arg(&args, 4), arg(&args, 5)));
+            crr(dst, arg(&args, 4), arg(&args, 5)).print(1.0);
         }
         Some("stream") => {
             let dst = SocketAddr::new(arg(&args, 2), arg(&args, 3));
-            println!("{:.0}", stream(dst, arg(&args, 4)));
+            // Counted in bytes; the rate in bits/s, the cost per MB.
+            stream(dst, arg(&args, 4)).print(8.0);
         }
         _ => usage(),
+    }
+}
+
+/// The CPUs' busy time since boot, in nanoseconds: the first line of `/proc/stat` (user, nice,
+/// system, idle, iowait, irq, softirq, steal, in USER_HZ ticks) without idle and iowait.
+fn busy_ns() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|t| t.parse().unwrap_or(0))
+        .collect();
+    let busy: u64 = ticks
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 3 && i != 4)
+        .map(|(_, t)| t)
+        .sum();
+    // USER_HZ is 100 on every architecture the kernel exports it for.
+    busy * 10_000_000
+}
+
+/// A measurement window: when it opened, and the CPUs' busy time then.
+struct Window {
+    start: Instant,
+    busy: u64,
+}
+
+/// What one load measured.
+struct Outcome {
+    ops: f64,
+    secs: f64,
+    busy_ns: f64,
+}
+
+impl Window {
+    fn open() -> Self {
+        Self {
+            busy: busy_ns(),
+            start: Instant::now(),
+        }
+    }
+
+    fn close(self, ops: f64) -> Outcome {
+        let secs = self.start.elapsed().as_secs_f64();
+        Outcome {
+            ops,
+            secs,
+            busy_ns: busy_ns().saturating_sub(self.busy) as f64,
+        }
+    }
+}
+
+impl Outcome {
+    /// Prints the rate (operations times `scale` per second) and the busy nanoseconds per
+    /// operation (per MB for bytes).
+    fn print(&self, scale: f64) {
+        let per = if scale == 1.0 { self.ops } else { self.ops / 1e6 };
+        let cost = if per > 0.0 { self.busy_ns / per } else { 0.0 };
+        println!("{:.0} {:.0}", self.ops * scale / self.secs, cost);
     }
 }
 
@@ -93,8 +160,8 @@ fn answer(conn: TcpStream) -> std::io::Result<()> {
     w.shutdown(Shutdown::Write)
 }
 
-/// Replies per second: each flow (socket) keeps one request outstanding (retried after 100 ms).
-fn udp(dst: SocketAddr, flows: usize, secs: f64) -> f64 {
+/// Replies: each flow (socket) keeps one request outstanding (retried after 100 ms).
+fn udp(dst: SocketAddr, flows: usize, secs: f64) -> Outcome {
     let socks: Vec<UdpSocket> = (0..flows)
         .map(|_| {
             let any = if dst.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
@@ -107,8 +174,8 @@ fn udp(dst: SocketAddr, flows: usize, secs: f64) -> f64 {
     let payload = [b'p'; 18];
     let mut sent_at = vec![None::<Instant>; flows];
     let mut buf = [0u8; 64];
-    let start = Instant::now();
-    let end = start + Duration::from_secs_f64(secs);
+    let window = Window::open();
+    let end = window.start + Duration::from_secs_f64(secs);
     let mut replies = 0u64;
     while Instant::now() < end {
         for (s, at) in socks.iter().zip(sent_at.iter_mut()) {
@@ -128,14 +195,14 @@ fn udp(dst: SocketAddr, flows: usize, secs: f64) -> f64 {
             }
         }
     }
-    replies as f64 / start.elapsed().as_secs_f64()
+    window.close(replies as f64)
 }
 
-/// Connections per second over `threads` loops of connect, request, read the answer, close.
-fn crr(dst: SocketAddr, threads: usize, secs: f64) -> f64 {
+/// Connections over `threads` loops of connect, request, read the answer, close.
+fn crr(dst: SocketAddr, threads: usize, secs: f64) -> Outcome {
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let start = Instant::now();
+    let window = Window::open();
     let workers: Vec<_> = (0..threads)
         .map(|_| {
             let (done, stop) = (done.clone(), stop.clone());
@@ -165,21 +232,20 @@ fn crr(dst: SocketAddr, threads: usize, secs: f64) -> f64 {
         .collect();
     thread::sleep(Duration::from_secs_f64(secs));
     stop.store(true, Relaxed);
-    let n = done.load(Relaxed);
-    let elapsed = start.elapsed().as_secs_f64();
+    let outcome = window.close(done.load(Relaxed) as f64);
     for w in workers {
         let _ = w.join();
     }
-    n as f64 / elapsed
+    outcome
 }
 
-/// Bits per second that one connection delivered to the server.
-fn stream(dst: SocketAddr, secs: f64) -> f64 {
+/// Bytes that one connection delivered to the server.
+fn stream(dst: SocketAddr, secs: f64) -> Outcome {
     let mut c = TcpStream::connect_timeout(&dst, Duration::from_secs(5)).expect("connect");
     c.write_all(b"STREAM\n").expect("write");
     let chunk = vec![b's'; 1 << 16];
-    let start = Instant::now();
-    while start.elapsed().as_secs_f64() < secs {
+    let window = Window::open();
+    while window.start.elapsed().as_secs_f64() < secs {
         if c.write_all(&chunk).is_err() {
             break;
         }
@@ -188,6 +254,5 @@ fn stream(dst: SocketAddr, secs: f64) -> f64 {
     let mut answer = String::new();
     let _ = c.set_read_timeout(Some(Duration::from_secs(30)));
     let _ = BufReader::new(c).read_line(&mut answer);
-    let bytes: f64 = answer.trim().parse().unwrap_or(0.0);
-    bytes * 8.0 / start.elapsed().as_secs_f64()
+    window.close(answer.trim().parse().unwrap_or(0.0))
 }
