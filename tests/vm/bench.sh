@@ -42,6 +42,8 @@ SECS=${BENCH_SECS:-5}
 CONNS=${BENCH_CONNS:-100000}
 SERVICES=${BENCH_SERVICES:-10000}
 PARTS=${BENCH_PARTS:-traffic mem ctl}
+# perf's sampling frequency in the profiling runs (Hz).
+FREQ=${BENCH_PROFILE_FREQ:-499}
 LOAD="$REPO/tests/bench/target/release/ipvs-bench-load"
 [ -x "$LOAD" ] || { echo "no $LOAD (cargo build --release in tests/bench)"; exit 1; }
 
@@ -154,20 +156,20 @@ ctl_run() { # impl restore-file
 # IPVS cost), "module" (the IPVS modules' symbols) and "all" (the top symbols anywhere).
 # Shares are of all samples, both vCPUs.
 profile_run() { # impl
-	local sc data
+	local sc data rate ops
 	use_impl "$1"
 	services -m
 	for sc in udp crr; do
 		data=$(mktemp)
 		# The load's own rate (its stdout) turns the module's samples into CPU time per operation.
 		case $sc in
-		udp) rate=$(ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" udp $VIP 80 64 "$SECS" 2>/dev/null) ;;
-		crr) rate=$(ip netns exec cl taskset -c 0 perf record -q -a -F 499 -e cpu-clock -o "$data" -- "$LOAD" crr $VIP 80 4 "$SECS" 2>/dev/null) ;;
+		udp) rate=$(ip netns exec cl taskset -c 0 perf record -q -a -F $FREQ -e cpu-clock -o "$data" -- "$LOAD" udp $VIP 80 64 "$SECS" 2>/dev/null) ;;
+		crr) rate=$(ip netns exec cl taskset -c 0 perf record -q -a -F $FREQ -e cpu-clock -o "$data" -- "$LOAD" crr $VIP 80 4 "$SECS" 2>/dev/null) ;;
 		esac
 		# (The load prints its rate, then its cost.)
 		rate=${rate%% *}
 		perf script -i "$data" -F ip,sym,dso 2>/dev/null |
-			python3 "$REPO/tests/vm/profile.py" "$1" "${sc}_nat" "${rate:-0}" "$SECS" 499
+			python3 "$REPO/tests/vm/profile.py" "$1" "${sc}_nat" "${rate:-0}" "$SECS" "$FREQ"
 		rm -f "$data"
 	done
 	ipvsadm -C
@@ -179,10 +181,13 @@ profile_run() { # impl
 	for sc in restore list; do
 		data=$(mktemp)
 		case $sc in
-		restore) perf record -q -a -F 499 -e cpu-clock -o "$data" -- ipvsadm -R <"$restore" >/dev/null 2>&1 ;;
-		list) perf record -q -a -F 499 -e cpu-clock -o "$data" -- ipvsadm -Ln >/dev/null 2>&1 ;;
+		restore) perf record -q -a -F $FREQ -e cpu-clock -o "$data" -- ipvsadm -R <"$restore" >/dev/null 2>&1 ;;
+		list) perf record -q -a -F $FREQ -e cpu-clock -o "$data" -- ipvsadm -Ln >/dev/null 2>&1 ;;
 		esac
-		perf script -i "$data" -F ip,sym,dso 2>/dev/null | python3 "$REPO/tests/vm/profile.py" "$1" "ctl_$sc"
+		# Per operation: per ipvsadm command of the restore (a service and its 4 real
+		# servers: 5), per listing.
+		case $sc in restore) ops=$((${BENCH_PROFILE_SERVICES:-2000} * 5)) ;; list) ops=1 ;; esac
+		perf script -i "$data" -F ip,sym,dso 2>/dev/null | python3 "$REPO/tests/vm/profile.py" "$1" "ctl_$sc" "$ops" 1 "$FREQ"
 		rm -f "$data"
 	done
 	rm -f "$restore"

@@ -113,7 +113,11 @@ impl Outcome {
     /// Prints the rate (operations times `scale` per second) and the busy nanoseconds per
     /// operation (per MB for bytes).
     fn print(&self, scale: f64) {
-        let per = if scale == 1.0 { self.ops } else { self.ops / 1e6 };
+        let per = if scale == 1.0 {
+            self.ops
+        } else {
+            self.ops / 1e6
+        };
         let cost = if per > 0.0 { self.busy_ns / per } else { 0.0 };
         println!("{:.0} {:.0}", self.ops * scale / self.secs, cost);
     }
