@@ -45,27 +45,21 @@ def spread(vals, fmt):
 
 def icount_table(log):
     """The deterministic pass's table (markdown) and data, from its VM log."""
-    cost, secs, own = {}, {}, {}
+    cost = {}
     for line in open(log, errors="replace"):
         f = line.split()
         try:
-            if len(f) == 6 and f[0] == "PROFILE-COST":
-                # PROFILE-COST <impl> <scenario> <us per operation> <samples> <rate>: under
-                # icount a microsecond is a thousand instructions.
-                own.setdefault(f[2], {})[f[1]] = (float(f[3]) * 1000, int(f[4]))
             if len(f) == 6 and f[0] == "BENCH-COST":
                 cost.setdefault(f[1], {"op": f[5], "runs": {}})["runs"].setdefault(f[2], []).append(float(f[4]))
-            elif len(f) == 6 and f[0] == "BENCH" and f[1].startswith("ctl_"):
-                secs.setdefault(f[1], {"op": "restore" if f[1] == "ctl_restore" else "listing", "runs": {}})["runs"].setdefault(f[2], []).append(float(f[4]) * 1e9)
         except ValueError:
             pass
-    if not cost and not secs:
+    if not cost:
         return "", {}
     md = ["| Scenario | operation | C ip_vs | ipvs_rs | ipvs_rs / C | no IPVS | ipvs_rs / C over no IPVS |", "|---|---|---|---|---|---|---|"]
     data = {}
     titles = {key: title for key, title, _ in ORDER}
     for key, _, _ in ORDER:
-        d = cost.get(key) or secs.get(key)
+        d = cost.get(key)
         if not d:
             continue
         runs = d["runs"]
@@ -88,24 +82,11 @@ def icount_table(log):
             "Guest time under instruction counting advances a nanosecond per instruction, so the"
             " one vCPU's busy time over a load, divided by the operations it completed, is the"
             " instructions each cost the whole system (load generator, stack, IPVS, servers); the"
-            " control-plane rows are the whole command's. Median (min - max) over the rounds; lower"
+            " control-plane rows are the busy time of `ipvsadm -R` per command and of the whole"
+            " listing (the idle time C's commands wait out is left out). Median (min - max) over the rounds; lower"
             " is better. \"Over no IPVS\" divides what each implementation adds to plain forwarding"
             " (which skips NAT as well, so it is a floor, not IPVS's exact share).\n\n")
     text += "\n".join(md) + "\n"
-    if own:
-        text += ("\nThe IPVS modules' own instructions per operation (perf at 4999 Hz of guest time over"
-                 " a UDP and a TCP NAT load, an `ipvsadm -R` of 2,000 services x 4 per command, and"
-                 " their listing): their samples times the instructions between samples, over the"
-                 " operations.\n\n| Scenario | C ip_vs | ipvs_rs | ipvs_rs / C |\n|---|---|---|---|\n")
-        for scenario, by in sorted(own.items()):
-            c, r = by.get("c"), by.get("rs")
-
-            def fmt(x):
-                return "%.0f (%d samples)" % x if x else "-"
-
-            ratio = "%.2f" % (r[0] / c[0]) if c and r and c[0] else "-"
-            text += "| %s | %s | %s | %s |\n" % (scenario, fmt(c), fmt(r), ratio)
-        data["ipvs_own_instructions"] = own
     return text, data
 
 
