@@ -36,10 +36,10 @@ def human(v, unit):
 
 
 def spread(vals, fmt):
-    """The median, and (min - max) where there were several."""
-    text = fmt % statistics.median(vals)
+    """The median, and (min - max) where there were several, each as fmt(value) gives it."""
+    text = fmt(statistics.median(vals))
     if len(vals) > 1:
-        text += " (%s - %s)" % (fmt % min(vals), fmt % max(vals))
+        text += " (%s - %s)" % (fmt(min(vals)), fmt(max(vals)))
     return text
 
 
@@ -75,7 +75,7 @@ def icount_table(log):
         data[key] = row
 
         def cell(impl):
-            return spread(runs[impl], "%.0f") if impl in runs else "-"
+            return spread(runs[impl], lambda v: "%.0f" % v) if impl in runs else "-"
 
         md.append("| %s | %s | %s | %s | %s | %s | %s |" % (titles[key], d["op"], cell("c"), cell("rs"), ratio, cell("fwd"), excess))
     text = ("\n## Deterministic cost: guest instructions per operation (QEMU -icount shift=0, one vCPU)\n\n"
@@ -133,11 +133,7 @@ def main():
     def cell(row, impl):
         if impl not in row:
             return "-"
-        s = row[impl]
-        text = human(s["median"], row["unit"])
-        if len(s["runs"]) > 1:
-            text += " (%s - %s)" % (human(s["min"], row["unit"]), human(s["max"], row["unit"]))
-        return text
+        return spread(row[impl]["runs"], lambda v: human(v, row["unit"]))
 
     def paired(row):
         p = row.get("paired_ratio")
