@@ -156,7 +156,10 @@ impl Ipvs {
     /// The rate estimators: the totals', each service's and each destination's.
     fn count_estimators(&self) -> u32 {
         let svcs = self.svcs.lock();
-        let n: usize = svcs.iter().map(|s| 1 + s.inner.lock().dests.len()).sum();
+        let n: usize = svcs
+            .iter()
+            .map(|s| 1 + s.dests(&rcu::read_lock()).len())
+            .sum();
         1 + n as u32
     }
 }

@@ -7,6 +7,10 @@
 //! The kernel side keeps the slice in step with the service's destination list and calls
 //! [`Scheduler::add_dest`]/[`Scheduler::del_dest`] when it changes.
 //!
+//! Two families by what a pick does to the scheduler's state: [`Shared`] schedulers only read
+//! it (their tables follow the list), so concurrent picks need no lock; [`Locked`] ones (rr,
+//! wrr, lblc, lblcr) move a position or fill a cache, so their picks are serialised, as in C.
+//!
 //! One file per family of schedulers: [`rr`] (rr), [`wrr`] (wrr), [`least`] (lc, wlc, sed, nq,
 //! fo, ovf), [`locality`] (lblc, lblcr), [`hashing`] (dh, sh), [`mh`] (Maglev, with
 //! [`siphash`]), [`twos`] (random two choices); one registry line each (the `schedulers!` list).
@@ -160,12 +164,9 @@ pub(crate) const SVC_F_SCHED2: u32 = 0x0010;
 /// The destinations of a service as a scheduler sees them: count and per-index state.
 pub(crate) type Dests<'a> = &'a dyn Fn(usize) -> DestState;
 
-/// One scheduling algorithm with its per-service state.
+/// One scheduling algorithm with its per-service state, told of its destinations' changes. Its
+/// picks are [`SharedPick`]'s or [`LockedPick`]'s.
 pub(crate) trait Algorithm: Default {
-    /// Picks a destination index among `n` destinations for a connection opened by `pkt`, or
-    /// `None` if none is available.
-    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize>;
-
     /// The scheduler was bound to a service that has these destinations.
     fn init(&mut self, _n: usize, _dest: Dests<'_>) {}
 
@@ -179,56 +180,32 @@ pub(crate) trait Algorithm: Default {
     fn upd_dest(&mut self, _idx: usize, _n: usize, _dest: Dests<'_>) {}
 }
 
-/// Declares the scheduler registry: one line per scheduler (`name => module::Type`).
-macro_rules! schedulers {
-    ($($name:literal => $module:ident :: $ty:ident),* $(,)?) => {
-        /// A bound scheduler and its per-service state.
-        #[derive(Debug)]
-        pub(crate) enum Scheduler {
-            $(
-                #[doc = concat!("The `", $name, "` scheduler.")]
-                $ty($module::$ty),
-            )*
-        }
-
-        /// Names of the available schedulers (listed by the host tests and benchmark).
-        #[allow(dead_code)]
-        pub(crate) const NAMES: &[&str] = &[$($name),*];
-
-        impl Scheduler {
-            /// Creates the scheduler called `name`, or `None` if there is no such scheduler.
-            pub(crate) fn new(name: &[u8]) -> Option<Self> {
-                $(if name == $name.as_bytes() {
-                    return Some(Self::$ty($module::$ty::default()));
-                })*
-                None
-            }
-
-            /// The scheduler's name.
-            pub(crate) fn name(&self) -> &'static str {
-                match self { $(Self::$ty(_) => $name,)* }
-            }
-
-            fn algorithm(&mut self) -> &mut dyn AlgorithmDyn {
-                match self { $(Self::$ty(s) => s,)* }
-            }
-        }
-    };
+/// A scheduler whose picks only read its state: concurrent picks share it (the packet path
+/// reads it under RCU, without a lock). Its state is a function of the destination list (what
+/// [`Algorithm::init`] builds for a list is what the events leading to that list build), so
+/// the control plane builds a new one for each new list ([`Shared::fresh`]).
+pub(crate) trait SharedPick: Algorithm {
+    /// Picks a destination index among `n` destinations for a connection opened by `pkt`, or
+    /// `None` if none is available.
+    fn pick(&self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize>;
 }
 
-/// Object-safe view of [`Algorithm`] used for dispatch.
-trait AlgorithmDyn {
+/// A scheduler whose picks change its state (rr's position, lblc's cache): picks are
+/// serialised (the service's lock).
+pub(crate) trait LockedPick: Algorithm {
+    /// As [`SharedPick::pick`], updating the state.
     fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize>;
+}
+
+/// Object-safe view of [`Algorithm`]'s events, used for dispatch.
+trait Events {
     fn init(&mut self, n: usize, dest: Dests<'_>);
     fn add_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>);
     fn del_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>);
     fn upd_dest(&mut self, idx: usize, n: usize, dest: Dests<'_>);
 }
 
-impl<T: Algorithm> AlgorithmDyn for T {
-    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
-        Algorithm::pick(self, n, dest, pkt)
-    }
+impl<T: Algorithm> Events for T {
     fn init(&mut self, n: usize, dest: Dests<'_>) {
         Algorithm::init(self, n, dest)
     }
@@ -243,7 +220,154 @@ impl<T: Algorithm> AlgorithmDyn for T {
     }
 }
 
+/// Declares one family of the registry: an enum of its schedulers with their names, event
+/// dispatch and construction by name.
+macro_rules! family {
+    ($(#[$m:meta])* $family:ident { $($name:literal => $module:ident :: $ty:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug)]
+        pub(crate) enum $family {
+            $(
+                #[doc = concat!("The `", $name, "` scheduler.")]
+                $ty($module::$ty),
+            )*
+        }
+
+        impl $family {
+            /// The scheduler called `name`, if it is of this family.
+            fn new(name: &[u8]) -> Option<Self> {
+                $(if name == $name.as_bytes() {
+                    return Some(Self::$ty($module::$ty::default()));
+                })*
+                None
+            }
+
+            /// The scheduler's name.
+            pub(crate) fn name(&self) -> &'static str {
+                match self { $(Self::$ty(_) => $name,)* }
+            }
+
+            /// A new state of the same scheduler, bound to no destination yet.
+            #[allow(dead_code)]
+            pub(crate) fn fresh(&self) -> Self {
+                match self { $(Self::$ty(_) => Self::$ty(Default::default()),)* }
+            }
+
+            fn events(&mut self) -> &mut dyn Events {
+                match self { $(Self::$ty(s) => s,)* }
+            }
+
+            /// Binds the scheduler to a service's current destinations.
+            pub(crate) fn init(&mut self, n: usize, dest: impl Fn(usize) -> DestState) {
+                self.events().init(n, &dest)
+            }
+
+            /// A destination was inserted at `idx` of the list.
+            pub(crate) fn add_dest(
+                &mut self,
+                idx: usize,
+                n: usize,
+                dest: impl Fn(usize) -> DestState,
+            ) {
+                self.events().add_dest(idx, n, &dest)
+            }
+
+            /// The destination at `idx` was removed from the list.
+            pub(crate) fn del_dest(
+                &mut self,
+                idx: usize,
+                n: usize,
+                dest: impl Fn(usize) -> DestState,
+            ) {
+                self.events().del_dest(idx, n, &dest)
+            }
+
+            /// The destination at `idx` was edited.
+            pub(crate) fn upd_dest(
+                &mut self,
+                idx: usize,
+                n: usize,
+                dest: impl Fn(usize) -> DestState,
+            ) {
+                self.events().upd_dest(idx, n, &dest)
+            }
+        }
+    };
+}
+
+/// Declares the scheduler registry: one line per scheduler (`name => module::Type`), in the
+/// family its picks make it.
+macro_rules! schedulers {
+    (
+        locked { $($lname:literal => $lmodule:ident :: $lty:ident),* $(,)? }
+        shared { $($sname:literal => $smodule:ident :: $sty:ident),* $(,)? }
+    ) => {
+        family!(
+            /// A bound scheduler whose picks change its state ([`LockedPick`]).
+            Locked { $($lname => $lmodule::$lty),* }
+        );
+        family!(
+            /// A bound scheduler whose picks only read its state ([`SharedPick`]).
+            Shared { $($sname => $smodule::$sty),* }
+        );
+
+        /// Names of the available schedulers (listed by the host tests and benchmark).
+        #[allow(dead_code)]
+        pub(crate) const NAMES: &[&str] = &[$($lname,)* $($sname),*];
+
+        impl Locked {
+            /// Picks a destination index (see [`LockedPick::pick`]).
+            pub(crate) fn pick(
+                &mut self,
+                n: usize,
+                dest: impl Fn(usize) -> DestState,
+                pkt: &Packet,
+            ) -> Option<usize> {
+                match self { $(Self::$lty(s) => LockedPick::pick(s, n, &dest, pkt),)* }
+            }
+        }
+
+        impl Shared {
+            /// Picks a destination index (see [`SharedPick::pick`]).
+            pub(crate) fn pick(
+                &self,
+                n: usize,
+                dest: impl Fn(usize) -> DestState,
+                pkt: &Packet,
+            ) -> Option<usize> {
+                match self { $(Self::$sty(s) => SharedPick::pick(s, n, &dest, pkt),)* }
+            }
+        }
+    };
+}
+
+/// A bound scheduler and its per-service state.
+// Short-lived (the service keeps the family, where its picks need it), so not boxed.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum Scheduler {
+    /// One whose picks change its state.
+    Locked(Locked),
+    /// One whose picks only read its state.
+    Shared(Shared),
+}
+
 impl Scheduler {
+    /// Creates the scheduler called `name`, or `None` if there is no such scheduler.
+    pub(crate) fn new(name: &[u8]) -> Option<Self> {
+        Locked::new(name)
+            .map(Self::Locked)
+            .or_else(|| Shared::new(name).map(Self::Shared))
+    }
+
+    /// The scheduler's name.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Locked(s) => s.name(),
+            Self::Shared(s) => s.name(),
+        }
+    }
+
     /// Picks a destination index for a new connection among `n` destinations whose state
     /// `dest(i)` reports, for a packet that does not matter (host tests of the schedulers that
     /// only look at the destinations).
@@ -253,49 +377,75 @@ impl Scheduler {
     }
 
     /// Like [`Self::pick`] for the connection `pkt` opens (hashing schedulers look at it).
+    #[allow(dead_code)]
     pub(crate) fn pick_for(
         &mut self,
         n: usize,
         dest: impl Fn(usize) -> DestState,
         pkt: &Packet,
     ) -> Option<usize> {
-        self.algorithm().pick(n, &dest, pkt)
+        match self {
+            Self::Locked(s) => s.pick(n, dest, pkt),
+            Self::Shared(s) => s.pick(n, dest, pkt),
+        }
     }
 
+    // The events, for the host tests (the kernel side tells the families).
+
     /// Binds the scheduler to a service's current destinations.
+    #[allow(dead_code)]
     pub(crate) fn init(&mut self, n: usize, dest: impl Fn(usize) -> DestState) {
-        self.algorithm().init(n, &dest)
+        match self {
+            Self::Locked(s) => s.init(n, dest),
+            Self::Shared(s) => s.init(n, dest),
+        }
     }
 
     /// A destination was inserted at `idx` of the list.
+    #[allow(dead_code)]
     pub(crate) fn add_dest(&mut self, idx: usize, n: usize, dest: impl Fn(usize) -> DestState) {
-        self.algorithm().add_dest(idx, n, &dest)
+        match self {
+            Self::Locked(s) => s.add_dest(idx, n, dest),
+            Self::Shared(s) => s.add_dest(idx, n, dest),
+        }
     }
 
     /// The destination at `idx` was removed from the list.
+    #[allow(dead_code)]
     pub(crate) fn del_dest(&mut self, idx: usize, n: usize, dest: impl Fn(usize) -> DestState) {
-        self.algorithm().del_dest(idx, n, &dest)
+        match self {
+            Self::Locked(s) => s.del_dest(idx, n, dest),
+            Self::Shared(s) => s.del_dest(idx, n, dest),
+        }
     }
 
     /// The destination at `idx` was edited.
+    #[allow(dead_code)]
     pub(crate) fn upd_dest(&mut self, idx: usize, n: usize, dest: impl Fn(usize) -> DestState) {
-        self.algorithm().upd_dest(idx, n, &dest)
+        match self {
+            Self::Locked(s) => s.upd_dest(idx, n, dest),
+            Self::Shared(s) => s.upd_dest(idx, n, dest),
+        }
     }
 }
 
 schedulers! {
-    "rr" => rr::Rr,
-    "wrr" => wrr::Wrr,
-    "lc" => least::Lc,
-    "wlc" => least::Wlc,
-    "sed" => least::Sed,
-    "nq" => least::Nq,
-    "fo" => least::Fo,
-    "ovf" => least::Ovf,
-    "lblc" => locality::Lblc,
-    "lblcr" => locality::Lblcr,
-    "dh" => hashing::Dh,
-    "sh" => hashing::Sh,
-    "mh" => mh::Mh,
-    "twos" => twos::Twos,
+    locked {
+        "rr" => rr::Rr,
+        "wrr" => wrr::Wrr,
+        "lblc" => locality::Lblc,
+        "lblcr" => locality::Lblcr,
+    }
+    shared {
+        "lc" => least::Lc,
+        "wlc" => least::Wlc,
+        "sed" => least::Sed,
+        "nq" => least::Nq,
+        "fo" => least::Fo,
+        "ovf" => least::Ovf,
+        "dh" => hashing::Dh,
+        "sh" => hashing::Sh,
+        "mh" => mh::Mh,
+        "twos" => twos::Twos,
+    }
 }

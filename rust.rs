@@ -41,6 +41,7 @@ pub(crate) mod percpu;
 pub(crate) mod pernet;
 pub(crate) mod proc;
 pub(crate) mod random;
+pub(crate) mod rcubox;
 pub(crate) mod rcuhash;
 pub(crate) mod rcuindex;
 pub(crate) mod route;

@@ -83,7 +83,7 @@ impl Ipvs {
             // C: a port-0 (or FTP) address service schedules only when persistent.
             None
         } else {
-            match svc.schedule(self.sched_packet(key)) {
+            match svc.schedule(g, self.sched_packet(key)) {
                 Some(d) => {
                     let dport = if d.port != 0 { d.port } else { key.dport };
                     Some(self.new_conn(g, svc, key, Some((d, dport)), None, one_packet, now)?)
@@ -135,7 +135,7 @@ impl Ipvs {
                 if let Some(t) = found {
                     t.invalidate();
                 }
-                let Some(dest) = svc.schedule(self.sched_packet(key)) else {
+                let Some(dest) = svc.schedule(g, self.sched_packet(key)) else {
                     return Ok(None);
                 };
                 let dport = persist::template_dport(svc.key.port, key.dport, dest.port);

@@ -9,7 +9,11 @@ use crate::rust::{
     genl::{self, Dump, Reply, Request},
     pernet::Net,
 };
-use kernel::{alloc::KVec, prelude::*, sync::atomic::Relaxed};
+use kernel::{
+    alloc::KVec,
+    prelude::*,
+    sync::{atomic::Relaxed, rcu},
+};
 use msg::SvcReq;
 use nlattr::Writer;
 use uapi::{cmd, cmd_attr, CONN_F_TUNNEL};
@@ -161,7 +165,7 @@ impl Ipvs {
             .svcs
             .lock()
             .iter()
-            .any(|s| s.inner.lock().dests.iter().any(|d| d.af != s.key.af));
+            .any(|s| s.dests(&rcu::read_lock()).iter().any(|d| d.af != s.key.af));
         if mixed {
             return Err(EINVAL);
         }
@@ -221,9 +225,10 @@ impl genl::Handler for Ipvs {
                     return Ok(());
                 };
                 let dests = {
-                    let g = svc.inner.lock();
-                    let mut v = KVec::with_capacity(g.dests.len(), GFP_ATOMIC)?;
-                    for d in g.dests.iter() {
+                    let g = rcu::read_lock();
+                    let ds = svc.dests(&g);
+                    let mut v = KVec::with_capacity(ds.len(), GFP_ATOMIC)?;
+                    for d in ds.iter() {
                         v.push(d.clone(), GFP_ATOMIC)?;
                     }
                     v

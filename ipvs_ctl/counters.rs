@@ -8,7 +8,10 @@ use crate::ipvs_netns::Ipvs;
 use crate::rust::percpu::PerCpuCounters;
 use kernel::{
     prelude::*,
-    sync::atomic::{Atomic, Relaxed},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        rcu,
+    },
 };
 use msg::Stats;
 
@@ -134,7 +137,7 @@ impl Ipvs {
         self.stats.estimate();
         for s in self.svcs.lock().iter() {
             s.stats.estimate();
-            for d in s.inner.lock().dests.iter() {
+            for d in s.dests(&rcu::read_lock()).iter() {
                 d.stats.estimate();
             }
         }
@@ -149,7 +152,7 @@ impl Ipvs {
 
     pub(super) fn zero_service(svc: &Service) {
         svc.stats.zero();
-        for d in svc.inner.lock().dests.iter() {
+        for d in svc.dests(&rcu::read_lock()).iter() {
             d.stats.zero();
         }
     }

@@ -3,7 +3,7 @@
 //! Real servers (destinations) of a service: their settings and connection counts, what the
 //! schedulers see of them, and adding, editing and deleting them.
 
-use super::{msg, uapi, Counters, Service};
+use super::{msg, service::Change, uapi, Counters, Service};
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{
     inet::{Addr, Family},
@@ -302,7 +302,9 @@ impl Ipvs {
         conf: &DestConf,
     ) -> Result {
         check_dest_conf(conf)?;
-        if svc.inner.lock().find_dest(af, req).is_some() {
+        // The next list, with room for the new destination at its head.
+        let mut dests = svc.dests_copy(1)?;
+        if dests.iter().any(|d| d.is(af, req)) {
             return Err(EEXIST);
         }
         // Serialised by the control mutex: nothing can add the same destination meanwhile.
@@ -339,14 +341,15 @@ impl Ipvs {
                 return Err(e);
             }
         }
-        let mut g = svc.inner.lock();
-        if let Err(e) = g.dests.reserve(1, GFP_ATOMIC) {
-            drop(g);
+        // Within the capacity of the copy.
+        if dests.insert_within_capacity(0, d.clone()).is_err() {
             self.unlink_dest(d);
-            return Err(e.into());
+            return Err(ENOMEM);
         }
-        g.dests.insert_within_capacity(0, d).map_err(|_| ENOMEM)?;
-        g.sched_event(|s, n, d| s.add_dest(0, n, d));
+        if let Err(e) = svc.set_dests(dests, Change::Added(0)) {
+            self.unlink_dest(d);
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -358,22 +361,26 @@ impl Ipvs {
         conf: &DestConf,
     ) -> Result {
         check_dest_conf(conf)?;
-        let d = {
-            let g = svc.inner.lock();
-            g.dests[g.find_dest(af, req).ok_or(ENOENT)?].clone()
-        };
+        let dests = svc.dests_copy(0)?;
+        let idx = dests.iter().position(|d| d.is(af, req)).ok_or(ENOENT)?;
+        let d = dests[idx].clone();
         let was_nat = d.fwd() == CONN_F_MASQ;
         let now_nat = conf.fwd == CONN_F_MASQ;
         // Becoming NAT: indexed first, while failing changes nothing.
         if now_nat && !was_nat {
             self.real_link(&d)?;
         }
-        let mut g = svc.inner.lock();
-        // Still there: changes are serialised by the control mutex.
-        let idx = g.find_dest(af, req).ok_or(ENOENT)?;
-        g.dests[idx].set_conf(conf, false);
-        g.sched_event(|s, n, d| s.upd_dest(idx, n, d));
-        drop(g);
+        // Still there: changes are serialised by the control mutex. The schedulers see the new
+        // settings; without memory for that, the old ones come back.
+        let before = d.conf();
+        d.set_conf(conf, false);
+        if let Err(e) = svc.set_dests(dests, Change::Edited(idx)) {
+            d.set_conf(&before, false);
+            if now_nat && !was_nat {
+                self.real_unlink(&d);
+            }
+            return Err(e);
+        }
         if was_nat && !now_nat {
             self.real_unlink(&d);
         }
@@ -381,11 +388,10 @@ impl Ipvs {
     }
 
     pub(super) fn del_dest(&self, svc: &Service, af: u16, req: &DestReq) -> Result {
-        let mut g = svc.inner.lock();
-        let i = g.find_dest(af, req).ok_or(ENOENT)?;
-        let d = g.dests.remove(i).map_err(|_| EINVAL)?;
-        g.sched_event(|s, n, d| s.del_dest(i, n, d));
-        drop(g);
+        let mut dests = svc.dests_copy(0)?;
+        let i = dests.iter().position(|d| d.is(af, req)).ok_or(ENOENT)?;
+        let d = dests.remove(i).map_err(|_| EINVAL)?;
+        svc.set_dests(dests, Change::Removed(i))?;
         self.unlink_dest(d);
         self.expire_nodest();
         Ok(())

@@ -6,10 +6,11 @@
 use super::{msg, procfmt, table, uapi, Counters, CtlState, Dest};
 use crate::ipvs_conn::persist;
 use crate::ipvs_netns::Ipvs;
-use crate::ipvs_sched::{DestState, Packet, Scheduler};
+use crate::ipvs_sched::{Locked, Packet, Scheduler, Shared};
 use crate::rust::{
     netfilter::Hooks,
     pernet::{Net, Sysctl},
+    rcubox::{RcuBox, Staged},
     rcuindex::{IndexLink, Indexed},
     sync::{new_spinlock_bh, SpinLockBh},
 };
@@ -21,33 +22,28 @@ use kernel::{
         rcu, Arc, ArcBorrow,
     },
 };
-use msg::{DestReq, Name, SvcConf, SvcKey, SvcView};
+use msg::{Name, SvcConf, SvcKey, SvcView};
 use uapi::{AF_INET6, SVC_F_HASHED};
 
-/// The mutable part of a service.
-pub(crate) struct SvcInner {
-    /// The bound scheduler (`None`: `-s none`).
-    pub(crate) sched: Option<Scheduler>,
+/// What a pick reads: the destinations, and the scheduler if its picks only read it. Replaced
+/// whole by the control plane ([`Service::set_dests`], [`Service::set_scheduler`]); the packet
+/// path reads it under RCU, without a lock.
+pub(crate) struct Picks {
     /// Destinations in C IPVS's list order (newest first).
     pub(crate) dests: KVec<Arc<Dest>>,
+    /// The bound scheduler if it is one of the [`Shared`] (none otherwise).
+    shared: Option<Shared>,
 }
 
-impl SvcInner {
-    /// The list index of the destination `<af, addr, port>`.
-    pub(super) fn find_dest(&self, af: u16, req: &DestReq) -> Option<usize> {
-        self.dests.iter().position(|d| d.is(af, req))
-    }
-
-    /// Tells the bound scheduler (if any) about a change, with a view of the destinations.
-    pub(super) fn sched_event(
-        &mut self,
-        f: impl FnOnce(&mut Scheduler, usize, &dyn Fn(usize) -> DestState),
-    ) {
-        let dests = &self.dests;
-        if let Some(s) = self.sched.as_mut() {
-            f(s, dests.len(), &|i| dests[i].sched_state());
-        }
-    }
+/// How a service's destination list changed (what a [`Locked`] scheduler is told).
+#[derive(Clone, Copy)]
+pub(super) enum Change {
+    /// One was inserted at this index.
+    Added(usize),
+    /// The one at this index was removed.
+    Removed(usize),
+    /// The one at this index was edited.
+    Edited(usize),
 }
 
 /// A virtual service.
@@ -63,9 +59,14 @@ pub(crate) struct Service {
     pub(crate) protocol: u16,
     /// Unique among the namespace's service objects, ever.
     pub(super) id: u64,
-    /// Scheduler and destinations.
+    /// Destinations and a [`Shared`] scheduler.
     #[pin]
-    pub(crate) inner: SpinLockBh<SvcInner>,
+    picks: RcuBox<Picks>,
+    /// A [`Locked`] scheduler: its picks hold this lock and read `picks` inside it, and a new
+    /// destination list is published inside it, so that the scheduler always works on the list
+    /// it was told of.
+    #[pin]
+    locked: SpinLockBh<Option<Locked>>,
     /// `IP_VS_SVC_F_*` (without `HASHED`): read by the packet path without a lock, written
     /// under the control mutex, like the two below.
     pub(super) flags: Atomic<u32>,
@@ -99,18 +100,128 @@ impl table::Keyed for Arc<Service> {
 }
 
 impl Service {
-    /// Picks a destination for a new connection (packet path).
-    pub(crate) fn schedule(&self, mut pkt: Packet) -> Option<Arc<Dest>> {
-        let mut g = self.inner.lock();
-        let inner = &mut *g;
+    /// Picks a destination for a new connection (packet path, in the read section of `g`):
+    /// without a lock if the scheduler's picks only read it.
+    pub(crate) fn schedule(&self, g: &rcu::Guard, mut pkt: Packet) -> Option<Arc<Dest>> {
         pkt.af = self.key.af;
         pkt.svc_flags = self.flags();
-        let dests = &inner.dests;
-        let idx = inner
-            .sched
+        let shared = |p: &Picks, s: &Shared| {
+            let i = s.pick(p.dests.len(), |i| p.dests[i].sched_state(), &pkt)?;
+            p.dests.get(i).cloned()
+        };
+        let p = self.picks.get(g);
+        if let Some(s) = &p.shared {
+            return shared(p, s);
+        }
+        let mut l = self.locked.lock();
+        // Inside the lock: the list the locked scheduler was told of (or, if a shared
+        // scheduler replaced it meanwhile, that one).
+        let p = self.picks.get(g);
+        if let Some(s) = &p.shared {
+            return shared(p, s);
+        }
+        let i = (*l)
             .as_mut()?
-            .pick_for(dests.len(), |i| dests[i].sched_state(), &pkt)?;
-        dests.get(idx).cloned()
+            .pick(p.dests.len(), |i| p.dests[i].sched_state(), &pkt)?;
+        p.dests.get(i).cloned()
+    }
+
+    /// The destinations, in the read section of `g`.
+    pub(crate) fn dests<'a>(&'a self, g: &'a rcu::Guard) -> &'a [Arc<Dest>] {
+        &self.picks.get(g).dests
+    }
+
+    /// The bound scheduler's name (`none` without one).
+    pub(super) fn sched_name(&self) -> &'static str {
+        if let Some(s) = &self.picks.get(&rcu::read_lock()).shared {
+            return s.name();
+        }
+        self.locked.lock().as_ref().map_or("none", Locked::name)
+    }
+
+    /// Publishes the next destination list, `change` from the current one (control plane).
+    /// A shared scheduler is built anew for it, a locked one is told of the change.
+    pub(super) fn set_dests(&self, dests: KVec<Arc<Dest>>, change: Change) -> Result {
+        let mut w = self.picks.write();
+        let shared = w.shared.as_ref().map(|s| {
+            let mut s = s.fresh();
+            s.init(dests.len(), |i| dests[i].sched_state());
+            s
+        });
+        let next = Staged::new(Picks { dests, shared }, GFP_KERNEL)?;
+        let mut l = self.locked.lock();
+        if let Some(s) = (*l).as_mut() {
+            let (n, d) = (next.dests.len(), |i: usize| next.dests[i].sched_state());
+            match change {
+                Change::Added(i) => s.add_dest(i, n, d),
+                Change::Removed(i) => s.del_dest(i, n, d),
+                Change::Edited(i) => s.upd_dest(i, n, d),
+            }
+        }
+        w.publish(next);
+        Ok(())
+    }
+
+    /// A copy of the destination list with room for `extra` more (the start of the next one).
+    pub(super) fn dests_copy(&self, extra: usize) -> Result<KVec<Arc<Dest>>> {
+        let w = self.picks.write();
+        let mut v = KVec::with_capacity(w.dests.len() + extra, GFP_KERNEL)?;
+        for d in w.dests.iter() {
+            v.push(d.clone(), GFP_KERNEL)?;
+        }
+        Ok(v)
+    }
+
+    /// Binds `sched` (unbinds with `None`) to the current destinations. Picks always find a
+    /// scheduler meanwhile: the new one is in place before the old one goes.
+    fn set_scheduler(&self, sched: Option<Scheduler>) -> Result {
+        let mut w = self.picks.write();
+        let mut dests = KVec::with_capacity(w.dests.len(), GFP_KERNEL)?;
+        for d in w.dests.iter() {
+            dests.push(d.clone(), GFP_KERNEL)?;
+        }
+        let (n, d) = (dests.len(), |i: usize| dests[i].sched_state());
+        let (shared, locked) = match sched {
+            Some(Scheduler::Shared(mut s)) => {
+                s.init(n, d);
+                (Some(s), None)
+            }
+            Some(Scheduler::Locked(mut s)) => {
+                s.init(n, d);
+                (None, Some(s))
+            }
+            None => (None, None),
+        };
+        let next = Staged::new(Picks { dests, shared }, GFP_KERNEL)?;
+        // A shared scheduler is picked from as soon as it is published; a locked one once the
+        // list without a shared one is (both inside the lock).
+        let old = {
+            let mut l = self.locked.lock();
+            w.publish(next);
+            core::mem::replace(&mut *l, locked)
+        };
+        drop(old);
+        Ok(())
+    }
+
+    /// Takes the destinations out (the service is going): hands each to `f` (which may sleep)
+    /// and publishes an empty list (without memory for it, the list stays with the service,
+    /// which is going anyway).
+    fn take_dests(&self, mut f: impl FnMut(Arc<Dest>)) {
+        let mut w = self.picks.write();
+        for d in w.dests.iter() {
+            f(d.clone());
+        }
+        let shared = w.shared.as_ref().map(Shared::fresh);
+        if let Ok(next) = Staged::new(
+            Picks {
+                dests: KVec::new(),
+                shared,
+            },
+            GFP_KERNEL,
+        ) {
+            w.publish(next);
+        }
     }
 
     /// The service's flags (`IP_VS_SVC_F_*`).
@@ -134,13 +245,9 @@ impl Service {
     }
 
     pub(super) fn view<R>(&self, f: impl FnOnce(&SvcView<'_>) -> R) -> R {
-        let g = self.inner.lock();
         let v = SvcView {
             key: self.key,
-            sched: g
-                .sched
-                .as_ref()
-                .map_or(b"none".as_slice(), |s| s.name().as_bytes()),
+            sched: self.sched_name().as_bytes(),
             pe: self.pe_sip().then_some(b"sip".as_slice()),
             flags: self.flags() | SVC_F_HASHED,
             timeout: self.timeout(),
@@ -258,10 +365,18 @@ impl Ipvs {
         if key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
             return Err(EINVAL);
         }
-        let inner = SvcInner {
-            sched,
-            dests: KVec::new(),
+        let (shared, locked) = match sched {
+            Some(Scheduler::Shared(s)) => (Some(s), None),
+            Some(Scheduler::Locked(s)) => (None, Some(s)),
+            None => (None, None),
         };
+        let picks = Staged::new(
+            Picks {
+                dests: KVec::new(),
+                shared,
+            },
+            GFP_KERNEL,
+        )?;
         let stats = Counters::new()?;
         let svc = Arc::pin_init(
             pin_init!(Service {
@@ -269,7 +384,8 @@ impl Ipvs {
                 net: self.net,
                 protocol,
                 id: self.next_svc_id.fetch_add(1, Relaxed),
-                inner <- new_spinlock_bh!(inner, c"ipvs_rs::Service::inner"),
+                picks <- RcuBox::new(picks),
+                locked <- new_spinlock_bh!(locked, c"ipvs_rs::Service::locked"),
                 flags: Atomic::new(conf.flags & conf.mask),
                 timeout: Atomic::new(conf.timeout),
                 netmask: Atomic::new(conf.netmask),
@@ -324,11 +440,9 @@ impl Ipvs {
         if svc.key.af == AF_INET6 && !(1..=128).contains(&conf.netmask) {
             return Err(EINVAL);
         }
-        let mut g = svc.inner.lock();
-        let same = matches!((&g.sched, &sched), (Some(a), Some(b)) if a.name() == b.name());
+        let same = sched.as_ref().map_or("none", Scheduler::name) == svc.sched_name();
         if !same {
-            g.sched = sched;
-            g.sched_event(|s, n, d| s.init(n, d));
+            svc.set_scheduler(sched)?;
         }
         self.count_conn_out(svc, -1);
         svc.pe_sip.store(pe.is_some(), Relaxed);
@@ -342,10 +456,7 @@ impl Ipvs {
     }
 
     fn unlink_dests(&self, svc: &Service) {
-        let dests = core::mem::take(&mut svc.inner.lock().dests);
-        for d in dests.iter() {
-            self.unlink_dest(d.clone());
-        }
+        svc.take_dests(|d| self.unlink_dest(d));
     }
 
     pub(super) fn del_service(&self, ctl: &mut CtlState, svc: &Arc<Service>) {
@@ -401,8 +512,7 @@ impl Ipvs {
         procfmt::write_header(w, uapi::VERSION_CODE, size)?;
         let hz = crate::rust::time::hz();
         for svc in self.svcs.lock().iter() {
-            let g = svc.inner.lock();
-            let sched = g.sched.as_ref().map_or("none", |s| s.name());
+            let sched = svc.sched_name();
             procfmt::write_service(
                 w,
                 &svc.key,
@@ -411,7 +521,7 @@ impl Ipvs {
                 u64::from(svc.timeout()) * hz,
                 svc.netmask(),
             )?;
-            for d in g.dests.iter() {
+            for d in svc.dests(&rcu::read_lock()).iter() {
                 let st = d.sched_state();
                 procfmt::write_dest(
                     w,

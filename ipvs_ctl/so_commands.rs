@@ -10,7 +10,11 @@ use crate::rust::{
     pernet::Net,
     sockopt::{GetCall, Handler, SetCall},
 };
-use kernel::{alloc::KVec, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{
+    alloc::KVec,
+    prelude::*,
+    sync::{atomic::Relaxed, rcu, Arc},
+};
 use sockopt::{size, GetReq, SetReq, SvcCmd};
 use uapi::AF_INET;
 
@@ -112,7 +116,7 @@ impl Ipvs {
         };
         for (i, svc) in svcs.iter().enumerate() {
             let mut e = [0u8; size::SERVICE_ENTRY];
-            let n = svc.inner.lock().dests.len() as u32;
+            let n = svc.dests(&rcu::read_lock()).len() as u32;
             svc.view(|v| sockopt::put_service_entry(&mut e, v, n));
             fix_protocol(&mut e, svc);
             call.copy_out(sockopt::services_entry_offset(i), &e)?;
@@ -123,10 +127,10 @@ impl Ipvs {
     /// GET_DESTS: up to `num` of the service's destinations of its own family.
     fn so_get_dests(&self, call: &GetCall<'_>, svc: &super::Service, num: u32) -> Result {
         let dests = {
-            let g = svc.inner.lock();
+            let g = rcu::read_lock();
             let mut v = KVec::new();
-            for d in g
-                .dests
+            for d in svc
+                .dests(&g)
                 .iter()
                 .filter(|d| d.af == svc.key.af)
                 .take(num as usize)
@@ -175,7 +179,7 @@ impl Ipvs {
             GetReq::Service(key) => {
                 let svc = self.find_service(&key).ok_or(ESRCH)?;
                 let e: &mut [u8; size::SERVICE_ENTRY] = arg;
-                let n = svc.inner.lock().dests.len() as u32;
+                let n = svc.dests(&rcu::read_lock()).len() as u32;
                 svc.view(|v| sockopt::put_service_entry(e, v, n));
                 fix_protocol(e, &svc);
                 call.copy_out(0, e)

@@ -7,7 +7,7 @@ use super::{msg, Dest, Service};
 use crate::ipvs_netns::Ipvs;
 use kernel::{
     prelude::*,
-    sync::{atomic::Relaxed, Arc},
+    sync::{atomic::Relaxed, rcu, Arc},
 };
 use msg::DestReq;
 
@@ -25,7 +25,7 @@ impl Ipvs {
     /// Forgets the cached route of every destination, of services and in the trash.
     pub(crate) fn forget_routes(&self) {
         for s in self.svcs.lock().iter() {
-            for d in s.inner.lock().dests.iter() {
+            for d in s.dests(&rcu::read_lock()).iter() {
                 d.route.reset();
             }
         }

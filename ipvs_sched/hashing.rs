@@ -6,7 +6,8 @@
 //! gives each destination as many consecutive buckets as its weight); a connection goes to the
 //! bucket its address hashes to.
 
-use super::{hash_32, Algorithm, DestState, Dests, Packet, SVC_F_SCHED1, SVC_F_SCHED2};
+use super::{hash_32, Algorithm, DestState, Dests, Packet, SharedPick, SVC_F_SCHED1, SVC_F_SCHED2};
+use crate::rust::avec::AVec;
 
 /// Bits of the tables (`IP_VS_DH_TAB_BITS`, default `IP_VS_SH_TAB_BITS`).
 const TAB_BITS: u32 = 8;
@@ -14,27 +15,25 @@ const TAB_SIZE: usize = 1 << TAB_BITS;
 /// An empty bucket.
 const NONE: u16 = u16::MAX;
 
-/// A bucket table of destination list indices.
-#[derive(Debug)]
-struct Table([u16; TAB_SIZE]);
-
-impl Default for Table {
-    fn default() -> Self {
-        Self([NONE; TAB_SIZE])
-    }
-}
+/// A bucket table of destination list indices (empty until there is a destination; allocated
+/// apart, so that a service's picks stay small whatever its scheduler).
+#[derive(Debug, Default)]
+struct Table(AVec<u16>);
 
 impl Table {
     /// Fills the buckets by cycling through the list; each destination takes `share(dest)`
-    /// consecutive buckets (at least one).
+    /// consecutive buckets (at least one). Without destinations, or memory, the table is empty.
     fn fill(&mut self, n: usize, dest: Dests<'_>, share: impl Fn(&DestState) -> i64) {
+        self.0.clear();
         if n == 0 || n >= usize::from(NONE) {
-            self.0 = [NONE; TAB_SIZE];
             return;
         }
         let (mut i, mut count) = (0usize, 0i64);
-        for b in self.0.iter_mut() {
-            *b = i as u16;
+        for _ in 0..TAB_SIZE {
+            if self.0.push(i as u16).is_err() {
+                self.0.clear();
+                return;
+            }
             count += 1;
             if count >= share(&dest(i)) {
                 i = (i + 1) % n;
@@ -44,7 +43,7 @@ impl Table {
     }
 
     fn get(&self, h: u32) -> Option<usize> {
-        match self.0[h as usize % TAB_SIZE] {
+        match *self.0.get(h as usize % TAB_SIZE)? {
             NONE => None,
             i => Some(usize::from(i)),
         }
@@ -69,8 +68,10 @@ impl Algorithm for Dh {
     fn del_dest(&mut self, _idx: usize, n: usize, dest: Dests<'_>) {
         self.init(n, dest);
     }
+}
 
-    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
+impl SharedPick for Dh {
+    fn pick(&self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
         let i = self
             .table
             .get(hash_32(Packet::fold(pkt.af, &pkt.daddr), TAB_BITS))?;
@@ -107,8 +108,10 @@ impl Algorithm for Sh {
     fn upd_dest(&mut self, _idx: usize, n: usize, dest: Dests<'_>) {
         self.init(n, dest);
     }
+}
 
-    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
+impl SharedPick for Sh {
+    fn pick(&self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
         let port = if pkt.svc_flags & SVC_F_SCHED2 != 0 {
             pkt.sport
         } else {

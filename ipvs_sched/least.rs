@@ -5,7 +5,7 @@
 //! All are stateless: each pick scans the destinations in list order. Ties keep the earlier
 //! destination, like C IPVS.
 
-use super::{Algorithm, DestState, Dests, Packet};
+use super::{Algorithm, DestState, Dests, Packet, SharedPick};
 
 /// Expected delay of one more connection (sed, nq): `activeconns + 1`.
 fn sed_overhead(d: &DestState) -> i64 {
@@ -41,8 +41,10 @@ macro_rules! stateless {
         #[derive(Debug, Default)]
         pub(crate) struct $name;
 
-        impl Algorithm for $name {
-            fn pick(&mut self, $n: usize, $dest: Dests<'_>, _pkt: &Packet) -> Option<usize> {
+        impl Algorithm for $name {}
+
+        impl SharedPick for $name {
+            fn pick(&self, $n: usize, $dest: Dests<'_>, _pkt: &Packet) -> Option<usize> {
                 $body
             }
         }

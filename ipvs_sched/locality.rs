@@ -13,7 +13,7 @@
 //! `lblcr_expiration` sysctl (a day by default). The collection runs from the scheduling path,
 //! so an idle service keeps its (bounded) table until its next connection.
 
-use super::{hash_32, least::least_weighted, Algorithm, DestState, Dests, Packet};
+use super::{hash_32, least::least_weighted, Algorithm, DestState, Dests, LockedPick, Packet};
 use crate::rust::avec::AVec;
 
 /// Bits of the entry hash table (`CONFIG_IP_VS_LBLC_TAB_BITS`, `..._LBLCR_TAB_BITS`).
@@ -175,7 +175,9 @@ pub(crate) struct Lblc {
     table: Table<LblcEntry>,
 }
 
-impl Algorithm for Lblc {
+impl Algorithm for Lblc {}
+
+impl LockedPick for Lblc {
     fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
         self.table.maybe_check(pkt, pkt.lblc_expiration);
         let Some(en) = self.table.get_mut(pkt) else {
@@ -295,7 +297,9 @@ pub(crate) struct Lblcr {
     table: Table<LblcrEntry>,
 }
 
-impl Algorithm for Lblcr {
+impl Algorithm for Lblcr {}
+
+impl LockedPick for Lblcr {
     fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
         self.table.maybe_check(pkt, pkt.lblcr_expiration);
         let now = pkt.now;

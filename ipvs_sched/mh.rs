@@ -10,7 +10,7 @@
 //! goes to the slot its source address (and port, with `mh-port`) hashes to. When destinations
 //! change, the table is rebuilt; Maglev keeps most slots where they were.
 
-use super::{siphash, Algorithm, DestState, Dests, Packet, SVC_F_SCHED1, SVC_F_SCHED2};
+use super::{siphash, Algorithm, DestState, Dests, Packet, SharedPick, SVC_F_SCHED1, SVC_F_SCHED2};
 use crate::rust::avec::AVec;
 
 /// Slots in the lookup table: `primes[CONFIG_IP_VS_MH_TAB_INDEX - 8]` with the default index 12.
@@ -66,14 +66,12 @@ impl Mh {
 
     /// Rebuilds the lookup table from the destination list.
     fn reassign(&mut self, n: usize, dest: Dests<'_>) {
-        if n > TAB_SIZE {
-            // C refuses to rebuild (EINVAL); keep only slots that still point into the list.
-            return;
-        }
         let weights = || (0..n).map(|i| dest(i).last_weight);
         let g = weights().filter(|&w| w > 0).fold(0, gcd);
         self.lookup.clear();
-        if g < 1 {
+        // More destinations than slots: C refuses to rebuild (EINVAL) and keeps the table of
+        // the list before; here the table is a function of the list, so there is none.
+        if g < 1 || n > TAB_SIZE {
             return;
         }
         let max = weights().fold(0, i32::max);
@@ -162,8 +160,10 @@ impl Algorithm for Mh {
     fn upd_dest(&mut self, _idx: usize, n: usize, dest: Dests<'_>) {
         self.reassign(n, dest);
     }
+}
 
-    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
+impl SharedPick for Mh {
+    fn pick(&self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
         let port = if pkt.svc_flags & SVC_F_SCHED2 != 0 {
             pkt.sport
         } else {

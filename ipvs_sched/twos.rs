@@ -3,14 +3,16 @@
 //! Power of two choices: two destinations drawn at random in proportion to their weights; the
 //! one with the lower connection overhead per weight wins.
 
-use super::{below, Algorithm, Dests, Packet};
+use super::{below, Algorithm, Dests, Packet, SharedPick};
 
 /// Stateless.
 #[derive(Debug, Default)]
 pub(crate) struct Twos;
 
-impl Algorithm for Twos {
-    fn pick(&mut self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
+impl Algorithm for Twos {}
+
+impl SharedPick for Twos {
+    fn pick(&self, n: usize, dest: Dests<'_>, pkt: &Packet) -> Option<usize> {
         let usable = |i: usize| {
             let d = dest(i);
             (!d.overloaded && d.weight > 0).then_some(d)

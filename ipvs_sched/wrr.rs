@@ -4,7 +4,7 @@
 //! highest weight down in steps of the weights' greatest common divisor; a destination is picked
 //! on every pass whose threshold its weight reaches. Weights 4, 3, 2 give A A B A B C A B C.
 
-use super::{Algorithm, DestState, Dests, Packet};
+use super::{Algorithm, DestState, Dests, LockedPick, Packet};
 
 /// Weighted round-robin state.
 #[derive(Debug, Default)]
@@ -68,7 +68,9 @@ impl Algorithm for Wrr {
     fn upd_dest(&mut self, _idx: usize, n: usize, dest: Dests<'_>) {
         self.changed(n, dest);
     }
+}
 
+impl LockedPick for Wrr {
     /// Picks the next destination whose weight reaches the current threshold.
     fn pick(&mut self, n: usize, dest: Dests<'_>, _pkt: &Packet) -> Option<usize> {
         if self.mw == 0 {

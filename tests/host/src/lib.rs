@@ -80,6 +80,7 @@ mod tests_procfmt;
 #[cfg(test)]
 mod tests_proto;
 #[cfg(test)]
+mod tests_sched_families;
 mod tests_sched_locality_mh;
 #[cfg(test)]
 mod tests_sched_rr;

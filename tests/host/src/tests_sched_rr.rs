@@ -36,7 +36,7 @@ fn registry() {
     assert_eq!(
         NAMES,
         [
-            "rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "lblc", "lblcr", "dh", "sh", "mh",
+            "rr", "wrr", "lblc", "lblcr", "lc", "wlc", "sed", "nq", "fo", "ovf", "dh", "sh", "mh",
             "twos"
         ]
     );
