@@ -81,9 +81,13 @@ bench)
 	icount_parts=$(for p in ${BENCH_PARTS:-traffic mem ctl}; do case $p in traffic | ctl) echo "$p" ;; esac; done)
 	if [ "${BENCH_ICOUNT:-1}" != 0 ] && [ -z "${BENCH_PROFILE:-}" ] && [ -n "$icount_parts" ]; then
 		echo "[run] the deterministic pass (QEMU -icount, 1 vCPU)"
+		# Its profile (perf at 4999 Hz of guest time: the test kernel's high-resolution timers)
+		# gives the IPVS modules' own instructions per operation.
+		command -v perf >/dev/null ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf >/dev/null || true
 		# shellcheck disable=SC2046,SC2116
 		VM_CPUS=1 VM_ICOUNT=1 BENCH_ROUNDS=${BENCH_ICOUNT_ROUNDS:-2} BENCH_SECS=${BENCH_ICOUNT_SECS:-2} \
-			BENCH_PARTS="$(echo $icount_parts)" VM_TIMEOUT=${VM_TIMEOUT:-5400} "$root/tests/vm/run.sh" "$kdir" tests/vm/bench.sh | tee "$out/vm-icount.log"
+			BENCH_PARTS="$(echo $icount_parts)" BENCH_PROFILE=1 BENCH_PROFILE_FREQ=4999 VM_TIMEOUT=${VM_TIMEOUT:-5400} "$root/tests/vm/run.sh" "$kdir" tests/vm/bench.sh | tee "$out/vm-icount.log"
 	fi
 	machine="$(nproc) host CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)); VM: QEMU TCG, 2 vCPUs, 2 GiB; kernel $(basename "$kdir")"
 	# Debian's python3 (the one python3-matplotlib is for), not the virtme-ng venv's.

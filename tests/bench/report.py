@@ -45,11 +45,18 @@ def spread(vals, fmt):
 
 def icount_table(log):
     """The deterministic pass's table (markdown) and data, from its VM log."""
-    cost = {}
+    cost, own, syms = {}, {}, {}
     for line in open(log, errors="replace"):
         f = line.split()
         try:
-            if len(f) == 6 and f[0] == "BENCH-COST":
+            if len(f) == 6 and f[0] == "PROFILE-COST":
+                # PROFILE-COST <impl> <scenario> <us per operation> <samples> <rate>: under
+                # icount a microsecond is a thousand instructions.
+                own.setdefault(f[2], {})[f[1]] = (float(f[3]) * 1000, int(f[4]))
+            elif len(f) >= 7 and f[0] == "PROFILE" and f[3] == "module":
+                # PROFILE <impl> <scenario> module <share%> <symbol...> <object>
+                syms.setdefault((f[2], f[1]), []).append((float(f[4].rstrip("%")), " ".join(f[5:-1])))
+            elif len(f) == 6 and f[0] == "BENCH-COST":
                 cost.setdefault(f[1], {"op": f[5], "runs": {}})["runs"].setdefault(f[2], []).append(float(f[4]))
         except ValueError:
             pass
@@ -87,6 +94,33 @@ def icount_table(log):
             " is better. \"Over no IPVS\" divides what each implementation adds to plain forwarding"
             " (which skips NAT as well, so it is a floor, not IPVS's exact share).\n\n")
     text += "\n".join(md) + "\n"
+    if own:
+        text += ("\nThe IPVS modules' own instructions per operation (perf at 4999 Hz of guest time over"
+                 " the UDP and TCP NAT loads, an `ipvsadm -R` of 2,000 services x 4 per command, and"
+                 " their listing): their samples times the instructions between samples, over the"
+                 " operations.\n\n| Scenario | C ip_vs | ipvs_rs | ipvs_rs / C |\n|---|---|---|---|\n")
+        for scenario, by in sorted(own.items()):
+            c, r = by.get("c"), by.get("rs")
+
+            def fmt(x):
+                return "%.0f (%d samples)" % x if x else "-"
+
+            ratio = "%.2f" % (r[0] / c[0]) if c and r and c[0] else "-"
+            text += "| %s | %s | %s | %s |\n" % (scenario, fmt(c), fmt(r), ratio)
+        data["ipvs_own_instructions"] = own
+        # Where they go, per TCP connection: the modules' top functions, in instructions.
+        text += "\nPer TCP NAT connection, the modules' top functions (instructions):\n\n| C ip_vs | | ipvs_rs | |\n|---|---|---|---|\n"
+        cols = []
+        for impl in ("c", "rs"):
+            total = own.get("crr_nat", {}).get(impl, (0, 0))[0]
+            rows = syms.get(("crr_nat", impl), [])
+            share = sum(x for x, _ in rows) or 1
+            cols.append([(name, total * x / share) for x, name in sorted(rows, reverse=True)[:12]])
+        for i in range(max(len(c) for c in cols)):
+            cells = []
+            for c in cols:
+                cells += [c[i][0], "%.0f" % c[i][1]] if i < len(c) else ["", ""]
+            text += "| %s | %s | %s | %s |\n" % tuple(cells)
     return text, data
 
 
