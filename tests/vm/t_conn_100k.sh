@@ -8,7 +8,8 @@
 # (`size=`); after `--set 5 5 5` and one more
 # ACK each (a connection takes a new timeout with its next packet) they expire and the table
 # shrinks back; /proc/net/ip_vs_conn and ipvsadm -Lnc list them all, and reading the file
-# takes no kernel buffer for the whole table; the kernel's unreclaimable slab returns to its
+# takes no kernel buffer for the whole table (vmalloc and slab before, during and after the
+# listing are printed; neither may grow by a MB); the kernel's unreclaimable slab returns to its
 # baseline after expiry
 # and after the module is unloaded (no leak). Also prints the slab memory per connection.
 # PERSIST=1 (a long form, not in the suite) makes the service persistent (-p 5): each client
@@ -76,10 +77,12 @@ for impl in c rs; do
 	# without a kernel buffer for the whole table while a reader has the file open.
 	# (Templates are entries too.)
 	entries=$((N + ${t:-0}))
-	read -r _ lines _ grew _ < <(python3 "$REPO/tests/vm/proc_read.py" /proc/net/ip_vs_conn)
+	read -r _ lines _ grew _ _ vb vd va _ sb sd sa < <(python3 "$REPO/tests/vm/proc_read.py" /proc/net/ip_vs_conn)
 	echo "$impl: /proc/net/ip_vs_conn: $lines lines; vmalloc grew ${grew#+} kB while it was open"
+	echo "$impl: while listing, kB before/during/after: vmalloc $vb/$vd/$va, unreclaimable slab $sb/$sd/$sa"
 	[ "$lines" = $((entries + 1)) ] || fail "$impl: /proc/net/ip_vs_conn lists $((lines - 1)) entries"
 	[ "${grew#+}" -lt 1024 ] || fail "$impl: reading /proc/net/ip_vs_conn took ${grew#+} kB of vmalloc"
+	[ $((sd - sb)) -lt 1024 ] || fail "$impl: reading /proc/net/ip_vs_conn took $((sd - sb)) kB of slab"
 	listed=$(ipvsadm -Lnc | wc -l)
 	[ "$listed" = $((entries + 2)) ] || fail "$impl: ipvsadm -Lnc lists $((listed - 2)) entries"
 	ipvsadm --set 5 5 5
