@@ -74,13 +74,15 @@ module! {
     },
 }
 
-/// log2 of the largest connection table (the `conn_tab_bits` parameter, clamped like C's).
+/// log2 of the largest connection table (the `conn_tab_bits` parameter, clamped like C's: by
+/// C's connection size, not ipvs_rs's smaller one, so that the table grows to the sizes C's
+/// does, which `ipvsadm -Ln` and `/proc/net/ip_vs` show).
 pub(crate) fn conn_tab_max_bits() -> u32 {
     ipvs_conn::sizing::conn_tab_max_bits(
         module_parameters::conn_tab_bits.value(),
         rust::mem::total_pages(),
         rust::mem::PAGE_SHIFT,
-        core::mem::size_of::<ipvs_conn::Conn>(),
+        ipvs_conn::sizing::C_CONN_SIZE.max(core::mem::size_of::<ipvs_conn::Conn>()),
     )
 }
 

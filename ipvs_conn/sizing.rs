@@ -69,6 +69,11 @@ pub(crate) fn default_lfactor(init_net: bool) -> i32 {
 pub(crate) const CONN_TAB_MIN_BITS: u32 = 8;
 pub(crate) const CONN_TAB_MAX_BITS: u32 = 27;
 
+/// `sizeof(struct ip_vs_conn)` in C IPVS on 64-bit 7.3 (296 bytes, read from `ip_vs.ko`'s slab
+/// cache creation; debug options make it larger but leave it below 512, the power of two its
+/// limit rounds it to): C sizes its connection table's limit by it.
+pub(crate) const C_CONN_SIZE: usize = 296;
+
 /// The largest connection table, log2, for the `conn_tab_bits` module parameter `param` on a
 /// machine of `ram_pages` pages of `1 << page_shift` bytes, with entries of `entry_size` bytes
 /// (C's `ip_vs_conn_init`): the parameter within 8..=27 and within what half the memory

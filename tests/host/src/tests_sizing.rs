@@ -71,4 +71,8 @@ fn conn_tab_bits_is_clamped_like_c() {
     assert_eq!(conn_tab_max_bits(20, 16, shift, size), 8);
     // Entries of 513 bytes count as 1024.
     assert_eq!(conn_tab_max_bits(27, pages, shift, 513), 21);
+    // C's connection (296 bytes: 2^9), whatever ipvs_rs's own: in a 4 GiB VM (about 980,000
+    // pages: 2^20), 20 + 12 - 9 = 23 bits, C's 8,388,608 buckets.
+    use crate::ipvs_conn::sizing::C_CONN_SIZE;
+    assert_eq!(conn_tab_max_bits(27, 980_000, shift, C_CONN_SIZE), 23);
 }
