@@ -46,6 +46,15 @@ pub(super) enum Change {
     Edited(usize),
 }
 
+/// A copy of `dests` with room for `extra` more.
+fn copy_of(dests: &[Arc<Dest>], extra: usize) -> Result<KVec<Arc<Dest>>> {
+    let mut v = KVec::with_capacity(dests.len() + extra, GFP_KERNEL)?;
+    for d in dests {
+        v.push(d.clone(), GFP_KERNEL)?;
+    }
+    Ok(v)
+}
+
 /// A virtual service.
 #[pin_data]
 pub(crate) struct Service {
@@ -164,22 +173,14 @@ impl Service {
 
     /// A copy of the destination list with room for `extra` more (the start of the next one).
     pub(super) fn dests_copy(&self, extra: usize) -> Result<KVec<Arc<Dest>>> {
-        let w = self.picks.write();
-        let mut v = KVec::with_capacity(w.dests.len() + extra, GFP_KERNEL)?;
-        for d in w.dests.iter() {
-            v.push(d.clone(), GFP_KERNEL)?;
-        }
-        Ok(v)
+        copy_of(&self.picks.write().dests, extra)
     }
 
     /// Binds `sched` (unbinds with `None`) to the current destinations. Picks always find a
     /// scheduler meanwhile: the new one is in place before the old one goes.
     fn set_scheduler(&self, sched: Option<Scheduler>) -> Result {
         let mut w = self.picks.write();
-        let mut dests = KVec::with_capacity(w.dests.len(), GFP_KERNEL)?;
-        for d in w.dests.iter() {
-            dests.push(d.clone(), GFP_KERNEL)?;
-        }
+        let dests = copy_of(&w.dests, 0)?;
         let (n, d) = (dests.len(), |i: usize| dests[i].sched_state());
         let (shared, locked) = match sched {
             Some(Scheduler::Shared(mut s)) => {
