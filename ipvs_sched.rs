@@ -4,8 +4,9 @@
 //!
 //! Pure code: each scheduler works over the [`DestState`]s of the service's destinations, in
 //! list order (newest destination first, as C IPVS links them) and returns an index into it.
-//! The kernel side keeps the slice in step with the service's destination list and calls
-//! [`Scheduler::add_dest`]/[`Scheduler::del_dest`] when it changes.
+//! The kernel side keeps the slice in step with the service's destination list and tells the
+//! scheduler when it changes ([`Locked::add_dest`], [`Locked::del_dest`]; a [`Shared`] one is
+//! built anew for the new list).
 //!
 //! Two families by what a pick does to the scheduler's state: [`Shared`] schedulers only read
 //! it (their tables follow the list), so concurrent picks need no lock; [`Locked`] ones (rr,
