@@ -178,21 +178,24 @@ mod tests {
     fn a_replaced_value_lives_until_its_readers_leave() -> Result {
         static DROPS: Atomic<u32> = Atomic::new(0);
         let b = KBox::pin_init(RcuBox::new(staged(1, &DROPS)?), GFP_KERNEL)?;
+        // The writer (a mutex) and the next value's memory are taken before the read section,
+        // which may not sleep.
+        let mut w = b.write();
+        let next = staged(2, &DROPS)?;
         {
             let g = rcu::read_lock();
             let first = b.get(&g);
             check!(first.n == 1);
+            check!(w.n == 1);
             // Published while a reader holds the first value: that reader keeps it, a new one
             // sees the second.
-            let mut w = b.write();
-            check!(w.n == 1);
-            w.publish(staged(2, &DROPS)?);
+            w.publish(next);
             check!(w.n == 2);
-            drop(w);
             check!(first.n == 1);
             check!(b.get(&g).n == 2);
             check!(DROPS.load(Relaxed) == 0);
         }
+        drop(w);
         // The first value goes with the grace period, the current one with the box.
         rcu::rcu_barrier();
         check!(DROPS.load(Relaxed) == 1);
