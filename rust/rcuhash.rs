@@ -779,11 +779,13 @@ mod tests {
         const N: u32 = 300;
         let t = table()?;
         let (now, hz) = (time::jiffies(), time::hz());
-        // Entry k is due, and its timer set, k % 25 jiffies from now: the timers take them out
-        // in softirq context, chains locked, while this thread moves them between tables.
+        // Entry k is due, and its timer set, between 0.2 and 1.2 s from now, spread evenly (late
+        // enough that a slow, loaded debug kernel has them all in before the first is due): the
+        // timers take them out in softirq context, chains locked, while this thread moves them
+        // between tables.
         let mut flows = KVec::with_capacity(N as usize, GFP_KERNEL)?;
         for k in 0..N {
-            let due = now + u64::from(k % 25);
+            let due = now + hz / 5 + u64::from(k) * hz / u64::from(N);
             flows.push(
                 (flow(k, [k.wrapping_mul(2654435761), k], due, &DROPS)?, due),
                 GFP_KERNEL,
