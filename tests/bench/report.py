@@ -43,6 +43,17 @@ def spread(vals, fmt):
     return text
 
 
+def c_rs_rows(by_scenario, fmt, value):
+    """Markdown rows "scenario | C | ipvs_rs | ipvs_rs / C" of a profile figure: `fmt` renders a
+    cell, `value` gives the number the ratio divides."""
+    text = ""
+    for scenario, by in sorted(by_scenario.items()):
+        c, r = by.get("c"), by.get("rs")
+        ratio = "%.2f" % (value(r) / value(c)) if c and r and value(c) else "-"
+        text += "| %s | %s | %s | %s |\n" % (scenario, fmt(c) if c else "-", fmt(r) if r else "-", ratio)
+    return text
+
+
 def icount_table(log):
     """The deterministic pass's table (markdown) and data, from its VM log."""
     cost, own, syms = {}, {}, {}
@@ -99,14 +110,7 @@ def icount_table(log):
                  " the UDP and TCP NAT loads, an `ipvsadm -R` of 2,000 services x 4 per command, and"
                  " their listing): their samples times the instructions between samples, over the"
                  " operations.\n\n| Scenario | C ip_vs | ipvs_rs | ipvs_rs / C |\n|---|---|---|---|\n")
-        for scenario, by in sorted(own.items()):
-            c, r = by.get("c"), by.get("rs")
-
-            def fmt(x):
-                return "%.0f (%d samples)" % x if x else "-"
-
-            ratio = "%.2f" % (r[0] / c[0]) if c and r and c[0] else "-"
-            text += "| %s | %s | %s | %s |\n" % (scenario, fmt(c), fmt(r), ratio)
+        text += c_rs_rows(own, lambda x: "%.0f (%d samples)" % x, lambda x: x[0])
         data["ipvs_own_instructions"] = own
         # Where they go, per TCP connection: the modules' top functions, in instructions.
         text += "\nPer TCP NAT connection, the modules' top functions (instructions):\n\n| C ip_vs | | ipvs_rs | |\n|---|---|---|---|\n"
@@ -190,14 +194,8 @@ def main():
                  " divided by the operations the load completed meanwhile (a UDP request and its reply,"
                  " or a whole TCP connection): microseconds of vCPU time per operation, lower is better.\n\n"
                  "| Scenario | C ip_vs | ipvs_rs | ipvs_rs / C |\n|---|---|---|---|\n")
-        for scenario, by in sorted(cost.items()):
-            c, r = by.get("c"), by.get("rs")
-
-            def fmt(x):
-                return "%.2f us (%d samples, %.0f ops/s)" % (x["us_per_op"], x["samples"], x["rate"]) if x else "-"
-
-            ratio = "%.2f" % (r["us_per_op"] / c["us_per_op"]) if c and r and c["us_per_op"] else "-"
-            text += "| %s | %s | %s | %s |\n" % (scenario, fmt(c), fmt(r), ratio)
+        text += c_rs_rows(cost, lambda x: "%.2f us (%d samples, %.0f ops/s)" % (x["us_per_op"], x["samples"], x["rate"]),
+                          lambda x: x["us_per_op"])
     if profile:
         text += "\n## Profile (perf cpu-clock samples over both vCPUs, director and load together)\n"
         views = {"objects": "share by binary", "module": "symbols of the IPVS module(s)", "all": "top symbols"}
