@@ -21,6 +21,7 @@ pub(crate) mod nfct;
 pub(crate) mod persist;
 pub(crate) mod show;
 pub(crate) mod sizing;
+mod synced;
 
 use crate::ipvs_ctl::{defense, uapi, Dest, Service};
 use crate::ipvs_proto::{
@@ -54,6 +55,8 @@ pub(crate) struct ConnState {
     /// No reply seen yet from a real server that answers clients directly (DR, TUN): TCP
     /// follows the input-only transitions until one passes through this host.
     pub(crate) no_output: bool,
+    /// The state a sync master last sent it in (C: `old_state`), C's number.
+    pub(crate) synced_state: u8,
 }
 
 /// What a connection table entry is.
@@ -90,6 +93,25 @@ impl PeData {
     }
 }
 
+/// The flags of [`Conn::bits`].
+mod bit {
+    /// Expired (set under `st`): no longer to be used, on its way out of the table.
+    pub(super) const DEAD: i8 = 1;
+    /// A template a controlled connection reached ESTABLISHED through (TCP) or got a reply
+    /// through (UDP) (C: `IP_VS_CTPL_S_ASSURED`).
+    pub(super) const ASSURED: i8 = 2;
+    /// A template found unusable (its real server gone or, with `expire_quiescent_template`,
+    /// quiesced): no longer found, shown with port 65535 until it expires (C sets its `dport`).
+    pub(super) const INVALID: i8 = 4;
+    /// Its packets keep their conntrack entries (the `conntrack` sysctl when it was made; C:
+    /// `IP_VS_CONN_F_NFCT`): see [`super::nfct`].
+    pub(super) const NFCT: i8 = 8;
+    /// Made for one packet only (`-o`, UDP): never hashed, gone after its packet (fixed).
+    pub(super) const ONE_PACKET: i8 = 16;
+    /// Made by the sync daemon from a master's message (C: `IP_VS_CONN_F_SYNC`; fixed).
+    pub(super) const SYNCED: i8 = 32;
+}
+
 /// Seconds a template's life is extended by when its time is up but it still controls
 /// connections (C: `ip_vs_conn_expire`'s 60 s; its timeout stays at that from then on).
 const CONTROL_GRACE_S: u32 = 60;
@@ -118,17 +140,11 @@ pub(crate) struct Conn {
     /// a connection's count of packets from the client (C: `in_pkts`, which the `drop_entry`
     /// defence reads). One field for both keeps a connection within its slab object.
     per_kind: Atomic<u32>,
-    /// A template a controlled connection reached ESTABLISHED through (TCP) or got a reply
-    /// through (UDP) (C: `IP_VS_CTPL_S_ASSURED`).
-    assured: Atomic<bool>,
-    /// A template found unusable (its real server gone or, with `expire_quiescent_template`,
-    /// quiesced): no longer found, shown with port 65535 until it expires (C sets its `dport`).
-    invalid: Atomic<bool>,
-    /// Made for one packet only (`-o`, UDP): never hashed, gone after its packet.
-    pub(crate) one_packet: bool,
-    /// Its packets keep their conntrack entries (the `conntrack` sysctl when it was made; C:
-    /// `IP_VS_CONN_F_NFCT`): see [`nfct`].
-    nfct: Atomic<bool>,
+    /// Flags ([`bit`]), in one byte so that a connection stays within its slab object.
+    bits: Atomic<i8>,
+    /// When a sync master sends it again at the latest (jiffies modulo 2^32; sends retried in
+    /// the low two bits; C: `sync_endtime`).
+    sync_endtime: Atomic<u32>,
     /// A template's persistence-engine data (the SIP Call-ID it is keyed by as well).
     pe_data: Option<KBox<PeData>>,
     /// The real server's port, host order: the destination's, or the virtual port for a
@@ -143,8 +159,6 @@ pub(crate) struct Conn {
     /// When the expiry timer is due, at the latest (jiffies). Written under `st`; read without
     /// it to see whether a new deadline needs the timer moved.
     timer_at: Atomic<u64>,
-    /// Expired (set under `st`): no longer to be used, on its way out of the table.
-    dead: Atomic<bool>,
     /// Hashes of `key_in` and [`Conn::key_out`].
     hashes: [u32; 2],
     /// Table links and expiry timer.
@@ -180,7 +194,7 @@ impl rcuhash::Entry for Conn {
                 return Some(at);
             }
         }
-        if self.dead.xchg(true, Relaxed) {
+        if self.swap_bit(bit::DEAD, true) {
             return None;
         }
         self.release(!st.inactive);
@@ -205,9 +219,43 @@ impl Conn {
         at != t && before_wrap(t.wrapping_sub(at))
     }
 
+    /// Whether flag `b` is set.
+    fn bit(&self, b: i8) -> bool {
+        self.bits.load(Relaxed) & b != 0
+    }
+
+    /// Sets or clears flag `b`; returns whether it was set.
+    fn swap_bit(&self, b: i8, on: bool) -> bool {
+        let mut cur = self.bits.load(Relaxed);
+        loop {
+            let new = if on { cur | b } else { cur & !b };
+            match self.bits.cmpxchg(cur, new, Relaxed) {
+                Ok(_) => return cur & b != 0,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
     /// Whether the connection expired (it may still be found until it leaves the table).
     pub(crate) fn is_dead(&self) -> bool {
-        self.dead.load(Relaxed)
+        self.bit(bit::DEAD)
+    }
+
+    /// Made for one packet only (`-o`, UDP): never hashed, gone after its packet.
+    pub(crate) fn one_packet(&self) -> bool {
+        self.bit(bit::ONE_PACKET)
+    }
+
+    /// Whether a template was assured (see [`bit::ASSURED`]).
+    fn assured(&self) -> bool {
+        self.bit(bit::ASSURED)
+    }
+
+    /// Marks a template assured.
+    fn assure(&self) {
+        if !self.assured() {
+            self.swap_bit(bit::ASSURED, true);
+        }
     }
 
     /// The address family of the connection (its client's and its virtual service's).
@@ -268,12 +316,12 @@ impl Conn {
 
     /// Whether this is a template that new connections may use.
     pub(crate) fn is_usable_template(&self) -> bool {
-        self.kind == Kind::Template && !self.is_dead() && !self.invalid.load(Relaxed)
+        self.kind == Kind::Template && !self.is_dead() && !self.bit(bit::INVALID)
     }
 
     /// The template is not to be used again (it stays until it expires, like C's).
     pub(crate) fn invalidate(&self) {
-        self.invalid.store(true, Relaxed);
+        self.swap_bit(bit::INVALID, true);
     }
 
     /// How many connections this template controls.
@@ -284,9 +332,7 @@ impl Conn {
     /// A connection this template controls reached ESTABLISHED (TCP) or got a reply (UDP).
     pub(crate) fn assure_control(&self) {
         if let Some(t) = &self.control {
-            if !t.assured.load(Relaxed) {
-                t.assured.store(true, Relaxed);
-            }
+            t.assure();
         }
     }
 
@@ -313,7 +359,7 @@ impl Conn {
     /// An entry that was never hashed goes (a one-packet connection after its packet, or an
     /// entry another CPU hashed first): it stops counting.
     pub(crate) fn release_unhashed(&self) {
-        if !self.dead.xchg(true, Relaxed) {
+        if !self.swap_bit(bit::DEAD, true) {
             self.release(false);
         }
     }
@@ -321,7 +367,7 @@ impl Conn {
     /// The state `/proc/net/ip_vs_conn` shows.
     fn state_name(&self, st: &ConnState) -> &'static str {
         match (self.kind, self.key_in.proto) {
-            (Kind::Template, _) if self.assured.load(Relaxed) => "ASSURED",
+            (Kind::Template, _) if self.assured() => "ASSURED",
             (Kind::Template, _) | (Kind::Conn, Proto::Ip) => "NONE",
             (Kind::Conn, Proto::Tcp) => st.tcp.name(),
             (Kind::Conn, Proto::Udp) => "UDP",
@@ -390,6 +436,25 @@ pub(crate) struct ConnFlags {
     pub(crate) one_packet: bool,
     /// Its packets keep their conntrack entries (the `conntrack` sysctl).
     pub(crate) nfct: bool,
+    /// Made by the sync daemon.
+    pub(crate) synced: bool,
+}
+
+impl ConnFlags {
+    /// The flags of a new connection.
+    fn bits(self) -> i8 {
+        let mut b = 0;
+        for (on, v) in [
+            (self.one_packet, bit::ONE_PACKET),
+            (self.nfct, bit::NFCT),
+            (self.synced, bit::SYNCED),
+        ] {
+            if on {
+                b |= v;
+            }
+        }
+        b
+    }
 }
 
 /// What [`Conn::build`] makes an entry of.
@@ -428,7 +493,7 @@ impl Conn {
         };
         let state = self.state_name(&st);
         // An invalidated template shows C's marker port.
-        let dport = if self.invalid.load(Relaxed) {
+        let dport = if self.bit(bit::INVALID) {
             0xffff
         } else {
             self.dport
@@ -447,9 +512,8 @@ impl Conn {
             expires,
             pe: self.pe_bytes().map(|d| ("sip", d)),
         };
-        // No connection comes from a sync daemon yet: every one is this host's own.
         if sync_file {
-            show::write_conn_sync(w, &line, false)
+            show::write_conn_sync(w, &line, self.bit(bit::SYNCED))
         } else {
             show::write_conn(w, &line)
         }
@@ -462,6 +526,7 @@ impl Conn {
             tcp: tcp::State::None,
             inactive: true,
             no_output: p.no_output,
+            synced_state: 0,
         };
         let reply = reply_key(&p.key_in, p.fwd, p.daddr, p.dport);
         Arc::pin_init(
@@ -476,15 +541,12 @@ impl Conn {
                 control: p.control,
                 n_control: Atomic::new(0),
                 per_kind: Atomic::new(p.tpl_timeout),
-                assured: Atomic::new(false),
-                invalid: Atomic::new(false),
-                one_packet: p.flags.one_packet,
-                nfct: Atomic::new(p.flags.nfct),
+                bits: Atomic::new(p.flags.bits()),
+                sync_endtime: Atomic::new(0),
                 pe_data: p.pe_data,
                 st <- new_spinlock_bh!(st, c"ipvs_rs::Conn::st"),
                 expires: Atomic::new(p.deadline),
                 timer_at: Atomic::new(p.deadline),
-                dead: Atomic::new(false),
                 hashes: [p.key_in.hash(tab.seed), reply.hash(tab.seed)],
                 links <- Links::new(),
             }),
@@ -687,7 +749,7 @@ impl ConnTable {
     /// its timer takes it out of the table.
     pub(crate) fn expire_now(&self, c: &Conn, now: u64) {
         let st = c.st.lock();
-        if c.dead.xchg(true, Relaxed) {
+        if c.swap_bit(bit::DEAD, true) {
             return;
         }
         c.release(!st.inactive);
@@ -747,7 +809,7 @@ impl ConnTable {
             let entry = match (c.kind, c.key_in.proto) {
                 (Kind::Template, _) => defense::Entry::Template {
                     one_packet: c.svc.flags() & uapi::SVC_F_ONEPACKET != 0,
-                    assured: c.assured.load(Relaxed),
+                    assured: c.assured(),
                 },
                 (Kind::Conn, Proto::Tcp) => defense::Entry::Tcp(tcp_state),
                 (Kind::Conn, _) => defense::Entry::Other,

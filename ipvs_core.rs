@@ -46,7 +46,7 @@ impl netfilter::Handler for Ipvs {
 
 impl Ipvs {
     /// The timeout (seconds) of a connection of `proto` in TCP state `st`.
-    fn timeout(&self, proto: Proto, st: tcp::State) -> u32 {
+    pub(crate) fn timeout(&self, proto: Proto, st: tcp::State) -> u32 {
         match (proto, st) {
             (Proto::Udp, _) => self.timeouts.udp.load(Relaxed),
             (Proto::Tcp, tcp::State::Established) => self.timeouts.tcp.load(Relaxed),
@@ -319,6 +319,7 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
     if skb.ipvs_property()
         || !skb.has_dst()
         || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST)
+        || ipvs.backup_only()
     {
         return Verdict::Accept;
     }
@@ -351,7 +352,7 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
     ipvs.count_in(&c, skb.len());
     c.count_in_packet();
     ipvs.update_state(&c, false, flags);
-    match c.fwd {
+    let verdict = match c.fwd {
         Fwd::Masq => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
         Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, false),
         Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, false),
@@ -363,7 +364,9 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
         // With no transmitter, C lets it pass.
         Fwd::None => Verdict::Accept,
         Fwd::Bypass => ipvs_xmit::bypass_xmit(net, (skb, c.nfct()), (key.family, key.daddr)),
-    }
+    };
+    ipvs.sync_conn(&c);
+    verdict
 }
 
 /// The FORWARD hook before [`hook_out`]: a client's ICMP error about a reply, on its way to a
@@ -371,6 +374,9 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
 /// other hosts, a transparent cache), goes to the connection's real server as at LOCAL_IN (C:
 /// `ip_vs_forward_icmp`).
 fn hook_fwd_icmp(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+    if ipvs.backup_only() {
+        return Verdict::Accept;
+    }
     let Some((ip, _)) = parse_ip_any(&skb, family) else {
         return Verdict::Accept;
     };

@@ -10,6 +10,7 @@
 //! - [`ipvs_xmit`]: the transmitters (NAT, DR, tunnels, bypass) and the output route.
 //! - [`ipvs_conn`]: connections and persistence templates.
 //! - [`ipvs_ctl`]: the control plane (services, real servers, the `IPVS` genl commands).
+//! - [`ipvs_sync`]: the connection synchronisation daemons (master and backup).
 //! - [`ipvs_sched`], [`ipvs_proto`]: the schedulers and the protocols (pure code).
 //! - [`rust`]: the kernel glue, the only place with FFI and `unsafe`.
 
@@ -21,6 +22,7 @@ mod ipvs_ctl;
 mod ipvs_netns;
 mod ipvs_proto;
 mod ipvs_sched;
+mod ipvs_sync;
 mod ipvs_xmit;
 mod rust;
 

@@ -90,6 +90,9 @@ pub(crate) struct Ipvs {
     drop_counter: Atomic<i32>,
     /// `secure_tcp` is on.
     secure_tcp_on: Atomic<bool>,
+    /// The connection synchronisation daemons.
+    #[pin]
+    pub(crate) sync: crate::ipvs_sync::SyncState,
 }
 
 /// Namespaces IPVS has seen since it was loaded (C: `ipvs_netns_cnt`).
@@ -115,6 +118,11 @@ impl Step for Ipvs {
 }
 
 impl Ipvs {
+    /// Which namespace this is among those IPVS has seen (its threads' names' middle number).
+    pub(crate) fn gen(&self) -> i32 {
+        self.gen
+    }
+
     /// Starts, stops or restarts the rate estimator's thread as C runs its: once IPVS is at
     /// work in the namespace and unless estimation is stopped (`run_estimation` 0, or an empty
     /// `est_cpulist`); started again for a new `est_nice` or `est_cpulist` (process context).
@@ -229,6 +237,7 @@ impl PernetState for Ipvs {
                 drop_rate: Atomic::new(0),
                 drop_counter: Atomic::new(0),
                 secure_tcp_on: Atomic::new(false),
+                sync <- crate::ipvs_sync::SyncState::new(),
                 timeouts: Timeouts::default(),
                 stats,
             }),
@@ -236,9 +245,16 @@ impl PernetState for Ipvs {
         )
     }
 
+    /// The sync daemons' sockets hold routes through the namespace's devices: they go before
+    /// the devices do (C stops its daemons in its device exit).
+    fn pre_exit(&self) {
+        self.stop_daemons();
+    }
+
     fn exit(&self, _net: Net) {
         // The thread holds a reference to this state: stopped first.
         drop(self.est_thread.lock().take());
+        self.stop_daemons();
         self.ctl_exit();
         self.conns.flush();
     }

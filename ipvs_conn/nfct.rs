@@ -62,7 +62,7 @@ pub(crate) fn claim_tunnelled(skb: &mut SkBuff<'_>, nfct: bool) -> Result<(), Ve
 /// (C: `ip_vs_update_conntrack`): only in the entry's original direction, never for a
 /// one-packet connection (no reply is expected); an ICMP entry's identifiers stay.
 fn expect_reply(skb: &mut SkBuff<'_>, c: &Conn, nat: Nat) {
-    if c.fwd != Fwd::Masq || c.one_packet {
+    if c.fwd != Fwd::Masq || c.one_packet() {
         return;
     }
     let Some(e) = skb.new_ct_entry(c.family()) else {
@@ -95,19 +95,19 @@ fn expect_reply(skb: &mut SkBuff<'_>, c: &Conn, nat: Nat) {
 impl Conn {
     /// Whether the connection's packets keep their conntrack entries.
     pub(crate) fn nfct(&self) -> bool {
-        self.nfct.load(kernel::sync::atomic::Relaxed)
+        self.bit(super::bit::NFCT)
     }
 
     /// The connection's entries are not to be kept (nor killed when it goes): it is replaced
     /// while its packet's entry is a new one.
     pub(crate) fn stop_tracking(&self) {
-        self.nfct.store(false, kernel::sync::atomic::Relaxed)
+        self.swap_bit(super::bit::NFCT, false);
     }
 
     /// The connection went: its conntrack entry, if it kept one, goes too (C:
     /// `ip_vs_conn_drop_conntrack`). Not while the namespace is being dismantled.
     pub(super) fn forget_conntrack(&self) {
-        if !self.nfct() || self.one_packet || self.kind != Kind::Conn || self.key_in.sport == 0 {
+        if !self.nfct() || self.one_packet() || self.kind != Kind::Conn || self.key_in.sport == 0 {
             return;
         }
         let k = &self.key_in;

@@ -278,7 +278,7 @@ impl Ipvs {
     }
 
     /// The most connections and templates the namespace may have (`conn_max`).
-    fn conn_max(&self) -> usize {
+    pub(crate) fn conn_max(&self) -> usize {
         usize::try_from(self.sysctls.get(Sysctl::ConnMax)).unwrap_or(0)
     }
 
@@ -306,6 +306,7 @@ impl Ipvs {
         let flags = ConnFlags {
             one_packet: one_packet || d.is_some_and(|d| d.one_packet()),
             nfct: self.sysctls.get(Sysctl::Conntrack) != 0 || d.is_some_and(|d| d.nfct()),
+            synced: false,
         };
         let c = Conn::new(&self.conns, *key, dest, svc.into(), control, flags, now)
             .map_err(|_| Verdict::Drop)?;

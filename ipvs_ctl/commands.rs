@@ -5,6 +5,7 @@
 
 use super::{kerr, msg, nlattr, uapi};
 use crate::ipvs_netns::Ipvs;
+use crate::ipvs_sync::policy::Role;
 use crate::rust::{
     genl::{self, Dump, Reply, Request},
     pernet::Net,
@@ -89,9 +90,10 @@ impl Ipvs {
             if !msg::af_valid(af) {
                 return Err(EAFNOSUPPORT);
             }
+            // The sync protocol cannot carry mixed families: refused while a daemon runs.
             if af != svc.key.af
                 && req.cmd != cmd::DEL_DEST
-                && d.conf.map(|c| c.fwd) != Some(CONN_F_TUNNEL)
+                && (self.sync.any_runs() || d.conf.map(|c| c.fwd) != Some(CONN_F_TUNNEL))
             {
                 return Err(EINVAL);
             }
@@ -150,17 +152,16 @@ impl Ipvs {
         }
     }
 
-    /// NEW/DEL_DAEMON: validated exactly like C IPVS; then, with no sync daemon implemented,
-    /// a start is refused (`EPROTONOSUPPORT`: ipvsadm prints "Protocol not supported") and a
-    /// stop finds none running (`ESRCH`).
+    /// NEW/DEL_DAEMON (C: `ip_vs_genl_new_daemon`, `ip_vs_genl_del_daemon`): a start is
+    /// refused (`EINVAL`) while a service has real servers of another family, which the sync
+    /// protocol cannot carry; a role other than master or backup is `EINVAL`.
     fn daemon_cmd(&self, req: Request<'_>) -> Result {
         let a = msg::parse_cmd(req.attrs).map_err(kerr)?;
         let new = req.cmd == cmd::NEW_DAEMON;
         let d = msg::parse_daemon(a[usize::from(cmd_attr::DAEMON)], new).map_err(kerr)?;
         if !new {
-            return Err(ESRCH);
+            return self.stop_daemon(Role::of_state(d.state).ok_or(EINVAL)?);
         }
-        // The sync protocol cannot carry real servers of another family than their service.
         let mixed = self
             .svcs
             .lock()
@@ -169,10 +170,7 @@ impl Ipvs {
         if mixed {
             return Err(EINVAL);
         }
-        if !self.net.has_device(&d.ifname) {
-            return Err(ENODEV);
-        }
-        Err(no_sync_daemon())
+        self.start_daemon(d.state, &d.ifname, &d.asked)
     }
 }
 
@@ -246,17 +244,28 @@ impl genl::Handler for Ipvs {
                 dump.set_cursor(0, idx as i64);
                 Ok(())
             }
-            cmd::GET_DAEMON => Ok(()),
+            cmd::GET_DAEMON => {
+                // One message per running daemon, the master's first (C:
+                // `ip_vs_genl_dump_daemons`); the cursor counts those sent.
+                let mut i = dump.cursor(0).max(0);
+                for (n, info) in self.daemons().into_iter().enumerate() {
+                    let Some(info) = info.filter(|_| n as i64 >= i) else {
+                        continue;
+                    };
+                    let mut w = Writer::new(&mut buf);
+                    let ifname = info.ifname.split(|&b| b == 0).next().unwrap_or_default();
+                    msg::put_daemon(&mut w, info.role.state(), ifname, &info.cfg).map_err(kerr)?;
+                    if dump.put(cmd::NEW_DAEMON, w.bytes()).is_err() {
+                        break;
+                    }
+                    i = n as i64 + 1;
+                }
+                dump.set_cursor(0, i);
+                Ok(())
+            }
             _ => Err(EOPNOTSUPP),
         }
     }
-}
-
-/// The answer to a valid request to start a sync daemon, which is not implemented yet (genl and
-/// socket option alike): `EPROTONOSUPPORT`, said once in the log.
-pub(super) fn no_sync_daemon() -> Error {
-    kernel::pr_info_once!("the IPVS connection synchronisation daemon is not implemented\n");
-    EPROTONOSUPPORT
 }
 
 /// A zeroed buffer for one message's attributes (zeroed by the allocator, not element-wise).

@@ -8,6 +8,8 @@
 use super::nlattr::{self, Errno, Policy, Writer};
 use super::uapi::{cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr};
 use super::uapi::{AF_INET, AF_INET6, CONN_F_FWD_MASK};
+use crate::ipvs_proto::inet::Family;
+use crate::ipvs_sync::policy::Asked;
 
 /// Policy of the service nest (`ip_vs_svc_policy`).
 pub(crate) const SVC_POLICY: [Policy; svc_attr::MAX + 1] = {
@@ -286,6 +288,8 @@ pub(crate) struct DaemonReq {
     pub(crate) state: u32,
     /// The multicast interface's name, NUL-terminated (empty for a stop request).
     pub(crate) ifname: [u8; 16],
+    /// The settings asked for (zero: the default).
+    pub(crate) asked: Asked,
 }
 
 /// Parses a daemon nest like `ip_vs_genl_set_daemon` and `ip_vs_genl_new_daemon`: `EINVAL`
@@ -295,6 +299,7 @@ pub(crate) fn parse_daemon(nla: Option<&[u8]>, new: bool) -> Result<DaemonReq, E
     let nla = nla.ok_or(Errno::EINVAL)?;
     let a = nlattr::parse(nla, &DAEMON_POLICY).map_err(|_| Errno::EINVAL)?;
     let state = a[daemon_attr::STATE as usize].ok_or(Errno::EINVAL)?;
+    let mut asked = Asked::default();
     if new {
         if a[daemon_attr::MCAST_IFN as usize].is_none()
             || a[daemon_attr::SYNC_ID as usize].is_none()
@@ -305,11 +310,22 @@ pub(crate) fn parse_daemon(nla: Option<&[u8]>, new: bool) -> Result<DaemonReq, E
             if nlattr::get_u8(g) & 0xf0 != 0xe0 {
                 return Err(Errno::EINVAL);
             }
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&g[..4]);
+            asked.group = Some((Family::V4, b));
         } else if let Some(g) = a[daemon_attr::MCAST_GROUP6 as usize] {
             if nlattr::get_u8(g) != 0xff {
                 return Err(Errno::EINVAL);
             }
+            let mut b = [0u8; 16];
+            b.copy_from_slice(&g[..16]);
+            asked.group = Some((Family::V6, b));
         }
+        let get = |i: u16| a[usize::from(i)];
+        asked.syncid = get(daemon_attr::SYNC_ID).map_or(0, nlattr::get_u32);
+        asked.maxlen = get(daemon_attr::SYNC_MAXLEN).map_or(0, nlattr::get_u16);
+        asked.port = get(daemon_attr::MCAST_PORT).map_or(0, nlattr::get_u16);
+        asked.ttl = get(daemon_attr::MCAST_TTL).map_or(0, nlattr::get_u8);
     }
     let mut ifname = [0u8; 16];
     if let Some(n) = a[daemon_attr::MCAST_IFN as usize] {
@@ -321,6 +337,7 @@ pub(crate) fn parse_daemon(nla: Option<&[u8]>, new: bool) -> Result<DaemonReq, E
     Ok(DaemonReq {
         state: nlattr::get_u32(state),
         ifname,
+        asked,
     })
 }
 
@@ -404,6 +421,29 @@ pub(crate) struct SvcView<'a> {
     pub(crate) netmask: u32,
     /// Counters.
     pub(crate) stats: Stats,
+}
+
+/// Writes one `IPVS_CMD_ATTR_DAEMON` nest (`ip_vs_genl_fill_daemon`): a running daemon of
+/// `state` (1 master, 2 backup) on `ifname` (without its NUL) with settings `c`.
+pub(crate) fn put_daemon(
+    w: &mut Writer<'_>,
+    state: u32,
+    ifname: &[u8],
+    c: &crate::ipvs_sync::policy::Config,
+) -> Result<(), Errno> {
+    let n = w.nest_start(cmd_attr::DAEMON)?;
+    w.put_u32(daemon_attr::STATE, state)?;
+    w.put_str(daemon_attr::MCAST_IFN, ifname)?;
+    w.put_u32(daemon_attr::SYNC_ID, c.syncid)?;
+    w.put_u16(daemon_attr::SYNC_MAXLEN, c.maxlen)?;
+    w.put_u16(daemon_attr::MCAST_PORT, c.port)?;
+    w.put_u8(daemon_attr::MCAST_TTL, c.ttl)?;
+    match c.family {
+        Family::V4 => w.put(daemon_attr::MCAST_GROUP, &c.group[..4])?,
+        Family::V6 => w.put(daemon_attr::MCAST_GROUP6, &c.group)?,
+    }
+    w.nest_end(n);
+    Ok(())
 }
 
 /// Writes one `IPVS_CMD_ATTR_SERVICE` nest (`ip_vs_genl_fill_service`).

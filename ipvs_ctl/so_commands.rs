@@ -4,8 +4,9 @@
 //! by [`sockopt`] in C's order of checks, applied with the generic-netlink commands' own
 //! functions, answered in the IPv4-only structures of the old interface.
 
-use super::{commands, kerr, sockopt, uapi};
+use super::{kerr, sockopt, uapi};
 use crate::ipvs_netns::Ipvs;
+use crate::ipvs_sync::policy::Role;
 use crate::rust::{
     pernet::Net,
     sockopt::{GetCall, Handler, SetCall},
@@ -32,20 +33,14 @@ impl Ipvs {
             .ok_or(ESRCH)
     }
 
-    /// C's `start_sync_thread` and `stop_sync_thread` checks, with no daemon to run (as genl's
-    /// NEW_DAEMON, a valid start is refused with `EPROTONOSUPPORT`).
+    /// C's `start_sync_thread` and `stop_sync_thread` (unlike genl, no check of mixed-family
+    /// real servers, as in C).
     fn so_daemon(&self, req: SetReq) -> Result {
         match req {
             SetReq::StartDaemon { daemon, .. } => {
-                if !self.net.has_device(&daemon.ifname) {
-                    return Err(ENODEV);
-                }
-                if !matches!(daemon.state, 1 | 2) {
-                    return Err(EINVAL);
-                }
-                Err(commands::no_sync_daemon())
+                self.start_daemon(daemon.state, &daemon.ifname, &daemon.asked)
             }
-            SetReq::StopDaemon { state: 1 | 2 } => Err(ESRCH),
+            SetReq::StopDaemon { state } => self.stop_daemon(Role::of_state(state).ok_or(EINVAL)?),
             _ => Err(EINVAL),
         }
     }
@@ -150,9 +145,13 @@ impl Ipvs {
     fn so_get(&self, mut call: GetCall<'_>, arg: &mut [u8; GET_ARG_MAX]) -> Result {
         let req = sockopt::decode_get(call.cmd, call.len(), arg).map_err(kerr)?;
         if let GetReq::Daemons = req {
-            // No sync daemon runs (there is none yet).
             let mut b = [0u8; 2 * size::DAEMON_USER];
-            sockopt::put_daemons(&mut b, None, None);
+            let [m, bk] = self.daemons().map(|d| d.map(|d| (d.ifname, d.cfg.syncid)));
+            sockopt::put_daemons(
+                &mut b,
+                m.as_ref().map(|(n, id)| (&n[..], *id)),
+                bk.as_ref().map(|(n, id)| (&n[..], *id)),
+            );
             return call.copy_out(0, &b);
         }
         let _ctl = self.ctl.lock();

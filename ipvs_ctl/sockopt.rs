@@ -17,6 +17,7 @@ use super::nlattr::Errno;
 use super::table::fwmark_key;
 use super::uapi::{AF_INET, CONN_F_DEST_EXTRA, CONN_F_FWD_MASK, CONN_F_MASQ, VERSION_CODE};
 use super::uapi::{IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use crate::ipvs_sync::policy::Asked;
 
 /// Socket option numbers (`IP_VS_SO_*`), registered on `PF_INET` as `[BASE, SET_MAX + 1)` and
 /// `[BASE, GET_MAX + 1)`: netfilter answers `ENOPROTOOPT` outside those ranges.
@@ -305,11 +306,15 @@ pub(crate) fn decode_set(cmd: i32, arg: &[u8]) -> Result<SetReq, Errno> {
             let mut ifname = [0u8; 16];
             let name = c_str(ifn);
             ifname[..name.len()].copy_from_slice(name);
+            let syncid = u32_at(arg, 20);
             let daemon = DaemonReq {
                 state: u32_at(arg, 0),
                 ifname,
+                asked: Asked {
+                    syncid,
+                    ..Asked::default()
+                },
             };
-            let syncid = u32_at(arg, 20);
             return Ok(SetReq::StartDaemon { daemon, syncid });
         }
         so::SET_STOPDAEMON => {

@@ -34,6 +34,17 @@ macro_rules! entry_points {
             unsafe { $crate::rust::pernet::net_exit::<$state>(net, data) }
         }
 
+        /// The shim's pernet pre_exit.
+        ///
+        /// # Safety
+        ///
+        /// As [`net_pre_exit`](crate::rust::pernet::net_pre_exit).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_net_pre_exit(data: *mut kernel::ffi::c_void) {
+            // SAFETY: The shim passes the namespace's live state, or NULL (function contract).
+            unsafe { $crate::rust::pernet::net_pre_exit::<$state>(data) }
+        }
+
         /// The shim's per-namespace tick.
         ///
         /// # Safety

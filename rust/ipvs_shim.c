@@ -22,6 +22,7 @@
 #include <linux/sysctl.h>
 #include <linux/capability.h>
 #include <linux/cpumask.h>
+#include <linux/inetdevice.h>
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/isolation.h>
@@ -550,10 +551,12 @@ nomem:
 	return -ENOMEM;
 }
 
-/* The estimator thread `ipvs-e:<gen>:<id>`, created (not woken) with a reference of ours. */
-struct task_struct *ipvs_rs_est_kthread_create(int (*fn)(void *), void *data, int gen, int id)
+/* A thread `<prefix>:<gen>:<id>` (ipvs-e, ipvs-m, ipvs-b), created (not woken) with a
+ * reference of ours. */
+struct task_struct *ipvs_rs_kthread_create(int (*fn)(void *), void *data, const char *prefix,
+					   int gen, int id)
 {
-	struct task_struct *t = kthread_create(fn, data, "ipvs-e:%d:%d", gen, id);
+	struct task_struct *t = kthread_create(fn, data, "%s:%d:%d", prefix, gen, id);
 
 	if (IS_ERR(t))
 		return NULL;
@@ -606,14 +609,79 @@ bool ipvs_rs_net_is_init(struct net *net)
 	return net_eq(net, &init_net);
 }
 
-bool ipvs_rs_dev_exists(struct net *net, const char *name)
+/* The interface `name`'s index, MTU and first IPv4 address (0: none), if it exists. */
+int ipvs_rs_dev_info(struct net *net, const char *name, int *ifindex, u32 *mtu, __be32 *addr)
 {
-	bool found;
+	struct net_device *dev;
+	int err = -ENODEV;
 
 	rcu_read_lock();
-	found = dev_get_by_name_rcu(net, name) != NULL;
+	dev = dev_get_by_name_rcu(net, name);
+	if (dev) {
+		*ifindex = dev->ifindex;
+		*mtu = READ_ONCE(dev->mtu);
+		*addr = inet_select_addr(dev, 0, RT_SCOPE_UNIVERSE);
+		err = 0;
+	}
 	rcu_read_unlock();
-	return found;
+	return err;
+}
+
+unsigned long ipvs_rs_sync_qlen_max(struct net *net)
+{
+	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
+
+	return READ_ONCE(n->sync_qlen_max);
+}
+
+/* Kernel UDP sockets of the sync daemon (rust/socket.rs): the socket-level calls that are
+ * static inlines, macros or not in kernel::bindings. */
+int ipvs_rs_sock_setsockopt(struct socket *sock, int level, int name, const void *val, u32 len)
+{
+	sockptr_t p = KERNEL_SOCKPTR((void *)val);
+
+	if (level == SOL_SOCKET)
+		return sock_setsockopt(sock, level, name, p, len);
+	return sock->ops->setsockopt(sock, level, name, p, len);
+}
+
+int ipvs_rs_sock_bind_dev(struct socket *sock, int ifindex)
+{
+	return sock_bindtoindex(sock->sk, ifindex, true);
+}
+
+void ipvs_rs_sock_set_reuseaddr(struct socket *sock)
+{
+	sock_set_reuseaddr(sock->sk);
+}
+
+/* Sleeps until a datagram waits or the thread is to stop. */
+void ipvs_rs_sock_wait_readable(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	wait_event_interruptible(*sk_sleep(sk),
+				 !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+				 !skb_queue_empty_lockless(&udp_sk(sk)->reader_queue) ||
+				 kthread_should_stop());
+}
+
+/* Sleeps until the socket has room to send or the thread is to stop. */
+void ipvs_rs_sock_wait_writable(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	wait_event_interruptible(*sk_sleep(sk), sock_writeable(sk) || kthread_should_stop());
+}
+
+bool ipvs_rs_module_get(void)
+{
+	return try_module_get(THIS_MODULE);
+}
+
+void ipvs_rs_module_put(void)
+{
+	module_put(THIS_MODULE);
 }
 
 static int __net_init ipvs_rs_pernet_init(struct net *net)
@@ -650,8 +718,17 @@ static void __net_exit ipvs_rs_pernet_exit(struct net *net)
 	n->data = NULL;
 }
 
+/* Before any exit of the namespace (its devices' among them): what holds its devices goes. */
+static void __net_exit ipvs_rs_pernet_pre_exit(struct net *net)
+{
+	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
+
+	ipvs_rs_net_pre_exit(READ_ONCE(n->data));
+}
+
 static struct pernet_operations ipvs_rs_pernet_ops = {
 	.init = ipvs_rs_pernet_init,
+	.pre_exit = ipvs_rs_pernet_pre_exit,
 	.exit = ipvs_rs_pernet_exit,
 	.id = &ipvs_rs_net_id,
 	.size = sizeof(struct ipvs_rs_net),
@@ -839,6 +916,20 @@ bool ipvs_rs_ct_kill(struct net *net, u8 l3num, u8 protonum, const u8 *src, __be
 /* ---- address classification ---------------------------------------------------------- */
 
 static_assert(IPVS_RS_RTN_UNICAST == RTN_UNICAST && IPVS_RS_RTN_LOCAL == RTN_LOCAL);
+static_assert(IPVS_RS_SOL_SOCKET == SOL_SOCKET && IPVS_RS_SO_SNDBUF == SO_SNDBUF &&
+	      IPVS_RS_SO_RCVBUF == SO_RCVBUF);
+static_assert(IPVS_RS_SOL_IP == SOL_IP && IPVS_RS_IP_MTU_DISCOVER == IP_MTU_DISCOVER &&
+	      IPVS_RS_IP_MULTICAST_IF == IP_MULTICAST_IF &&
+	      IPVS_RS_IP_MULTICAST_TTL == IP_MULTICAST_TTL &&
+	      IPVS_RS_IP_MULTICAST_LOOP == IP_MULTICAST_LOOP &&
+	      IPVS_RS_IP_ADD_MEMBERSHIP == IP_ADD_MEMBERSHIP);
+static_assert(IPVS_RS_SOL_IPV6 == SOL_IPV6 && IPVS_RS_IPV6_MTU_DISCOVER == IPV6_MTU_DISCOVER &&
+	      IPVS_RS_IPV6_MULTICAST_IF == IPV6_MULTICAST_IF &&
+	      IPVS_RS_IPV6_MULTICAST_HOPS == IPV6_MULTICAST_HOPS &&
+	      IPVS_RS_IPV6_MULTICAST_LOOP == IPV6_MULTICAST_LOOP &&
+	      IPVS_RS_IPV6_ADD_MEMBERSHIP == IPV6_ADD_MEMBERSHIP);
+static_assert(IPVS_RS_PMTUDISC_DONT == IP_PMTUDISC_DONT &&
+	      IPVS_RS_PMTUDISC_DONT == IPV6_PMTUDISC_DONT);
 static_assert(IPVS_RS_IPV6_ADDR_UNICAST == IPV6_ADDR_UNICAST);
 static_assert(IPVS_RS_IPV6_ADDR_LINKLOCAL == IPV6_ADDR_LINKLOCAL);
 

@@ -49,6 +49,7 @@ unsigned int ipvs_rs_hook_fwd_icmp(void *priv, struct sk_buff *skb,
 				   const struct nf_hook_state *state);
 void *ipvs_rs_net_init(struct net *net);
 void ipvs_rs_net_exit(struct net *net, void *data);
+void ipvs_rs_net_pre_exit(void *data);
 void ipvs_rs_net_tick(void *data);
 int ipvs_rs_sysctl_write(void *data, u32 which, int *vals, u32 count, bool privileged);
 void ipvs_rs_netdev_down(void *data);
@@ -142,7 +143,39 @@ int *ipvs_rs_sysctls(struct net *net, u32 *count);
 bool ipvs_rs_est_cpulist_empty(struct net *net);
 
 bool ipvs_rs_net_is_init(struct net *net);
-bool ipvs_rs_dev_exists(struct net *net, const char *name);
+int ipvs_rs_dev_info(struct net *net, const char *name, int *ifindex, u32 *mtu, __be32 *addr);
+unsigned long ipvs_rs_sync_qlen_max(struct net *net);
+
+/* Kernel UDP sockets of the sync daemon (rust/socket.rs); the option numbers it sets (checked
+ * against the kernel's in the shim). */
+struct socket;
+enum {
+	IPVS_RS_SOL_SOCKET = 1,
+	IPVS_RS_SO_SNDBUF = 7,
+	IPVS_RS_SO_RCVBUF = 8,
+	IPVS_RS_SOL_IP = 0,
+	IPVS_RS_IP_MTU_DISCOVER = 10,
+	IPVS_RS_IP_MULTICAST_IF = 32,
+	IPVS_RS_IP_MULTICAST_TTL = 33,
+	IPVS_RS_IP_MULTICAST_LOOP = 34,
+	IPVS_RS_IP_ADD_MEMBERSHIP = 35,
+	IPVS_RS_SOL_IPV6 = 41,
+	IPVS_RS_IPV6_MULTICAST_IF = 17,
+	IPVS_RS_IPV6_MULTICAST_HOPS = 18,
+	IPVS_RS_IPV6_MULTICAST_LOOP = 19,
+	IPVS_RS_IPV6_ADD_MEMBERSHIP = 20,
+	IPVS_RS_IPV6_MTU_DISCOVER = 23,
+	IPVS_RS_PMTUDISC_DONT = 0,
+};
+int ipvs_rs_sock_setsockopt(struct socket *sock, int level, int name, const void *val, u32 len);
+int ipvs_rs_sock_bind_dev(struct socket *sock, int ifindex);
+void ipvs_rs_sock_set_reuseaddr(struct socket *sock);
+void ipvs_rs_sock_wait_readable(struct socket *sock);
+void ipvs_rs_sock_wait_writable(struct socket *sock);
+
+/* The module's own reference, held while a sync daemon runs (as C IPVS holds its). */
+bool ipvs_rs_module_get(void);
+void ipvs_rs_module_put(void);
 struct net *ipvs_rs_init_net(void);
 
 void ipvs_rs_seq_write(struct seq_file *seq, const void *buf, u32 len);
@@ -182,9 +215,10 @@ void ipvs_rs_icmp6_csum_set(struct sk_buff *skb, u32 off);
 void ipvs_rs_ip_send_check(struct sk_buff *skb);
 void ipvs_rs_skb_set_ipvs_property(struct sk_buff *skb);
 
-/* The rate estimator's thread (rust/kthread.rs). */
+/* Kernel threads: the rate estimator's, the sync daemon's (rust/kthread.rs). */
 struct task_struct;
-struct task_struct *ipvs_rs_est_kthread_create(int (*fn)(void *), void *data, int gen, int id);
+struct task_struct *ipvs_rs_kthread_create(int (*fn)(void *), void *data, const char *prefix,
+					   int gen, int id);
 void ipvs_rs_est_kthread_affine(struct task_struct *t, struct net *net);
 u32 ipvs_rs_est_cpulist_gen(struct net *net);
 

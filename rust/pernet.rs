@@ -19,6 +19,9 @@ use kernel::{
 pub(crate) trait PernetState: Send + Sync + Sized + 'static {
     /// Creates the state of a new namespace.
     fn new(net: Net) -> Result<Arc<Self>>;
+    /// The namespace is going away: before its devices do, what holds them goes (sockets,
+    /// whose cached routes do).
+    fn pre_exit(&self);
     /// Tears down before the state is dropped (the namespace is going away).
     fn exit(&self, net: Net);
     /// Called once a second from a delayed work (process context: it may sleep).
@@ -280,6 +283,43 @@ impl Net {
     }
 }
 
+/// What the sync daemon needs of an interface.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DevInfo {
+    /// Its index.
+    pub(crate) ifindex: i32,
+    /// Its MTU.
+    pub(crate) mtu: u32,
+    /// Its first IPv4 address of global scope (network order; 0: none).
+    pub(crate) addr4: [u8; 4],
+}
+
+impl Net {
+    /// The interface `name` (NUL-terminated within its 16 bytes): `ENODEV` if there is none.
+    pub(crate) fn dev_info(self, name: &[u8; 16]) -> Result<DevInfo> {
+        if !name.contains(&0) {
+            return Err(ENODEV);
+        }
+        let (mut ifindex, mut mtu, mut addr) = (0, 0, 0u32);
+        // SAFETY: `self` is alive (type invariant); `name` is NUL-terminated; the out pointers
+        // are valid.
+        kernel::error::to_result(unsafe {
+            shim::ipvs_rs_dev_info(self.raw(), name.as_ptr(), &mut ifindex, &mut mtu, &mut addr)
+        })?;
+        Ok(DevInfo {
+            ifindex,
+            mtu,
+            addr4: addr.to_ne_bytes(),
+        })
+    }
+
+    /// `sync_qlen_max`: the most sync messages a master thread queues.
+    pub(crate) fn sync_qlen_max(self) -> u64 {
+        // SAFETY: `self` is alive (type invariant).
+        (unsafe { shim::ipvs_rs_sync_qlen_max(self.raw()) }) as u64
+    }
+}
+
 impl Net {
     /// The initial namespace.
     pub(crate) fn init() -> Option<Net> {
@@ -303,15 +343,6 @@ impl Net {
     pub(crate) fn is_init(self) -> bool {
         // SAFETY: `self` is alive (type invariant); the shim compares it with `&init_net`.
         unsafe { shim::ipvs_rs_net_is_init(self.raw()) }
-    }
-
-    /// Whether a network device called `name` (NUL-terminated) exists in this namespace.
-    pub(crate) fn has_device(self, name: &[u8; 16]) -> bool {
-        if !name.contains(&0) {
-            return false;
-        }
-        // SAFETY: `self` is alive (type invariant); `name` is NUL-terminated within its 16 bytes.
-        unsafe { shim::ipvs_rs_dev_exists(self.raw(), name.as_ptr()) }
     }
 }
 
@@ -460,6 +491,18 @@ pub(crate) unsafe fn net_exit<T: PernetState>(net: *mut shim::RawNet, data: *mut
     if let Some(net) = unsafe { Net::from_raw(net) } {
         state.exit(net);
     }
+}
+
+/// The namespace is about to go (called as `ipvs_rs_net_pre_exit`, before any exit callback of
+/// the namespace, its devices' among them).
+///
+/// # Safety
+///
+/// `data` must be null or the state [`net_init`] returned with the same `T`, not yet given to
+/// [`net_exit`], read from the namespace's state slot in its pre_exit callback.
+pub(crate) unsafe fn net_pre_exit<T: PernetState>(data: *mut c_void) {
+    // SAFETY: The state lives until `net_exit`, which runs after this (function contract).
+    unsafe { with_data(data, |s: &T| s.pre_exit()) };
 }
 
 /// A checked sysctl write (called as `ipvs_rs_sysctl_write` by the shim's handler, which parsed

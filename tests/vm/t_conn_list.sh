@@ -35,7 +35,7 @@ for impl in c rs; do
 	sleep 1
 	ipvsadm -Lcn >"$out/$impl.raw"
 	norm <"$out/$impl.raw" >"$out/$impl.conns"
-	# /proc/net/ip_vs_conn_sync: the same connections, all this host's own (no sync daemon);
+	# /proc/net/ip_vs_conn_sync: the same connections, all this host's own (no sync daemon runs);
 	# the client port and the expiry left out.
 	awk 'NR == 1 {print; next} {print $1, $2, $4, $5, $6, $7, $8, $9}' /proc/net/ip_vs_conn_sync |
 		sort >>"$out/$impl.conns"

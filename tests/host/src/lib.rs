@@ -38,6 +38,13 @@ pub mod ipvs_conn {
     pub mod sizing;
 }
 
+/// `ipvs_sync.rs`'s pure submodules.
+#[path = "../../../ipvs_sync"]
+pub mod ipvs_sync {
+    pub mod policy;
+    pub mod wire;
+}
+
 /// `ipvs_xmit.rs`'s pure submodule.
 #[path = "../../../ipvs_xmit"]
 pub mod ipvs_xmit {
@@ -81,6 +88,7 @@ mod tests_procfmt;
 mod tests_proto;
 #[cfg(test)]
 mod tests_sched_families;
+#[cfg(test)]
 mod tests_sched_locality_mh;
 #[cfg(test)]
 mod tests_sched_rr;
@@ -92,6 +100,8 @@ mod tests_sip;
 mod tests_sizing;
 #[cfg(test)]
 mod tests_sockopt;
+#[cfg(test)]
+mod tests_sync;
 #[cfg(test)]
 mod tests_sysctl;
 #[cfg(test)]

@@ -281,7 +281,14 @@ fn set_daemons() {
     assert_eq!(
         sockopt::decode_set(so::SET_STARTDAEMON, &udaemon(1, b"eth0", 7)),
         Ok(SetReq::StartDaemon {
-            daemon: DaemonReq { state: 1, ifname },
+            daemon: DaemonReq {
+                state: 1,
+                ifname,
+                asked: crate::ipvs_sync::policy::Asked {
+                    syncid: 7,
+                    ..Default::default()
+                },
+            },
             syncid: 7,
         })
     );
