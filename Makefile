@@ -12,6 +12,7 @@
 #   make fuzz      the long generic-netlink fuzz run (FUZZ_COUNT=100000)
 #   make check-debug the VM suite (or TESTS="t_x.sh ...") on the debug kernel (KASAN, lockdep...)
 #   make check-vm    the VM suite (or TESTS="t_x.sh ...") on the test kernel
+#   make sync-interop C ip_vs and ipvs_rs as sync master and backup, both ways (two VMs)
 #   make bench       the benchmark: ipvs_rs vs C ip_vs vs plain forwarding (bench-results/)
 #   make bench-profile the traffic part of the benchmark, plus perf profiles of both (BENCH_PROFILE=1)
 #   make fmt       rustfmt every Rust file with the kernel's settings (.rustfmt.toml); fmtcheck: check
@@ -26,7 +27,7 @@ export KDIR LLVM RUSTC BINDGEN
 # The kernel's configuration as Kbuild sees it.
 kconf = $(KDIR)/include/config/auto.conf
 
-.PHONY: all modules clean modules_install preflight check check-debug check-vm bench bench-profile demo host-test sched-bench ctl-matrix fuzz fmt fmtcheck
+.PHONY: all modules clean modules_install preflight check check-debug check-vm bench bench-profile demo host-test sched-bench ctl-matrix sync-interop fuzz fmt fmtcheck
 
 all modules: preflight
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) modules
@@ -95,6 +96,10 @@ demo:
 # The full differential ipvsadm matrix against C ip_vs (not yet all equal: see README Status).
 ctl-matrix:
 	tests/run.sh matrix
+
+# Connection synchronisation between C ip_vs and ipvs_rs, both ways (two VMs, about 6 minutes).
+sync-interop:
+	tests/run.sh interop
 
 # The long generic-netlink fuzz run (FUZZ_COUNT messages; the suite runs 5000).
 fuzz:

@@ -54,6 +54,10 @@ matrix)
 fuzz)
 	"$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh t_genl_fuzz.sh
 	;;
+interop)
+	# Two VMs at a time: C ip_vs and ipvs_rs as sync master and backup, both ways.
+	"$root/tests/vm/sync_interop_host.sh" "$kdir"
+	;;
 vm)
 	# The tests named in TESTS (default: all) on the test kernel, e.g. their long forms:
 	# CONNS=1000000 TESTS=t_conn_100k.sh, FUZZ_COUNT=100000 TESTS=t_malformed.sh.
@@ -100,7 +104,7 @@ debug)
 	VM_TIMEOUT=${VM_TIMEOUT:-14400} "$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh ${TESTS:-}
 	;;
 *)
-	echo "usage: $0 check|demo|matrix|fuzz|debug|vm|bench" >&2
+	echo "usage: $0 check|demo|matrix|fuzz|interop|debug|vm|bench" >&2
 	exit 2
 	;;
 esac

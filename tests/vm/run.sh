@@ -23,8 +23,11 @@ envs=$(env | { grep -E '^(FUZZ_[A-Z]+|STRESS_ROUNDS|CONNS|PERSIST|SCALE_SERVICES
 # a nanosecond per guest instruction (and jumps over idle), so whatever the guest measures in
 # its own time repeats from run to run whatever the host is doing (the benchmark's
 # deterministic pass). One TCG thread then runs every vCPU.
+# Extra QEMU options: instruction counting (VM_ICOUNT), and VM_QEMU_OPTS (a second VM's link).
+qemu_opts=${VM_QEMU_OPTS:-}
+[ -n "${VM_ICOUNT:-}" ] && qemu_opts="-icount shift=0,sleep=off $qemu_opts"
 qemu=()
-[ -n "${VM_ICOUNT:-}" ] && qemu=(--qemu-opts="-icount shift=0,sleep=off")
+[ -n "$qemu_opts" ] && qemu=(--qemu-opts="$qemu_opts")
 # KVM hangs when nested here: always use TCG.
 timeout "${VM_TIMEOUT:-3000}" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p \
 	--cpus "${VM_CPUS:-2}" --memory "${VM_MEMORY:-2G}" --user root "${qemu[@]}" \
