@@ -34,7 +34,7 @@ services() {
 }
 
 # say WORD UNTIL: sends WORD to the peer's port 9999 every half second until UNTIL arrives on
-# this side's (or once, UNTIL "-"); up to 120 s.
+# this side's, then thrice more (or once, UNTIL "-"); up to 120 s.
 say() {
 	python3 - "10.0.9.$me" "10.0.9.$peer" "$1" "$2" <<-'EOF'
 		import socket, sys, time
@@ -49,6 +49,9 @@ say() {
 		        sys.exit(0)
 		    try:
 		        if s.recv(100).decode() == until:
+		            # (The peer may have bound its socket after our last word.)
+		            for _ in range(3):
+		                s.sendto(word.encode(), (peer, 9999))
 		            sys.exit(0)
 		    except OSError:
 		        pass

@@ -107,9 +107,11 @@ tracked() {
 		return
 	fi
 	# Connections that expire T s after their last packet: an idle TCP one (its client waits),
-	# and a UDP one. (Longer on a debug kernel, where making the second takes seconds.)
+	# and a UDP one, both counted before T is up. (Longer on a debug kernel, where making the
+	# second takes seconds; 4 s was too short on a loaded host, where the UDP connection had
+	# expired before the count.)
 	local t=${IPVS_DEBUG_KERNEL:+20}
-	t=${t:-4}
+	t=${t:-10}
 	ipvsadm --set "$t" "$t" "$t"
 	ip netns exec cl python3 -c '
 import socket, sys, time

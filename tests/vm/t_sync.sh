@@ -7,7 +7,8 @@
 # persistent service and UDP requests. Then:
 # - the datagrams the master multicast, decoded (sorted, the client's ports fixed), the
 #   backup's `ipvsadm -Lnc`, `/proc/net/ip_vs_conn_sync` and `-Ln`, and `-L --daemon` of both
-#   are the same under C and ipvs_rs;
+#   are the same under C and ipvs_rs; so is what the backup makes of a version 0 message
+#   (`sync_version` 0);
 # - the VIP moves to the backup and the held connection keeps working (its next request is
 #   answered through the backup's synced connection);
 # - malformed sync datagrams (mutations of the captured ones, truncations, garbage) reach the
@@ -187,6 +188,27 @@ for impl in c rs; do
 		ip netns exec bk ipvsadm -Ln
 		echo "== sent"
 		decode "$out/cap"
+		# The legacy format: a new UDP flow sent in a version 0 message.
+		echo "== sync_version 0"
+		sysctl -qw net.ipv4.vs.sync_version=0
+		ip netns exec cl python3 - "$VIP" <<-'EOF'
+			import socket, sys
+			s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+			s.bind(("10.0.0.2", 40004))
+			s.settimeout(2)
+			for _ in range(3):
+			    s.sendto(b"ping\n", (sys.argv[1], 82))
+			    try:
+			        s.recv(100)
+			    except OSError:
+			        print("udp: no answer")
+		EOF
+		for _ in $(seq 100); do
+			bk_conns | grep -q 40004 && break
+			sleep 0.1
+		done
+		bk_conns | grep 40004 || echo "not synced"
+		sysctl -qw net.ipv4.vs.sync_version=1
 		# The VIP moves to the backup; the client learns its address (keepalived would send a
 		# gratuitous ARP).
 		echo "== failover"
@@ -274,6 +296,8 @@ grep -q 'proto 6 len 36 flags 0x83 state 1 10.0.0.2:40001 10.0.0.100:80' "$out/r
 	fail "ipvs_rs: no record of the held connection (DR, no output, inactive, established) was sent"
 grep -q 'proto 6 len 36 flags 0x1183 state 1 10.0.0.2:0 10.0.0.100:81' "$out/rs" ||
 	fail "ipvs_rs: no record of the assured template (DR, template, inactive, no output) was sent"
+grep -q '^UDP - UDP 10.0.0.2:40004 10.0.0.100:82 10.0.0.1[12]:82$' "$out/rs" ||
+	fail "ipvs_rs: a connection sent in a version 0 message was not made"
 grep -q '^refused$' "$out/rs" || fail "ipvs_rs: rmmod with a daemon running was not refused"
 grep -q '^TCP - ESTABLISHED 10.0.0.2:40009 10.0.0.100:80 10.0.0.12:80$' "$out/rs" ||
 	fail "ipvs_rs: after the malformed datagrams, the backup did not take a valid one"
