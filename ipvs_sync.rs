@@ -391,7 +391,10 @@ impl Ipvs {
         // Version 0 carries no timeout: the state's own, or 3 minutes for a template.
         let timeout_s = match (r.timeout, template) {
             (0, true) => policy::V0_TEMPLATE_TIMEOUT_S,
-            (0, false) => self.timeout(proto, tcp_state(r.state)),
+            (0, false) => self.timeout(
+                proto,
+                tcp::State::from_number(r.state).unwrap_or(tcp::State::None),
+            ),
             (t, _) => t.min(i32::MAX as u32 / time::hz().max(1) as u32),
         };
         let key = crate::ipvs_conn::FlowKey {
@@ -629,26 +632,6 @@ impl Ipvs {
 /// The interface name without its NUL.
 fn name_of(ifname: &[u8; 16]) -> &[u8] {
     ifname.split(|&b| b == 0).next().unwrap_or_default()
-}
-
-/// C's TCP state numbers are [`tcp::State`]'s; others read as none.
-fn tcp_state(n: u16) -> tcp::State {
-    use tcp::State::*;
-    [
-        None,
-        Established,
-        SynSent,
-        SynRecv,
-        FinWait,
-        TimeWait,
-        Close,
-        CloseWait,
-        LastAck,
-        Listen,
-    ]
-    .get(usize::from(n))
-    .copied()
-    .unwrap_or(None)
 }
 
 /// Master thread `id`'s socket (C: `make_send_sock`): to the group on port + `id`, out of the

@@ -29,26 +29,6 @@ impl Fwd {
     }
 }
 
-/// C's TCP state numbers are [`tcp::State`]'s.
-fn tcp_state(n: u16) -> Option<tcp::State> {
-    use tcp::State::*;
-    [
-        None,
-        Established,
-        SynSent,
-        SynRecv,
-        FinWait,
-        TimeWait,
-        Close,
-        CloseWait,
-        LastAck,
-        Listen,
-        SynAck,
-    ]
-    .get(usize::from(n))
-    .copied()
-}
-
 impl Conn {
     /// The state's number in C (TCP's; UDP's 0; a template's 0, or 1 once assured).
     pub(crate) fn state_number(&self, st: &ConnState) -> u16 {
@@ -133,7 +113,9 @@ impl Conn {
                 }
                 st.inactive = inactive;
             }
-            if let Some(s) = tcp_state(r.state).filter(|_| self.key_in.proto == Proto::Tcp) {
+            if let Some(s) =
+                tcp::State::from_number(r.state).filter(|_| self.key_in.proto == Proto::Tcp)
+            {
                 st.tcp = s;
             }
             st.synced_state = st.tcp as u8;
@@ -234,7 +216,7 @@ impl Conn {
                 }
                 st.inactive = false;
             }
-            if let Some(s) = tcp_state(r.state).filter(|_| proto == Proto::Tcp) {
+            if let Some(s) = tcp::State::from_number(r.state).filter(|_| proto == Proto::Tcp) {
                 st.tcp = s;
             }
             st.synced_state = st.tcp as u8;

@@ -196,6 +196,13 @@ pub(crate) fn next(state: State, dir: Dir, tcp_flags: u8, secure: bool) -> State
 }
 
 impl State {
+    /// The state of C's number `n` (the sync protocol's).
+    pub(crate) fn from_number(n: u16) -> Option<Self> {
+        [NO, ES, SS, SR, FW, TW, CL, CW, LA, LI, SA]
+            .get(usize::from(n))
+            .copied()
+    }
+
     /// Whether a connection in this state counts as active for its destination.
     pub(crate) fn is_active(self) -> bool {
         matches!(self, ES | SS | SR | SA)

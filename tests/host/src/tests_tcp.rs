@@ -293,3 +293,12 @@ fn timeouts() {
     assert_eq!(got, [2, 900, 120, 60, 120, 120, 10, 60, 30, 120, 120]);
     assert_eq!(crate::ipvs_proto::udp::DEFAULT_TIMEOUT, 300);
 }
+
+#[test]
+fn state_numbers_are_c_s() {
+    for n in 0..11u16 {
+        assert_eq!(State::from_number(n).map(|s| s as u16), Some(n));
+    }
+    assert_eq!(State::from_number(11), None);
+    assert_eq!(State::from_number(5).map(State::name), Some("TIME_WAIT"));
+}
