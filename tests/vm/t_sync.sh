@@ -10,7 +10,8 @@
 #   are the same under C and ipvs_rs; so is what the backup makes of a version 0 message
 #   (`sync_version` 0);
 # - the VIP moves to the backup and the held connection keeps working (its next request is
-#   answered through the backup's synced connection);
+#   answered through the backup's synced connection); with `backup_only` the backup does not
+#   balance new connections;
 # - malformed sync datagrams (mutations of the captured ones, truncations, garbage) reach the
 #   backup: nothing breaks, and a valid one afterwards is still taken;
 # - `rmmod` is refused while a daemon runs (the module is in use, as C's), stopping works, and
@@ -218,6 +219,16 @@ for impl in c rs; do
 		touch "$out/go"
 		wait $held
 		cat "$out/held"
+		# A backup with backup_only does not balance: a new connection reaches the director's
+		# own stack (nothing listens there: refused); without it, a real server echoes.
+		for b in 1 0; do
+			ip netns exec bk sysctl -qw net.ipv4.vs.backup_only=$b
+			if a=$(echo x | ip netns exec cl socat -T3 - TCP:$VIP:80,connect-timeout=3 2>/dev/null); then
+				echo "backup_only $b: answered $a"
+			else
+				echo "backup_only $b: refused"
+			fi
+		done
 		# (C's counters are folded in by its estimator every 2 s.)
 		sleep 3
 		ip netns exec bk ipvsadm -Ln --stats --exact | awk 'NR > 2 {print $1, $2, $3, $4}'
@@ -298,6 +309,8 @@ grep -q 'proto 6 len 36 flags 0x1183 state 1 10.0.0.2:0 10.0.0.100:81' "$out/rs"
 	fail "ipvs_rs: no record of the assured template (DR, template, inactive, no output) was sent"
 grep -q '^UDP - UDP 10.0.0.2:40004 10.0.0.100:82 10.0.0.1[12]:82$' "$out/rs" ||
 	fail "ipvs_rs: a connection sent in a version 0 message was not made"
+grep -q '^backup_only 1: refused$' "$out/rs" && grep -q '^backup_only 0: answered x$' "$out/rs" ||
+	fail "ipvs_rs: backup_only did not stop the backup balancing, or clearing it did not let it"
 grep -q '^refused$' "$out/rs" || fail "ipvs_rs: rmmod with a daemon running was not refused"
 grep -q '^TCP - ESTABLISHED 10.0.0.2:40009 10.0.0.100:80 10.0.0.12:80$' "$out/rs" ||
 	fail "ipvs_rs: after the malformed datagrams, the backup did not take a valid one"

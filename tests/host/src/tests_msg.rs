@@ -941,8 +941,10 @@ fn policies_match_the_c_tables() {
 }
 
 mod daemon {
-    use crate::ipvs_ctl::msg::parse_daemon;
+    use crate::ipvs_ctl::msg::{parse_daemon, put_daemon};
     use crate::ipvs_ctl::nlattr::{Errno, Writer};
+    use crate::ipvs_proto::inet::Family;
+    use crate::ipvs_sync::policy::{Asked, Config, Role};
 
     /// A daemon nest body (the attributes inside IPVS_CMD_ATTR_DAEMON).
     fn nest(
@@ -1031,6 +1033,72 @@ mod daemon {
         let mut uni = [0u8; 16];
         uni[0] = 0x20;
         assert_eq!(six(uni), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn settings_as_ipvsadm_sends_them() {
+        // --syncid 9 --sync-maxlen 1000 --mcast-group 224.0.0.99 --mcast-port 9000
+        // --mcast-ttl 3 (libipvs: ports and maxlen as host-order u16).
+        let mut buf = vec![0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        w.put_u16(4, 1000).unwrap();
+        w.put_u16(7, 9000).unwrap();
+        w.put_u8(8, 3).unwrap();
+        let n = w.len();
+        let mut all = nest(Some(2), Some(b"eth0"), Some(9), Some([224, 0, 0, 99]), None);
+        all.extend_from_slice(&buf[..n]);
+        let d = parse_daemon(Some(&all), true).unwrap();
+        let mut g = [0u8; 16];
+        g[..4].copy_from_slice(&[224, 0, 0, 99]);
+        assert_eq!(
+            d.asked,
+            Asked {
+                syncid: 9,
+                maxlen: 1000,
+                group: Some((Family::V4, g)),
+                port: 9000,
+                ttl: 3,
+            }
+        );
+        assert_eq!(&d.ifname[..5], b"eth0\0");
+        // Without them: all defaults (zero).
+        let d = parse_daemon(Some(&nest(Some(1), Some(b"lo"), Some(0), None, None)), true);
+        assert_eq!(d.unwrap().asked, Asked::default());
+    }
+
+    #[test]
+    fn get_daemon_nest_layout() {
+        // ip_vs_genl_fill_daemon: STATE, MCAST_IFN, SYNC_ID, SYNC_MAXLEN, MCAST_PORT,
+        // MCAST_TTL, then the group (4 bytes for IPv4), in one IPVS_CMD_ATTR_DAEMON nest.
+        let c = Config::new(Role::Backup, &Asked::default(), 1500);
+        let mut buf = vec![0u8; 256];
+        let mut w = Writer::new(&mut buf);
+        put_daemon(&mut w, 2, b"eth0", &c).unwrap();
+        let n = w.len();
+        #[rustfmt::skip]
+        let want: Vec<u8> = [
+            &[64, 0, 3, 0][..],
+            &[8, 0, 1, 0, 2, 0, 0, 0],
+            &[9, 0, 2, 0, b'e', b't', b'h', b'0', 0, 0, 0, 0],
+            &[8, 0, 3, 0, 0, 0, 0, 0],
+            &[6, 0, 4, 0], &1472u16.to_ne_bytes(), &[0, 0],
+            &[6, 0, 7, 0], &8848u16.to_ne_bytes(), &[0, 0],
+            &[5, 0, 8, 0, 1, 0, 0, 0],
+            &[8, 0, 5, 0, 224, 0, 0, 81],
+        ]
+        .concat();
+        assert_eq!(&buf[..n], &want[..]);
+        // An IPv6 group: 16 bytes, attribute 6.
+        let g6 = Asked {
+            group: Some((Family::V6, [0xff; 16])),
+            ..Asked::default()
+        };
+        let c6 = Config::new(Role::Master, &g6, 1500);
+        let mut w = Writer::new(&mut buf);
+        put_daemon(&mut w, 1, b"eth0", &c6).unwrap();
+        let n = w.len();
+        assert_eq!(&buf[n - 20..n - 16], &[20, 0, 6, 0]);
+        assert_eq!(&buf[n - 16..n], &[0xff; 16]);
     }
 
     #[test]
