@@ -135,6 +135,38 @@ serve() {
 	fail "no server on ${bind:-*}:$1 in $ns"
 }
 
+# One LAN for two directors (the sync tests): bridge br0 in netns sw; this namespace 10.0.0.1 on
+# dm, netns bk (a second director) 10.0.0.3, the client cl 10.0.0.2, real servers rs1, rs2
+# 10.0.0.11, .12 (LVS-DR: the VIP on their loopback); with "6" IPv6 too (fd00::1, ::3, ::2,
+# ::11, ::12; the IPv6 VIP on the real servers' loopback).
+lan_topology() {
+	ip netns add sw
+	ip -n sw link add br0 type bridge
+	ip -n sw link set br0 up
+	ip link add dm type veth peer name p-dm netns sw
+	ip -n sw link set p-dm master br0 up
+	ip addr add 10.0.0.1/24 dev dm
+	[ "${1-}" = 6 ] && ip addr add fd00::1/64 dev dm nodad
+	ip link set dm up
+	local ns addr
+	for ns in cl:2 bk:3 rs1:11 rs2:12; do
+		addr=${ns#*:} ns=${ns%:*}
+		ip netns add "$ns"
+		ip -n sw link add "p-$ns" type veth peer name eth0 netns "$ns"
+		ip -n sw link set "p-$ns" master br0 up
+		ip -n "$ns" addr add "10.0.0.$addr/24" dev eth0
+		[ "${1-}" = 6 ] && ip -n "$ns" addr add "fd00::$addr/64" dev eth0 nodad
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" link set lo up
+	done
+	dr_real_servers 2
+	if [ "${1-}" = 6 ]; then
+		ip -n rs1 addr add $VIP6/128 dev lo
+		ip -n rs2 addr add $VIP6/128 dev lo
+	fi
+	return 0
+}
+
 # Real servers 1..N as LVS-DR real servers: the VIP on their loopback, never answering ARP for
 # it (arp_ignore/arp_announce).
 dr_real_servers() {

@@ -22,29 +22,6 @@ out=$(mktemp -d)
 GROUP=224.0.0.81
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
-# The LAN: bridge br0 in netns sw; this namespace (the master, 10.0.0.1 + VIP on dm), the
-# backup bk (10.0.0.3), the client cl (10.0.0.2), real servers rs1, rs2 (10.0.0.11, .12).
-lan() {
-	ip netns add sw
-	ip -n sw link add br0 type bridge
-	ip -n sw link set br0 up
-	ip link add dm type veth peer name p-dm netns sw
-	ip -n sw link set p-dm master br0 up
-	ip addr add 10.0.0.1/24 dev dm
-	ip link set dm up
-	local ns addr
-	for ns in cl:2 bk:3 rs1:11 rs2:12; do
-		addr=${ns#*:} ns=${ns%:*}
-		ip netns add "$ns"
-		ip -n sw link add "p-$ns" type veth peer name eth0 netns "$ns"
-		ip -n sw link set "p-$ns" master br0 up
-		ip -n "$ns" addr add "10.0.0.$addr/24" dev eth0
-		ip -n "$ns" link set eth0 up
-		ip -n "$ns" link set lo up
-	done
-	dr_real_servers 2
-}
-
 # services NETNS|-: the same DR services on a director: TCP :80 rr, TCP :81 persistent, UDP :82.
 services() {
 	local run=()
@@ -133,7 +110,7 @@ held_client() {
 	EOF
 }
 
-lan
+lan_topology
 for ns in rs1 rs2; do
 	serve "$ns" --echo 80 "$ns"
 	serve "$ns" 81 "$ns"

@@ -14,25 +14,8 @@ out=$(mktemp -d)
 # On failure, what was recorded and keepalived's logs.
 trap 'rc=$?; kill $(jobs -p) 2>/dev/null; [ $rc = 0 ] || tail -n 40 "$out"/c "$out"/rs "$out"/ka-*.log 2>/dev/null; true' EXIT
 
-# The LAN of t_sync.sh: bridge br0 in netns sw; this namespace 10.0.0.1 (dm), bk 10.0.0.3,
-# client 10.0.0.2, DR real servers 10.0.0.11 and .12.
-ip netns add sw
-ip -n sw link add br0 type bridge
-ip -n sw link set br0 up
-ip link add dm type veth peer name p-dm netns sw
-ip -n sw link set p-dm master br0 up
-ip addr add 10.0.0.1/24 dev dm
-ip link set dm up
-for ns in cl:2 bk:3 rs1:11 rs2:12; do
-	addr=${ns#*:} ns=${ns%:*}
-	ip netns add "$ns"
-	ip -n sw link add "p-$ns" type veth peer name eth0 netns "$ns"
-	ip -n sw link set "p-$ns" master br0 up
-	ip -n "$ns" addr add "10.0.0.$addr/24" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" link set lo up
-done
-dr_real_servers 2
+# The LAN of the sync tests (lib.sh).
+lan_topology
 for ns in rs1 rs2; do serve "$ns" --echo 80 "$ns"; done
 
 # config NAME IFACE PRIORITY: a director's keepalived.conf.
