@@ -97,7 +97,7 @@ demo:
 ctl-matrix:
 	tests/run.sh matrix
 
-# Connection synchronisation between C ip_vs and ipvs_rs, both ways (two VMs, about 6 minutes).
+# Connection synchronisation between C ip_vs and ipvs_rs, both ways (two VMs, about 5 minutes).
 sync-interop:
 	tests/run.sh interop
 
