@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The sync daemons when their interfaces go and come back, differential: a master (on dummy
-# s0) and a backup (on dummy s1) run in one namespace while a NAT service has traffic; both
+# s0) and a backup (on dummy s1), two threads each (`sync_ports` 2: their names and the
+# backup's ports are compared), run in one namespace while a NAT service has traffic; both
 # interfaces are deleted under traffic and made again. Nothing breaks (no kernel report), the
 # daemons stay listed and stop, a new one starts on the new interface, and `ipvsadm -Ln` and
 # `-L --daemon` say the same under C ip_vs and ipvs_rs at each step.
@@ -25,11 +26,15 @@ for impl in c rs; do
 	{
 		ipvsadm -A -t $VIP:80 -s rr
 		ipvsadm -a -t $VIP:80 -r 10.0.1.11 -m
+		# Two threads a daemon (ports 8848 and 8849).
+		sysctl -qw net.ipv4.vs.sync_ports=2
 		ipvsadm --start-daemon master --mcast-interface s0 --syncid 3
 		ipvsadm --start-daemon backup --mcast-interface s1 --syncid 3
 		echo "== running"
 		requests
 		ipvsadm -L -n --daemon
+		ps -eo comm | grep '^ipvs-[mb]:' | sed 's/:[0-9]*:/:G:/' | sort
+		ss -lunH | awk '$4 ~ /:884[89]$/ {print "listening", $4}' | sort
 		echo "== interfaces deleted"
 		ip link del s0
 		ip link del s1
