@@ -479,18 +479,17 @@ impl Ipvs {
     /// (process context; C: `start_sync_thread`): `ENODEV` without the interface, then
     /// `EINVAL` for another state, `EEXIST` if it runs.
     pub(crate) fn start_daemon(&self, state: u32, ifname: &[u8; 16], asked: &Asked) -> Result {
-        let this = self;
         let module = ModuleRef::get().ok_or(ENOPROTOOPT)?;
-        let mut d = this.sync.daemons.lock();
-        let count = if this.sync.any_runs() {
+        let mut d = self.sync.daemons.lock();
+        let count = if self.sync.any_runs() {
             d.threads
         } else {
-            policy::thread_count(this.sysctls.get(Sysctl::SyncPorts))
+            policy::thread_count(self.sysctls.get(Sysctl::SyncPorts))
         };
-        let dev = this.net.dev_info(ifname).inspect_err(|_| {
+        let dev = self.net.dev_info(ifname).inspect_err(|_| {
             pr_err!(
                 "Unknown mcast interface: {}\n",
-                kernel::str::BStr::from_bytes(ifname.split(|&b| b == 0).next().unwrap_or_default())
+                kernel::str::BStr::from_bytes(name_of(ifname))
             );
         })?;
         let role = Role::of_state(state).ok_or(EINVAL)?;
@@ -507,77 +506,44 @@ impl Ipvs {
             ifname: *ifname,
             cfg,
         };
-        let sock_size = this.sysctls.get(Sysctl::SyncSockSize);
-        let gen = this.gen();
-        let mut group = [0u8; 16];
-        group.copy_from_slice(&cfg.group);
+        let sock_size = self.sysctls.get(Sysctl::SyncSockSize);
         match role {
             Role::Master => {
                 let mut queues = KVec::with_capacity(count as usize, GFP_KERNEL)?;
-                let mut threads = KVec::with_capacity(count as usize, GFP_KERNEL)?;
-                for id in 0..count {
-                    let sock = master_socket(this, &cfg, &dev, sock_size, id)?;
-                    let t = Arc::new(
-                        MasterThread {
-                            net: this.net,
-                            sock,
-                            id: id as usize,
-                        },
-                        GFP_KERNEL,
-                    )?;
-                    pr_info!(
-                        "sync thread started: state = MASTER, mcast_ifn = {}, syncid = {}, id = {}\n",
-                        kernel::str::BStr::from_bytes(name_of(ifname)),
-                        cfg.syncid,
-                        id
-                    );
-                    threads.push(
-                        KThread::spawn_named(t, c"ipvs-m", (gen, id as i32))?,
-                        GFP_KERNEL,
-                    )?;
-                    queues.push(
-                        Queue {
-                            cur: None,
-                            ready: KVec::new(),
-                        },
-                        GFP_KERNEL,
-                    )?;
+                for _ in 0..count {
+                    let q = Queue {
+                        cur: None,
+                        ready: KVec::new(),
+                    };
+                    queues.push(q, GFP_KERNEL)?;
                 }
-                *this.sync.master.lock() = Some(MasterQueues {
+                let threads = spawn_threads(&info, self.gen(), count, |id| {
+                    Ok(MasterThread {
+                        net: self.net,
+                        sock: master_socket(self, &cfg, &dev, sock_size, id)?,
+                        id: id as usize,
+                    })
+                })?;
+                *self.sync.master.lock() = Some(MasterQueues {
                     syncid: cfg.syncid as u8,
                     maxlen: usize::from(cfg.maxlen),
                     queues,
                     threads,
                 });
                 d.master = Some((info, module));
-                this.sync.set_state(MASTER, true);
+                self.sync.set_state(MASTER, true);
             }
             Role::Backup => {
-                let mut threads = KVec::with_capacity(count as usize, GFP_KERNEL)?;
-                for id in 0..count {
-                    let sock = backup_socket(this, &cfg, &dev, sock_size, id)?;
-                    let t = Arc::new(
-                        BackupThread {
-                            net: this.net,
-                            sock,
-                            syncid: cfg.syncid,
-                            maxlen: usize::from(cfg.maxlen),
-                        },
-                        GFP_KERNEL,
-                    )?;
-                    pr_info!(
-                        "sync thread started: state = BACKUP, mcast_ifn = {}, syncid = {}, id = {}\n",
-                        kernel::str::BStr::from_bytes(name_of(ifname)),
-                        cfg.syncid,
-                        id
-                    );
-                    threads.push(
-                        KThread::spawn_named(t, c"ipvs-b", (gen, id as i32))?,
-                        GFP_KERNEL,
-                    )?;
-                }
+                let threads = spawn_threads(&info, self.gen(), count, |id| {
+                    Ok(BackupThread {
+                        net: self.net,
+                        sock: backup_socket(self, &cfg, &dev, sock_size, id)?,
+                        syncid: cfg.syncid,
+                        maxlen: usize::from(cfg.maxlen),
+                    })
+                })?;
                 d.backup = Some((info, module, threads));
-                this.sync.set_state(BACKUP, true);
+                self.sync.set_state(BACKUP, true);
             }
         }
         d.threads = count;
@@ -627,6 +593,34 @@ impl Ipvs {
             d.backup.as_ref().map(|b| b.0),
         ]
     }
+}
+
+/// Starts a daemon's `count` threads (`ipvs-m:<gen>:<id>` or `ipvs-b:...`), thread `id` running
+/// what `make(id)` returns, and logs each as C does.
+fn spawn_threads<T: Step>(
+    info: &DaemonInfo,
+    gen: i32,
+    count: u32,
+    mut make: impl FnMut(u32) -> Result<T>,
+) -> Result<KVec<KThread<T>>> {
+    let (prefix, state) = match info.role {
+        Role::Master => (c"ipvs-m", "MASTER"),
+        Role::Backup => (c"ipvs-b", "BACKUP"),
+    };
+    let mut threads = KVec::with_capacity(count as usize, GFP_KERNEL)?;
+    for id in 0..count {
+        let t = Arc::new(make(id)?, GFP_KERNEL)?;
+        pr_info!(
+            "sync thread started: state = {state}, mcast_ifn = {}, syncid = {}, id = {id}\n",
+            kernel::str::BStr::from_bytes(name_of(&info.ifname)),
+            info.cfg.syncid
+        );
+        threads.push(
+            KThread::spawn_named(t, prefix, (gen, id as i32))?,
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(threads)
 }
 
 /// The interface name without its NUL.

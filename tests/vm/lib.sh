@@ -18,6 +18,9 @@ kernel_reports() {
 
 loaded() { grep -q "^$1 " /proc/modules; }
 
+# in_ns NETNS|- COMMAND...: runs COMMAND in network namespace NETNS (- for this one).
+in_ns() { if [ "$1" = - ]; then "${@:2}"; else ip netns exec "$@"; fi; }
+
 # use_impl rs|c: make exactly one IPVS implementation active, with an empty configuration.
 # For rs, ip_vs autoloading is blocked (ipvsadm runs `modprobe ip_vs` when it cannot resolve the
 # IPVS family), so a test of ipvs_rs can never silently exercise the C module.

@@ -122,22 +122,5 @@ else
 	awk 'NR > 1 {$10 = "-"; print "IOP: sync", $0}' /proc/net/ip_vs_conn_sync | sort
 	ipvsadm -Ln | sed 's/^/IOP: /'
 	kill $cap
-	python3 - /tmp/cap <<-'EOF' | sed 's/^/IOP: sent /'
-		import socket, struct, sys
-		recs = []
-		for line in open(sys.argv[1]):
-		    m = bytes.fromhex(line.strip())
-		    if len(m) < 8 or m[0] != 0 or m[5] != 1:
-		        recs.append("v0/other " + m.hex())
-		        continue
-		    p = 8
-		    for _ in range(m[4]):
-		        vs = struct.unpack("!H", m[p + 2:p + 4])[0]
-		        flags, state, cport, vport, dport, mark, tmo = struct.unpack("!IHHHHII", m[p + 4:p + 24])
-		        a = [socket.inet_ntoa(m[p + 24 + 4 * i:p + 28 + 4 * i]) for i in range(3)]
-		        recs.append(f"syncid {m[1]} type {m[p]} proto {m[p + 1]} len {vs} flags {flags:#x} state {state} "
-		                    f"{a[0]}:{cport} {a[1]}:{vport} {a[2]}:{dport} mark {mark} timeout {tmo} opts {m[p + 36:p + vs].hex()}")
-		        p += (vs + 3) & ~3
-		print("\n".join(sorted(recs)))
-	EOF
+	python3 "$REPO/tests/vm/syncdecode.py" /tmp/cap | sed 's/^/IOP: sent /'
 fi

@@ -24,16 +24,14 @@ trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 # services NETNS|-: the same DR services on a director: TCP :80 rr, TCP :81 persistent, UDP :82.
 services() {
-	local run=()
-	[ "$1" = - ] || run=(ip netns exec "$1")
-	"${run[@]}" ipvsadm -A -t $VIP:80 -s rr
-	"${run[@]}" ipvsadm -A -t $VIP:81 -s rr -p 120
-	"${run[@]}" ipvsadm -A -u $VIP:82 -s rr
+	in_ns "$1" ipvsadm -A -t $VIP:80 -s rr
+	in_ns "$1" ipvsadm -A -t $VIP:81 -s rr -p 120
+	in_ns "$1" ipvsadm -A -u $VIP:82 -s rr
 	local p r
 	for p in "-t $VIP:80" "-t $VIP:81" "-u $VIP:82"; do
 		for r in 10.0.0.11 10.0.0.12; do
 			# shellcheck disable=SC2086
-			"${run[@]}" ipvsadm -a $p -r $r -g
+			in_ns "$1" ipvsadm -a $p -r $r -g
 		done
 	done
 }
@@ -60,53 +58,20 @@ capture() {
 	fail "capture did not start"
 }
 
-# decode FILE: each connection record of the captured datagrams as text, sorted (the batching
-# into datagrams depends on timing).
-decode() {
-	python3 - "$1" <<-'EOF'
-		import socket, struct, sys
-		recs = []
-		for line in open(sys.argv[1]):
-		    m = bytes.fromhex(line.strip())
-		    if len(m) < 8 or m[0] != 0 or m[5] != 1:
-		        recs.append("v0/other " + m.hex())
-		        continue
-		    syncid, size, n = m[1], struct.unpack("!H", m[2:4])[0], m[4]
-		    assert size == len(m), (size, len(m))
-		    p = 8
-		    for _ in range(n):
-		        t, proto, vs = m[p], m[p + 1], struct.unpack("!H", m[p + 2:p + 4])[0]
-		        flags, state, cport, vport, dport, mark, tmo = struct.unpack("!IHHHHII", m[p + 4:p + 24])
-		        a = [socket.inet_ntoa(m[p + 24 + 4 * i:p + 28 + 4 * i]) for i in range(3)]
-		        opts = m[p + 36:p + vs].hex()
-		        recs.append(f"syncid {syncid} type {t} proto {proto} len {vs} flags {flags:#x} state {state} "
-		                    f"{a[0]}:{cport} {a[1]}:{vport} {a[2]}:{dport} mark {mark} timeout {tmo} opts {opts}")
-		        p += (vs + 3) & ~3
-		print("\n".join(sorted(recs)))
-	EOF
-}
-
-# The held connection: sends "a", prints the echo, waits until $out/go exists, sends "b",
-# prints the echo.
-held_client() {
-	ip netns exec cl python3 - "$VIP" "$out/go" <<-'EOF' &
-		import os, socket, sys, time
-		s = socket.socket()
-		s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-		s.bind(("10.0.0.2", 40001))
-		s.settimeout(10)
-		s.connect((sys.argv[1], 80))
-		for word in (b"a\n", b"b\n"):
-		    if word == b"b\n":
-		        end = time.monotonic() + 60
-		        while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
-		            time.sleep(0.1)
-		    s.sendall(word)
+# udp3 SPORT: three datagrams to the VIP's port 82 from the client's port SPORT (one
+# connection, sent by the master at its third packet).
+udp3() {
+	ip netns exec cl python3 - "$VIP" "$1" <<-'EOF'
+		import socket, sys
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind(("10.0.0.2", int(sys.argv[2])))
+		s.settimeout(2)
+		for _ in range(3):
+		    s.sendto(b"ping\n", (sys.argv[1], 82))
 		    try:
-		        print("held connection:", s.recv(100).decode().strip(), flush=True)
-		    except OSError as e:
-		        print("held connection:", e, flush=True)
-		s.close()
+		        s.recv(100)
+		    except OSError:
+		        print("udp: no answer")
 	EOF
 }
 
@@ -133,23 +98,12 @@ for impl in c rs; do
 		ipvsadm -L -n --daemon
 		ip netns exec bk ipvsadm -L -n --daemon
 	} >"$out/$impl"
-	held_client >"$out/held"
+	ip netns exec cl python3 "$REPO/tests/vm/held_client.py" 10.0.0.2 40001 $VIP 80 "$out/go" >"$out/held" &
 	held=$!
 	# A request to the persistent service (its template is sent too), three datagrams from
 	# one UDP port.
 	ip netns exec cl socat -T5 - TCP:$VIP:81,sourceport=40002,reuseaddr </dev/null >/dev/null
-	ip netns exec cl python3 - "$VIP" <<-'EOF'
-		import socket, sys
-		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-		s.bind(("10.0.0.2", 40003))
-		s.settimeout(2)
-		for _ in range(3):
-		    s.sendto(b"ping\n", (sys.argv[1], 82))
-		    try:
-		        s.recv(100)
-		    except OSError:
-		        print("udp: no answer")
-	EOF
+	udp3 40003
 	# The master sends a message when it is full or 2 s old: wait for the four entries.
 	for _ in $(seq 100); do
 		[ "$(bk_conns | wc -l)" -ge 4 ] && break
@@ -165,22 +119,11 @@ for impl in c rs; do
 		ip netns exec bk awk 'NR > 1 {$10 = "-"; print}' /proc/net/ip_vs_conn_sync | sort
 		ip netns exec bk ipvsadm -Ln
 		echo "== sent"
-		decode "$out/cap"
+		python3 "$REPO/tests/vm/syncdecode.py" "$out/cap"
 		# The legacy format: a new UDP flow sent in a version 0 message.
 		echo "== sync_version 0"
 		sysctl -qw net.ipv4.vs.sync_version=0
-		ip netns exec cl python3 - "$VIP" <<-'EOF'
-			import socket, sys
-			s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-			s.bind(("10.0.0.2", 40004))
-			s.settimeout(2)
-			for _ in range(3):
-			    s.sendto(b"ping\n", (sys.argv[1], 82))
-			    try:
-			        s.recv(100)
-			    except OSError:
-			        print("udp: no answer")
-		EOF
+		udp3 40004
 		for _ in $(seq 100); do
 			bk_conns | grep -q 40004 && break
 			sleep 0.1

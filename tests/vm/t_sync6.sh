@@ -14,7 +14,6 @@ lan_topology 6
 for ns in rs1 rs2; do serve "$ns" --echo --bind :: 80 "$ns"; done
 
 services() {
-	in_ns() { if [ "$1" = - ]; then "${@:2}"; else ip netns exec "$@"; fi; }
 	in_ns "$1" ipvsadm -A -t "[$VIP6]:80" -s rr
 	in_ns "$1" ipvsadm -a -t "[$VIP6]:80" -r "[fd00::11]:80" -g
 	in_ns "$1" ipvsadm -a -t "[$VIP6]:80" -r "[fd00::12]:80" -g
@@ -31,24 +30,7 @@ for impl in c rs; do
 	services bk
 	ipvsadm --start-daemon master --mcast-interface dm --mcast-group ff02::8848 --syncid 6
 	ip netns exec bk ipvsadm --start-daemon backup --mcast-interface eth0 --mcast-group ff02::8848 --syncid 6
-	ip netns exec cl python3 - "$VIP6" "$out/go" <<-'EOF' >"$out/held" &
-		import os, socket, sys, time
-		s = socket.socket(socket.AF_INET6)
-		s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-		s.bind(("fd00::2", 40001))
-		s.settimeout(10)
-		s.connect((sys.argv[1], 80))
-		for word in (b"a\n", b"b\n"):
-		    if word == b"b\n":
-		        end = time.monotonic() + 60
-		        while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
-		            time.sleep(0.1)
-		    s.sendall(word)
-		    try:
-		        print("held connection:", s.recv(100).decode().strip(), flush=True)
-		    except OSError as e:
-		        print("held connection:", e, flush=True)
-	EOF
+	ip netns exec cl python3 "$REPO/tests/vm/held_client.py" fd00::2 40001 $VIP6 80 "$out/go" >"$out/held" &
 	held=$!
 	for _ in $(seq 100); do
 		[ -n "$(bk_conns)" ] && break

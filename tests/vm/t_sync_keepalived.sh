@@ -69,7 +69,6 @@ until_true() {
 	done
 	return 1
 }
-in_ns() { if [ "$1" = - ]; then "${@:2}"; else ip netns exec "$@"; fi; }
 has_vip() { in_ns "${1:--}" ip -br addr show | grep -q " $VIP/32"; }
 daemons() { in_ns "${1:--}" ipvsadm -L -n --daemon; }
 bk_has_conn() { ip netns exec bk ipvsadm -Lnc | grep -q '10.0.0.2:40001 '; }
@@ -91,24 +90,7 @@ for impl in c rs; do
 		daemons
 		daemons bk
 		ipvsadm -Ln | tail -n +4
-		ip netns exec cl python3 - "$VIP" "$out/go" <<-'EOF' >"$out/held" &
-			import os, socket, sys, time
-			s = socket.socket()
-			s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-			s.bind(("10.0.0.2", 40001))
-			s.settimeout(10)
-			s.connect((sys.argv[1], 80))
-			for word in (b"a\n", b"b\n"):
-			    if word == b"b\n":
-			        end = time.monotonic() + 60
-			        while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
-			            time.sleep(0.1)
-			    s.sendall(word)
-			    try:
-			        print("held connection:", s.recv(100).decode().strip(), flush=True)
-			    except OSError as e:
-			        print("held connection:", e, flush=True)
-		EOF
+		ip netns exec cl python3 "$REPO/tests/vm/held_client.py" 10.0.0.2 40001 $VIP 80 "$out/go" >"$out/held" &
 		held=$!
 		until_true 15 bk_has_conn || fail "$impl: the backup did not get the connection"
 		ip netns exec bk ipvsadm -Lnc | awk 'NR > 2 {print $1, $3, $4, $5, $6}'

@@ -12,13 +12,11 @@ out=$(mktemp -d)
 lan_topology
 for ns in rs1 rs2; do serve "$ns" --udp-only --bind $VIP 5060 "$ns"; done
 services() {
-	local run=()
-	[ "$1" = - ] || run=(ip netns exec "$1")
 	# (Short-lived, so that C's ip_vs_pe_sip, which its templates hold, can be unloaded.)
-	"${run[@]}" ipvsadm --set 0 0 2
-	"${run[@]}" ipvsadm -A -u $VIP:5060 -s rr -p 4 --pe sip
-	"${run[@]}" ipvsadm -a -u $VIP:5060 -r 10.0.0.11 -g
-	"${run[@]}" ipvsadm -a -u $VIP:5060 -r 10.0.0.12 -g
+	in_ns "$1" ipvsadm --set 0 0 2
+	in_ns "$1" ipvsadm -A -u $VIP:5060 -s rr -p 4 --pe sip
+	in_ns "$1" ipvsadm -a -u $VIP:5060 -r 10.0.0.11 -g
+	in_ns "$1" ipvsadm -a -u $VIP:5060 -r 10.0.0.12 -g
 }
 # The backup's entries with their engine data, expiry left out.
 bk_entries() { ip netns exec bk awk 'NR > 1 {$9 = "-"; print}' /proc/net/ip_vs_conn | sort; }
