@@ -26,7 +26,7 @@ mod synced;
 use crate::ipvs_ctl::{defense, uapi, Dest, Service};
 use crate::ipvs_proto::{
     inet::{Addr, Family},
-    sip, tcp, Proto,
+    sctp, sip, tcp, Proto,
 };
 use crate::ipvs_xmit::Tunnel;
 use crate::rust::{
@@ -48,15 +48,48 @@ use kernel::{
 
 /// The mutable state of a connection.
 pub(crate) struct ConnState {
-    /// TCP state (UDP connections stay in `None`).
-    pub(crate) tcp: tcp::State,
+    /// The protocol's state: C's number of a TCP or SCTP state, 0 for others (one byte for
+    /// all: see [`ConnState::tcp`], [`ConnState::sctp`]).
+    state: u8,
     /// Whether the connection counts as inactive for its destination.
     pub(crate) inactive: bool,
-    /// No reply seen yet from a real server that answers clients directly (DR, TUN): TCP
-    /// follows the input-only transitions until one passes through this host.
+    /// No reply seen yet from a real server that answers clients directly (DR, TUN): TCP and
+    /// SCTP follow the input-only transitions until one passes through this host.
     pub(crate) no_output: bool,
     /// The state a sync master last sent it in (C: `old_state`), C's number.
     pub(crate) synced_state: u8,
+}
+
+impl ConnState {
+    /// The TCP state of a TCP connection.
+    pub(crate) fn tcp(&self) -> tcp::State {
+        tcp::State::from_number(self.state.into()).unwrap_or(tcp::State::None)
+    }
+
+    /// Moves a TCP connection to `s`.
+    pub(crate) fn set_tcp(&mut self, s: tcp::State) {
+        self.state = s as u8;
+    }
+
+    /// The SCTP state of an SCTP connection.
+    pub(crate) fn sctp(&self) -> sctp::State {
+        sctp::State::from_number(self.state.into()).unwrap_or(sctp::State::None)
+    }
+
+    /// Moves an SCTP connection to `s`.
+    pub(crate) fn set_sctp(&mut self, s: sctp::State) {
+        self.state = s as u8;
+    }
+
+    /// A new connection's: no state, inactive, `no_output` as its forwarding method says.
+    pub(crate) fn initial(no_output: bool) -> Self {
+        Self {
+            state: 0,
+            inactive: true,
+            no_output,
+            synced_state: 0,
+        }
+    }
 }
 
 /// What a connection table entry is.
@@ -369,8 +402,9 @@ impl Conn {
         match (self.kind, self.key_in.proto) {
             (Kind::Template, _) if self.assured() => "ASSURED",
             (Kind::Template, _) | (Kind::Conn, Proto::Ip) => "NONE",
-            (Kind::Conn, Proto::Tcp) => st.tcp.name(),
+            (Kind::Conn, Proto::Tcp) => st.tcp().name(),
             (Kind::Conn, Proto::Udp) => "UDP",
+            (Kind::Conn, Proto::Sctp) => st.sctp().name(),
         }
     }
 
@@ -522,12 +556,7 @@ impl Conn {
     /// Allocates an entry of table `tab` (packet path: atomic allocation), counted nowhere
     /// yet; it starts inactive, in no TCP state, due at `deadline`.
     fn build(tab: &ConnTable, p: Parts) -> Result<Arc<Self>> {
-        let st = ConnState {
-            tcp: tcp::State::None,
-            inactive: true,
-            no_output: p.no_output,
-            synced_state: 0,
-        };
+        let st = ConnState::initial(p.no_output);
         let reply = reply_key(&p.key_in, p.fwd, p.daddr, p.dport);
         Arc::pin_init(
             pin_init!(Conn {
@@ -797,7 +826,7 @@ impl ConnTable {
         now: u64,
         hz: u64,
         counters: &mut defense::DropCounters,
-        timeout: impl Fn(&Conn, tcp::State) -> u32,
+        timeout: impl Fn(&Conn, &ConnState) -> u32,
     ) {
         let g = rcu::read_lock();
         let n = self.tab.size() >> 5;
@@ -805,7 +834,8 @@ impl ConnTable {
             if c.is_dead() {
                 return;
             }
-            let tcp_state = c.st.lock().tcp;
+            let st = c.st.lock();
+            let tcp_state = st.tcp();
             let entry = match (c.kind, c.key_in.proto) {
                 (Kind::Template, _) => defense::Entry::Template {
                     one_packet: c.svc.flags() & uapi::SVC_F_ONEPACKET != 0,
@@ -815,7 +845,8 @@ impl ConnTable {
                 (Kind::Conn, _) => defense::Entry::Other,
             };
             // Idle: its last packet (which set its expiry a timeout ahead) was 60 s or more ago.
-            let secs = u64::from(timeout(&c, tcp_state));
+            let secs = u64::from(timeout(&c, &st));
+            drop(st);
             let last_plus_60 = c.expires.load(Relaxed).wrapping_sub(secs * hz) + 60 * hz;
             let idle = now.wrapping_sub(last_plus_60) as i64 >= 0;
             let pkts = c.in_pkts();

@@ -11,14 +11,14 @@ mod sched;
 
 use crate::ipvs_conn::{
     nfct::{self, Nat},
-    Conn, FlowKey, Fwd, Kind,
+    Conn, ConnState, FlowKey, Fwd, Kind,
 };
 use crate::ipvs_ctl::Counters;
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{
     self,
     inet::{Bytes, Family, Frag, IpHdr},
-    tcp, Ipv4, Proto,
+    sctp, tcp, Ipv4, Proto, Signal,
 };
 use crate::ipvs_xmit;
 use crate::rust::{
@@ -45,54 +45,64 @@ impl netfilter::Handler for Ipvs {
 }
 
 impl Ipvs {
-    /// The timeout (seconds) of a connection of `proto` in TCP state `st`.
-    pub(crate) fn timeout(&self, proto: Proto, st: tcp::State) -> u32 {
-        match (proto, st) {
-            (Proto::Udp, _) => self.timeouts.udp.load(Relaxed),
-            (Proto::Tcp, tcp::State::Established) => self.timeouts.tcp.load(Relaxed),
-            (Proto::Tcp, tcp::State::FinWait) => self.timeouts.tcp_fin.load(Relaxed),
-            (Proto::Tcp, s) => tcp::Timeouts::default().get(s),
+    /// The timeout (seconds) of a TCP connection in state `st`.
+    fn tcp_timeout(&self, st: tcp::State) -> u32 {
+        match st {
+            tcp::State::Established => self.timeouts.tcp.load(Relaxed),
+            tcp::State::FinWait => self.timeouts.tcp_fin.load(Relaxed),
+            s => tcp::Timeouts::default().get(s),
+        }
+    }
+
+    /// The timeout (seconds) of a connection of `proto` in state `st`.
+    pub(crate) fn timeout(&self, proto: Proto, st: &ConnState) -> u32 {
+        match proto {
+            Proto::Tcp => self.tcp_timeout(st.tcp()),
+            Proto::Sctp => st.sctp().timeout(),
+            Proto::Udp => self.timeouts.udp.load(Relaxed),
             // No connection has it (only firewall-mark templates).
-            (Proto::Ip, _) => 0,
+            Proto::Ip => 0,
         }
     }
 
     /// Advances a connection's state for a packet from the client (`reply` false) or to it,
-    /// and pushes its expiry back. UDP has no state: no lock (like C).
-    fn update_state(&self, c: &Conn, reply: bool, tcp_flags: u8) {
+    /// whose transport header said `sig`, and pushes its expiry back. UDP has no state: no
+    /// lock (like C).
+    fn update_state(&self, c: &Conn, reply: bool, sig: Signal) {
         let now = time::jiffies();
-        let secs = if c.key_in.proto == Proto::Tcp {
-            let mut st = c.st.lock();
-            // A reply seen once means this host is on the return path: full transitions from
-            // then.
-            let dir = if reply {
-                st.no_output = false;
-                tcp::Dir::Output
-            } else if st.no_output {
-                tcp::Dir::InputOnly
-            } else {
-                tcp::Dir::Input
-            };
-            let new = tcp::next(st.tcp, dir, tcp_flags, self.secure_tcp());
-            if new != st.tcp {
-                let active = new.is_active();
-                if active == st.inactive {
-                    if let Some(d) = &c.dest {
-                        d.conn_activity(active);
-                    }
-                    st.inactive = !active;
+        let secs = match (c.key_in.proto, sig) {
+            (Proto::Tcp, Signal::Tcp(flags)) => {
+                let mut st = c.st.lock();
+                let dir = direction(&mut st, reply);
+                let new = tcp::next(st.tcp(), dir, flags, self.secure_tcp());
+                if new != st.tcp() {
+                    enter_state(c, &mut st, new.is_active(), new == tcp::State::Established);
+                    st.set_tcp(new);
                 }
-                if new == tcp::State::Established {
+                self.tcp_timeout(st.tcp())
+            }
+            (Proto::Sctp, Signal::Sctp(chunks)) => {
+                let mut st = c.st.lock();
+                // A packet without a chunk changes nothing but the expiry.
+                if let Some(ch) = chunks {
+                    let dir = direction(&mut st, reply);
+                    let new = sctp::next(st.sctp(), dir, ch.deciding);
+                    if new != st.sctp() {
+                        let est = new == sctp::State::Established;
+                        enter_state(c, &mut st, new.is_active(), est);
+                        st.set_sctp(new);
+                    }
+                }
+                st.sctp().timeout()
+            }
+            // UDP; AH and ESP keep their ISAKMP connection (UDP) alive, with no say in its
+            // state.
+            (_, sig) => {
+                if reply && sig != Signal::Ipsec {
                     c.assure_control();
                 }
-                st.tcp = new;
+                self.timeouts.udp.load(Relaxed)
             }
-            self.timeout(Proto::Tcp, st.tcp)
-        } else {
-            if reply {
-                c.assure_control();
-            }
-            self.timeout(c.key_in.proto, tcp::State::None)
         };
         self.conns
             .set_expiry(c, now.wrapping_add(u64::from(secs) * time::hz()));
@@ -118,8 +128,8 @@ impl Ipvs {
         skb.route_me_harder(net, family)
     }
 
-    /// The timeout (seconds) `c` has in TCP state `st` (a template: its own).
-    pub(crate) fn conn_timeout(&self, c: &Conn, st: tcp::State) -> u32 {
+    /// The timeout (seconds) `c` has in state `st` (a template: its own).
+    pub(crate) fn conn_timeout(&self, c: &Conn, st: &ConnState) -> u32 {
         match c.kind {
             Kind::Template => c.template_timeout(),
             Kind::Conn => self.timeout(c.key_in.proto, st),
@@ -146,10 +156,10 @@ impl Ipvs {
         &'a self,
         g: &'a rcu::Guard,
         key: &FlowKey,
-        tcp_flags: u8,
+        sig: Signal,
         pkt: PacketAt<'_, '_>,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
-        let syn = key.proto == Proto::Tcp && tcp_flags & tcp::flags::SYN != 0;
+        let syn = sig.is_new_conn();
         if let Some(c) = self.conns.lookup_in(g, key) {
             let gone = c.dest.as_ref().is_some_and(|d| !d.is_available());
             // The common case, a packet of a live connection, reads no sysctl.
@@ -157,8 +167,9 @@ impl Ipvs {
                 return Ok(ConnRef::Hashed(c));
             }
             let nodest = self.sysctls.get(Sysctl::ExpireNodestConn) != 0;
-            // A client's new SYN on a connection's port: with expire_nodest_conn, a quiesced
-            // real server's connection is replaced; else, per conn_reuse_mode, a finished one.
+            // A client's new SYN (SCTP: INIT) on a connection's port: with expire_nodest_conn,
+            // a quiesced real server's connection is replaced; else, per conn_reuse_mode, a
+            // finished one.
             let resched = syn
                 && if nodest && c.dest.as_ref().is_some_and(|d| d.is_quiesced()) {
                     true
@@ -187,26 +198,65 @@ impl Ipvs {
                 return Err(Verdict::Drop.into());
             }
         }
-        if key.proto == Proto::Tcp
-            && (tcp_flags & tcp::flags::RST != 0
-                || !(syn || self.sysctls.get(Sysctl::SloppyTcp) != 0))
-        {
-            return Err(Verdict::Accept.into());
+        let sloppy = |s| self.sysctls.get(s) != 0;
+        if !sig.may_start(sloppy(Sysctl::SloppyTcp), sloppy(Sysctl::SloppySctp)) {
+            // An SCTP packet without a chunk header is malformed: dropped, as C does.
+            let v = if sig == Signal::Sctp(None) {
+                Verdict::Drop
+            } else {
+                Verdict::Accept
+            };
+            return Err(v.into());
         }
         self.schedule(g, key, pkt.skb.mark(), Some(pkt), true)
     }
 }
 
-/// Whether a client's new SYN replaces connection `c` under `conn_reuse_mode` `mode` (C:
-/// `is_new_conn_expected`): a finished TCP connection not controlled by a template (bit 1:
-/// TIME_WAIT or CLOSE; bit 2: also a DR/TUN connection in FIN_WAIT that has seen no reply).
+/// Whether a client's new SYN (INIT) replaces connection `c` under `conn_reuse_mode` `mode`
+/// (C: `is_new_conn_expected`): a finished TCP or SCTP connection not controlled by a template
+/// (TCP: TIME_WAIT or CLOSE, and with bit 2 also a DR/TUN connection in FIN_WAIT that has
+/// seen no reply; SCTP: CLOSED).
 fn reuse_expected(c: &Conn, mode: i32) -> bool {
-    if c.control.is_some() || c.key_in.proto != Proto::Tcp {
+    if c.control.is_some() {
         return false;
     }
     let st = c.st.lock();
-    matches!(st.tcp, tcp::State::TimeWait | tcp::State::Close)
-        || (mode & 2 != 0 && st.tcp == tcp::State::FinWait && st.no_output)
+    match c.key_in.proto {
+        Proto::Tcp => {
+            matches!(st.tcp(), tcp::State::TimeWait | tcp::State::Close)
+                || (mode & 2 != 0 && st.tcp() == tcp::State::FinWait && st.no_output)
+        }
+        Proto::Sctp => st.sctp() == sctp::State::Closed,
+        _ => false,
+    }
+}
+
+/// The direction a packet moves a connection's state machine: a reply seen once means this
+/// host is on the return path, full transitions from then; until then a DR/TUN connection's
+/// client packets take the input-only ones.
+fn direction(st: &mut ConnState, reply: bool) -> tcp::Dir {
+    if reply {
+        st.no_output = false;
+        tcp::Dir::Output
+    } else if st.no_output {
+        tcp::Dir::InputOnly
+    } else {
+        tcp::Dir::Input
+    }
+}
+
+/// Records that `c` enters a state that is `active` (or not) for its destination, and
+/// `established` (its template, if any, is then assured).
+fn enter_state(c: &Conn, st: &mut ConnState, active: bool, established: bool) {
+    if active == st.inactive {
+        if let Some(d) = &c.dest {
+            d.conn_activity(active);
+        }
+        st.inactive = !active;
+    }
+    if established {
+        c.assure_control();
+    }
 }
 
 /// The connection a packet goes by: one of the table's, or a one-packet connection of its
@@ -272,13 +322,26 @@ fn parse_ip(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
     })
 }
 
-/// Parses the TCP/UDP header at `l4off` of a packet whose IP header is `ip`: (flow key, TCP
-/// flags). `Err` carries the verdict for packets IPVS does not handle.
+/// Parses the TCP/UDP/SCTP header at `l4off` of a packet whose IP header is `ip`: (flow key,
+/// what its state machine reads). An AH or ESP packet has its ISAKMP connection's key. `Err`
+/// carries the verdict for packets IPVS does not handle.
 fn parse_l4(
     skb: &SkBuff<'_>,
     ip: &IpHdr,
     l4off: usize,
-) -> core::result::Result<(FlowKey, u8), Verdict> {
+) -> core::result::Result<(FlowKey, Signal), Verdict> {
+    if matches!(ip.protocol, ipvs_proto::AH | ipvs_proto::ESP) {
+        let (proto, sport, dport) = ipvs_proto::ipsec_key_ports();
+        let key = FlowKey {
+            family: ip.family,
+            proto,
+            saddr: ip.saddr,
+            sport,
+            daddr: ip.daddr,
+            dport,
+        };
+        return Ok((key, Signal::Ipsec));
+    }
     let proto = Proto::from_ip(ip.protocol).ok_or(Verdict::Accept)?;
     let mut t = [0u8; 20];
     // A transport header too short to read is dropped, as C IPVS does.
@@ -286,7 +349,11 @@ fn parse_l4(
         .header(l4off, &mut t[..proto.hdr_len()])
         .ok_or(Verdict::Drop)?;
     let (sport, dport) = ipvs_proto::ports(th).ok_or(Verdict::Drop)?;
-    let flags = if proto == Proto::Tcp { th[13] } else { 0 };
+    let sig = match proto {
+        Proto::Tcp => Signal::Tcp(th[13]),
+        Proto::Sctp => Signal::Sctp(sctp::chunks(skb, l4off)),
+        Proto::Udp | Proto::Ip => Signal::None,
+    };
     Ok((
         FlowKey {
             family: ip.family,
@@ -296,8 +363,14 @@ fn parse_l4(
             daddr: ip.daddr,
             dport,
         },
-        flags,
+        sig,
     ))
+}
+
+/// Where NAT rewrites the ports of a packet of flow `key` (transport header at `l4off`):
+/// nowhere for AH and ESP, whose key's ports are not theirs.
+fn ports(key: &FlowKey, sig: Signal, l4off: usize) -> ipvs_xmit::Ports {
+    (sig != Signal::Ipsec).then_some((key.proto, l4off))
 }
 
 /// Why a packet of the request direction has no connection.
@@ -335,12 +408,12 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
         skb.set_ipvs_property();
         return Verdict::Accept;
     }
-    let (key, flags) = match parse_l4(&skb, &ip, l4off) {
+    let (key, sig) = match parse_l4(&skb, &ip, l4off) {
         Ok(p) => p,
         Err(v) => return v,
     };
     let g = rcu::read_lock();
-    let c = match ipvs.conn_for(&g, &key, flags, PacketAt { skb: &skb, l4off }) {
+    let c = match ipvs.conn_for(&g, &key, sig, PacketAt { skb: &skb, l4off }) {
         Ok(c) => c,
         Err(NoConn::Verdict(v)) => return v,
         Err(NoConn::NoDest) => {
@@ -351,9 +424,9 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
     };
     ipvs.count_in(&c, skb.len());
     c.count_in_packet();
-    ipvs.update_state(&c, false, flags);
+    ipvs.update_state(&c, false, sig);
     let verdict = match c.fwd {
-        Fwd::Masq => ipvs_xmit::nat_xmit(net, skb, &c, l4off),
+        Fwd::Masq => ipvs_xmit::nat_xmit(net, skb, &c, ports(&key, sig, l4off)),
         Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, false),
         Fwd::Tunnel => ipvs_xmit::tun_xmit(net, &ipvs.sysctls, skb, &c, false),
         // The packet is for this host as it is (C's null transmitter).
@@ -439,28 +512,30 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
     if ip.protocol == ipvs_proto::icmp::proto_of(family) {
         return icmp::from_real_server(ipvs, net, family, hook, skb, l4off);
     }
-    let Ok((key, flags)) = parse_l4(&skb, &ip, l4off) else {
+    let Ok((key, sig)) = parse_l4(&skb, &ip, l4off) else {
         return Verdict::Accept;
     };
     let g = rcu::read_lock();
     let c = match ipvs.conns.lookup_out(&g, &key) {
         Some(c) => ConnRef::Hashed(c),
+        // AH and ESP from a real server only ever belong to a connection of a client's.
+        None if sig == Signal::Ipsec => return Verdict::Accept,
         None => match ipvs.rs_conn_out(&g, hook, &key, PacketAt { skb: &skb, l4off }) {
             Some(c) => c,
-            None => return stray_from_real_server(ipvs, net, &g, skb, &key, flags),
+            None => return stray_from_real_server(ipvs, net, &g, skb, &key, sig),
         },
     };
     // Like C, a NAT reply that cannot be translated or routed counts nowhere; a DR/TUN real
     // server's reply routed through this host is counted and left as it is.
     if c.fwd == Fwd::Masq
-        && ipvs_xmit::nat_reply(&mut skb, &c, l4off)
+        && ipvs_xmit::nat_reply(&mut skb, &c, ports(&key, sig, l4off))
             .and_then(|()| ipvs.reroute_reply(net, family, hook, &mut skb))
             .is_err()
     {
         return Verdict::Drop;
     }
     ipvs.count_out(&c, skb.len());
-    ipvs.update_state(&c, true, flags);
+    ipvs.update_state(&c, true, sig);
     nfct::claim_nat(&mut skb, &c, Nat::ToClient);
     Verdict::Accept
 }
@@ -468,14 +543,15 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
 /// A packet from the real-server side that belongs to no connection. With the `nat_icmp_send`
 /// sysctl, one from a NAT real server's service endpoint (a reply to a connection that has
 /// expired, say) is answered with "port unreachable" and dropped instead of leaking to the
-/// client untranslated; a TCP reset still passes (C: the end of `ip_vs_out_hook`).
+/// client untranslated; a TCP reset or SCTP ABORT still passes (C: the end of
+/// `ip_vs_out_hook`).
 fn stray_from_real_server(
     ipvs: &Ipvs,
     net: Net,
     g: &rcu::Guard,
     mut skb: SkBuff<'_>,
     key: &FlowKey,
-    tcp_flags: u8,
+    sig: Signal,
 ) -> Verdict {
     if ipvs.sysctls.get(Sysctl::NatIcmpSend) == 0 {
         return Verdict::Accept;
@@ -486,7 +562,7 @@ fn stray_from_real_server(
         u16::from(key.proto.ip()),
         key.saddr.raw(),
         key.sport,
-    ) || (key.proto == Proto::Tcp && tcp_flags & tcp::flags::RST != 0)
+    ) || sig.is_reset()
     {
         return Verdict::Accept;
     }

@@ -7,12 +7,14 @@
 //! - Here: the protocols IPVS balances ([`Proto`]), the tunnel kinds ([`TunnelKind`]), IPv4
 //!   header fields and ports.
 //! - [`inet`]: the family-generic address and IP header view the datapath carries.
-//! - [`tcp`]: the TCP state machine and timeouts; [`udp`]: UDP's timeout.
+//! - [`tcp`]: the TCP state machine and timeouts; [`udp`]: UDP's timeout; [`sctp`]: SCTP's
+//!   association states, by chunk.
 //! - [`icmp`]: ICMP errors about connections, embedded packets, tunnel errors, checksums.
 //! - [`sip`]: the SIP Call-ID, for the `sip` persistence engine.
 
 pub(crate) mod icmp;
 pub(crate) mod inet;
+pub(crate) mod sctp;
 pub(crate) mod sip;
 pub(crate) mod tcp;
 pub(crate) mod udp;
@@ -129,6 +131,65 @@ pub(crate) fn ports(b: &[u8]) -> Option<(u16, u16)> {
     ))
 }
 
+/// What a connection's state machine reads from a packet's transport header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Signal {
+    /// TCP: the flags.
+    Tcp(u8),
+    /// SCTP: its chunk types (`None`: it has no chunk).
+    Sctp(Option<sctp::Chunks>),
+    /// Nothing (UDP).
+    None,
+    /// AH or ESP: no ports; the packet belongs to its client's ISAKMP connection (UDP, port
+    /// 500 to port 500: [`ipsec_key_ports`]), which it never starts.
+    Ipsec,
+}
+
+/// IP protocol numbers of ESP and AH.
+pub(crate) const ESP: u8 = 50;
+pub(crate) const AH: u8 = 51;
+
+/// The ISAKMP port, which an IPsec peer's key exchange uses at both ends.
+const ISAKMP_PORT: u16 = 500;
+
+/// The protocol and ports an AH or ESP packet's connection is looked up by (C:
+/// `ah_esp_conn_fill_param_proto`): its ISAKMP exchange's UDP ones.
+pub(crate) fn ipsec_key_ports() -> (Proto, u16, u16) {
+    (Proto::Udp, ISAKMP_PORT, ISAKMP_PORT)
+}
+
+impl Signal {
+    /// Whether the packet may start a connection: a TCP SYN (or any TCP packet but a reset with
+    /// `sloppy_tcp`), an SCTP INIT (any chunk but ABORT with `sloppy_sctp`), any UDP datagram.
+    pub(crate) fn may_start(self, sloppy_tcp: bool, sloppy_sctp: bool) -> bool {
+        match self {
+            Self::Tcp(f) => f & tcp::flags::RST == 0 && (sloppy_tcp || f & tcp::flags::SYN != 0),
+            Self::Sctp(c) => c.is_some_and(|c| sctp::may_start(c.first, sloppy_sctp)),
+            Self::None => true,
+            Self::Ipsec => false,
+        }
+    }
+
+    /// Whether the packet asks for a new connection where one exists (C: `is_new_conn`): a TCP
+    /// SYN, an SCTP INIT.
+    pub(crate) fn is_new_conn(self) -> bool {
+        match self {
+            Self::Tcp(f) => f & tcp::flags::SYN != 0,
+            Self::Sctp(c) => c.is_some_and(|c| c.first == sctp::chunk::INIT),
+            Self::None | Self::Ipsec => false,
+        }
+    }
+
+    /// Whether the packet ends its association at once: a TCP reset, an SCTP ABORT first.
+    pub(crate) fn is_reset(self) -> bool {
+        match self {
+            Self::Tcp(f) => f & tcp::flags::RST != 0,
+            Self::Sctp(c) => c.is_some_and(|c| c.first == sctp::chunk::ABORT),
+            Self::None | Self::Ipsec => false,
+        }
+    }
+}
+
 /// Protocols the datapath handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Proto {
@@ -136,6 +197,8 @@ pub(crate) enum Proto {
     Tcp,
     /// UDP.
     Udp,
+    /// SCTP.
+    Sctp,
     /// No transport protocol: only the persistence template of a firewall-mark service, which
     /// every protocol of the mark shares, has it (C: `IPPROTO_IP`). No packet parses as it.
     Ip,
@@ -147,6 +210,7 @@ impl Proto {
         match p {
             6 => Some(Self::Tcp),
             17 => Some(Self::Udp),
+            132 => Some(Self::Sctp),
             _ => None,
         }
     }
@@ -154,7 +218,7 @@ impl Proto {
     /// Whether C IPVS has a protocol handler for IP protocol `p` (TCP, UDP, SCTP, AH, ESP):
     /// packets of the others are what `ignore_tunneled` marks.
     pub(crate) fn c_handles(p: u8) -> bool {
-        matches!(p, 6 | 17 | 132 | 50 | 51)
+        matches!(p, 6 | 17 | 132 | ESP | AH)
     }
 
     /// The IP protocol number.
@@ -162,24 +226,29 @@ impl Proto {
         match self {
             Self::Tcp => 6,
             Self::Udp => 17,
+            Self::Sctp => 132,
             Self::Ip => 0,
         }
     }
 
-    /// Bytes of transport header the datapath needs to read (`Ip`: none).
+    /// Bytes of transport header the datapath needs to read (`Ip`: none; SCTP: the common
+    /// header, its chunks are read apart).
     pub(crate) fn hdr_len(self) -> usize {
         match self {
             Self::Tcp => 20,
             Self::Udp => 8,
+            Self::Sctp => sctp::HDR_LEN,
             Self::Ip => 0,
         }
     }
 
-    /// Offset of the checksum inside the transport header (`Ip` has none: 0).
+    /// Offset of the checksum inside the transport header (`Ip` has none: 0). SCTP's is a
+    /// CRC32c of the whole packet, not the Internet checksum.
     pub(crate) fn csum_off(self) -> usize {
         match self {
             Self::Tcp => 16,
             Self::Udp => 6,
+            Self::Sctp => sctp::CSUM_OFF,
             Self::Ip => 0,
         }
     }
@@ -189,6 +258,7 @@ impl Proto {
         match self {
             Self::Tcp => "TCP",
             Self::Udp => "UDP",
+            Self::Sctp => "SCTP",
             Self::Ip => "IP",
         }
     }

@@ -18,9 +18,9 @@
 pub(crate) mod policy;
 pub(crate) mod wire;
 
-use crate::ipvs_conn::{Conn, Kind};
+use crate::ipvs_conn::{Conn, ConnState, Kind};
 use crate::ipvs_netns::Ipvs;
-use crate::ipvs_proto::{inet::Family, tcp, Proto};
+use crate::ipvs_proto::{inet::Family, sctp, tcp, Proto};
 use crate::rust::{
     kthread::{self, KThread, Step},
     modref::ModuleRef,
@@ -210,8 +210,8 @@ impl Step for BackupThread {
     }
 }
 
-/// What a backup knows: TCP and UDP (C also has SCTP, AH and ESP, whose connections this
-/// module does not make yet), and the `sip` engine.
+/// What a backup knows: TCP, UDP and SCTP (C also has AH and ESP, whose connections are
+/// never made: their packets use their ISAKMP connection), and the `sip` engine.
 struct Known;
 
 impl wire::Known for Known {
@@ -219,6 +219,7 @@ impl wire::Known for Known {
         match Proto::from_ip(p)? {
             Proto::Tcp => Some(tcp::NSTATES as u16),
             Proto::Udp => Some(1),
+            Proto::Sctp => Some(sctp::NSTATES as u16),
             Proto::Ip => None,
         }
     }
@@ -283,7 +284,7 @@ impl Ipvs {
     fn sync_one(&self, c: &Conn, k: &Knobs, version: Version, pkts: i32, now: u64) -> bool {
         let hz = time::hz() as u32;
         let mut st = c.st.lock();
-        let timeout_s = self.conn_timeout(c, st.tcp);
+        let timeout_s = self.conn_timeout(c, &st);
         let state = c.state_number(&st);
         let orig = c.sync_endtime();
         let now_c = ConnNow {
@@ -391,10 +392,11 @@ impl Ipvs {
         // Version 0 carries no timeout: the state's own, or 3 minutes for a template.
         let timeout_s = match (r.timeout, template) {
             (0, true) => policy::V0_TEMPLATE_TIMEOUT_S,
-            (0, false) => self.timeout(
-                proto,
-                tcp::State::from_number(r.state).unwrap_or(tcp::State::None),
-            ),
+            (0, false) => {
+                let mut st = ConnState::initial(false);
+                st.set_number(proto, r.state);
+                self.timeout(proto, &st)
+            }
             (t, _) => t.min(i32::MAX as u32 / time::hz().max(1) as u32),
         };
         let key = crate::ipvs_conn::FlowKey {

@@ -18,7 +18,7 @@ use crate::ipvs_conn::{
 use crate::ipvs_proto::{
     self,
     inet::{Addr, Family},
-    Proto, TunnelKind,
+    sctp, Proto, TunnelKind,
 };
 use crate::rust::{
     pernet::{Net, Sysctl, Sysctls},
@@ -82,13 +82,17 @@ enum End {
     Dst,
 }
 
-/// Rewrites one endpoint of a TCP/UDP packet of `family` (transport header at `l4off`) to
-/// `addr` and `port`, and fixes the checksums (IPv4's header checksum, and the transport
-/// checksum, whose pseudo-header holds the address).
+/// Where NAT finds a packet's ports: the transport protocol and the offset of its header.
+/// AH and ESP have none (`None`): only their addresses change.
+pub(crate) type Ports = Option<(Proto, usize)>;
+
+/// Rewrites one endpoint of a packet of `family` to `addr` and `port` (`l4`: where its ports
+/// are), and fixes the checksums: IPv4's header checksum, and the transport checksum (TCP's
+/// and UDP's pseudo-header holds the address; SCTP's CRC32c covers the port).
 fn rewrite(
     skb: &mut SkBuff<'_>,
-    (family, proto): (Family, Proto),
-    l4off: usize,
+    family: Family,
+    l4: Ports,
     end: End,
     addr: Addr,
     port: u16,
@@ -99,6 +103,14 @@ fn rewrite(
         End::Dst => (daddr_off, 2),
     };
     let nh = skb.network_offset();
+    let Some((proto, l4off)) = l4 else {
+        skb.make_writable(nh + addr_off + family.addr_len())?;
+        skb.write(nh + addr_off, addr.bytes(family))?;
+        if family == Family::V4 {
+            skb.ip_send_check();
+        }
+        return Ok(());
+    };
     skb.make_writable(l4off + proto.hdr_len())?;
     // The headers are linear now.
     let old_addr = match family {
@@ -108,28 +120,52 @@ fn rewrite(
     let old_port: [u8; 2] = skb.linear_bytes(l4off + port_off).ok_or(EINVAL)?;
     let new_port = port.to_be_bytes();
     let csum_off = l4off + proto.csum_off();
-    let old_csum: [u8; 2] = skb.linear_bytes(csum_off).ok_or(EINVAL)?;
-    // A UDP checksum of zero means "none" and stays so.
-    let fix_l4 = proto == Proto::Tcp || old_csum != [0, 0] || skb.csum_partial();
-    if fix_l4 {
-        skb.csum_nat(csum_off, family, (old_addr, addr), (old_port, new_port))?;
-        // A computed UDP checksum of zero is sent as all ones.
-        if proto == Proto::Udp && !skb.csum_partial() && skb.linear_bytes(csum_off) == Some([0, 0])
-        {
-            skb.write(csum_off, &[0xff, 0xff])?;
+    if proto == Proto::Sctp {
+        skb.write(l4off + port_off, &new_port)?;
+        sctp_csum(skb, l4off, old_port != new_port)?;
+    } else {
+        let old_csum: [u8; 2] = skb.linear_bytes(csum_off).ok_or(EINVAL)?;
+        // A UDP checksum of zero means "none" and stays so.
+        let fix_l4 = proto == Proto::Tcp || old_csum != [0, 0] || skb.csum_partial();
+        if fix_l4 {
+            skb.csum_nat(csum_off, family, (old_addr, addr), (old_port, new_port))?;
+            // A computed UDP checksum of zero is sent as all ones.
+            if proto == Proto::Udp
+                && !skb.csum_partial()
+                && skb.linear_bytes(csum_off) == Some([0, 0])
+            {
+                skb.write(csum_off, &[0xff, 0xff])?;
+            }
         }
+        skb.write(l4off + port_off, &new_port)?;
     }
     skb.write(nh + addr_off, addr.bytes(family))?;
-    skb.write(l4off + port_off, &new_port)?;
     if family == Family::V4 {
         skb.ip_send_check();
     }
     Ok(())
 }
 
+/// The CRC32c of an SCTP packet (common header at `l4off`, writable) after NAT: computed
+/// again when a port changed (`changed`) or the sender left it to offload, unless segmentation
+/// will compute it; the packet is then marked as checked (the addresses are not in it).
+fn sctp_csum(skb: &mut SkBuff<'_>, l4off: usize, changed: bool) -> Result {
+    if skb.is_gso() {
+        return Ok(());
+    }
+    if changed || skb.csum_partial() {
+        let at = l4off + sctp::CSUM_OFF;
+        skb.write(at, &[0; 4])?;
+        let crc = skb.crc32c(l4off).ok_or(EINVAL)?;
+        skb.write(at, &sctp::checksum_bytes(crc))?;
+    }
+    skb.set_csum_unnecessary();
+    Ok(())
+}
+
 /// NAT: sends a client packet to the connection's real server (`ip_vs_nat_xmit`'s job). A real
 /// server on this host gets the rewritten packet through local delivery.
-pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) -> Verdict {
+pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4: Ports) -> Verdict {
     let daddr = c.daddr();
     let opts = RouteOpts {
         redirect: true,
@@ -139,16 +175,7 @@ pub(crate) fn nat_xmit(net: Net, mut skb: SkBuff<'_>, c: &Conn, l4off: usize) ->
         return Verdict::Drop;
     };
     let dport = c.dport;
-    if rewrite(
-        &mut skb,
-        (c.family(), c.key_in.proto),
-        l4off,
-        End::Dst,
-        daddr,
-        dport,
-    )
-    .is_err()
-    {
+    if rewrite(&mut skb, c.family(), l4, End::Dst, daddr, dport).is_err() {
         return Verdict::Drop;
     }
     nfct::claim_nat(&mut skb, c, Nat::ToServer);
@@ -281,13 +308,6 @@ pub(crate) fn bypass_xmit(net: Net, skb: (SkBuff<'_>, bool), to: (Family, Addr))
 }
 
 /// NAT replies: the real server's address becomes the virtual service's (`snat_handler`).
-pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4off: usize) -> Result {
-    rewrite(
-        skb,
-        (c.family(), c.key_in.proto),
-        l4off,
-        End::Src,
-        c.vaddr(),
-        c.vport(),
-    )
+pub(crate) fn nat_reply(skb: &mut SkBuff<'_>, c: &Conn, l4: Ports) -> Result {
+    rewrite(skb, c.family(), l4, End::Src, c.vaddr(), c.vport())
 }

@@ -7,7 +7,7 @@
 use super::{persist::TemplateKey, Conn, ConnFlags, ConnState, ConnTable, FlowKey, Fwd, Kind};
 use super::{Parts, PeData};
 use crate::ipvs_ctl::{uapi, Dest, Service};
-use crate::ipvs_proto::{tcp, Proto};
+use crate::ipvs_proto::{sctp, tcp, Proto};
 use crate::ipvs_sync::wire::{flag, SyncConn};
 use crate::rust::time;
 use kernel::{
@@ -29,12 +29,42 @@ impl Fwd {
     }
 }
 
+impl ConnState {
+    /// The state's number in C for a connection of `proto` (TCP's, SCTP's; UDP's 0).
+    pub(crate) fn number(&self, proto: Proto) -> u16 {
+        match proto {
+            Proto::Tcp => self.tcp() as u16,
+            Proto::Sctp => self.sctp() as u16,
+            Proto::Udp | Proto::Ip => 0,
+        }
+    }
+
+    /// Takes the state of C's number `n` for a connection of `proto` (a number the protocol
+    /// does not have changes nothing), as the one last synced.
+    pub(crate) fn set_number(&mut self, proto: Proto, n: u16) {
+        match proto {
+            Proto::Tcp => {
+                if let Some(s) = tcp::State::from_number(n) {
+                    self.set_tcp(s);
+                }
+            }
+            Proto::Sctp => {
+                if let Some(s) = sctp::State::from_number(n) {
+                    self.set_sctp(s);
+                }
+            }
+            Proto::Udp | Proto::Ip => {}
+        }
+        self.synced_state = self.number(proto) as u8;
+    }
+}
+
 impl Conn {
-    /// The state's number in C (TCP's; UDP's 0; a template's 0, or 1 once assured).
+    /// The state's number in C (its protocol's; a template's 0, or 1 once assured).
     pub(crate) fn state_number(&self, st: &ConnState) -> u16 {
         match self.kind {
             Kind::Template => u16::from(self.assured()),
-            Kind::Conn => st.tcp as u16,
+            Kind::Conn => st.number(self.key_in.proto),
         }
     }
 
@@ -113,12 +143,7 @@ impl Conn {
                 }
                 st.inactive = inactive;
             }
-            if let Some(s) =
-                tcp::State::from_number(r.state).filter(|_| self.key_in.proto == Proto::Tcp)
-            {
-                st.tcp = s;
-            }
-            st.synced_state = st.tcp as u8;
+            st.set_number(self.key_in.proto, r.state);
             self.per_kind.store(in_pkts, Relaxed);
         } else {
             if r.state == 1 {
@@ -216,10 +241,7 @@ impl Conn {
                 }
                 st.inactive = false;
             }
-            if let Some(s) = tcp::State::from_number(r.state).filter(|_| proto == Proto::Tcp) {
-                st.tcp = s;
-            }
-            st.synced_state = st.tcp as u8;
+            st.set_number(proto, r.state);
         }
         Ok(c)
     }

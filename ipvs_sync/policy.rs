@@ -29,8 +29,18 @@ mod tcp_state {
     pub(super) const CLOSE_WAIT: u16 = 7;
 }
 
-/// IP protocol number of TCP.
+/// C's SCTP state numbers the rules name.
+mod sctp_state {
+    pub(super) const ESTABLISHED: u16 = 8;
+    pub(super) const SHUTDOWN_SENT: u16 = 9;
+    pub(super) const SHUTDOWN_RECEIVED: u16 = 10;
+    pub(super) const SHUTDOWN_ACK_SENT: u16 = 11;
+    pub(super) const CLOSED: u16 = 13;
+}
+
+/// IP protocol numbers of TCP and SCTP.
 const TCP: u8 = 6;
+const SCTP: u8 = 132;
 
 /// The sysctls the decision reads.
 #[derive(Clone, Copy, Debug, Default)]
@@ -77,6 +87,32 @@ pub(crate) struct Send {
     pub(crate) force: bool,
 }
 
+/// For a protocol with states (TCP, SCTP): the states its connections are sent in, and its
+/// ESTABLISHED.
+fn stateful(protocol: u8) -> Option<(&'static [u16], u16)> {
+    match protocol {
+        TCP => {
+            use tcp_state::*;
+            Some((
+                &[ESTABLISHED, FIN_WAIT, CLOSE, CLOSE_WAIT, TIME_WAIT],
+                ESTABLISHED,
+            ))
+        }
+        SCTP => {
+            use sctp_state::*;
+            let synced = &[
+                ESTABLISHED,
+                SHUTDOWN_SENT,
+                SHUTDOWN_RECEIVED,
+                SHUTDOWN_ACK_SENT,
+                CLOSED,
+            ];
+            Some((synced, ESTABLISHED))
+        }
+        _ => None,
+    }
+}
+
 /// Whether a master sends connection `c` now (`now` jiffies, `orig` its sync deadline, `hz`
 /// jiffies a second) (C: `ip_vs_sync_conn_needed`). `None`: not now, nothing changes.
 /// Jiffies are taken modulo 2^32 (differences of up to 24 days at 1000 Hz compare right).
@@ -86,15 +122,14 @@ pub(crate) fn needed(c: &ConnNow, k: &Knobs, now: u32, orig: u32, hz: u32) -> Op
         false
     } else if k.persist_mode && c.in_persistence {
         return None;
-    } else if c.protocol == TCP {
-        // (C has SCTP's states here too; there is no SCTP connection without its datapath.)
-        use tcp_state::*;
-        let synced = [ESTABLISHED, FIN_WAIT, CLOSE, CLOSE_WAIT, TIME_WAIT];
+    } else if let Some((synced, established)) = stateful(c.protocol) {
+        // Sent in these states only; a change of state at once, but into ESTABLISHED (whose
+        // first send the thresholds below decide).
         if !synced.contains(&c.state) {
             return None;
         }
         let force = c.state != c.old_state;
-        if force && c.state != ESTABLISHED {
+        if force && c.state != established {
             return Some(Send { endtime: n, force });
         }
         force

@@ -537,6 +537,11 @@ __ipvs_helper void ipvs_rs_skb_csum_none(struct sk_buff *skb)
 	skb->encapsulation = 0;
 }
 
+__ipvs_helper void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb)
+{
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
 __ipvs_helper bool ipvs_rs_pskb_pull(struct sk_buff *skb, u32 len)
 {
 	return pskb_pull(skb, len);

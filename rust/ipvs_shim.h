@@ -315,6 +315,7 @@ void ipvs_rs_ipcb_clear(struct sk_buff *skb);
 int ipvs_rs_skb_csum_start(const struct sk_buff *skb);
 u16 ipvs_rs_skb_csum_offset(const struct sk_buff *skb);
 void ipvs_rs_skb_csum_none(struct sk_buff *skb);
+void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb);
 bool ipvs_rs_pskb_pull(struct sk_buff *skb, u32 len);
 bool ipvs_rs_pskb_may_pull(struct sk_buff *skb, u32 len);
 void ipvs_rs_ipv4_update_pmtu(struct net *net, struct sk_buff *skb, u32 mtu);

@@ -670,6 +670,24 @@ impl<'a> SkBuff<'a> {
         self.v.csum_partial = false;
     }
 
+    /// The CRC32c of the packet's bytes from `off` to its end, started from all ones and not
+    /// inverted (`skb_crc32c`); `None` if `off` is past the end.
+    pub(crate) fn crc32c(&self, off: usize) -> Option<u32> {
+        let len = (self.len() as usize).checked_sub(off)?;
+        let (off, len) = (i32::try_from(off).ok()?, i32::try_from(len).ok()?);
+        // SAFETY: `raw()` is valid by the type invariant; `off` and `len` lie within its data;
+        // `skb_crc32c` only reads it.
+        Some(unsafe { kernel::bindings::skb_crc32c(self.raw(), off, len, !0) })
+    }
+
+    /// Marks the transport checksum as verified (`CHECKSUM_UNNECESSARY`): the packet's
+    /// checksum was computed by us, no device or receiver needs to.
+    pub(crate) fn set_csum_unnecessary(&mut self) {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        unsafe { shim::ipvs_rs_skb_csum_unnecessary(self.raw()) };
+        self.v.csum_partial = false;
+    }
+
     /// Whether the packet is a GSO one (segmented on output).
     #[inline]
     pub(crate) fn is_gso(&self) -> bool {

@@ -70,6 +70,35 @@ def udp(dst, sport, dport, data=b"ping\n", length=None, good_csum=True):
 SYN, ACK, RST, FIN = 0x02, 0x10, 0x04, 0x01
 
 
+def crc32c(data):
+    """CRC32c (Castagnoli, reflected 0x82F63B78) as SCTP's checksum uses it."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def chunk(ctype, body=b"", length=None):
+    """An SCTP chunk of type CTYPE (flags 0), padded to 4 bytes; LENGTH overrides its length."""
+    ln = length if length is not None else 4 + len(body)
+    c = struct.pack("!BBH", ctype, 0, ln & 0xFFFF) + body
+    return c + b"\0" * (-len(c) % 4)
+
+
+INIT, ABORT, DATA, COOKIE_ECHO = 1, 6, 0, 10
+# An INIT's fixed part: initiate tag, window, streams out/in, initial TSN.
+INIT_BODY = struct.pack("!IIHHI", 0x1234, 65536, 10, 10, 1)
+
+
+def sctp(sport, dport, chunks, tag=0, good_csum=True):
+    """An SCTP packet (common header with its CRC32c, unless not GOOD_CSUM) of CHUNKS."""
+    p = struct.pack("!HHII", sport, dport, tag, 0) + chunks
+    c = crc32c(p) if good_csum else 0xBEEFBEEF
+    return p[:8] + struct.pack("<I", c) + p[12:]
+
+
 def cases(dst, port):
     """(name, packet) for source ports 2000, 2001, ..."""
     out = []
@@ -97,6 +126,17 @@ def cases(dst, port):
     add("udp-bad-checksum", lambda p: ipv4(dst, UDP, udp(dst, p, port, good_csum=False)))
     add("udp-no-payload", lambda p: ipv4(dst, UDP, udp(dst, p, port, data=b"")))
     add("udp-ip-options", lambda p: ipv4(dst, UDP, udp(dst, p, port), options=b"\x01\x01\x01\x00"))
+    add("sctp-init-valid", lambda p: ipv4(dst, SCTP, sctp(p, port, chunk(INIT, INIT_BODY))))
+    add("sctp-header-8-bytes", lambda p: ipv4(dst, SCTP, sctp(p, port, b"")[:8]))
+    add("sctp-no-chunk", lambda p: ipv4(dst, SCTP, sctp(p, port, b"")))
+    add("sctp-chunk-header-2-bytes", lambda p: ipv4(dst, SCTP, sctp(p, port, b"\x01\x00")))
+    add("sctp-init-bad-crc", lambda p: ipv4(dst, SCTP, sctp(p, port, chunk(INIT, INIT_BODY), good_csum=False)))
+    add("sctp-data-no-conn", lambda p: ipv4(dst, SCTP, sctp(p, port, chunk(DATA, b"\0" * 12 + b"x"), tag=7)))
+    add("sctp-abort-no-conn", lambda p: ipv4(dst, SCTP, sctp(p, port, chunk(ABORT), tag=7)))
+    add("sctp-init-length-0", lambda p: ipv4(dst, SCTP, sctp(p, port, chunk(INIT, INIT_BODY, length=0))))
+    add("sctp-init-length-huge", lambda p: ipv4(dst, SCTP, sctp(p, port, chunk(INIT, INIT_BODY, length=65535))))
+    add("sctp-cookie-echo-abort", lambda p: ipv4(dst, SCTP, sctp(p, port, chunk(COOKIE_ECHO, b"c" * 5) + chunk(ABORT), tag=7)))
+    add("sctp-cookie-echo-length-3", lambda p: ipv4(dst, SCTP, sctp(p, port, chunk(COOKIE_ECHO, b"c" * 8, length=3), tag=7)))
     return out
 
 
@@ -112,7 +152,16 @@ def random_packet(rng, dst):
         seg = udp(dst, sport, port, data=rng.randbytes(rng.choice([0, 1, 8, 300])),
                   length=rng.choice([None, None, 0, 7, 8, 9, 65535]), good_csum=rng.random() < 0.7)
     elif proto == SCTP:
-        seg = struct.pack("!HHI", sport, port, rng.getrandbits(32)) + rng.randbytes(rng.choice([0, 4, 16, 64]))
+        if rng.random() < 0.5:
+            seg = struct.pack("!HHI", sport, port, rng.getrandbits(32)) + rng.randbytes(rng.choice([0, 4, 16, 64]))
+        else:
+            # Chunks of the types IPVS reads, with lengths right or wrong.
+            chunks = b"".join(
+                chunk(rng.choice([0, 1, 2, 6, 7, 8, 10, 11, 14, rng.randrange(256)]),
+                      rng.randbytes(rng.choice([0, 1, 16])),
+                      length=rng.choice([None, None, 0, 3, 4, 65535]))
+                for _ in range(rng.choice([1, 1, 2, 3])))
+            seg = sctp(sport, port, chunks, tag=rng.getrandbits(32), good_csum=rng.random() < 0.7)
     else:
         seg = rng.randbytes(rng.choice([0, 4, 8, 28, 64]))
     if rng.random() < 0.2:

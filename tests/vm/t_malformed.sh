@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Malformed packets at a NAT service (tests/vm/pktfuzz.py cases: truncated TCP/UDP headers, bad
-# data offsets, UDP lengths and checksums, IP and TCP options, odd flag combinations), one
+# Malformed packets at a NAT service (tests/vm/pktfuzz.py cases: truncated TCP/UDP/SCTP headers,
+# bad data offsets, UDP lengths and checksums, IP and TCP options, odd flag combinations, SCTP
+# packets without chunks, with bad CRCs, chunk lengths, ABORTs), one
 # source port each: the connections they leave (`ipvsadm -Lcn`) and the service's counters are
 # the same under C ip_vs and ipvs_rs. Then FUZZ_COUNT (default 2000) random packets (any
 # protocol, bad lengths, header lengths, options, fragments, checksums) at NAT, DR and TUN
@@ -22,6 +23,8 @@ for impl in c rs; do
 	ipvsadm -a -t $VIP:80 -r 10.0.1.11:80 -m
 	ipvsadm -A -u $VIP:80 -s rr
 	ipvsadm -a -u $VIP:80 -r 10.0.1.11:80 -m
+	ipvsadm -A --sctp-service $VIP:80 -s rr
+	ipvsadm -a --sctp-service $VIP:80 -r 10.0.1.11:80 -m
 	fuzz cases $VIP 80 >"$out/cases"
 	# Let C's estimator fold its per-CPU counters in.
 	sleep 3
@@ -50,6 +53,12 @@ ipvsadm -A -t $VIP:82 -s rr
 ipvsadm -a -t $VIP:82 -r 10.0.1.12:82 -i
 ipvsadm -A -u $VIP:83 -s rr
 ipvsadm -a -u $VIP:83 -r 10.0.1.11:83 -i
+ipvsadm -A --sctp-service $VIP:80 -s rr
+ipvsadm -a --sctp-service $VIP:80 -r 10.0.1.11:80 -m
+ipvsadm -A --sctp-service $VIP:81 -s rr
+ipvsadm -a --sctp-service $VIP:81 -r 10.0.1.12:81 -g
+ipvsadm -A --sctp-service $VIP:82 -s rr
+ipvsadm -a --sctp-service $VIP:82 -r 10.0.1.12:82 -i
 DMAC=$(cat /sys/class/net/vcl/address) fuzz random $VIP "${FUZZ_COUNT:-2000}" "${FUZZ_SEED:-1}"
 # IPv6 beside it: NAT, DR and TUN services for an IPv6 VIP, which go on balancing.
 ipvsadm -A -t [fd00::100]:80 -s rr

@@ -95,6 +95,8 @@ mod tests_sched_rr;
 #[cfg(test)]
 mod tests_sched_weighted;
 #[cfg(test)]
+mod tests_sctp;
+#[cfg(test)]
 mod tests_sip;
 #[cfg(test)]
 mod tests_sizing;

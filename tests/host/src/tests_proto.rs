@@ -89,7 +89,8 @@ fn transport_ports() {
 fn protocols() {
     assert_eq!(Proto::from_ip(6), Some(Proto::Tcp));
     assert_eq!(Proto::from_ip(17), Some(Proto::Udp));
-    for p in [0, 1, 41, 132, 255] {
+    assert_eq!(Proto::from_ip(132), Some(Proto::Sctp));
+    for p in [0, 1, 41, 50, 51, 255] {
         assert_eq!(Proto::from_ip(p), None, "protocol {p}");
     }
     let tcp = Proto::Tcp;

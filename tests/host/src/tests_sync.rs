@@ -543,3 +543,28 @@ fn daemon_settings() {
     assert_eq!(policy::thread_count(128), 64);
     assert_eq!(Role::of_state(3), None);
 }
+
+#[test]
+fn sctp_states_sent() {
+    let k = knobs();
+    let sctp = |state, old_state, pkts| ConnNow {
+        protocol: 132,
+        state,
+        old_state,
+        ..udp(pkts)
+    };
+    let at = |c: &ConnNow| policy::needed(c, &k, 1001, 0, 100);
+    // INIT1, COOKIE states, REJECTED: never.
+    for s in [0, 1, 2, 3, 4, 5, 6, 7, 12] {
+        assert_eq!(at(&sctp(s, 0, 3)), None, "state {s}");
+    }
+    // Into ESTABLISHED: by the packet count, flagged as a change.
+    assert_eq!(at(&sctp(8, 4, 4)), None);
+    assert_eq!(at(&sctp(8, 4, 3)).map(|s| s.force), Some(true));
+    // Into a shutdown state or CLOSED: at once, whatever the count.
+    for s in [9, 10, 11, 13] {
+        assert_eq!(at(&sctp(s, 8, 4)).map(|s| s.force), Some(true), "state {s}");
+    }
+    // No change: by the count.
+    assert_eq!(at(&sctp(10, 10, 4)), None);
+}

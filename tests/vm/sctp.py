@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""SCTP test server and client (one-to-one sockets of the kernel's SCTP).
+
+usage: sctp.py serve PORT TEXT
+       sctp.py get [--hold SECONDS] [--from PORT] HOST PORT
+
+serve: every association gets "TEXT LOCAL" and a newline (LOCAL: the address it came to) once
+the client's first line arrived; the server then waits for the client to shut down, and closes.
+get: opens an association, sends a line, prints the answer, keeps the association open
+SECONDS (default 0) more, and shuts it down (closing as a client does: SHUTDOWN first).
+"""
+import argparse
+import socket
+import sys
+import threading
+
+
+def serve(a):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", a.port))
+    ls.listen(64)
+
+    def one(s):
+        with s:
+            s.settimeout(30)
+            try:
+                data = b""
+                while b"\n" not in data:
+                    d = s.recv(100)
+                    if not d:
+                        return
+                    data += d
+                s.sendall(f"{a.text} {s.getsockname()[0]}\n".encode())
+                while s.recv(100):
+                    pass
+            except OSError:
+                pass
+
+    while True:
+        s, _ = ls.accept()
+        threading.Thread(target=one, args=(s,), daemon=True).start()
+
+
+def get(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+    s.settimeout(10)
+    if a.sport:
+        s.bind(("0.0.0.0", a.sport))
+    try:
+        s.connect((a.host, a.port))
+        s.sendall(b"hi\n")
+        data = b""
+        while b"\n" not in data:
+            d = s.recv(100)
+            if not d:
+                break
+            data += d
+        sys.stdout.write(data.decode() or "none\n")
+        sys.stdout.flush()
+        if a.hold:
+            threading.Event().wait(a.hold)
+    except OSError as e:
+        print("none", e)
+    s.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("serve")
+    p.add_argument("port", type=int)
+    p.add_argument("text")
+    p = sub.add_parser("get")
+    p.add_argument("--hold", type=float, default=0)
+    p.add_argument("--from", dest="sport", type=int, default=0)
+    p.add_argument("host")
+    p.add_argument("port", type=int)
+    a = ap.parse_args()
+    serve(a) if a.cmd == "serve" else get(a)
+
+
+main()
