@@ -26,11 +26,12 @@ for impl in c rs; do
 	ipvsadm -A --sctp-service $VIP:80 -s rr
 	ipvsadm -a --sctp-service $VIP:80 -r 10.0.1.11:80 -m
 	fuzz cases $VIP 80 >"$out/cases"
-	# Let C's estimator fold its per-CPU counters in.
-	sleep 3
-	# Each connection as "case-name protocol state" (expiry times left out).
+	# Each connection as "case-name protocol state" (expiry times left out), before SCTP's
+	# INIT1 (4 s) expire.
 	ipvsadm -Lcn | awk 'NR > 2 {split($4, a, ":"); print a[2], $1, $3}' | sort >"$out/conns"
 	join "$out/cases" "$out/conns" | awk '{print $2, $3, $4}' >"$out/$impl.conns"
+	# Let C's estimator fold its per-CPU counters in.
+	sleep 3
 	ipvsadm -Ln --stats --exact >"$out/$impl.stats"
 	ipvsadm -C
 done
