@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""SCTP test server and client (one-to-one sockets of the kernel's SCTP).
+"""SCTP test server and client (one-to-one sockets of the kernel's SCTP), IPv4 or IPv6.
 
 usage: sctp.py serve PORT TEXT
        sctp.py get [--hold SECONDS] [--from PORT] HOST PORT
@@ -17,9 +17,10 @@ import threading
 
 
 def serve(a):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+    # An IPv6 socket on :: takes IPv4 associations too.
+    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", a.port))
+    ls.bind(("::", a.port))
     ls.listen(64)
 
     def one(s):
@@ -32,7 +33,8 @@ def serve(a):
                     if not d:
                         return
                     data += d
-                s.sendall(f"{a.text} {s.getsockname()[0]}\n".encode())
+                local = s.getsockname()[0].removeprefix("::ffff:")
+                s.sendall(f"{a.text} {local}\n".encode())
                 while s.recv(100):
                     pass
             except OSError:
@@ -44,10 +46,11 @@ def serve(a):
 
 
 def get(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+    family = socket.AF_INET6 if ":" in a.host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
     s.settimeout(10)
     if a.sport:
-        s.bind(("0.0.0.0", a.sport))
+        s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", a.sport))
     try:
         s.connect((a.host, a.port))
         s.sendall(b"hi\n")
