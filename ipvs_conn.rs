@@ -218,9 +218,12 @@ impl rcuhash::Entry for Conn {
                 self.timer_at.store(expires, Relaxed);
                 return Some(expires);
             }
-            // A template lives on while it controls connections, like C's.
+            // A template (or an FTP control connection) lives on while it controls
+            // connections, like C's; a template's timeout is this grace from then on.
             if self.n_control.load(Relaxed) != 0 {
-                self.per_kind.store(CONTROL_GRACE_S, Relaxed);
+                if self.kind == Kind::Template {
+                    self.per_kind.store(CONTROL_GRACE_S, Relaxed);
+                }
                 let at = now.wrapping_add(u64::from(CONTROL_GRACE_S) * time::hz());
                 self.expires.store(at, Relaxed);
                 self.timer_at.store(at, Relaxed);
@@ -706,6 +709,18 @@ impl ConnTable {
         self.tab.find(g, Chain::In, key.hash(self.seed), |c| {
             c.key_in == *key && c.kind == Kind::Conn && !c.is_dead()
         })
+    }
+
+    /// How many live connections `f` holds for (a walk of the whole table).
+    pub(crate) fn count_matching(&self, f: impl Fn(&Conn) -> bool) -> usize {
+        let g = rcu::read_lock();
+        let mut n = 0;
+        self.tab.for_each(&g, |c| {
+            if !c.is_dead() && f(&c) {
+                n += 1;
+            }
+        });
+        n
     }
 
     /// Finds the usable template `key`, with the persistence engine's data `pe` if there is

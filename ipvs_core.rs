@@ -46,7 +46,7 @@ impl netfilter::Handler for Ipvs {
 
 impl Ipvs {
     /// The timeout (seconds) of a TCP connection in state `st`.
-    fn tcp_timeout(&self, st: tcp::State) -> u32 {
+    pub(crate) fn tcp_timeout(&self, st: tcp::State) -> u32 {
         match st {
             tcp::State::Established => self.timeouts.tcp.load(Relaxed),
             tcp::State::FinWait => self.timeouts.tcp_fin.load(Relaxed),
@@ -425,6 +425,11 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
     ipvs.count_in(&c, skb.len());
     c.count_in_packet();
     ipvs.update_state(&c, false, sig);
+    if let ConnRef::Hashed(h) = &c {
+        if ipvs.ftp_control(key.proto, c.vport(), c.fwd) {
+            ipvs.ftp_from_client(&g, *h, &skb, l4off);
+        }
+    }
     let verdict = match c.fwd {
         Fwd::Masq => ipvs_xmit::nat_xmit(net, skb, &c, ports(&key, sig, l4off)),
         Fwd::Droute => ipvs_xmit::dr_xmit(net, skb, &c, false),

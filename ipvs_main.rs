@@ -16,6 +16,7 @@
 
 use kernel::prelude::*;
 
+mod ipvs_app;
 mod ipvs_conn;
 mod ipvs_core;
 mod ipvs_ctl;

@@ -61,6 +61,8 @@ pub(crate) struct Ipvs {
     pub(crate) next_svc_id: Atomic<u64>,
     /// Services on the FTP port (a TCP packet to a data port may be theirs).
     pub(crate) ftp_svcs: Atomic<u32>,
+    /// The FTP helper's control ports (the `ports` module parameter).
+    pub(crate) ftp_ports: crate::ipvs_app::FtpPorts,
     /// Address services on port 0 (they catch every port of their address).
     pub(crate) null_svcs: Atomic<u32>,
     /// Services whose persistence engine (SIP) makes connections for their real servers' own
@@ -227,6 +229,7 @@ impl PernetState for Ipvs {
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
                 next_svc_id: Atomic::new(1),
                 ftp_svcs: Atomic::new(0),
+                ftp_ports: crate::ipvs_app::FtpPorts::from_param(),
                 null_svcs: Atomic::new(0),
                 conn_out_svcs: Atomic::new(0),
                 gen: NETNS_GEN.fetch_add(1, Relaxed),
@@ -434,8 +437,8 @@ impl Ipvs {
             ProcFile::Services => self.show_services(w),
             ProcFile::Stats => ipvs_ctl::procfmt::write_stats(w, &self.stats.snapshot()),
             ProcFile::StatsPercpu => self.show_stats_percpu(w),
-            // The application helpers (C's FTP module): none yet.
-            ProcFile::App => w.write_str(ipvs_ctl::procfmt::APP_HEADER),
+            // The application helpers (C's FTP module).
+            ProcFile::App => self.show_apps(w),
             ProcFile::Status => self.show_status(w),
         };
     }

@@ -38,6 +38,7 @@ pub(crate) mod kthread;
 pub(crate) mod mem;
 pub(crate) mod modref;
 pub(crate) mod netfilter;
+pub(crate) mod params;
 pub(crate) mod percpu;
 pub(crate) mod pernet;
 pub(crate) mod proc;

@@ -5,7 +5,7 @@
 //! client's persistence template, and the connection made for it.
 
 use super::{ConnRef, NoConn};
-use crate::ipvs_conn::{persist, Conn, ConnFlags, FlowKey, PeData};
+use crate::ipvs_conn::{persist, Conn, ConnFlags, FlowKey, Fwd, PeData};
 use crate::ipvs_ctl::{uapi, Counters, Dest, Service};
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{self, inet::Addr, Proto};
@@ -303,9 +303,12 @@ impl Ipvs {
         }
         // A destination's own bits (set by socket option) apply to its connections too.
         let d = dest.as_ref().map(|(d, _)| d);
+        // An FTP control connection keeps its conntrack entries (C: `ip_vs_ftp_init_conn`).
+        let ftp =
+            d.is_some_and(|d| self.ftp_control(key.proto, key.dport, Fwd::from_flags(d.fwd())));
         let flags = ConnFlags {
             one_packet: one_packet || d.is_some_and(|d| d.one_packet()),
-            nfct: self.sysctls.get(Sysctl::Conntrack) != 0 || d.is_some_and(|d| d.nfct()),
+            nfct: self.sysctls.get(Sysctl::Conntrack) != 0 || d.is_some_and(|d| d.nfct()) || ftp,
             synced: false,
         };
         let c = Conn::new(&self.conns, *key, dest, svc.into(), control, flags, now)

@@ -188,8 +188,20 @@ pub(crate) fn write_stats_percpu_tail(w: &mut impl Write, s: &Stats) -> fmt::Res
     )
 }
 
-/// `/proc/net/ip_vs_app`'s header (a line per application helper follows).
+/// `/proc/net/ip_vs_app`'s header (a line per application helper's port follows).
 pub(crate) const APP_HEADER: &str = "prot port    usecnt name\n";
+
+/// A line of `/proc/net/ip_vs_app`: an application helper `name` on `port` of protocol
+/// `proto`, with `usecnt` connections bound to it.
+pub(crate) fn write_app(
+    w: &mut impl Write,
+    proto: &str,
+    port: u16,
+    usecnt: usize,
+    name: &str,
+) -> core::fmt::Result {
+    writeln!(w, "{proto:<3}  {port:<7} {usecnt:<6} {name:<17}")
+}
 
 /// The longest chain `/proc/net/ip_vs_status` tells apart (longer ones count as this long).
 pub(crate) const STATUS_CHAIN_CAP: usize = 7;

@@ -6,6 +6,7 @@
  * the pernet operations). All IPVS behaviour lives in Rust.
  */
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/skbuff.h>
 #include <linux/ip.h>
 #include <linux/ip_vs.h>
@@ -956,4 +957,19 @@ bool ipvs_rs_ipv6_is_local(struct net *net, const u8 *addr)
 
 	dst_release(dst);
 	return local;
+}
+
+/*
+ * The FTP helper's control ports: C ip_vs_ftp's `ports` parameter, an array, which Rust's
+ * module! cannot declare. Read-only once loaded.
+ */
+static unsigned short ports[IPVS_RS_FTP_MAX_PORTS] = { 21 };
+static unsigned int ports_count = 1;
+module_param_array(ports, ushort, &ports_count, 0444);
+MODULE_PARM_DESC(ports, "Ports to monitor for FTP control commands");
+
+const unsigned short *ipvs_rs_ftp_ports(unsigned int *count)
+{
+	*count = ports_count;
+	return ports;
 }

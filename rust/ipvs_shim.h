@@ -316,6 +316,11 @@ int ipvs_rs_skb_csum_start(const struct sk_buff *skb);
 u16 ipvs_rs_skb_csum_offset(const struct sk_buff *skb);
 void ipvs_rs_skb_csum_none(struct sk_buff *skb);
 void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb);
+
+/* The `ports` parameter (the FTP helper's control ports): its array and, in *count, how many
+ * of its entries were given (at most IPVS_RS_FTP_MAX_PORTS). */
+#define IPVS_RS_FTP_MAX_PORTS 8
+const unsigned short *ipvs_rs_ftp_ports(unsigned int *count);
 bool ipvs_rs_pskb_pull(struct sk_buff *skb, u32 len);
 bool ipvs_rs_pskb_may_pull(struct sk_buff *skb, u32 len);
 void ipvs_rs_ipv4_update_pmtu(struct net *net, struct sk_buff *skb, u32 mtu);

@@ -30,7 +30,7 @@ inline=${IPVS_INLINE_HELPERS:-1}
 pkgs=(rustc-web rust-web-src rust-web-clippy rustfmt-web "clang-$llvm" "lld-$llvm" "llvm-$llvm" "libclang-$llvm-dev" flex bison bc
       libelf-dev libssl-dev cpio qemu-system-x86 ipvsadm udev socat iproute2 kmod util-linux
       python3-pip python3-venv xz-utils make gcc libcap2-bin nftables keepalived
-      prometheus-node-exporter conntrack iptables)
+      prometheus-node-exporter conntrack iptables python3-pyftpdlib)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -42,8 +42,8 @@ check)
 	echo "[run] host tests (cargo test)"
 	(cd "$root/tests/host" && cargo test -q 2>&1)
 	echo "[run] VM tests"
-	# In two VMs at once (VM_JOBS=1: one, about 46 minutes here, 2 cores, TCG); the bound is
-	# for a VM that hangs.
+	# In one VM (about 44 minutes here, 2 cores, TCG; VM_JOBS=2 on four cores or more: two
+	# at once); the bound is for a VM that hangs.
 	VM_TIMEOUT=${VM_TIMEOUT:-4500} "$root/tests/vm/shards.sh" "$kdir"
 	;;
 demo)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# SCTP through NAT (-m), direct routing (-g) and IP-in-IP (-i), differential: the kernel's SCTP
+# SCTP through NAT (-m) and direct routing (-g) (IP-in-IP sends what DR would, inside a header:
+# SCTP_ALL=1 adds it), differential: the kernel's SCTP
 # on client and real servers (tests/vm/sctp.py), two short associations and one held open.
 # Under C ip_vs and ipvs_rs alike: the same real servers answer, in the same order (rr), the
 # real servers see the VIP (DR, TUN) or their own address (NAT) as the association's local
@@ -48,7 +49,7 @@ wait_state() {
 	done
 	echo "no connection from port $1 in state $2" >>"$out/$m.$impl.waits"
 }
-for m in m g i m6; do
+for m in m g ${SCTP_ALL:+i} m6; do
 	case $m in
 	m6) V=$VIP6 svc=[$VIP6]:80 rs=fd00:1::1 fwd=m ;;
 	*) V=$VIP svc=$VIP:80 rs=10.0.1.1 fwd=$m ;;

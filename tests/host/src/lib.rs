@@ -38,6 +38,12 @@ pub mod ipvs_conn {
     pub mod sizing;
 }
 
+/// `ipvs_app.rs`'s pure submodule.
+#[path = "../../../ipvs_app"]
+pub mod ipvs_app {
+    pub mod ftp;
+}
+
 /// `ipvs_sync.rs`'s pure submodules.
 #[path = "../../../ipvs_sync"]
 pub mod ipvs_sync {
@@ -70,6 +76,8 @@ mod tests_conn_show;
 mod tests_encap;
 #[cfg(test)]
 mod tests_flow;
+#[cfg(test)]
+mod tests_ftp;
 #[cfg(test)]
 mod tests_icmp;
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! (expected lines taken from C ip_vs in the test VM).
 
 use crate::ipvs_ctl::msg::{Stats, SvcKey};
-use crate::ipvs_ctl::procfmt::{write_dest, write_header, write_service, write_stats};
+use crate::ipvs_ctl::procfmt::{
+    write_app, write_dest, write_header, write_service, write_stats, APP_HEADER,
+};
 
 fn key(af: u16, protocol: u16, addr: &[u8], port: u16, fwmark: u32) -> SvcKey {
     let mut a = [0u8; 16];
@@ -191,5 +193,19 @@ fn status_walked() {
          Services:\t1\nService buckets:\t32 (5 bits, lfactor -3)\n\
          Service buckets empty:\t31 (96%)\nService buckets len-1:\t1 (100%)\n\
          Stats thread slots:\t1 (max 4)\nStats chain max len:\t8\nStats thread ests:\t256\n"
+    );
+}
+
+#[test]
+fn app_lines() {
+    // C: "%-3s  %-7u %-6d %-17s\n" after its header.
+    let mut s = String::from(APP_HEADER);
+    write_app(&mut s, "TCP", 21, 3, "ftp").unwrap();
+    write_app(&mut s, "TCP", 65535, 1234567, "ftp").unwrap();
+    assert_eq!(
+        s,
+        "prot port    usecnt name\n\
+         TCP  21      3      ftp              \n\
+         TCP  65535   1234567 ftp              \n"
     );
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""An FTP client session for the FTP helper's test (Python's ftplib).
+
+usage: ftpget.py HOST FILE [--hold SECONDS]
+
+Logs in as "u"/"p", fetches FILE twice in active mode, once announced by PORT and once by EPRT
+(|1|, IPv4), and prints the server's banner and, per transfer, the bytes received; keeps the
+session SECONDS more before QUIT.
+"""
+import ftplib
+import socket
+import sys
+import time
+
+
+def eprt_retr(ftp, name):
+    """RETR in active mode announced by EPRT (ftplib uses EPRT only over IPv6)."""
+    local = ftp.sock.getsockname()[0]
+    with socket.create_server((local, 0)) as ls:
+        ls.settimeout(10)
+        ftp.voidcmd("EPRT |1|%s|%d|" % (local, ls.getsockname()[1]))
+        ftp.putcmd("RETR " + name)
+        resp = ftp.getresp()
+        if not resp.startswith("1"):
+            raise ftplib.error_reply(resp)
+        conn, _ = ls.accept()
+        with conn:
+            data = b""
+            while chunk := conn.recv(65536):
+                data += chunk
+        ftp.voidresp()
+    return data
+
+
+def main():
+    host, name = sys.argv[1], sys.argv[2]
+    hold = float(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--hold" else 0
+    ftp = ftplib.FTP(timeout=10)
+    try:
+        print(ftp.connect(host, 21).split("\n")[0].strip())
+        ftp.login("u", "p")
+        ftp.set_pasv(False)
+        got = []
+        ftp.retrbinary("RETR " + name, got.append)
+        print("PORT", sum(map(len, got)))
+        print("EPRT", len(eprt_retr(ftp, name)))
+        time.sleep(hold)
+        ftp.quit()
+    except (OSError, ftplib.Error) as e:
+        print("failed:", e)
+
+
+main()
