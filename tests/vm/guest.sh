@@ -23,7 +23,7 @@ kunit_filter=/sys/module/kunit/parameters/filter_glob
 [ -w "$kunit_filter" ] && printf %s ipvs_rs_kunit_off >"$kunit_filter"
 # Tests scale their loads down on a debug kernel (several times slower).
 [ -e "$leaks" ] && export IPVS_DEBUG_KERNEL=1
-before=$(dmesg | wc -l)
+before=$(kmsg_mark guest)
 bash "$script" "$@"
 rc=$?
 # Give deferred work (RCU callbacks, timers) a moment to report.
@@ -42,7 +42,7 @@ fi
 reports=$(kernel_reports "$before")
 if [ -n "$reports" ]; then
 	echo "=== kernel reports in dmesg ==="
-	dmesg | tail -n +"$((before + 1))"
+	dmesg_since "$before"
 	echo "=== end of dmesg ==="
 	rc=1
 fi

@@ -9,10 +9,24 @@ VIP6=fd00::100
 
 fail() { echo "FAIL: $*" >&2; return 1; }
 
-# kernel_reports N: the kernel reports (KASAN, lockdep, RCU, WARNING, oops...) among the dmesg
-# lines after the first N.
+# kmsg_mark NAME: writes a unique marker line to the kernel log and prints it (for
+# dmesg_since: a line count would miss what comes once the log is full and wraps).
+kmsg_mark() {
+	local m="ipvs-rs-mark $1 $$-$RANDOM-$SECONDS"
+	echo "$m" >/dev/kmsg
+	echo "$m"
+}
+
+# dmesg_since MARK: the kernel log's lines after marker MARK (all of it if MARK is gone).
+dmesg_since() {
+	dmesg | awk -v m="$1" 'seen; index($0, m) {seen = 1; n = NR} END {if (!n) exit 1}' ||
+		dmesg
+}
+
+# kernel_reports MARK: the kernel reports (KASAN, lockdep, RCU, WARNING, oops...) in the dmesg
+# lines after marker MARK.
 kernel_reports() {
-	dmesg | tail -n +"$(($1 + 1))" |
+	dmesg_since "$1" |
 		grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|lockdep|inconsistent lock state|rcu.*stall|RCU stall|panicked|kernel BUG|Call Trace|kmemleak: [0-9]+ new suspected' || true
 }
 

@@ -29,7 +29,10 @@ qemu_opts=${VM_QEMU_OPTS:-}
 qemu=()
 [ -n "$qemu_opts" ] && qemu=(--qemu-opts="$qemu_opts")
 # KVM hangs when nested here: always use TCG.
+# A kernel log that holds a whole suite's messages (128 KiB, the config's, wrapped after about
+# 2,000 lines: later tests' reports could then be missed).
 timeout "${VM_TIMEOUT:-3000}" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p \
+	--append log_buf_len=16M \
 	--cpus "${VM_CPUS:-2}" --memory "${VM_MEMORY:-2G}" --user root "${qemu[@]}" \
 	--exec "cd $root && env $envs tests/vm/guest.sh $kdir$args" </dev/null 2>&1 | tee "$log" || true
 rc=$(sed -n 's/^VM-RESULT: \([0-9]*\).*/\1/p' "$log" | tail -n 1)

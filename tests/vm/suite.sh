@@ -16,7 +16,7 @@ for t in "${tests[@]}"; do
 	echo "--- $t"
 	trace=$(mktemp)
 	start=$SECONDS
-	seen=$(dmesg | wc -l)
+	seen=$(kmsg_mark "$t")
 	# The test's own output is shown; its shell trace only when it fails.
 	if BASH_XTRACEFD=7 bash -x "./$t" 7>"$trace"; then
 		echo "ok - $t"

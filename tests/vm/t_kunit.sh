@@ -7,13 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 set -e
 loaded ipvs_rs && rmmod ipvs_rs
-seen=$(dmesg | wc -l)
+seen=$(kmsg_mark t_kunit)
 # guest.sh keeps KUnit from running the suites at every load: this one runs them.
 filter=/sys/module/kunit/parameters/filter_glob
 printf '%s' 'ipvs_rs_*' >"$filter"
 use_impl rs
 printf '%s' ipvs_rs_kunit_off >"$filter"
-ktap=$(dmesg | tail -n +"$((seen + 1))" | sed -n 's/^\[[^]]*\] //p')
+ktap=$(dmesg_since "$seen" | sed -n 's/^\[[^]]*\] //p')
 # The cases' and suites' result lines, and KUnit's summary of each suite.
 grep -E '^ *(not )?ok [0-9]+ |^ *# ipvs_rs_[a-z]+: pass:' <<<"$ktap" || true
 # A failed case's assertion, as KUnit reported it.
