@@ -42,7 +42,7 @@ check)
 	echo "[run] host tests (cargo test)"
 	(cd "$root/tests/host" && cargo test -q 2>&1)
 	echo "[run] VM tests"
-	# In one VM (about 44 minutes here, 2 cores, TCG; VM_JOBS=2 on four cores or more: two
+	# In one VM (about 45 minutes here, 2 cores, TCG; VM_JOBS=2 on four cores or more: two
 	# at once); the bound is for a VM that hangs.
 	VM_TIMEOUT=${VM_TIMEOUT:-4500} "$root/tests/vm/shards.sh" "$kdir"
 	;;
