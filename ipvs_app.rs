@@ -153,17 +153,21 @@ impl Ipvs {
     }
 
     /// `/proc/net/ip_vs_app`: a line per FTP control port, the newest registered first (C's
-    /// list order), with the connections bound to it.
+    /// list order), with the connections bound to it (counted in one walk of the table).
     pub(crate) fn show_apps(&self, w: &mut impl Write) -> core::fmt::Result {
         use crate::ipvs_ctl::procfmt;
+        let ports = self.ftp_ports.as_slice();
+        let mut bound = [0usize; ftp::MAX_PORTS];
+        self.conns.for_each_live(|c| {
+            if c.kind == Kind::Conn && self.ftp_control(c.key_in.proto, c.vport(), c.fwd) {
+                if let Some(i) = ports.iter().position(|&p| p == c.vport()) {
+                    bound[i] += 1;
+                }
+            }
+        });
         w.write_str(procfmt::APP_HEADER)?;
-        for &port in self.ftp_ports.as_slice().iter().rev() {
-            let n = self.conns.count_matching(|c| {
-                c.kind == Kind::Conn
-                    && c.vport() == port
-                    && self.ftp_control(c.key_in.proto, port, c.fwd)
-            });
-            procfmt::write_app(w, Proto::Tcp.name(), port, n, "ftp")?;
+        for (i, &port) in ports.iter().enumerate().rev() {
+            procfmt::write_app(w, Proto::Tcp.name(), port, bound[i], "ftp")?;
         }
         Ok(())
     }

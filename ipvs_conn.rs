@@ -711,16 +711,14 @@ impl ConnTable {
         })
     }
 
-    /// How many live connections `f` holds for (a walk of the whole table).
-    pub(crate) fn count_matching(&self, f: impl Fn(&Conn) -> bool) -> usize {
+    /// Calls `f` on every live entry (a walk of the whole table).
+    pub(crate) fn for_each_live(&self, mut f: impl FnMut(&Conn)) {
         let g = rcu::read_lock();
-        let mut n = 0;
         self.tab.for_each(&g, |c| {
-            if !c.is_dead() && f(&c) {
-                n += 1;
+            if !c.is_dead() {
+                f(&c);
             }
         });
-        n
     }
 
     /// Finds the usable template `key`, with the persistence engine's data `pe` if there is

@@ -330,41 +330,33 @@ fn parse_l4(
     ip: &IpHdr,
     l4off: usize,
 ) -> core::result::Result<(FlowKey, Signal), Verdict> {
-    if matches!(ip.protocol, ipvs_proto::AH | ipvs_proto::ESP) {
+    let (proto, sport, dport, sig) = if matches!(ip.protocol, ipvs_proto::AH | ipvs_proto::ESP) {
         let (proto, sport, dport) = ipvs_proto::ipsec_key_ports();
-        let key = FlowKey {
-            family: ip.family,
-            proto,
-            saddr: ip.saddr,
-            sport,
-            daddr: ip.daddr,
-            dport,
+        (proto, sport, dport, Signal::Ipsec)
+    } else {
+        let proto = Proto::from_ip(ip.protocol).ok_or(Verdict::Accept)?;
+        let mut t = [0u8; 20];
+        // A transport header too short to read is dropped, as C IPVS does.
+        let th = skb
+            .header(l4off, &mut t[..proto.hdr_len()])
+            .ok_or(Verdict::Drop)?;
+        let (sport, dport) = ipvs_proto::ports(th).ok_or(Verdict::Drop)?;
+        let sig = match proto {
+            Proto::Tcp => Signal::Tcp(th[13]),
+            Proto::Sctp => Signal::Sctp(sctp::chunks(skb, l4off)),
+            Proto::Udp | Proto::Ip => Signal::None,
         };
-        return Ok((key, Signal::Ipsec));
-    }
-    let proto = Proto::from_ip(ip.protocol).ok_or(Verdict::Accept)?;
-    let mut t = [0u8; 20];
-    // A transport header too short to read is dropped, as C IPVS does.
-    let th = skb
-        .header(l4off, &mut t[..proto.hdr_len()])
-        .ok_or(Verdict::Drop)?;
-    let (sport, dport) = ipvs_proto::ports(th).ok_or(Verdict::Drop)?;
-    let sig = match proto {
-        Proto::Tcp => Signal::Tcp(th[13]),
-        Proto::Sctp => Signal::Sctp(sctp::chunks(skb, l4off)),
-        Proto::Udp | Proto::Ip => Signal::None,
+        (proto, sport, dport, sig)
     };
-    Ok((
-        FlowKey {
-            family: ip.family,
-            proto,
-            saddr: ip.saddr,
-            sport,
-            daddr: ip.daddr,
-            dport,
-        },
-        sig,
-    ))
+    let key = FlowKey {
+        family: ip.family,
+        proto,
+        saddr: ip.saddr,
+        sport,
+        daddr: ip.daddr,
+        dport,
+    };
+    Ok((key, sig))
 }
 
 /// Where NAT rewrites the ports of a packet of flow `key` (transport header at `l4off`):

@@ -194,6 +194,32 @@ dr_real_servers() {
 	done
 }
 
+# dr_tun_real_servers N: real servers 1..N for direct routing and IP-in-IP: the VIP on their
+# loopback, never answering ARP for it, the ipip fallback device tunl0 up, reverse-path
+# filtering off; they answer the client directly through their default router, the director,
+# which so accepts packets from its own VIP (accept_local).
+dr_tun_real_servers() {
+	local i
+	for i in $(seq 1 "$1"); do
+		ip -n "rs$i" addr add $VIP/32 dev lo
+		ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+			net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 net.ipv4.conf.all.rp_filter=0
+		ip -n "rs$i" link set tunl0 up
+		ip netns exec "rs$i" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
+	done
+	sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br-rs.rp_filter=0
+}
+
+# wait_listen NETNS KIND PORT: waits (up to 10 s) until a socket of KIND (ss's -t TCP, -S SCTP)
+# listens on PORT in NETNS.
+wait_listen() {
+	for _ in $(seq 100); do
+		[ -n "$(ip netns exec "$1" ss "$2" -lnH "sport = :$3")" ] && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on port $3 in $1"
+}
+
 # wait_raw_socket NETNS: waits (up to 60 s: python starts slowly on the debug kernel beside
 # another VM) until a raw socket is open in NETNS (a capture has started listening).
 wait_raw_socket() {

@@ -16,6 +16,17 @@ import sys
 import threading
 
 
+def recv_line(s):
+    """What arrives on S up to a newline, or until the peer shuts down."""
+    data = b""
+    while b"\n" not in data:
+        d = s.recv(100)
+        if not d:
+            break
+        data += d
+    return data
+
+
 def serve(a):
     # An IPv6 socket on :: takes IPv4 associations too.
     ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
@@ -27,12 +38,8 @@ def serve(a):
         with s:
             s.settimeout(30)
             try:
-                data = b""
-                while b"\n" not in data:
-                    d = s.recv(100)
-                    if not d:
-                        return
-                    data += d
+                if b"\n" not in recv_line(s):
+                    return
                 local = s.getsockname()[0].removeprefix("::ffff:")
                 s.sendall(f"{a.text} {local}\n".encode())
                 while s.recv(100):
@@ -54,12 +61,7 @@ def get(a):
     try:
         s.connect((a.host, a.port))
         s.sendall(b"hi\n")
-        data = b""
-        while b"\n" not in data:
-            d = s.recv(100)
-            if not d:
-                break
-            data += d
+        data = recv_line(s)
         sys.stdout.write(data.decode() or "none\n")
         sys.stdout.flush()
         if a.hold:

@@ -18,12 +18,7 @@ head -c 300000 /dev/urandom >"$out/pub/f"
 for i in 1 2; do
 	ip netns exec "rs$i" python3 "$REPO/tests/vm/ftpd.py" "rs$i" "$out/pub" >/dev/null 2>&1 &
 done
-for i in 1 2; do
-	for _ in $(seq 100); do
-		[ -n "$(ip netns exec "rs$i" ss -tlnH 'sport = :21')" ] && break
-		sleep 0.1
-	done
-done
+for i in 1 2; do wait_listen "rs$i" -t 21; done
 # syn_counters: counters of the SYNs from port 20 the client gets (from anywhere, from the
 # VIP), made afresh.
 syn_counters() {

@@ -14,14 +14,7 @@
 set -e
 out=$(mktemp -d)
 nat_topology 3
-for i in 1 2 3; do
-	ip -n "rs$i" addr add $VIP/32 dev lo
-	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-		net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 net.ipv4.conf.all.rp_filter=0
-	ip -n "rs$i" link set tunl0 up
-	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
-done
-sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br-rs.rp_filter=0
+dr_tun_real_servers 3
 # Servers that answer "rs<i> <the local address the connection came to>"; the UDP one is bound
 # to the VIP, so that it hears only requests to the VIP and its answers leave from the VIP.
 for i in 1 2 3; do

@@ -17,24 +17,12 @@ set -e
 out=$(mktemp -d)
 nat_topology 2
 add_v6 2
-for i in 1 2; do
-	ip -n "rs$i" addr add $VIP/32 dev lo
-	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-		net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 net.ipv4.conf.all.rp_filter=0
-	ip -n "rs$i" link set tunl0 up
-	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
-done
-sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br-rs.rp_filter=0
+dr_tun_real_servers 2
 modprobe sctp
 for i in 1 2; do
 	ip netns exec "rs$i" python3 "$REPO/tests/vm/sctp.py" serve 80 "rs$i" &
 done
-for i in 1 2; do
-	for _ in $(seq 100); do
-		[ -n "$(ip netns exec "rs$i" ss -SlnH 'sport = :80')" ] && break
-		sleep 0.1
-	done
-done
+for i in 1 2; do wait_listen "rs$i" -S 80; done
 sget() { ip netns exec cl python3 "$REPO/tests/vm/sctp.py" get "$@" "${V:-$VIP}" 80; }
 # fmt_rs ADDR: real server ADDR, port 80, as -r takes it.
 fmt_rs() { case $1 in *:*) echo "[$1]:80" ;; *) echo "$1:80" ;; esac; }
