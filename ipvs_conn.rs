@@ -23,6 +23,7 @@ pub(crate) mod show;
 pub(crate) mod sizing;
 mod synced;
 
+use crate::ipvs_app::ftp::Passive;
 use crate::ipvs_ctl::{defense, uapi, Dest, Service};
 use crate::ipvs_proto::{
     inet::{Addr, Family},
@@ -48,8 +49,10 @@ use kernel::{
 
 /// The mutable state of a connection.
 pub(crate) struct ConnState {
-    /// The protocol's state: C's number of a TCP or SCTP state, 0 for others (one byte for
-    /// all: see [`ConnState::tcp`], [`ConnState::sctp`]).
+    /// The protocol's state in the low four bits ([`STATE_BITS`]): C's number of a TCP or SCTP
+    /// state, 0 for others (see [`ConnState::tcp`], [`ConnState::sctp`]); above them, an FTP
+    /// control connection's passive command awaiting the server's answer (C: `app_data`; see
+    /// [`ConnState::ftp_passive`]). One byte for all keeps a connection within its slab object.
     state: u8,
     /// Whether the connection counts as inactive for its destination.
     pub(crate) inactive: bool,
@@ -60,25 +63,51 @@ pub(crate) struct ConnState {
     pub(crate) synced_state: u8,
 }
 
+/// The bits of [`ConnState`]'s byte that hold the protocol's state: every TCP and SCTP state
+/// number fits.
+const STATE_BITS: u8 = 0x0f;
+const _: () =
+    assert!(tcp::State::SynAck as u8 <= STATE_BITS && sctp::NSTATES as u8 <= STATE_BITS + 1);
+
 impl ConnState {
     /// The TCP state of a TCP connection.
     pub(crate) fn tcp(&self) -> tcp::State {
-        tcp::State::from_number(self.state.into()).unwrap_or(tcp::State::None)
+        tcp::State::from_number((self.state & STATE_BITS).into()).unwrap_or(tcp::State::None)
     }
 
     /// Moves a TCP connection to `s`.
     pub(crate) fn set_tcp(&mut self, s: tcp::State) {
-        self.state = s as u8;
+        self.state = (self.state & !STATE_BITS) | s as u8;
     }
 
     /// The SCTP state of an SCTP connection.
     pub(crate) fn sctp(&self) -> sctp::State {
-        sctp::State::from_number(self.state.into()).unwrap_or(sctp::State::None)
+        sctp::State::from_number((self.state & STATE_BITS).into()).unwrap_or(sctp::State::None)
     }
 
     /// Moves an SCTP connection to `s`.
     pub(crate) fn set_sctp(&mut self, s: sctp::State) {
-        self.state = s as u8;
+        self.state = (self.state & !STATE_BITS) | s as u8;
+    }
+
+    /// An FTP control connection's passive command (PASV or EPSV) the server has not answered
+    /// yet.
+    pub(crate) fn ftp_passive(&self) -> Option<Passive> {
+        match self.state >> 4 {
+            1 => Some(Passive::Pasv),
+            2 => Some(Passive::Epsv),
+            _ => None,
+        }
+    }
+
+    /// Records (or clears) the passive command awaiting the server's answer.
+    pub(crate) fn set_ftp_passive(&mut self, p: Option<Passive>) {
+        let v = match p {
+            None => 0,
+            Some(Passive::Pasv) => 1,
+            Some(Passive::Epsv) => 2,
+        };
+        self.state = (self.state & STATE_BITS) | v << 4;
     }
 
     /// A new connection's: no state, inactive, `no_output` as its forwarding method says.
@@ -143,6 +172,9 @@ mod bit {
     pub(super) const ONE_PACKET: i8 = 16;
     /// Made by the sync daemon from a master's message (C: `IP_VS_CONN_F_SYNC`; fixed).
     pub(super) const SYNCED: i8 = 32;
+    /// An application helper watches its packets (an FTP control connection; C: `cp->app`;
+    /// fixed).
+    pub(super) const APP: i8 = 64;
 }
 
 /// Seconds a template's life is extended by when its time is up but it still controls
@@ -280,6 +312,11 @@ impl Conn {
     /// Made for one packet only (`-o`, UDP): never hashed, gone after its packet.
     pub(crate) fn one_packet(&self) -> bool {
         self.bit(bit::ONE_PACKET)
+    }
+
+    /// Whether an application helper watches its packets (an FTP control connection).
+    pub(crate) fn has_app(&self) -> bool {
+        self.bit(bit::APP)
     }
 
     /// Whether a template was assured (see [`bit::ASSURED`]).
@@ -475,6 +512,8 @@ pub(crate) struct ConnFlags {
     pub(crate) nfct: bool,
     /// Made by the sync daemon.
     pub(crate) synced: bool,
+    /// An application helper watches its packets.
+    pub(crate) app: bool,
 }
 
 impl ConnFlags {
@@ -485,6 +524,7 @@ impl ConnFlags {
             (self.one_packet, bit::ONE_PACKET),
             (self.nfct, bit::NFCT),
             (self.synced, bit::SYNCED),
+            (self.app, bit::APP),
         ] {
             if on {
                 b |= v;
@@ -788,11 +828,11 @@ impl ConnTable {
     }
 
     /// Ends `c` now (a new connection takes its place), unbinding it from its destination;
-    /// its timer takes it out of the table.
-    pub(crate) fn expire_now(&self, c: &Conn, now: u64) {
+    /// its timer takes it out of the table. False if it had ended already.
+    pub(crate) fn expire_now(&self, c: &Conn, now: u64) -> bool {
         let st = c.st.lock();
         if c.swap_bit(bit::DEAD, true) {
-            return;
+            return false;
         }
         c.release(!st.inactive);
         c.expires.store(now, Relaxed);
@@ -800,6 +840,7 @@ impl ConnTable {
         self.tab.arm(c, now);
         drop(st);
         c.forget_conntrack();
+        true
     }
 
     /// The connection or template at place (`bucket`, `skip`) of a walk through the table, or

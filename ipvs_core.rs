@@ -160,7 +160,11 @@ impl Ipvs {
         pkt: PacketAt<'_, '_>,
     ) -> core::result::Result<ConnRef<'a>, NoConn> {
         let syn = sig.is_new_conn();
-        if let Some(c) = self.conns.lookup_in(g, key) {
+        let found = self
+            .conns
+            .lookup_in(g, key)
+            .or_else(|| self.fill_client_port(g, key));
+        if let Some(c) = found {
             let gone = c.dest.as_ref().is_some_and(|d| !d.is_available());
             // The common case, a packet of a live connection, reads no sysctl.
             if !syn && !gone {
@@ -418,8 +422,8 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
     c.count_in_packet();
     ipvs.update_state(&c, false, sig);
     if let ConnRef::Hashed(h) = &c {
-        if ipvs.ftp_control(key.proto, c.vport(), c.fwd) {
-            ipvs.ftp_from_client(&g, *h, &skb, l4off);
+        if h.has_app() && !ipvs.ftp_from_client(&g, *h, &mut skb, l4off) {
+            return Verdict::Drop;
         }
     }
     let verdict = match c.fwd {
@@ -522,6 +526,12 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
             None => return stray_from_real_server(ipvs, net, &g, skb, &key, sig),
         },
     };
+    // The FTP helper reads (and may rewrite) a control connection's replies first.
+    if let ConnRef::Hashed(h) = &c {
+        if h.has_app() && !ipvs.ftp_from_server(&g, *h, &mut skb, l4off) {
+            return Verdict::Drop;
+        }
+    }
     // Like C, a NAT reply that cannot be translated or routed counts nowhere; a DR/TUN real
     // server's reply routed through this host is counted and left as it is.
     if c.fwd == Fwd::Masq

@@ -82,6 +82,9 @@ impl Default for Timeouts {
 pub(crate) struct CtlState {
     /// This namespace's hooks, registered while it has a service.
     pub(crate) hooks: Option<Hooks>,
+    /// Conntrack kept on for the FTP helper, by family (IPv4, IPv6): see
+    /// `Ipvs::ftp_conntrack_on`.
+    pub(crate) ftp_conntrack: [Option<crate::rust::conntrack::Tracking>; 2],
 }
 
 impl Ipvs {

@@ -61,6 +61,10 @@ pub(crate) struct Ipvs {
     pub(crate) next_svc_id: Atomic<u64>,
     /// Services on the FTP port (a TCP packet to a data port may be theirs).
     pub(crate) ftp_svcs: Atomic<u32>,
+    /// Services whose connections may be FTP control connections (see
+    /// `Ipvs::count_ftp_control`): only while there are any may a passive-mode data connection
+    /// wait for its client's port.
+    pub(crate) ftp_ctl_svcs: Atomic<u32>,
     /// The FTP helper's control ports (the `ports` module parameter).
     pub(crate) ftp_ports: crate::ipvs_app::FtpPorts,
     /// Address services on port 0 (they catch every port of their address).
@@ -229,6 +233,7 @@ impl PernetState for Ipvs {
                 trash <- new_spinlock_bh!(KVec::new(), c"ipvs_rs::Ipvs::trash"),
                 next_svc_id: Atomic::new(1),
                 ftp_svcs: Atomic::new(0),
+                ftp_ctl_svcs: Atomic::new(0),
                 ftp_ports: crate::ipvs_app::FtpPorts::from_param(),
                 null_svcs: Atomic::new(0),
                 conn_out_svcs: Atomic::new(0),

@@ -122,6 +122,35 @@ pub(crate) fn csum_after_ttl_decrement(csum: [u8; 2]) -> [u8; 2] {
     (s as u16).to_be_bytes()
 }
 
+/// The one's-complement sum of the pseudo-header a TCP or UDP checksum covers (RFC 9293 3.1,
+/// RFC 8200 8.1): both addresses of `family`, the IP protocol and the segment's length.
+pub(crate) fn pseudo_header_sum(
+    family: inet::Family,
+    (saddr, daddr): (&inet::Addr, &inet::Addr),
+    protocol: u8,
+    len: u32,
+) -> u32 {
+    let acc = icmp::sum16(saddr.bytes(family), 0);
+    let acc = icmp::sum16(daddr.bytes(family), acc);
+    // IPv4's 16-bit length and IPv6's 32-bit one sum alike.
+    icmp::sum16(&len.to_be_bytes(), icmp::sum16(&[0, protocol], acc))
+}
+
+/// Whether `segment` (a whole TCP or UDP segment, its checksum included) sums right with its
+/// pseudo-header's `pseudo` ([`pseudo_header_sum`]).
+pub(crate) fn segment_checksum_ok(pseudo: u32, segment: &[u8]) -> bool {
+    icmp::fold(icmp::sum16(segment, pseudo)) == [0, 0]
+}
+
+/// The checksum of `segment` (its checksum field at `csum_off` taken as zero) with its
+/// pseudo-header's `pseudo`.
+pub(crate) fn segment_checksum(pseudo: u32, segment: &[u8], csum_off: usize) -> [u8; 2] {
+    let head = segment.get(..csum_off).unwrap_or(segment);
+    let tail = segment.get(csum_off + 2..).unwrap_or(&[]);
+    // `csum_off` is even: the words after the field line up as they do in the segment.
+    icmp::fold(icmp::sum16(tail, icmp::sum16(head, pseudo)))
+}
+
 /// The transport ports of a TCP/UDP/SCTP header (first four bytes), host order.
 pub(crate) fn ports(b: &[u8]) -> Option<(u16, u16)> {
     let b = b.get(..4)?;

@@ -18,7 +18,7 @@
 pub(crate) mod policy;
 pub(crate) mod wire;
 
-use crate::ipvs_conn::{Conn, ConnState, Kind};
+use crate::ipvs_conn::{Conn, ConnFlags, ConnState, Fwd, Kind};
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{inet::Family, sctp, tcp, Proto};
 use crate::rust::{
@@ -461,7 +461,15 @@ impl Ipvs {
         }) else {
             return;
         };
-        let nfct = self.sysctls.get(Sysctl::Conntrack) != 0 || dest.nfct();
+        // Like C, a control connection gets its helper (and keeps conntrack entries for it).
+        let app = r.flags & flag::TEMPLATE == 0
+            && Proto::from_ip(r.protocol)
+                .is_some_and(|p| self.ftp_control(p, r.vport, Fwd::from_flags(dest.fwd())));
+        let flags = ConnFlags {
+            nfct: self.sysctls.get(Sysctl::Conntrack) != 0 || dest.nfct() || app,
+            app,
+            ..ConnFlags::default()
+        };
         let made = Conn::new_synced(
             &self.conns,
             r,
@@ -469,7 +477,7 @@ impl Ipvs {
             svc.into(),
             timeout_s,
             in_pkts,
-            nfct,
+            flags,
             now,
         );
         if let Ok(c) = made {

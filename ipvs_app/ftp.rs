@@ -5,6 +5,7 @@
 //! to the client) and PASV and EPSV (passive mode).
 
 use crate::ipvs_proto::inet::{Addr, Family};
+use core::fmt::Write;
 
 /// Most ports the helper watches (C: `IP_VS_APP_MAX_PORTS`).
 pub(crate) const MAX_PORTS: usize = 8;
@@ -239,4 +240,57 @@ pub(crate) fn client_command(data: &[u8], family: Family) -> Option<Command> {
         }
     }
     addr_port(data, b"EPRT", b' ', true, false, family).and_then(active)
+}
+
+/// Where a server's answer to passive command `p` (its TCP payload `data`) on a control
+/// connection of `family` names the port to connect to (C: `ip_vs_ftp_out`): "227 " then,
+/// from the parenthesis (or the first digit) on, `h1,h2,h3,h4,p1,p2` for PASV; "229 " then an
+/// extended address, usually bare (`(|||port|)`), for EPSV.
+pub(crate) fn server_answer(data: &[u8], p: Passive, family: Family) -> Option<Found> {
+    match p {
+        Passive::Pasv => addr_port(data, b"227 ", b'(', false, false, family),
+        Passive::Epsv => addr_port(data, b"229 ", b'(', true, true, family),
+    }
+}
+
+/// The text that replaces the address and port of a passive answer: the virtual address
+/// `vaddr` and `port` for PASV (`h1,h2,h3,h4,p1,p2`), the port alone for EPSV (`|||port|`:
+/// the client uses the control connection's address).
+pub(crate) fn passive_answer(p: Passive, vaddr: Addr, port: u16, family: Family) -> Text {
+    let mut t = Text::default();
+    let _ = match p {
+        Passive::Pasv => {
+            let a = vaddr.bytes(family);
+            let [hi, lo] = port.to_be_bytes();
+            write!(t, "{},{},{},{},{},{}", a[0], a[1], a[2], a[3], hi, lo)
+        }
+        Passive::Epsv => write!(t, "|||{port}|"),
+    };
+    t
+}
+
+/// A short text built in place (an FTP answer's address and port: at most 23 bytes).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Text {
+    buf: [u8; 24],
+    len: usize,
+}
+
+impl Text {
+    /// The text's bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Write for Text {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }

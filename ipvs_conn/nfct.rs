@@ -12,7 +12,7 @@
 //! recognised; when the connection goes, so does its entry.
 
 use super::{flow::Fwd, Conn, Kind};
-use crate::ipvs_proto::{icmp, inet::Family};
+use crate::ipvs_proto::{icmp, inet::Family, Proto};
 use crate::rust::{
     conntrack::{self, End},
     skb::{SkBuff, Verdict},
@@ -69,6 +69,10 @@ fn expect_reply(skb: &mut SkBuff<'_>, c: &Conn, nat: Nat) {
         return;
     };
     if !e.original() {
+        return;
+    }
+    // An application helper may change a TCP stream's length (C: only then is the reply set).
+    if c.has_app() && e.protocol() == Proto::Tcp.ip() && !e.allow_seq_adjust() {
         return;
     }
     let ports = ![Family::V4, Family::V6]

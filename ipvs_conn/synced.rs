@@ -165,7 +165,7 @@ impl Conn {
         svc: Arc<Service>,
         timeout_s: u32,
         in_pkts: u32,
-        nfct: bool,
+        flags: ConnFlags,
         now: u64,
     ) -> Result<Arc<Self>> {
         let template = r.flags & flag::TEMPLATE != 0;
@@ -214,8 +214,8 @@ impl Conn {
                 tpl_timeout: if template { timeout_s } else { in_pkts },
                 flags: ConnFlags {
                     one_packet: false,
-                    nfct,
                     synced: true,
+                    ..flags
                 },
                 pe_data,
                 no_output: r.flags & flag::NOOUTPUT != 0,

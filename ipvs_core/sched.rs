@@ -310,6 +310,7 @@ impl Ipvs {
             one_packet: one_packet || d.is_some_and(|d| d.one_packet()),
             nfct: self.sysctls.get(Sysctl::Conntrack) != 0 || d.is_some_and(|d| d.nfct()) || ftp,
             synced: false,
+            app: ftp,
         };
         let c = Conn::new(&self.conns, *key, dest, svc.into(), control, flags, now)
             .map_err(|_| Verdict::Drop)?;

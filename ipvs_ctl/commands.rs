@@ -108,8 +108,12 @@ impl Ipvs {
                 self.del_service(&mut ctl, &svc);
                 Ok(())
             }
-            (cmd::NEW_DEST, Some((af, d))) => self.add_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
-            (cmd::SET_DEST, Some((af, d))) => self.edit_dest(&svc, af, &d, &d.conf.ok_or(EINVAL)?),
+            (cmd::NEW_DEST, Some((af, d))) => {
+                self.add_dest(&mut ctl, &svc, af, &d, &d.conf.ok_or(EINVAL)?)
+            }
+            (cmd::SET_DEST, Some((af, d))) => {
+                self.edit_dest(&mut ctl, &svc, af, &d, &d.conf.ok_or(EINVAL)?)
+            }
             (cmd::DEL_DEST, Some((af, d))) => self.del_dest(&svc, af, &d),
             (cmd::ZERO, _) => {
                 Self::zero_service(&svc);

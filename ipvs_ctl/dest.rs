@@ -3,7 +3,7 @@
 //! Real servers (destinations) of a service: their settings and connection counts, what the
 //! schedulers see of them, and adding, editing and deleting them.
 
-use super::{msg, service::Change, uapi, Counters, Service};
+use super::{msg, service::Change, uapi, Counters, CtlState, Service};
 use crate::ipvs_netns::Ipvs;
 use crate::ipvs_proto::{
     inet::{Addr, Family},
@@ -296,6 +296,7 @@ impl Ipvs {
 
     pub(super) fn add_dest(
         &self,
+        ctl: &mut CtlState,
         svc: &Service,
         af: u16,
         req: &DestReq,
@@ -350,11 +351,13 @@ impl Ipvs {
             self.unlink_dest(d);
             return Err(e);
         }
+        self.ftp_conntrack_on(ctl, svc, conf.fwd);
         Ok(())
     }
 
     pub(super) fn edit_dest(
         &self,
+        ctl: &mut CtlState,
         svc: &Service,
         af: u16,
         req: &DestReq,
@@ -384,6 +387,7 @@ impl Ipvs {
         if was_nat && !now_nat {
             self.real_unlink(&d);
         }
+        self.ftp_conntrack_on(ctl, svc, conf.fwd);
         Ok(())
     }
 

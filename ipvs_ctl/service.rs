@@ -410,6 +410,7 @@ impl Ipvs {
             first
         };
         self.count_fallback(&key, 1);
+        self.count_ftp_control(&key, 1);
         self.count_conn_out(&svc, 1);
         // Visible to the packet path from here on (a new service is in no index).
         self.svc_index.insert(svc)?;
@@ -467,6 +468,7 @@ impl Ipvs {
                 .remove(table::hash(&svc.key), |s| s.key == svc.key),
         );
         self.count_fallback(&svc.key, -1);
+        self.count_ftp_control(&svc.key, -1);
         self.count_conn_out(svc, -1);
         let now_empty = {
             let mut svcs = self.svcs.lock();
@@ -476,6 +478,7 @@ impl Ipvs {
         self.size_svc_index(false);
         self.unlink_dests(svc);
         self.expire_nodest();
+        self.ftp_conntrack_check(ctl);
         if now_empty {
             ctl.hooks = None;
         }
@@ -499,11 +502,13 @@ impl Ipvs {
         drop(self.real_index.take_all());
         for s in svcs.iter() {
             self.count_fallback(&s.key, -1);
+            self.count_ftp_control(&s.key, -1);
             self.count_conn_out(s, -1);
             self.unlink_dests(s);
         }
         self.size_svc_index(false);
         self.expire_nodest();
+        ctl.ftp_conntrack = Default::default();
         ctl.hooks = None;
     }
 

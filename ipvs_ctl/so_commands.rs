@@ -85,11 +85,23 @@ impl Ipvs {
             }
             SetReq::AddDest(d) => {
                 let svc = self.so_service(&d.svc)?;
-                self.add_dest(&svc, AF_INET, &d.dest, &d.dest.conf.ok_or(EINVAL)?)
+                self.add_dest(
+                    &mut ctl,
+                    &svc,
+                    AF_INET,
+                    &d.dest,
+                    &d.dest.conf.ok_or(EINVAL)?,
+                )
             }
             SetReq::EditDest(d) => {
                 let svc = self.so_service(&d.svc)?;
-                self.edit_dest(&svc, AF_INET, &d.dest, &d.dest.conf.ok_or(EINVAL)?)
+                self.edit_dest(
+                    &mut ctl,
+                    &svc,
+                    AF_INET,
+                    &d.dest,
+                    &d.dest.conf.ok_or(EINVAL)?,
+                )
             }
             SetReq::DelDest(d) => {
                 let svc = self.so_service(&d.svc)?;

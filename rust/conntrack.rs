@@ -17,6 +17,7 @@ use super::{
 };
 use crate::ipvs_proto::inet::{Addr, Family};
 use core::mem::MaybeUninit;
+use kernel::prelude::*;
 
 /// One end of a conntrack tuple: an address and a port in host order (for ICMP, the echo
 /// identifier at the source end and the type and code at the destination end).
@@ -57,6 +58,14 @@ impl NewEntry<'_, '_> {
             end(&self.v.src, self.v.sport),
             end(&self.v.dst, self.v.dport),
         )
+    }
+
+    /// Lets the entry's TCP sequence numbers be adjusted later (see [`SkBuff::ct_seq_moved`]);
+    /// false when there is no memory for that.
+    pub(crate) fn allow_seq_adjust(&self) -> bool {
+        // SAFETY: `v.ct` is the packet's entry, not yet confirmed (see `alter_reply`), which is
+        // when an extension may be added.
+        unsafe { shim::ipvs_rs_ct_seqadj_add(self.v.ct) }
     }
 
     /// Changes the reply tuple's source and destination to `src` and `dst` (the rest of the
@@ -100,6 +109,18 @@ impl<'a> SkBuff<'a> {
         found && unsafe { v.assume_init() }.confirmed
     }
 
+    /// Tells the packet's conntrack entry that the TCP stream of the packet's direction moved by
+    /// `off` bytes after this packet (its sequence number `seq`, as in the header): from then
+    /// on conntrack's confirmation hook shifts that direction's sequence numbers and the other
+    /// direction's acknowledgements (`nf_ct_seqadj_set`). `Err(ENOENT)`: the packet has no
+    /// entry that allows it ([`NewEntry::allow_seq_adjust`]).
+    pub(crate) fn ct_seq_moved(&mut self, seq: [u8; 4], off: i32) -> Result {
+        // SAFETY: `raw()` is valid and exclusively ours.
+        kernel::error::to_result(unsafe {
+            shim::ipvs_rs_skb_ct_seqadj_set(self.raw(), u32::from_ne_bytes(seq), off)
+        })
+    }
+
     /// Drops the packet's conntrack entry and marks it untracked: conntrack and stateful rules
     /// leave it alone from here (C: `ip_vs_notrack`).
     pub(crate) fn untrack(&mut self) {
@@ -141,5 +162,38 @@ pub(crate) fn kill(net: Net, family: Family, protocol: u8, src: End, dst: End) -
             d.as_ptr(),
             dst.port.to_be(),
         )
+    }
+}
+
+/// Connection tracking kept on in a namespace for one family while this lives (C:
+/// `ip_vs_register_conntrack`): its hooks see every packet there, so that packets have entries
+/// to keep.
+///
+/// # Invariants
+///
+/// `net` holds one `nf_ct_netns_get` reference of `family`, taken by this value.
+pub(crate) struct Tracking {
+    net: Net,
+    family: Family,
+}
+
+impl Tracking {
+    /// Turns conntrack on in `net` for `family` (process context).
+    pub(crate) fn new(net: Net, family: Family) -> Result<Self> {
+        // SAFETY: `net` is alive (type invariant of `Net`); `NFPROTO_*` numbers are the `AF_*`
+        // ones (asserted in the shim).
+        kernel::error::to_result(unsafe {
+            shim::ipvs_rs_ct_netns_get(net.raw(), family.af() as u8)
+        })?;
+        // INVARIANT: Taken just now.
+        Ok(Self { net, family })
+    }
+}
+
+impl Drop for Tracking {
+    fn drop(&mut self) {
+        // SAFETY: The reference is ours (type invariant); `net` is alive, as every `Net` is
+        // while IPVS code holds it.
+        unsafe { shim::ipvs_rs_ct_netns_put(self.net.raw(), self.family.af() as u8) }
     }
 }

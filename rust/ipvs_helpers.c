@@ -33,6 +33,7 @@
 #include <net/checksum.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "ipvs_shim.h"
 
@@ -167,6 +168,34 @@ __ipvs_helper int ipvs_rs_ct_confirm(struct sk_buff *skb)
 	return nf_conntrack_confirm(skb);
 #else
 	return NF_ACCEPT;
+#endif
+}
+
+/* Whether the entry has (or now got) the extension that lets TCP sequence numbers be adjusted:
+ * only an entry not yet confirmed can get it. */
+__ipvs_helper bool ipvs_rs_ct_seqadj_add(struct nf_conn *ct)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	return nfct_seqadj(ct) || nfct_seqadj_ext_add(ct);
+#else
+	return false;
+#endif
+}
+
+/* Tells the packet's entry that its TCP stream moved by off bytes after sequence number seq
+ * (conntrack's confirmation hook then adjusts both ways); -ENOENT without an entry with the
+ * extension. */
+__ipvs_helper int ipvs_rs_skb_ct_seqadj_set(struct sk_buff *skb, __be32 seq, s32 off)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	if (!ct || !nfct_seqadj(ct))
+		return -ENOENT;
+	return nf_ct_seqadj_set(ct, ctinfo, seq, off);
+#else
+	return -ENOENT;
 #endif
 }
 
@@ -540,6 +569,16 @@ __ipvs_helper void ipvs_rs_skb_csum_none(struct sk_buff *skb)
 __ipvs_helper void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb)
 {
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+__ipvs_helper bool ipvs_rs_skb_csum_verified(const struct sk_buff *skb)
+{
+	return skb_csum_unnecessary(skb);
+}
+
+__ipvs_helper u32 ipvs_rs_skb_tailroom(const struct sk_buff *skb)
+{
+	return skb_tailroom(skb);
 }
 
 __ipvs_helper bool ipvs_rs_pskb_pull(struct sk_buff *skb, u32 len)

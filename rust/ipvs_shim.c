@@ -914,6 +914,23 @@ bool ipvs_rs_ct_kill(struct net *net, u8 l3num, u8 protonum, const u8 *src, __be
 #endif
 }
 
+/* Conntrack on in the namespace for a family (C: ip_vs_register_conntrack). */
+int ipvs_rs_ct_netns_get(struct net *net, u8 pf)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	return nf_ct_netns_get(net, pf);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+void ipvs_rs_ct_netns_put(struct net *net, u8 pf)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	nf_ct_netns_put(net, pf);
+#endif
+}
+
 /* ---- address classification ---------------------------------------------------------- */
 
 static_assert(IPVS_RS_RTN_UNICAST == RTN_UNICAST && IPVS_RS_RTN_LOCAL == RTN_LOCAL);

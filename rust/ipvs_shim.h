@@ -253,6 +253,10 @@ void ipvs_rs_ct_alter_reply(struct nf_conn *ct, const struct ipvs_rs_ct *v);
 int ipvs_rs_ct_confirm(struct sk_buff *skb);
 bool ipvs_rs_ct_kill(struct net *net, u8 l3num, u8 protonum, const u8 *src, __be16 sport,
 		     const u8 *dst, __be16 dport);
+bool ipvs_rs_ct_seqadj_add(struct nf_conn *ct);
+int ipvs_rs_skb_ct_seqadj_set(struct sk_buff *skb, __be32 seq, s32 off);
+int ipvs_rs_ct_netns_get(struct net *net, u8 pf);
+void ipvs_rs_ct_netns_put(struct net *net, u8 pf);
 void ipvs_rs_skb_set_ignore_df(struct sk_buff *skb);
 
 /* Routes of both families and output (rust/route.rs, rust/skb.rs; the decisions are in ipvs_xmit/). */
@@ -316,6 +320,8 @@ int ipvs_rs_skb_csum_start(const struct sk_buff *skb);
 u16 ipvs_rs_skb_csum_offset(const struct sk_buff *skb);
 void ipvs_rs_skb_csum_none(struct sk_buff *skb);
 void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb);
+bool ipvs_rs_skb_csum_verified(const struct sk_buff *skb);
+u32 ipvs_rs_skb_tailroom(const struct sk_buff *skb);
 
 /* The `ports` parameter (the FTP helper's control ports): its array and, in *count, how many
  * of its entries were given (at most IPVS_RS_FTP_MAX_PORTS). */

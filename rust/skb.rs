@@ -688,6 +688,90 @@ impl<'a> SkBuff<'a> {
         self.v.csum_partial = false;
     }
 
+    /// Whether the transport checksum needs no check: verified already, or left to the device
+    /// (`skb_csum_unnecessary`).
+    pub(crate) fn csum_verified(&self) -> bool {
+        // SAFETY: `raw()` is valid by the type invariant.
+        unsafe { shim::ipvs_rs_skb_csum_verified(self.raw()) }
+    }
+
+    /// The whole packet from `off` to its end, when it is all in the linear area (as after
+    /// `make_writable(len())`).
+    pub(crate) fn linear_from(&self, off: usize) -> Option<&[u8]> {
+        if self.v.headlen != self.v.len {
+            return None;
+        }
+        self.linear().get(off..)
+    }
+
+    /// Replaces the `old` bytes at `off` (after the transport header) by `new`, moving what
+    /// follows: the packet grows or shrinks by the difference, and its IP header of `family`
+    /// gets the new length (IPv4: and its checksum). The transport checksum is the caller's to
+    /// fix. Not for GSO packets (`EINVAL`); `ENOMEM` without room to grow.
+    pub(crate) fn replace(&mut self, family: Family, off: usize, old: usize, new: &[u8]) -> Result {
+        let len = self.len() as usize;
+        let end = off.checked_add(old).filter(|&e| e <= len).ok_or(EINVAL)?;
+        let new_len = len - old + new.len();
+        let nh = self.network_offset();
+        let ip_len = new_len.checked_sub(nh).ok_or(EINVAL)?;
+        if self.is_gso() || ip_len > usize::from(u16::MAX) {
+            return Err(EINVAL);
+        }
+        self.make_writable(len)?;
+        if self.v.headlen != self.v.len {
+            return Err(EINVAL);
+        }
+        if let Some(grow) = new.len().checked_sub(old).filter(|&g| g > 0) {
+            // SAFETY: `raw()` is valid by the type invariant.
+            let room = unsafe { shim::ipvs_rs_skb_tailroom(self.raw()) } as usize;
+            if room < grow {
+                // SAFETY: `raw()` is valid and exclusively ours, and not shared (made writable
+                // above); `grow - room` is at most 64 KiB.
+                let r = unsafe {
+                    kernel::bindings::pskb_expand_head(
+                        self.raw(),
+                        0,
+                        (grow - room) as i32,
+                        kernel::bindings::GFP_ATOMIC,
+                    )
+                };
+                // INVARIANT: The data may have moved.
+                self.v = Self::read_view(self.ptr);
+                kernel::error::to_result(r)?;
+            }
+            // SAFETY: The packet is linear (checked above) with `grow` bytes of tailroom.
+            unsafe { kernel::bindings::skb_put(self.raw(), grow as u32) };
+            // INVARIANT: Longer now.
+            self.v = Self::read_view(self.ptr);
+        }
+        // SAFETY: The packet is exclusively ours, linear and writable, and holds
+        // `max(len, new_len)` bytes at `v.data` (grown above if needed): the tail moved from
+        // `end..len` to `off + new.len()..new_len` and `new` copied to `off..` stay inside.
+        unsafe {
+            let d = self.v.data;
+            core::ptr::copy(d.add(end), d.add(off + new.len()), len - end);
+            core::ptr::copy_nonoverlapping(new.as_ptr(), d.add(off), new.len());
+        }
+        if new_len < len {
+            // SAFETY: `raw()` is valid and exclusively ours; `new_len` is below its length.
+            unsafe { kernel::bindings::skb_trim(self.raw(), new_len as u32) };
+            // INVARIANT: Shorter now.
+            self.v = Self::read_view(self.ptr);
+        }
+        let ip_len = ip_len as u16;
+        match family {
+            Family::V4 => {
+                self.write(nh + 2, &ip_len.to_be_bytes())?;
+                self.ip_send_check();
+            }
+            Family::V6 => {
+                let payload = ip_len.checked_sub(40).ok_or(EINVAL)?;
+                self.write(nh + 4, &payload.to_be_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the packet is a GSO one (segmented on output).
     #[inline]
     pub(crate) fn is_gso(&self) -> bool {

@@ -6,7 +6,8 @@ usage: ftpd.py NAME DIR
 
 Serves DIR read-only on port 21 to user "u", password "p", with NAME in its banner. Active-mode
 data connections leave from port 20 (the control port - 1), as vsftpd's do and as IPVS's FTP
-helper expects (pyftpdlib's own choice is any port).
+helper expects (pyftpdlib's own choice is any port). Passive-mode data connections go to port
+40000 (one port: the connections a test lists are the same every run).
 """
 import sys
 
@@ -29,6 +30,7 @@ def main():
     handler.authorizer = auth
     handler.banner = "ftpd %s ready" % name
     handler.active_dtp = Port20DTP
+    handler.passive_ports = [40000]
     FTPServer(("0.0.0.0", 21), handler).serve_forever()
 
 

@@ -4,8 +4,10 @@
 
 usage: ftpget.py HOST FILE [--hold SECONDS]
 
-Logs in as "u"/"p", fetches FILE twice in active mode, once announced by PORT and once by EPRT
-(|1|, IPv4), and prints the server's banner and, per transfer, the bytes received; keeps the
+Logs in as "u"/"p", fetches FILE four times: in active mode, announced by PORT and by EPRT
+(|1|, IPv4), and in passive mode after PASV and after EPSV (connecting where the answer says,
+the address too: the director must have rewritten it); prints the server's banner and, per
+transfer, the bytes received (passive ones: and the address the answer named); keeps the
 session SECONDS more before QUIT.
 """
 import ftplib
@@ -33,6 +35,25 @@ def eprt_retr(ftp, name):
     return data
 
 
+def passive_retr(ftp, name, cmd):
+    """RETR in passive mode after PASV or EPSV (ftplib's own does not trust PASV's address and
+    uses EPSV only over IPv6): the data connection goes where the answer says."""
+    resp = ftp.sendcmd(cmd)
+    if cmd == "PASV":
+        host, port = ftplib.parse227(resp)
+    else:
+        host, port = ftplib.parse229(resp, ftp.sock.getpeername())
+    with socket.create_connection((host, port), timeout=10) as conn:
+        resp = ftp.sendcmd("RETR " + name)
+        if not resp.startswith("1"):
+            raise ftplib.error_reply(resp)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    ftp.voidresp()
+    return host, len(data)
+
+
 def main():
     host, name = sys.argv[1], sys.argv[2]
     hold = float(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--hold" else 0
@@ -45,6 +66,8 @@ def main():
         ftp.retrbinary("RETR " + name, got.append)
         print("PORT", sum(map(len, got)))
         print("EPRT", len(eprt_retr(ftp, name)))
+        print("PASV", *passive_retr(ftp, name, "PASV"))
+        print("EPSV", *passive_retr(ftp, name, "EPSV"))
         time.sleep(hold)
         ftp.quit()
     except (OSError, ftplib.Error) as e:

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The FTP helper through a NAT director, active mode, differential (C ip_vs with ip_vs_ftp):
-# two FTP sessions (python's ftplib) to a NAT service on port 21 with two pyftpdlib real
-# servers, each fetching a file once after PORT and once after EPRT. The real server connects
-# from its port 20 to the client's announced port: that connection leaves from the VIP (the
-# client sees it from 10.0.0.100:20) because the helper made it from the client's command,
-# controlled by the session. Under C and ipvs_rs alike: the transfers complete with every
-# byte, `ipvsadm -Lnc` lists the same control and data connections in the same states (the
-# client's ports left out), `/proc/net/ip_vs_app` the same helper line and count, `-Ln --stats`
-# the same connection counts. Then the `ports` parameter: the helper on port 2121 instead.
+# The FTP helper through a NAT director, differential (C ip_vs with ip_vs_ftp): two FTP
+# sessions (python's ftplib) to a NAT service on port 21 with two pyftpdlib real servers, each
+# fetching a file four times.
+# - Active mode, after PORT and after EPRT: the real server connects from its port 20 to the
+#   client's announced port; that connection leaves from the VIP (the client sees it from
+#   10.0.0.100:20) because the helper made it from the client's command.
+# - Passive mode, after PASV and after EPSV: the real server's answer names its own address
+#   (10.0.1.1x) and port 40000; the helper rewrites PASV's to the VIP (a longer answer: the
+#   rest of the session's sequence numbers move, conntrack's seqadj carries that, or the
+#   session breaks), and makes the connection the client then opens to the VIP's port 40000
+#   before the client's port is known.
+# Under C and ipvs_rs alike: the transfers complete with every byte, passive ones at the VIP,
+# `ipvsadm -Lnc` lists the same control and data connections in the same states (the client's
+# ports left out), `/proc/net/ip_vs_app` the same helper line and count, `-Ln --stats` the
+# same connection counts. Then the `ports` parameter: the helper on port 2121 instead.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -65,7 +71,9 @@ done
 echo "ipvs_rs sessions:"
 cat "$out/rs.sessions"
 cat "$out/rs.conns" "$out/rs.app" "$out/rs.syns" "$out/rs.stats"
-[ "$(grep -c ' 300000$' "$out/rs.sessions")" = 4 ] || fail "ipvs_rs: not every transfer completed"
+[ "$(grep -c ' 300000$' "$out/rs.sessions")" = 8 ] || fail "ipvs_rs: not every transfer completed"
+[ "$(grep -c '^PASV 10.0.0.100 300000$' "$out/rs.sessions")" = 2 ] ||
+	fail "ipvs_rs: PASV answers not rewritten to the VIP"
 [ "$(cat "$out/rs.syns")" = "4 4 " ] || fail "ipvs_rs: SYNs from port 20 (all, from the VIP): $(cat "$out/rs.syns")"
 for f in sessions conns app syns stats; do
 	diff -u "$out/c.$f" "$out/rs.$f" || fail "$f differ from C's"

@@ -3,7 +3,9 @@
 //! `ipvs_app/ftp.rs`: PORT/EPRT/PASV/EPSV as C's `ip_vs_ftp_in` and `ip_vs_ftp_get_addrport`
 //! read them.
 
-use crate::ipvs_app::ftp::{addr_port, client_command, Command, Found, Passive};
+use crate::ipvs_app::ftp::{
+    addr_port, client_command, passive_answer, server_answer, Command, Found, Passive,
+};
 use crate::ipvs_proto::inet::{Addr, Family};
 
 const V4: Family = Family::V4;
@@ -155,5 +157,77 @@ fn reply_forms() {
     assert_eq!(
         addr_port(b"229 (|||6446)", b"229 ", b'(', true, true, V4),
         None
+    );
+}
+
+#[test]
+fn pasv_answers() {
+    // pyftpdlib's and vsftpd's forms; the span is what the helper replaces.
+    let a = b"227 Entering passive mode (10,0,1,11,156,64).\r\n";
+    let f = server_answer(a, Passive::Pasv, V4).unwrap();
+    assert_eq!(f.addr, Some(Addr::v4([10, 0, 1, 11])));
+    assert_eq!(f.port, 40000);
+    assert_eq!(&a[f.span.0..f.span.1], b"10,0,1,11,156,64");
+    let a = b"227 Entering Passive Mode (192,168,1,2,4,1)\r\n";
+    assert_eq!(server_answer(a, Passive::Pasv, V4).unwrap().port, 1025);
+    // Without the parenthesis, from the first digit (RFC 1123 4.1.2.6 allows either).
+    let a = b"227 =10,0,1,11,0,21\r\n";
+    assert_eq!(server_answer(a, Passive::Pasv, V4).unwrap().port, 21);
+    // Other answers, or the other command's, are not it.
+    assert_eq!(
+        server_answer(b"200 Type set to I.\r\n", Passive::Pasv, V4),
+        None
+    );
+    assert_eq!(server_answer(a, Passive::Epsv, V4), None);
+    assert_eq!(
+        server_answer(b"227 (10,0,1,11,156)\r\n", Passive::Pasv, V4),
+        None
+    );
+}
+
+#[test]
+fn epsv_answers() {
+    let a = b"229 Entering extended passive mode (|||40000|).\r\n";
+    let f = server_answer(a, Passive::Epsv, V4).unwrap();
+    assert_eq!((f.addr, f.port), (None, 40000));
+    assert_eq!(&a[f.span.0..f.span.1], b"|||40000|");
+    // With an address of the connection's family (C accepts it too).
+    let a = b"229 Entering Extended Passive Mode (|2|fd00:1::11|40001|)\r\n";
+    let f = server_answer(a, Passive::Epsv, V6).unwrap();
+    assert_eq!(
+        f.addr,
+        Some(Addr::from_raw(&[
+            0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11
+        ]))
+    );
+    assert_eq!(f.port, 40001);
+    assert_eq!(server_answer(a, Passive::Epsv, V4), None);
+    assert_eq!(server_answer(b"229 (|||0|)\r\n", Passive::Epsv, V4), None);
+    assert_eq!(
+        server_answer(b"229 (|||65536|)\r\n", Passive::Epsv, V4),
+        None
+    );
+}
+
+#[test]
+fn passive_answer_texts() {
+    let vip = Addr::v4([192, 168, 100, 254]);
+    assert_eq!(
+        passive_answer(Passive::Pasv, vip, 40000, V4).as_bytes(),
+        b"192,168,100,254,156,64"
+    );
+    // The longest answer fits.
+    assert_eq!(
+        passive_answer(Passive::Pasv, Addr::v4([255; 4]), 65535, V4).as_bytes(),
+        b"255,255,255,255,255,255"
+    );
+    assert_eq!(
+        passive_answer(Passive::Epsv, vip, 40000, V4).as_bytes(),
+        b"|||40000|"
+    );
+    let vip6 = Addr::from_raw(&[0xfd; 16]);
+    assert_eq!(
+        passive_answer(Passive::Epsv, vip6, 1, V6).as_bytes(),
+        b"|||1|"
     );
 }

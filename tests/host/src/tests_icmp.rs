@@ -6,7 +6,7 @@ use crate::ipvs_proto::icmp::{
     fold, ipv4_header_checksum, is_relayed_error, parse_error, parse_tunnel_error, sum16,
     EmbeddedIn,
 };
-use crate::ipvs_proto::inet::Family;
+use crate::ipvs_proto::inet::{Addr, Family};
 use crate::ipvs_proto::{Proto, TunnelKind};
 
 /// The generic parser over the ICMP message `m` (header and embedded IPv4 header) followed by
@@ -291,4 +291,50 @@ fn icmp_errors_of_ipv4_through_the_generic_parser() {
     assert_eq!(parse_error(&p[..], 20, Family::V4), None);
     p[20] = 5;
     assert_eq!(parse_error(&p[..], 20, Family::V4), None);
+}
+
+/// A TCP segment (21 -> 40123, seq 1000, ack 2000, PSH|ACK, window 502) carrying `payload`,
+/// its checksum zero.
+fn segment(payload: &[u8]) -> Vec<u8> {
+    let mut s = vec![
+        0x00, 0x15, 0x9c, 0xbb, 0, 0, 0x03, 0xe8, 0, 0, 0x07, 0xd0, 0x50, 0x18,
+    ];
+    s.extend_from_slice(&[0x01, 0xf6, 0, 0, 0, 0]);
+    s.extend_from_slice(payload);
+    s
+}
+
+#[test]
+fn tcp_segment_checksums() {
+    use crate::ipvs_proto::{pseudo_header_sum, segment_checksum, segment_checksum_ok};
+    // Expected values from an independent RFC 1071 sum (Python) over the same bytes.
+    let cases: [(Family, Addr, Addr, &[u8], [u8; 2]); 2] = [
+        (
+            Family::V4,
+            Addr::v4([10, 0, 1, 11]),
+            Addr::v4([10, 0, 0, 1]),
+            b"227 Entering Passive Mode (10,0,1,11,156,64).\r\n",
+            [0xa6, 0xfd],
+        ),
+        (
+            Family::V6,
+            Addr::from_raw(&[0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11]),
+            Addr::from_raw(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            b"229 Entering extended passive mode (|||40000|).\r\n",
+            [0x8c, 0x93],
+        ),
+    ];
+    for (family, s, d, payload, want) in cases {
+        let mut seg = segment(payload);
+        let pseudo = pseudo_header_sum(family, (&s, &d), 6, seg.len() as u32);
+        // The field's old contents do not count.
+        seg[16..18].copy_from_slice(&[0x12, 0x34]);
+        assert_eq!(segment_checksum(pseudo, &seg, 16), want);
+        assert!(!segment_checksum_ok(pseudo, &seg));
+        seg[16..18].copy_from_slice(&want);
+        assert!(segment_checksum_ok(pseudo, &seg));
+        // One byte changed: wrong.
+        *seg.last_mut().unwrap() ^= 1;
+        assert!(!segment_checksum_ok(pseudo, &seg));
+    }
 }
