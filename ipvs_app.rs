@@ -340,18 +340,21 @@ impl Ipvs {
     /// FTP services went: conntrack stays on for a family only while an FTP service of it has
     /// a NAT real server.
     pub(crate) fn ftp_conntrack_check(&self, ctl: &mut CtlState) {
-        let g = rcu::read_lock();
         let mut wanted = [false; 2];
-        for svc in self.svcs.lock().iter() {
-            if !self.ftp_service(&svc.key)
-                || !svc.dests(&g).iter().any(|d| d.fwd() == uapi::CONN_F_MASQ)
-            {
-                continue;
-            }
-            if let Some(f) = Family::from_af(svc.key.af) {
-                wanted[f as usize] = true;
+        {
+            let g = rcu::read_lock();
+            for svc in self.svcs.lock().iter() {
+                if !self.ftp_service(&svc.key)
+                    || !svc.dests(&g).iter().any(|d| d.fwd() == uapi::CONN_F_MASQ)
+                {
+                    continue;
+                }
+                if let Some(f) = Family::from_af(svc.key.af) {
+                    wanted[f as usize] = true;
+                }
             }
         }
+        // Out of the read section and the lock: letting conntrack go may sleep.
         for (slot, want) in ctl.ftp_conntrack.iter_mut().zip(wanted) {
             if !want {
                 *slot = None;

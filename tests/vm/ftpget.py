@@ -8,7 +8,8 @@ Logs in as "u"/"p", fetches FILE four times: in active mode, announced by PORT a
 (|1|, IPv4), and in passive mode after PASV and after EPSV (connecting where the answer says,
 the address too: the director must have rewritten it); prints the server's banner and, per
 transfer, the bytes received (passive ones: and the address the answer named); keeps the
-session SECONDS more before QUIT.
+session SECONDS more before QUIT. Over IPv6 (HOST an IPv6 address) there is no PORT nor PASV:
+ftplib's active mode announces with EPRT (|2|), then EPSV.
 """
 import ftplib
 import socket
@@ -61,12 +62,14 @@ def main():
     try:
         print(ftp.connect(host, 21).split("\n")[0].strip())
         ftp.login("u", "p")
+        v6 = ":" in host
         ftp.set_pasv(False)
         got = []
         ftp.retrbinary("RETR " + name, got.append)
-        print("PORT", sum(map(len, got)))
-        print("EPRT", len(eprt_retr(ftp, name)))
-        print("PASV", *passive_retr(ftp, name, "PASV"))
+        print("EPRT" if v6 else "PORT", sum(map(len, got)))
+        if not v6:
+            print("EPRT", len(eprt_retr(ftp, name)))
+            print("PASV", *passive_retr(ftp, name, "PASV"))
         print("EPSV", *passive_retr(ftp, name, "EPSV"))
         time.sleep(hold)
         ftp.quit()
