@@ -152,6 +152,9 @@ impl Ipvs {
             None => return false,
         };
         let grown = text.as_bytes().len() as i32 - (to - from) as i32;
+        // Answered, whether or not the rewrite works (like C: a failed one drops this packet,
+        // its retransmission passes as it is).
+        c.st.lock().set_ftp_passive(None);
         let rewritten = skb
             .replace(family, off + from, to - from, text.as_bytes())
             .and_then(|()| set_tcp_csum(skb, family, l4off))
@@ -162,11 +165,7 @@ impl Ipvs {
                     Ok(())
                 }
             });
-        if rewritten.is_err() {
-            return false;
-        }
-        c.st.lock().set_ftp_passive(None);
-        true
+        rewritten.is_ok()
     }
 
     /// The data connection of a passive-mode transfer: from the client (port unknown yet: 0)
@@ -258,7 +257,10 @@ impl Ipvs {
         if key.proto != Proto::Tcp || key.sport == 0 || self.ftp_ctl_svcs.load(Relaxed) == 0 {
             return None;
         }
-        let w = self.conns.lookup_in(g, &FlowKey { sport: 0, ..*key })?;
+        let w = self
+            .conns
+            .lookup_in(g, &FlowKey { sport: 0, ..*key })
+            .filter(|w| w.waits_for_client_port())?;
         // Taken by this packet alone: another client port's finds it gone.
         let now = time::jiffies();
         if !self.conns.expire_now(&w, now) {

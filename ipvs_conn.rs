@@ -314,6 +314,16 @@ impl Conn {
         self.bit(bit::ONE_PACKET)
     }
 
+    /// Whether this is a passive-mode FTP data connection the helper made before the client's
+    /// port was known (C: `IP_VS_CONN_F_NO_CPORT`): TCP, client port 0, controlled by a
+    /// connection (a control connection, not a template).
+    pub(crate) fn waits_for_client_port(&self) -> bool {
+        self.kind == Kind::Conn
+            && self.key_in.proto == Proto::Tcp
+            && self.key_in.sport == 0
+            && self.control.as_ref().is_some_and(|c| c.kind == Kind::Conn)
+    }
+
     /// Whether an application helper watches its packets (an FTP control connection).
     pub(crate) fn has_app(&self) -> bool {
         self.bit(bit::APP)

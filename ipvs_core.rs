@@ -484,11 +484,13 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) 
     };
     // Like C, IPv4 fragments of what IPVS may have to rewrite are reassembled first (a NAT real
     // server's large UDP answer, an ICMP error); the datagram leaves fragmented again. IPv6
-    // ones are not: the first is handled as a whole packet, the later ones pass.
-    if family == Family::V6 && ip.frag == Frag::Later {
+    // ones are not: the first is handled as a whole packet, the later ones pass. AH and ESP
+    // go by their addresses alone: each fragment is handled as it is (C: `dont_defrag`).
+    let ipsec = matches!(ip.protocol, ipvs_proto::AH | ipvs_proto::ESP);
+    if family == Family::V6 && ip.frag == Frag::Later && !ipsec {
         return Verdict::Accept;
     }
-    let (mut skb, ip, l4off) = if family == Family::V4 && ip.is_fragment() {
+    let (mut skb, ip, l4off) = if family == Family::V4 && ip.is_fragment() && !ipsec {
         if ip.protocol != ipvs_proto::icmp::proto_of(family)
             && Proto::from_ip(ip.protocol).is_none()
         {

@@ -100,6 +100,8 @@ impl Conn {
         }
         if template {
             flags |= flag::TEMPLATE;
+        } else if self.waits_for_client_port() {
+            flags |= flag::NO_CPORT;
         }
         if self.one_packet() {
             flags |= uapi::CONN_F_ONE_PACKET;

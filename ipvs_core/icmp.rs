@@ -64,7 +64,7 @@ pub(super) fn from_real_server(
             eoff: e.at,
             eihl: e.ip.len,
             outer: End::Src,
-            port: 2,
+            port: (!e.ipsec).then_some(2),
         };
         if !skb.icmp_csum_ok(ioff, family)
             || at.rewrite(&mut skb, c.vaddr(), c.vport()).is_err()
@@ -110,8 +110,9 @@ pub(super) fn from_client(
     let c = match ipvs.conns.lookup_in(&g, &key) {
         Some(c) => ConnRef::Hashed(c),
         // With schedule_icmp, an error about a connection this host does not know (another
-        // director's, before a failover) makes one, as a first packet would (any TCP flags).
-        None if ipvs.sysctls.get(Sysctl::ScheduleIcmp) != 0 => {
+        // director's, before a failover) makes one, as a first packet would (any TCP flags);
+        // not for AH and ESP, which never start one.
+        None if !e.ipsec && ipvs.sysctls.get(Sysctl::ScheduleIcmp) != 0 => {
             match ipvs.schedule(&g, &key, skb.mark(), None, false) {
                 Ok(c) => c,
                 Err(NoConn::Verdict(v)) => return v,
@@ -132,7 +133,7 @@ pub(super) fn from_client(
                 eoff: e.at,
                 eihl: e.ip.len,
                 outer: End::Dst,
-                port: 0,
+                port: (!e.ipsec).then_some(0),
             };
             let forwarded = hook == Hook::Forward;
             ipvs_xmit::icmp_nat_xmit(net, skb, &c, forwarded, |skb| {
@@ -231,14 +232,15 @@ enum End {
 
 /// Where an ICMP error's NAT rewrite goes: the packet of `family`, its ICMP header at `ioff`,
 /// the embedded IP header at `eoff` (`eihl` bytes to its transport header); `outer` says which
-/// addresses change, `port` is the embedded port's offset in the embedded transport header.
+/// addresses change, `port` is the embedded port's offset in the embedded transport header
+/// (none for AH and ESP: only the addresses change).
 struct IcmpNat {
     family: Family,
     ioff: usize,
     eoff: usize,
     eihl: usize,
     outer: End,
-    port: usize,
+    port: Option<usize>,
 }
 
 impl IcmpNat {
@@ -253,11 +255,14 @@ impl IcmpNat {
         };
         let addr = addr.bytes(self.family);
         let nh = skb.network_offset();
-        // Through the embedded ports.
-        skb.make_writable(self.eoff + self.eihl + 4)?;
+        // Through the embedded ports, or the embedded IP header when there are none.
+        let ports = if self.port.is_some() { 4 } else { 0 };
+        skb.make_writable(self.eoff + self.eihl + ports)?;
         skb.write(nh + outer, addr)?;
         skb.write(self.eoff + inner, addr)?;
-        skb.write(self.eoff + self.eihl + self.port, &port.to_be_bytes())?;
+        if let Some(p) = self.port {
+            skb.write(self.eoff + self.eihl + p, &port.to_be_bytes())?;
+        }
         if self.family == Family::V4 {
             skb.ip_send_check();
             let mut eh = [0u8; 60];

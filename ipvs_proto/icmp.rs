@@ -116,17 +116,20 @@ pub(crate) struct EmbeddedIn {
     /// extension headers are walked as for any packet), and where it starts in the packet.
     pub(crate) ip: IpHdr,
     pub(crate) at: usize,
-    /// The embedded packet's protocol and ports (host order).
+    /// The embedded packet's protocol and ports (host order): for AH and ESP, the UDP ISAKMP
+    /// ones their connections go by (see [`EmbeddedIn::ipsec`]).
     pub(crate) proto: Proto,
     pub(crate) sport: u16,
     pub(crate) dport: u16,
+    /// The embedded packet is AH or ESP: it has no ports of its own to rewrite.
+    pub(crate) ipsec: bool,
 }
 
 /// Parses the ICMP (IPv4) or ICMPv6 message at `ioff` of packet `p` of `family` as an error
-/// about a TCP or UDP packet (C: the first steps of `ip_vs_in_icmp`, `ip_vs_out_icmp` and their
-/// `_v6` twins). `None` leaves the message alone: another type, an embedded header that is
-/// short, insane or of the other family, another protocol, or an embedded fragment that is
-/// not the first (it has no ports).
+/// about a TCP, UDP, SCTP, AH or ESP packet (C: the first steps of `ip_vs_in_icmp`,
+/// `ip_vs_out_icmp` and their `_v6` twins). `None` leaves the message alone: another type, an
+/// embedded header that is short, insane or of the other family, another protocol, or an
+/// embedded fragment that is not the first (it has no transport header).
 pub(crate) fn parse_error(
     p: &(impl Bytes + ?Sized),
     ioff: usize,
@@ -148,12 +151,22 @@ pub(crate) fn parse_error(
         }
         Family::V6 => IpHdr::parse_v6(p, at)?,
     };
-    let proto = Proto::from_ip(ip.protocol)?;
+    let ipsec = matches!(ip.protocol, super::AH | super::ESP);
+    let proto = if ipsec {
+        Proto::Udp
+    } else {
+        Proto::from_ip(ip.protocol)?
+    };
     if ip.frag == Frag::Later {
         return None;
     }
-    let mut pb = [0u8; 4];
-    let (sport, dport) = super::ports(p.read(at + ip.len, &mut pb)?)?;
+    let (sport, dport) = if ipsec {
+        let (_, s, d) = super::ipsec_key_ports();
+        (s, d)
+    } else {
+        let mut pb = [0u8; 4];
+        super::ports(p.read(at + ip.len, &mut pb)?)?
+    };
     Some(EmbeddedIn {
         icmp_type,
         code,
@@ -162,6 +175,7 @@ pub(crate) fn parse_error(
         proto,
         sport,
         dport,
+        ipsec,
     })
 }
 

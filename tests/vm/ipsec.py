@@ -3,9 +3,15 @@
 """IPsec-shaped traffic for the AH/ESP test: no real SAs, just packets of those protocols.
 
 usage: ipsec.py isakmp SRC DST        one UDP datagram from SRC:500 to DST:500 (ISAKMP's ports)
-       ipsec.py send esp|ah SRC DST N  N ESP (AH) packets from SRC to DST (raw socket)
+       ipsec.py send esp|ah SRC DST N [BYTES]
+                                       N ESP (AH) packets from SRC to DST (raw socket); ESP ones
+                                       of BYTES (fragmented when larger than the MTU)
+       ipsec.py icmp SRC DST ESRC EDST  an ICMP "host unreachable" from SRC to DST about an ESP
+                                       packet ESRC -> EDST
        ipsec.py listen SECONDS         prints "PROTO SRC DST" for each ESP or AH packet this
-                                       namespace receives in SECONDS (after "listening")
+                                       namespace receives in SECONDS (after "listening"), and
+                                       "ICMP SRC DST ESRC EDST PROTO" for each ICMP error about
+                                       an ESP or AH packet
 """
 import select
 import socket
@@ -14,6 +20,17 @@ import sys
 import time
 
 ESP, AH = 50, 51
+NAMES = {ESP: "ESP", AH: "AH"}
+
+
+def csum(b):
+    """The internet checksum of b."""
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
 
 
 def main():
@@ -24,24 +41,44 @@ def main():
         s.sendto(b"\0" * 8 + b"isakmp", (sys.argv[3], 500))
     elif cmd == "send":
         proto = ESP if sys.argv[2] == "esp" else AH
+        size = int(sys.argv[6]) if len(sys.argv) > 6 else 24
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
         s.bind((sys.argv[3], 0))
+        # Large ones leave in fragments (no "don't fragment").
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MTU_DISCOVER, socket.IP_PMTUDISC_DONT)
         for i in range(int(sys.argv[5])):
             if proto == ESP:
-                pkt = struct.pack("!II", 0x1000, i + 1) + b"x" * 16
+                pkt = struct.pack("!II", 0x1000, i + 1) + b"x" * (size - 8)
             else:
                 pkt = struct.pack("!BBHII", 59, 4, 0, 0x2000, i + 1) + b"\0" * 12
             s.sendto(pkt, (sys.argv[4], 0))
+    elif cmd == "icmp":
+        src, dst, esrc, edst = sys.argv[2:6]
+        inner = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 48, 1, 0, 64, ESP, 0,
+                            socket.inet_aton(esrc), socket.inet_aton(edst))
+        inner = inner[:10] + struct.pack("!H", csum(inner)) + inner[12:]
+        body = inner + struct.pack("!II", 0x1000, 1)
+        msg = struct.pack("!BBHI", 3, 1, 0, 0) + body
+        msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        s.bind((src, 0))
+        s.sendto(msg, (dst, 0))
     elif cmd == "listen":
-        socks = [socket.socket(socket.AF_INET, socket.SOCK_RAW, p) for p in (ESP, AH)]
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_RAW, p) for p in (ESP, AH, socket.IPPROTO_ICMP)]
         print("listening", flush=True)
         end = time.monotonic() + float(sys.argv[2])
         while (left := end - time.monotonic()) > 0:
             ready, _, _ = select.select(socks, [], [], left)
             for s in ready:
                 d = s.recv(2048)
-                name = {ESP: "ESP", AH: "AH"}.get(d[9], str(d[9]))
-                print(name, socket.inet_ntoa(d[12:16]), socket.inet_ntoa(d[16:20]), flush=True)
+                src, dst = socket.inet_ntoa(d[12:16]), socket.inet_ntoa(d[16:20])
+                if d[9] != socket.IPPROTO_ICMP:
+                    print(NAMES.get(d[9], str(d[9])), src, dst, flush=True)
+                    continue
+                e = d[(d[0] & 15) * 4 + 8 :]
+                if d[(d[0] & 15) * 4] == 3 and len(e) >= 20 and e[9] in NAMES:
+                    print("ICMP", src, dst, socket.inet_ntoa(e[12:16]), socket.inet_ntoa(e[16:20]),
+                          NAMES[e[9]], flush=True)
 
 
 main()

@@ -265,11 +265,16 @@ udp_load() {
 tcp6_get() { ip netns exec cl socat -T10 - "TCP6:[$VIP6]:${1:-80},connect-timeout=10" </dev/null; }
 udp6_get() { echo ping | ip netns exec cl socat -T2 - "UDP6:[$VIP6]:${1:-80}"; }
 
-# settled_stats: `ipvsadm -Ln --stats --exact` once C's counters have caught up with the
-# traffic (its estimator folds the per-CPU counters in every 2 s); ipvs_rs sums them when
-# asked, so there only the last packets in flight are waited for.
-settled_stats() {
+# settle_counters: waits until C's counters have caught up with the traffic (its estimator
+# folds the per-CPU counters in every 2 s); ipvs_rs sums them when asked, so there only the
+# last packets in flight are waited for.
+settle_counters() {
 	if loaded ipvs_rs; then sleep 0.5; else sleep 3; fi
+}
+
+# settled_stats: `ipvsadm -Ln --stats --exact` once the counters have settled.
+settled_stats() {
+	settle_counters
 	ipvsadm -Ln --stats --exact
 }
 

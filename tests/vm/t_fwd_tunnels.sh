@@ -57,7 +57,7 @@ run_kind() {
 	wait "${pids[@]}" || true
 	sort -u "$out/cap1" "$out/cap2" "$out/cap3" >"$out/$name.$impl.capture"
 	ip netns exec cl python3 "$REPO/tests/vm/icmpcheck.py" pmtu $VIP 80 1500 >"$out/$name.$impl.pmtu"
-	sleep 3 # C's counters trail the traffic.
+	settle_counters
 	# Without the connection counts: a destination re-added to the same virtual service is
 	# revived from the trash with connections of earlier kinds, still in TIME_WAIT or not
 	# depending on how fast the run went.

@@ -7,7 +7,9 @@
 # without ISAKMP first. Each real server's ESP/AH packets, and (NAT) the client's view of the
 # real servers' ESP answers (their source rewritten to the VIP), `ipvsadm -Lnc` and the
 # counters are the same under C ip_vs and ipvs_rs: the packets reach the real server of their
-# client's ISAKMP connection and count on it; the stray ESP reaches none.
+# client's ISAKMP connection and count on it; the stray ESP reaches none. ICMP errors about
+# ESP packets, both ways, go by the same connection (NAT: rewritten to be about the receiver's
+# own packet); a real server's fragmented ESP answer is translated fragment by fragment.
 . "$(dirname "$0")/lib.sh"
 set -e
 out=$(mktemp -d)
@@ -42,11 +44,22 @@ for m in m g; do
 			ipsec cl send ah 10.0.0.$c $VIP 1
 		done
 		ipsec cl send esp 10.0.0.4 $VIP 2
-		# NAT: each real server answers its client in ESP (from its own address).
+		# ICMP errors about ESP go by the ISAKMP connection too: the client's about an ESP
+		# packet it got from the VIP reaches that client's real server (NAT: about the real
+		# server's own packet).
+		ipsec cl icmp 10.0.0.2 $VIP $VIP 10.0.0.2
+		# NAT: each real server answers its client in ESP (from its own address), and reports
+		# an error about the client's ESP, which the client gets from the VIP about its own
+		# packet to the VIP.
 		if [ $m = m ]; then
 			for i in 1 2; do
 				c=$(awk '$1 == "ESP" {print $2; exit}' "$out/rs$i")
-				[ -z "$c" ] || ipsec "rs$i" send esp "10.0.1.1$i" "$c" 2
+				[ -z "$c" ] && continue
+				ipsec "rs$i" send esp "10.0.1.1$i" "$c" 2
+				# One in fragments: each is translated (C does not reassemble AH/ESP), so
+				# that the client can reassemble it.
+				ipsec "rs$i" send esp "10.0.1.1$i" "$c" 1 3000
+				ipsec "rs$i" icmp "10.0.1.1$i" "$c" "$c" "10.0.1.1$i"
 			done
 		fi
 		sleep 1
@@ -60,8 +73,21 @@ for m in m g; do
 	r=$out/$m.rs
 	for f in rs1 rs2 cl; do echo "-$m: ipvs_rs: ESP/AH received in $f:" && cat "$r.$f"; done
 	cat "$r.conns" "$r.stats"
-	[ "$(cat "$r.rs1" "$r.rs2" | awk '{s += $1} END {print s}')" = 8 ] ||
+	[ "$(cat "$r.rs1" "$r.rs2" | grep -v ICMP | awk '{s += $1} END {print s}')" = 8 ] ||
 		fail "-$m: ipvs_rs: the real servers did not get the 8 ESP/AH packets of the two clients"
+	icmp_rs=$(cat "$r.rs1" "$r.rs2" | grep ICMP | awk '{$1 = ""; print}')
+	icmp_cl=$(grep ICMP "$r.cl" | awk '{$1 = ""; print}' | sort | tr '\n' ';')
+	if [ $m = m ]; then
+		echo "$icmp_rs" | grep -Eq '^ ICMP 10.0.0.2 10.0.1.1[12] 10.0.1.1[12] 10.0.0.2 ESP$' ||
+			fail "-m: ipvs_rs: the client's ICMP error did not reach its real server about its packet"
+		[ "$icmp_cl" = " ICMP 10.0.0.100 10.0.0.2 10.0.0.2 10.0.0.100 ESP; ICMP 10.0.0.100 10.0.0.3 10.0.0.3 10.0.0.100 ESP;" ] ||
+			fail "-m: ipvs_rs: the real servers' ICMP errors as the clients got them: $icmp_cl"
+		[ "$(grep -Ec '^ *3 ESP 10.0.0.100 10.0.0.[23]$' "$r.cl")" = 2 ] ||
+			fail "-m: ipvs_rs: the clients did not get their real servers' 3 ESP answers (one fragmented)"
+	else
+		echo "$icmp_rs" | grep -q '^ ICMP 10.0.0.2 10.0.0.100 10.0.0.100 10.0.0.2 ESP$' ||
+			fail "-g: ipvs_rs: the client's ICMP error did not reach its real server"
+	fi
 	grep -q 10.0.0.4 "$r.rs1" "$r.rs2" && fail "-$m: ipvs_rs: ESP without an ISAKMP connection was forwarded"
 	for f in rs1 rs2 cl conns stats; do
 		diff -u "$out/$m.c.$f" "$r.$f" || fail "-$m: $f differ from C's"

@@ -30,9 +30,7 @@ for impl in c rs; do
 	# INIT1 (4 s) expire.
 	ipvsadm -Lcn | awk 'NR > 2 {split($4, a, ":"); print a[2], $1, $3}' | sort >"$out/conns"
 	join "$out/cases" "$out/conns" | awk '{print $2, $3, $4}' >"$out/$impl.conns"
-	# Let C's estimator fold its per-CPU counters in.
-	sleep 3
-	ipvsadm -Ln --stats --exact >"$out/$impl.stats"
+	settled_stats >"$out/$impl.stats"
 	ipvsadm -C
 done
 cat "$out/rs.conns"

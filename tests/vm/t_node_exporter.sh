@@ -40,7 +40,7 @@ for impl in c rs; do
 	done
 	for _ in 1 2 3 4; do tcp_get; done >/dev/null
 	for _ in 1 2 3; do udp_get; done >/dev/null
-	sleep 3 # C's counters trail the traffic.
+	settle_counters
 	scrape | sort >"$out/$impl"
 	ipvsadm -C
 done

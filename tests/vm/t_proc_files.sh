@@ -87,7 +87,7 @@ for impl in c rs; do
 	ipvsadm -a -t [2001:db8::10]:80 -r [2001:db8::11]:8080 -m
 	blocks </proc/net/ip_vs >"$out/$impl.ip_vs"
 	for _ in 1 2 3 4; do tcp_get >/dev/null; done
-	sleep 3 # C's counters trail the traffic.
+	settle_counters
 	status >>"$out/$impl.status"
 	head -n 3 /proc/net/ip_vs_stats >"$out/$impl.stats"
 	# Per CPU: the header, the totals line, and whether the CPUs' rows add up to it (which

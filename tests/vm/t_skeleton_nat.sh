@@ -16,7 +16,7 @@ for impl in c rs; do
 	ipvsadm -a -t $VIP:80 -r 10.0.1.12:80 -m
 	ipvsadm -Ln >"$out/$impl.config"
 	for _ in $(seq 10); do tcp_get; done >"$out/$impl.answers"
-	sleep 3 # C's counters trail the traffic.
+	settle_counters
 	ipvsadm -Ln >"$out/$impl.after"
 	ipvsadm -Ln --stats --exact >"$out/$impl.stats"
 	ipvsadm -S -n >"$out/$impl.save"

@@ -293,6 +293,32 @@ fn icmp_errors_of_ipv4_through_the_generic_parser() {
     assert_eq!(parse_error(&p[..], 20, Family::V4), None);
 }
 
+#[test]
+fn icmp_errors_about_ah_and_esp_go_by_isakmp() {
+    // Host unreachable about ESP (then AH) 192.168.0.1 -> 192.168.0.199: looked up as that
+    // pair's UDP 500 -> 500, whatever follows the embedded header (even nothing).
+    for proto in [50, 51] {
+        let mut h = HDR;
+        h[9] = proto;
+        let m = icmp(3, 1, &h);
+        for rest in [&[0x00, 0x00, 0x10, 0x00][..], &[]] {
+            let e = parse_embedded(&m, rest).unwrap();
+            assert!(e.ipsec);
+            assert_eq!((e.proto, e.sport, e.dport), (Proto::Udp, 500, 500));
+            assert_eq!(e.ip.daddr.to_v4(), [192, 168, 0, 199]);
+        }
+    }
+    // Others have their own ports, and are not AH/ESP.
+    let e = parse_embedded(&icmp(3, 3, &HDR), &[0x80, 0x00, 0x00, 0x35]).unwrap();
+    assert!(!e.ipsec);
+    // A later fragment of an ESP packet is left alone, as any.
+    let mut h = HDR;
+    h[9] = 50;
+    h[6] = 0x00;
+    h[7] = 0x10;
+    assert_eq!(parse_embedded(&icmp(3, 1, &h), &[]), None);
+}
+
 /// A TCP segment (21 -> 40123, seq 1000, ack 2000, PSH|ACK, window 502) carrying `payload`,
 /// its checksum zero.
 fn segment(payload: &[u8]) -> Vec<u8> {
