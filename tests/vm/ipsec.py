@@ -21,6 +21,7 @@ import time
 
 ESP, AH = 50, 51
 NAMES = {ESP: "ESP", AH: "AH"}
+IP_MTU_DISCOVER, IP_PMTUDISC_DONT = 10, 0  # <linux/in.h>; not in Python's socket module
 
 
 def csum(b):
@@ -45,7 +46,7 @@ def main():
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
         s.bind((sys.argv[3], 0))
         # Large ones leave in fragments (no "don't fragment").
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_MTU_DISCOVER, socket.IP_PMTUDISC_DONT)
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
         for i in range(int(sys.argv[5])):
             if proto == ESP:
                 pkt = struct.pack("!II", 0x1000, i + 1) + b"x" * (size - 8)

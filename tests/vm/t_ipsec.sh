@@ -76,7 +76,8 @@ for m in m g; do
 	[ "$(cat "$r.rs1" "$r.rs2" | grep -v ICMP | awk '{s += $1} END {print s}')" = 8 ] ||
 		fail "-$m: ipvs_rs: the real servers did not get the 8 ESP/AH packets of the two clients"
 	icmp_rs=$(cat "$r.rs1" "$r.rs2" | grep ICMP | awk '{$1 = ""; print}')
-	icmp_cl=$(grep ICMP "$r.cl" | awk '{$1 = ""; print}' | sort | tr '\n' ';')
+	# (Not 10.0.0.4's: this host's own "protocol unreachable" about its stray ESP.)
+	icmp_cl=$(grep ICMP "$r.cl" | grep -v 10.0.0.4 | awk '{$1 = ""; print}' | sort | tr '\n' ';')
 	if [ $m = m ]; then
 		echo "$icmp_rs" | grep -Eq '^ ICMP 10.0.0.2 10.0.1.1[12] 10.0.1.1[12] 10.0.0.2 ESP$' ||
 			fail "-m: ipvs_rs: the client's ICMP error did not reach its real server about its packet"
