@@ -8,6 +8,7 @@ usage: ipsec.py isakmp SRC DST        one UDP datagram from SRC:500 to DST:500 (
                                        of BYTES (fragmented when larger than the MTU)
        ipsec.py icmp SRC DST ESRC EDST  an ICMP "host unreachable" from SRC to DST about an ESP
                                        packet ESRC -> EDST
+       ipsec.py -                      the commands of standard input's lines, in turn
        ipsec.py listen SECONDS         prints "PROTO SRC DST" for each ESP or AH packet this
                                        namespace receives in SECONDS (after "listening"), and
                                        "ICMP SRC DST ESRC EDST PROTO" for each ICMP error about
@@ -34,27 +35,28 @@ def csum(b):
     return ~s & 0xFFFF
 
 
-def main():
-    cmd = sys.argv[1]
+def run(argv):
+    """One command; argv as on the command line, without the program's name."""
+    cmd = argv[0]
     if cmd == "isakmp":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((sys.argv[2], 500))
-        s.sendto(b"\0" * 8 + b"isakmp", (sys.argv[3], 500))
+        s.bind((argv[1], 500))
+        s.sendto(b"\0" * 8 + b"isakmp", (argv[2], 500))
     elif cmd == "send":
-        proto = ESP if sys.argv[2] == "esp" else AH
-        size = int(sys.argv[6]) if len(sys.argv) > 6 else 24
+        proto = ESP if argv[1] == "esp" else AH
+        size = int(argv[5]) if len(argv) > 5 else 24
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
-        s.bind((sys.argv[3], 0))
+        s.bind((argv[2], 0))
         # Large ones leave in fragments (no "don't fragment").
         s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
-        for i in range(int(sys.argv[5])):
+        for i in range(int(argv[4])):
             if proto == ESP:
                 pkt = struct.pack("!II", 0x1000, i + 1) + b"x" * (size - 8)
             else:
                 pkt = struct.pack("!BBHII", 59, 4, 0, 0x2000, i + 1) + b"\0" * 12
-            s.sendto(pkt, (sys.argv[4], 0))
+            s.sendto(pkt, (argv[3], 0))
     elif cmd == "icmp":
-        src, dst, esrc, edst = sys.argv[2:6]
+        src, dst, esrc, edst = argv[1:5]
         inner = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 48, 1, 0, 64, ESP, 0,
                             socket.inet_aton(esrc), socket.inet_aton(edst))
         inner = inner[:10] + struct.pack("!H", csum(inner)) + inner[12:]
@@ -67,7 +69,7 @@ def main():
     elif cmd == "listen":
         socks = [socket.socket(socket.AF_INET, socket.SOCK_RAW, p) for p in (ESP, AH, socket.IPPROTO_ICMP)]
         print("listening", flush=True)
-        end = time.monotonic() + float(sys.argv[2])
+        end = time.monotonic() + float(argv[1])
         while (left := end - time.monotonic()) > 0:
             ready, _, _ = select.select(socks, [], [], left)
             for s in ready:
@@ -80,6 +82,17 @@ def main():
                 if d[(d[0] & 15) * 4] == 3 and len(e) >= 20 and e[9] in NAMES:
                     print("ICMP", src, dst, socket.inet_ntoa(e[12:16]), socket.inet_ntoa(e[16:20]),
                           NAMES[e[9]], flush=True)
+
+
+
+def main():
+    if sys.argv[1] == "-":
+        # One command a line from standard input, in one process (python starts slowly in the VM).
+        for line in sys.stdin:
+            if line.split():
+                run(line.split())
+    else:
+        run(sys.argv[1:])
 
 
 main()

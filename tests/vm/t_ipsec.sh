@@ -24,6 +24,8 @@ done
 ipsec() { in_ns "$1" python3 "$REPO/tests/vm/ipsec.py" "${@:2}"; }
 # listen NS FILE: ESP/AH packets received in NS, into FILE, until the listeners are stopped.
 listen() {
+	# A new file: the previous run's "listening" must not be mistaken for this one's.
+	rm -f "$2"
 	ipsec "$1" listen 30 >"$2" &
 	for _ in $(seq 100); do
 		grep -q listening "$2" && return 0
@@ -38,16 +40,18 @@ for m in m g; do
 		for i in 1 2; do ipvsadm -a -u $VIP:500 -r 10.0.1.1$i -$m; done
 		for i in 1 2; do listen "rs$i" "$out/rs$i"; done
 		listen cl "$out/cl"
-		for c in 2 3; do ipsec cl isakmp 10.0.0.$c $VIP; done
-		for c in 2 3; do
-			ipsec cl send esp 10.0.0.$c $VIP 3
-			ipsec cl send ah 10.0.0.$c $VIP 1
-		done
-		ipsec cl send esp 10.0.0.4 $VIP 2
 		# ICMP errors about ESP go by the ISAKMP connection too: the client's about an ESP
 		# packet it got from the VIP reaches that client's real server (NAT: about the real
 		# server's own packet).
-		ipsec cl icmp 10.0.0.2 $VIP $VIP 10.0.0.2
+		{
+			for c in 2 3; do echo "isakmp 10.0.0.$c $VIP"; done
+			for c in 2 3; do
+				echo "send esp 10.0.0.$c $VIP 3"
+				echo "send ah 10.0.0.$c $VIP 1"
+			done
+			echo "send esp 10.0.0.4 $VIP 2"
+			echo "icmp 10.0.0.2 $VIP $VIP 10.0.0.2"
+		} | ipsec cl -
 		# NAT: each real server answers its client in ESP (from its own address), and reports
 		# an error about the client's ESP, which the client gets from the VIP about its own
 		# packet to the VIP.
@@ -55,14 +59,20 @@ for m in m g; do
 			for i in 1 2; do
 				c=$(awk '$1 == "ESP" {print $2; exit}' "$out/rs$i")
 				[ -z "$c" ] && continue
-				ipsec "rs$i" send esp "10.0.1.1$i" "$c" 2
-				# One in fragments: each is translated (C does not reassemble AH/ESP), so
-				# that the client can reassemble it.
-				ipsec "rs$i" send esp "10.0.1.1$i" "$c" 1 3000
-				ipsec "rs$i" icmp "10.0.1.1$i" "$c" "$c" "10.0.1.1$i"
+				# The third in fragments: each is translated (C does not reassemble
+				# AH/ESP), so that the client can reassemble it.
+				printf '%s\n' "send esp 10.0.1.1$i $c 2" "send esp 10.0.1.1$i $c 1 3000" \
+					"icmp 10.0.1.1$i $c $c 10.0.1.1$i" | ipsec "rs$i" -
 			done
 		fi
-		sleep 1
+		# Until the listeners have printed everything (nothing new for half a second).
+		prev=
+		for _ in $(seq 40); do
+			sleep 0.5
+			now=$(cat "$out/rs1" "$out/rs2" "$out/cl" | wc -l)
+			[ "$now" = "$prev" ] && break
+			prev=$now
+		done
 		pkill -f 'tests/vm/ipsec.py listen' || true
 		{ wait; } 2>/dev/null || true
 		for f in rs1 rs2 cl; do grep -v listening "$out/$f" | sort | uniq -c >"$out/$m.$impl.$f" || true; done
