@@ -3,7 +3,7 @@
 """SCTP test server and client (one-to-one sockets of the kernel's SCTP), IPv4 or IPv6.
 
 usage: sctp.py serve PORT TEXT
-       sctp.py get [--hold SECONDS] [--from PORT] HOST PORT
+       sctp.py get [--hold SECONDS] [--until FILE] [--from PORT] HOST PORT
 
 serve: every association gets "TEXT LOCAL" and a newline (LOCAL: the address it came to) once
 the client's first line arrived; the server then waits for the client to shut down, and closes.
@@ -11,9 +11,11 @@ get: opens an association, sends a line, prints the answer, keeps the associatio
 SECONDS (default 0) more, and shuts it down (closing as a client does: SHUTDOWN first).
 """
 import argparse
+import os
 import socket
 import sys
 import threading
+import time
 
 
 def recv_line(s):
@@ -66,6 +68,13 @@ def get(a):
         sys.stdout.flush()
         if a.hold:
             threading.Event().wait(a.hold)
+        if a.until:
+            # Open until FILE exists (at most 60 s): however slow the kernel, the association
+            # is there while the test looks.
+            for _ in range(600):
+                if os.path.exists(a.until):
+                    break
+                time.sleep(0.1)
     except OSError as e:
         print("none", e)
     s.close()
@@ -79,6 +88,7 @@ def main():
     p.add_argument("text")
     p = sub.add_parser("get")
     p.add_argument("--hold", type=float, default=0)
+    p.add_argument("--until", metavar="FILE")
     p.add_argument("--from", dest="sport", type=int, default=0)
     p.add_argument("host")
     p.add_argument("port", type=int)

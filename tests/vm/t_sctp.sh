@@ -48,10 +48,12 @@ for m in m g ${SCTP_ALL:+i} m6; do
 		ipvsadm -A --sctp-service "$svc" -s rr
 		for i in 1 2; do ipvsadm -a --sctp-service "$svc" -r "$(fmt_rs "$rs$i")" -$fwd; done
 		for _ in 1 2; do sget; done >"$out/$m.$impl.answers" 2>&1
-		sget --hold 2 --from 5000 >"$out/$m.$impl.held" 2>&1 &
+		rm -f "$out/release"
+		sget --until "$out/release" --from 5000 >"$out/$m.$impl.held" 2>&1 &
 		wait_state 5000 ESTABLISHED
 		conns >"$out/$m.$impl.open"
 		ipvsadm -Ln >"$out/$m.$impl.list"
+		touch "$out/release"
 		wait $!
 		# NAT sees the whole shutdown. DR/TUN see the client's side: its SHUTDOWN, and its
 		# SHUTDOWN COMPLETE only if sent to the VIP (not to another address the real server's
