@@ -145,18 +145,19 @@ impl Ipvs {
         let Some(data) = self.ftp_passive_data(g, c, found.addr.unwrap_or(c.daddr()), port) else {
             return false;
         };
-        let text = ftp::passive_answer(passive, data.vaddr(), port, family);
+        let mut buf = [0u8; 24];
+        let text = ftp::passive_answer(passive, data.vaddr(), port, family, &mut buf);
         let (from, to) = found.span;
         let seq: [u8; 4] = match skb.linear_bytes(l4off + 4) {
             Some(s) => s,
             None => return false,
         };
-        let grown = text.as_bytes().len() as i32 - (to - from) as i32;
+        let grown = text.len() as i32 - (to - from) as i32;
         // Answered, whether or not the rewrite works (like C: a failed one drops this packet,
         // its retransmission passes as it is).
         c.st.lock().set_ftp_passive(None);
         let rewritten = skb
-            .replace(family, off + from, to - from, text.as_bytes())
+            .replace(family, off + from, to - from, text)
             .and_then(|()| set_tcp_csum(skb, family, l4off))
             .and_then(|()| {
                 if grown != 0 {

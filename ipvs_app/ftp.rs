@@ -4,6 +4,7 @@
 //! (`ip_vs_ftp.c`), pure: a client's PORT and EPRT (active mode: the real server will connect
 //! to the client) and PASV and EPSV (passive mode).
 
+use crate::ipvs_ctl::procfmt::SliceWriter;
 use crate::ipvs_proto::inet::{Addr, Family};
 use core::fmt::Write;
 
@@ -253,44 +254,26 @@ pub(crate) fn server_answer(data: &[u8], p: Passive, family: Family) -> Option<F
     }
 }
 
-/// The text that replaces the address and port of a passive answer: the virtual address
-/// `vaddr` and `port` for PASV (`h1,h2,h3,h4,p1,p2`), the port alone for EPSV (`|||port|`:
-/// the client uses the control connection's address).
-pub(crate) fn passive_answer(p: Passive, vaddr: Addr, port: u16, family: Family) -> Text {
-    let mut t = Text::default();
+/// The text that replaces the address and port of a passive answer, written into `buf`: the
+/// virtual address `vaddr` and `port` for PASV (`h1,h2,h3,h4,p1,p2`, at most 23 bytes), the
+/// port alone for EPSV (`|||port|`: the client uses the control connection's address).
+pub(crate) fn passive_answer(
+    p: Passive,
+    vaddr: Addr,
+    port: u16,
+    family: Family,
+    buf: &mut [u8; 24],
+) -> &[u8] {
+    let mut w = SliceWriter { buf, len: 0 };
+    // Every answer fits.
     let _ = match p {
         Passive::Pasv => {
             let a = vaddr.bytes(family);
             let [hi, lo] = port.to_be_bytes();
-            write!(t, "{},{},{},{},{},{}", a[0], a[1], a[2], a[3], hi, lo)
+            write!(w, "{},{},{},{},{},{}", a[0], a[1], a[2], a[3], hi, lo)
         }
-        Passive::Epsv => write!(t, "|||{port}|"),
+        Passive::Epsv => write!(w, "|||{port}|"),
     };
-    t
-}
-
-/// A short text built in place (an FTP answer's address and port: at most 23 bytes).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Text {
-    buf: [u8; 24],
-    len: usize,
-}
-
-impl Text {
-    /// The text's bytes.
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-}
-
-impl Write for Text {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(core::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
+    let n = w.len;
+    &buf[..n]
 }

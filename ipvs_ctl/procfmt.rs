@@ -279,3 +279,24 @@ pub(crate) fn write_status(
     writeln!(w, "Stats chain max len:\t{chain_max}")?;
     writeln!(w, "Stats thread ests:\t{ests}")
 }
+
+/// A `core::fmt::Write` over a byte slice that fails when full: text built in place, without
+/// an allocation.
+pub(crate) struct SliceWriter<'a> {
+    /// Where the text goes.
+    pub(crate) buf: &'a mut [u8],
+    /// How many bytes of `buf` it fills so far.
+    pub(crate) len: usize,
+}
+
+impl core::fmt::Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}

@@ -14,6 +14,7 @@
 use super::msg::SvcView;
 use super::msg::{DaemonReq, DestConf, DestReq, DestView, Name, Stats, SvcConf, SvcKey, SvcReq};
 use super::nlattr::Errno;
+use super::procfmt::SliceWriter;
 use super::table::fwmark_key;
 use super::uapi::{AF_INET, CONN_F_DEST_EXTRA, CONN_F_FWD_MASK, CONN_F_MASQ, VERSION_CODE};
 use super::uapi::{IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
@@ -538,24 +539,6 @@ fn put_name(out: &mut [u8], off: usize, name: &[u8]) {
     let n = &n[..n.len().min(15)];
     out[off..off + 16].fill(0);
     out[off..off + n.len()].copy_from_slice(n);
-}
-
-/// A `core::fmt::Write` over a byte slice that fails when full.
-struct SliceWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl core::fmt::Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(core::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// Writes the GET_VERSION string, NUL-terminated, and returns its length with the NUL (the

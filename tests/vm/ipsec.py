@@ -20,19 +20,11 @@ import struct
 import sys
 import time
 
+from inetsum import csum
+
 ESP, AH = 50, 51
 NAMES = {ESP: "ESP", AH: "AH"}
 IP_MTU_DISCOVER, IP_PMTUDISC_DONT = 10, 0  # <linux/in.h>; not in Python's socket module
-
-
-def csum(b):
-    """The internet checksum of b."""
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def run(argv):

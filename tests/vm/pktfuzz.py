@@ -24,20 +24,13 @@ import struct
 import sys
 import time
 
+from inetsum import csum
+
 SRC = socket.inet_aton(os.environ.get("SRC", "10.0.0.2"))
 SRC6 = socket.inet_pton(socket.AF_INET6, os.environ.get("SRC6", "fd00::2"))
 TCP, UDP, ICMP, SCTP, ICMP6 = 6, 17, 1, 132, 58
 # IPv6 extension headers: hop-by-hop options, routing, fragment, destination options.
 HOPOPTS, ROUTING, FRAGMENT, DSTOPTS = 0, 43, 44, 60
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ipv4(dst, proto, payload, options=b"", frag=0x4000, tot_len=None, ihl=None):

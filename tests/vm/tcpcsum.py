@@ -15,16 +15,9 @@ import struct
 import sys
 import time
 
+from inetsum import csum
+
 ETH_P_ALL = 0x0003
-
-
-def fold(data, acc=0):
-    if len(data) % 2:
-        data += b"\0"
-    acc += sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while acc >> 16:
-        acc = (acc & 0xFFFF) + (acc >> 16)
-    return acc
 
 
 def tcp_of(frame):
@@ -64,7 +57,7 @@ def main():
         payload = seg[(seg[12] >> 4) * 4 :]
         for p in prefixes:
             if payload.startswith(p):
-                ok = fold(pseudo + seg) == 0xFFFF
+                ok = csum(pseudo + seg) == 0
                 print(p.decode(), "correct" if ok else "incorrect", flush=True)
 
 

@@ -213,21 +213,21 @@ fn epsv_answers() {
 fn passive_answer_texts() {
     let vip = Addr::v4([192, 168, 100, 254]);
     assert_eq!(
-        passive_answer(Passive::Pasv, vip, 40000, V4).as_bytes(),
+        passive_answer(Passive::Pasv, vip, 40000, V4, &mut [0; 24]),
         b"192,168,100,254,156,64"
     );
     // The longest answer fits.
     assert_eq!(
-        passive_answer(Passive::Pasv, Addr::v4([255; 4]), 65535, V4).as_bytes(),
+        passive_answer(Passive::Pasv, Addr::v4([255; 4]), 65535, V4, &mut [0; 24]),
         b"255,255,255,255,255,255"
     );
     assert_eq!(
-        passive_answer(Passive::Epsv, vip, 40000, V4).as_bytes(),
+        passive_answer(Passive::Epsv, vip, 40000, V4, &mut [0; 24]),
         b"|||40000|"
     );
     let vip6 = Addr::from_raw(&[0xfd; 16]);
     assert_eq!(
-        passive_answer(Passive::Epsv, vip6, 1, V6).as_bytes(),
+        passive_answer(Passive::Epsv, vip6, 1, V6, &mut [0; 24]),
         b"|||1|"
     );
 }
