@@ -73,6 +73,12 @@ for impl in c rs; do
 	} >"$out/$impl.sessions"
 	kill $csum_pid
 	wait $csum_pid 2>/dev/null || true
+	# The connections once their last packets have passed: every one in TIME_WAIT (up to 5 s;
+	# the last data connection's closing ACK may still be on its way).
+	for _ in $(seq 50); do
+		[ -z "$(ipvsadm -Lnc | awk 'NR > 2 && $3 != "TIME_WAIT"')" ] && break
+		sleep 0.1
+	done
 	conns >"$out/$impl.conns"
 	cat /proc/net/ip_vs_app >"$out/$impl.app"
 	# SYNs from port 20: from anywhere, from the VIP, from VIP6.
