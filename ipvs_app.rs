@@ -80,7 +80,7 @@ impl Ipvs {
     /// it is forwarded (C: `ip_vs_ftp_in`): on an established connection, PASV or EPSV is
     /// remembered for the server's answer, and a PORT or EPRT command makes (or finds) the data
     /// connection the real server will open, in LISTEN. False: the packet is to be dropped (a
-    /// wrong checksum, as C's `tcp_dnat_handler` checks for a helper).
+    /// wrong checksum, as C's `tcp_dnat_handler` checks for a helper, or no memory to read it).
     pub(crate) fn ftp_from_client(
         &self,
         g: &rcu::Guard,
@@ -93,6 +93,9 @@ impl Ipvs {
         }
         if c.st.lock().tcp() != tcp::State::Established {
             return true;
+        }
+        if !linearize(skb) {
+            return false;
         }
         let Some(payload) = payload(skb, l4off) else {
             return true;
@@ -135,6 +138,9 @@ impl Ipvs {
         let Some(passive) = passive else {
             return true;
         };
+        if !linearize(skb) {
+            return false;
+        }
         let Some((off, found)) = payload_off(skb, l4off).and_then(|off| {
             let f = ftp::server_answer(skb.linear_from(off)?, passive, family)?;
             Some((off, f))
@@ -392,21 +398,27 @@ fn payload_off(skb: &SkBuff<'_>, l4off: usize) -> Option<usize> {
     (off >= Proto::Tcp.hdr_len()).then_some(l4off + off)
 }
 
-/// The TCP payload of a packet made linear by [`segment_ok`] (`None`: empty).
+/// The TCP payload of a packet made linear by [`linearize`] (`None`: empty).
 fn payload<'s>(skb: &'s SkBuff<'_>, l4off: usize) -> Option<&'s [u8]> {
     skb.linear_from(payload_off(skb, l4off)?)
         .filter(|p| !p.is_empty())
 }
 
-/// Makes a control connection's packet (TCP header at `l4off`) linear and writable, and tells
-/// whether its TCP checksum is right (C: `tcp_csum_check`, which a helper's packets pass before
-/// it reads them): not summed again when verified already or left to the device.
+/// Makes the whole packet linear and writable, for the helper to read (and maybe rewrite) its
+/// payload; false without memory for that (C then drops the packet).
+fn linearize(skb: &mut SkBuff<'_>) -> bool {
+    skb.make_writable(skb.len() as usize).is_ok()
+}
+
+/// Whether the TCP checksum of a control connection's packet (TCP header at `l4off`) is right
+/// (C: `tcp_csum_check`, which a helper's packets pass before it reads them): not summed again
+/// when verified already or left to the device; summed over the packet made linear.
 fn segment_ok(skb: &mut SkBuff<'_>, family: Family, l4off: usize) -> bool {
-    if skb.make_writable(skb.len() as usize).is_err() {
-        return false;
-    }
     if skb.csum_partial() || skb.csum_verified() {
         return true;
+    }
+    if !linearize(skb) {
+        return false;
     }
     let Some(pseudo) = pseudo_sum(skb, family, l4off) else {
         return false;
