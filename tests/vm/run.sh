@@ -18,7 +18,7 @@ log=$(mktemp /tmp/ipvs-rs-vm.XXXXXX)
 trap 'rm -f "$log"' EXIT
 args=$(printf ' %q' "$@")
 # The guest does not inherit our environment: pass the test knobs on.
-envs=$(env | { grep -E '^(FUZZ_[A-Z]+|STRESS_ROUNDS|CONNS|PERSIST|SCALE_SERVICES|SCHED_ALL|TUN_ALL|SCTP_ALL|BENCH_[A-Z_]+)=' || true; } | while IFS= read -r kv; do printf '%q ' "$kv"; done)
+envs=$(env | { grep -E '^(FUZZ_[A-Z]+|STRESS_ROUNDS|CONNS|PERSIST|SCALE_SERVICES|SCHED_ALL|TUN_ALL|SCTP_ALL|SUITE_TRACES|BENCH_[A-Z_]+)=' || true; } | while IFS= read -r kv; do printf '%q ' "$kv"; done)
 # VM_ICOUNT=1: QEMU's instruction counting (`-icount shift=0,sleep=off`): guest time advances
 # a nanosecond per guest instruction (and jumps over idle), so whatever the guest measures in
 # its own time repeats from run to run whatever the host is doing (the benchmark's

@@ -12,6 +12,9 @@ tests=("$@")
 BOOT_LINKS=$(ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}')
 pass=0
 failed=0
+# Each traced command carries its time (bash's own clock: no fork), so a kept trace shows where a
+# test's time goes: SUITE_TRACES=DIR keeps every test's trace there (DIR/t_x.sh.trace).
+export PS4='+ ${EPOCHREALTIME} '
 for t in "${tests[@]}"; do
 	echo "--- $t"
 	trace=$(mktemp)
@@ -27,7 +30,11 @@ for t in "${tests[@]}"; do
 		echo "not ok - $t"
 		failed=$((failed + 1))
 	fi
-	rm -f "$trace"
+	if [ -n "${SUITE_TRACES:-}" ]; then
+		mkdir -p "$SUITE_TRACES" && mv "$trace" "$SUITE_TRACES/$t.trace"
+	else
+		rm -f "$trace"
+	fi
 	cleanup_net
 	# Every test starts with neither implementation loaded (no state left by a failed one).
 	unload_ipvs
