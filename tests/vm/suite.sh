@@ -15,14 +15,16 @@ failed=0
 # Each traced command carries its time (bash's own clock: no fork), so a kept trace shows where a
 # test's time goes: SUITE_TRACES=1 prints every test's trace after it, its lines prefixed with
 # "TRACE <test> " (the guest cannot write to the host's files).
-export PS4='+ ${EPOCHREALTIME} '
+# (Root's bash takes no PS4 from the environment: the file BASH_ENV names sets it.)
+ps4=$(mktemp)
+echo "PS4='+ \${EPOCHREALTIME} '" >"$ps4"
 for t in "${tests[@]}"; do
 	echo "--- $t"
 	trace=$(mktemp)
 	start=$SECONDS
 	seen=$(kmsg_mark "$t")
 	# The test's own output is shown; its shell trace only when it fails.
-	if BASH_XTRACEFD=7 bash -x "./$t" 7>"$trace"; then
+	if BASH_ENV=$ps4 BASH_XTRACEFD=7 bash -x "./$t" 7>"$trace"; then
 		echo "ok - $t"
 		pass=$((pass + 1))
 	else
