@@ -24,22 +24,22 @@ use crate::ipvs_xmit;
 use crate::rust::{
     netfilter::{self, Hook},
     pernet::{Net, Sysctl},
-    skb::{DefragUser, SkBuff, Verdict, PACKET_HOST},
+    skb::{DefragUser, Hooked, SkBuff, Verdict, PACKET_HOST},
     time,
 };
 use kernel::sync::{atomic::Relaxed, rcu, Arc, ArcBorrow};
 use sched::PacketAt;
 
 impl netfilter::Handler for Ipvs {
-    fn hook_in(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+    fn hook_in(&self, net: Net, family: Family, hook: Hook, skb: Hooked<'_>) -> Verdict {
         hook_in(self, net, family, hook, skb)
     }
 
-    fn hook_out(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+    fn hook_out(&self, net: Net, family: Family, hook: Hook, skb: Hooked<'_>) -> Verdict {
         hook_out(self, net, family, hook, skb)
     }
 
-    fn hook_fwd_icmp(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+    fn hook_fwd_icmp(&self, net: Net, family: Family, hook: Hook, skb: Hooked<'_>) -> Verdict {
         hook_fwd_icmp(self, net, family, hook, skb)
     }
 }
@@ -306,13 +306,21 @@ impl Bytes for SkBuff<'_> {
 /// packets IPVS leaves alone (not a sane header of the family).
 fn parse_ip_any(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
     let nh = skb.network_offset();
-    let ip = match family {
+    match family {
         Family::V4 => {
             let mut b = [0u8; 20];
-            IpHdr::from(skb.header(nh, &mut b).and_then(Ipv4::parse)?)
+            let ip = IpHdr::from(skb.header(nh, &mut b).and_then(Ipv4::parse)?);
+            Some((ip, nh + ip.len))
         }
-        Family::V6 => IpHdr::parse_v6(skb, nh)?,
-    };
+        // (Apart, and returned as it is: the arms then write their answers each, not one join
+        // of both, which the compiler assembled byte by byte.)
+        Family::V6 => parse_v6(skb, nh),
+    }
+}
+
+#[inline(never)]
+fn parse_v6(skb: &SkBuff<'_>, nh: usize) -> Option<(IpHdr, usize)> {
+    let ip = IpHdr::parse_v6(skb, nh)?;
     Some((ip, nh + ip.len))
 }
 
@@ -384,9 +392,13 @@ impl From<Verdict> for NoConn {
 }
 
 /// The request-direction hook: schedule new flows, forward packets of known ones.
-fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_>) -> Verdict {
-    if skb.ipvs_property()
-        || !skb.has_dst()
+fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, pkt: Hooked<'_>) -> Verdict {
+    // (A packet IPVS sent on, re-entering LOCAL_OUT: the test the most calls end at.)
+    if pkt.ipvs_property() {
+        return Verdict::Accept;
+    }
+    let mut skb = pkt.skb();
+    if !skb.has_dst()
         || (hook != Hook::LocalOut && skb.pkt_type() != PACKET_HOST)
         || ipvs.backup_only()
     {
@@ -447,8 +459,19 @@ fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, mut skb: SkBuff<'_
 /// virtual address that is not this host's (a firewall-mark service that intercepts traffic to
 /// other hosts, a transparent cache), goes to the connection's real server as at LOCAL_IN (C:
 /// `ip_vs_forward_icmp`).
-fn hook_fwd_icmp(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
+fn hook_fwd_icmp(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, pkt: Hooked<'_>) -> Verdict {
     if ipvs.backup_only() {
+        return Verdict::Accept;
+    }
+    let skb = pkt.skb();
+    // Most forwarded IPv4 packets are not ICMP: their protocol byte tells, before the header is
+    // parsed (as C reads `ip_hdr()->protocol`).
+    let nh = skb.network_offset();
+    if family == Family::V4
+        && skb
+            .linear_bytes::<1>(nh + ipvs_proto::IPV4_PROTOCOL_OFF)
+            .is_some_and(|[p]| p != ipvs_proto::icmp::proto_of(family))
+    {
         return Verdict::Accept;
     }
     let Some((ip, _)) = parse_ip_any(&skb, family) else {
@@ -475,10 +498,11 @@ fn hook_fwd_icmp(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<
 
 /// The reply-direction hook: rewrite NAT replies from real servers, and ICMP errors about
 /// connections; count DR/TUN replies that pass.
-fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict {
-    if skb.ipvs_property() {
+fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, pkt: Hooked<'_>) -> Verdict {
+    if pkt.ipvs_property() {
         return Verdict::Accept;
     }
+    let skb = pkt.skb();
     let Some((ip, l4off)) = parse_ip_any(&skb, family) else {
         return Verdict::Accept;
     };

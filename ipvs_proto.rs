@@ -62,6 +62,8 @@ pub(crate) struct Ipv4 {
     pub(crate) daddr: [u8; 4],
 }
 
+/// Offset of the IPv4 protocol.
+pub(crate) const IPV4_PROTOCOL_OFF: usize = 9;
 /// Offset of the IPv4 header checksum.
 pub(crate) const IPV4_CSUM_OFF: usize = 10;
 /// Offset of the IPv4 source address.

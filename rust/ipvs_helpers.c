@@ -67,6 +67,11 @@ __ipvs_helper u32 ipvs_rs_skb_len(const struct sk_buff *skb)
 	return skb->len;
 }
 
+__ipvs_helper bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb)
+{
+	return skb->ipvs_property;
+}
+
 __ipvs_helper void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v)
 {
 	v->data = skb->data;
@@ -75,7 +80,6 @@ __ipvs_helper void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_sk
 	v->network_offset = skb_network_offset(skb);
 	v->pkt_type = skb->pkt_type;
 	v->has_dst = skb_dst(skb) != NULL;
-	v->ipvs_property = skb->ipvs_property;
 	v->csum_partial = skb->ip_summed == CHECKSUM_PARTIAL;
 	v->headroom = skb_headroom(skb);
 	v->has_dev = skb->dev != NULL;

@@ -187,6 +187,7 @@ void *ipvs_rs_hook_state(const struct nf_hook_state *state, struct net **net, u3
 
 /* sk_buff access. */
 u32 ipvs_rs_skb_len(const struct sk_buff *skb);
+bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb);
 /* What the packet path reads of an sk_buff, in one call (rust/shim.rs: SkbView). */
 struct ipvs_rs_skb_view {
 	u8 *data;		/* skb->data */
@@ -195,7 +196,6 @@ struct ipvs_rs_skb_view {
 	s32 network_offset;	/* skb_network_offset() */
 	u8 pkt_type;
 	bool has_dst;
-	bool ipvs_property;
 	bool csum_partial;	/* ip_summed == CHECKSUM_PARTIAL */
 	u32 mark;		/* skb->mark (firewall-mark services) */
 	u32 headroom;		/* skb_headroom() */

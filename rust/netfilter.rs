@@ -8,8 +8,7 @@ use super::{
     pernet,
     pernet::{Net, PernetState},
     shim,
-    skb::SkBuff,
-    skb::Verdict,
+    skb::{Hooked, Verdict},
 };
 use crate::ipvs_proto::inet::Family;
 use kernel::{bindings, ffi::c_uint, prelude::*};
@@ -95,11 +94,11 @@ impl Hooks {
 /// What handles the hooked packets: the per-namespace state.
 pub(crate) trait Handler: PernetState {
     /// A packet at a request-direction hook (`ip_vs_in_hook`'s role).
-    fn hook_in(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict;
+    fn hook_in(&self, net: Net, family: Family, hook: Hook, skb: Hooked<'_>) -> Verdict;
     /// A packet at a reply-direction hook (`ip_vs_out_hook`'s role).
-    fn hook_out(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict;
+    fn hook_out(&self, net: Net, family: Family, hook: Hook, skb: Hooked<'_>) -> Verdict;
     /// A packet being forwarded, before `hook_out` (`ip_vs_forward_icmp`'s role).
-    fn hook_fwd_icmp(&self, net: Net, family: Family, hook: Hook, skb: SkBuff<'_>) -> Verdict;
+    fn hook_fwd_icmp(&self, net: Net, family: Family, hook: Hook, skb: Hooked<'_>) -> Verdict;
 }
 
 /// A hook call, handled by `f`, one of `T`'s [`Handler`] methods (the shim's hook table calls it
@@ -109,10 +108,12 @@ pub(crate) trait Handler: PernetState {
 /// # Safety
 ///
 /// `skb` and `state` must be the arguments of a netfilter hook call.
+// Inlined into each entry point: `f` is then a direct call, not one through a pointer.
+#[inline(always)]
 pub(crate) unsafe fn hook<T: Handler>(
     skb: *mut shim::RawSkb,
     state: *const shim::RawHookState,
-    f: fn(&T, Net, Family, Hook, SkBuff<'_>) -> Verdict,
+    f: fn(&T, Net, Family, Hook, Hooked<'_>) -> Verdict,
 ) -> c_uint {
     let (mut net, mut hook, mut pf) = (core::ptr::null_mut(), 0, 0);
     // SAFETY: `state` is valid for the hook call; `net`, `hook` and `pf` are valid out pointers.
@@ -126,7 +127,7 @@ pub(crate) unsafe fn hook<T: Handler>(
         return Verdict::Accept as c_uint;
     };
     // SAFETY: The hook owns `skb` for the duration of the call.
-    let Some(skb) = (unsafe { SkBuff::from_raw(skb) }) else {
+    let Some(skb) = (unsafe { Hooked::from_raw(skb) }) else {
         return Verdict::Accept as c_uint;
     };
     // SAFETY: `data` is the state slot of `net`, the namespace the hook runs in.

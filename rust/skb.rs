@@ -39,6 +39,54 @@ pub(crate) struct SkBuff<'a> {
     _p: PhantomData<&'a mut shim::RawSkb>,
 }
 
+/// A hook's packet before its view is read: most hook calls end at their first test (a packet
+/// IPVS already handled, re-entering LOCAL_OUT; one not for IPVS), which reads one field, so
+/// the view [`SkBuff`] holds is read only by [`Hooked::skb`], for the packets a hook goes on
+/// with.
+///
+/// # Invariants
+///
+/// `ptr` is a valid `sk_buff` exclusively owned by the current hook invocation for `'a`.
+pub(crate) struct Hooked<'a> {
+    ptr: NonNull<shim::RawSkb>,
+    _p: PhantomData<&'a mut shim::RawSkb>,
+}
+
+impl<'a> Hooked<'a> {
+    /// Wraps the packet of a hook invocation.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid `sk_buff` that the caller exclusively owns for `'a`, which lies
+    /// within a netfilter hook call (an RCU read-side section: see [`SkBuff::set_route`]).
+    #[inline]
+    pub(crate) unsafe fn from_raw(ptr: *mut shim::RawSkb) -> Option<Self> {
+        // INVARIANT: `ptr` is valid and ours for `'a` (guaranteed by the caller).
+        Some(Self {
+            ptr: NonNull::new(ptr)?,
+            _p: PhantomData,
+        })
+    }
+
+    /// Whether IPVS already handled this packet (`skb->ipvs_property`).
+    #[inline]
+    pub(crate) fn ipvs_property(&self) -> bool {
+        // SAFETY: `ptr` is a valid `sk_buff` (type invariant).
+        unsafe { shim::ipvs_rs_skb_ipvs_property(self.ptr.as_ptr()) }
+    }
+
+    /// The packet, its view read.
+    #[inline]
+    pub(crate) fn skb(self) -> SkBuff<'a> {
+        // INVARIANT: `ptr` is valid and ours for `'a` (type invariant); `v` is read from it.
+        SkBuff {
+            ptr: self.ptr,
+            v: SkBuff::read_view(self.ptr),
+            _p: PhantomData,
+        }
+    }
+}
+
 /// The netfilter verdict a hook returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -54,22 +102,6 @@ pub(crate) enum Verdict {
 pub(crate) const PACKET_HOST: u32 = kernel::bindings::PACKET_HOST;
 
 impl<'a> SkBuff<'a> {
-    /// Wraps the packet of a hook invocation.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be a valid `sk_buff` that the caller exclusively owns for `'a`, which lies
-    /// within a netfilter hook call (an RCU read-side section: see [`Self::set_route`]).
-    pub(crate) unsafe fn from_raw(ptr: *mut shim::RawSkb) -> Option<Self> {
-        let ptr = NonNull::new(ptr)?;
-        // INVARIANT: `ptr` is valid and ours (guaranteed by the caller); `v` is read from it.
-        Some(Self {
-            ptr,
-            v: Self::read_view(ptr),
-            _p: PhantomData,
-        })
-    }
-
     fn read_view(ptr: NonNull<shim::RawSkb>) -> shim::SkbView {
         let mut v = core::mem::MaybeUninit::<shim::SkbView>::uninit();
         // SAFETY: `ptr` is a valid `sk_buff` (callers' invariant); the shim fills every field
@@ -173,19 +205,12 @@ impl<'a> SkBuff<'a> {
         self.v.has_dst
     }
 
-    /// Whether IPVS already handled this packet (`skb->ipvs_property`).
-    #[inline]
-    pub(crate) fn ipvs_property(&self) -> bool {
-        self.v.ipvs_property
-    }
-
     /// Marks the packet as handled by IPVS: IPVS's hooks and the tunnel decapsulation it may
     /// reach leave it alone (what becomes of its conntrack entry is the caller's to say:
     /// [`SkBuff::untrack`]).
     pub(crate) fn set_ipvs_property(&mut self) {
         // SAFETY: `raw()` is valid and exclusively ours.
         unsafe { shim::ipvs_rs_skb_set_ipvs_property(self.raw()) }
-        self.v.ipvs_property = true;
     }
 
     /// Lets the packet be fragmented on output even with DF set (`skb->ignore_df`).
