@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# 100,000 concurrent TCP connections through NAT, under C ip_vs and ipvs_rs alike: a raw-socket
-# client opens them (SYN, then ACK, from 100,000 distinct sources) at a service of 4 real
+# 50,000 concurrent TCP connections through NAT (CONNS: 100,000 and a million in the long forms),
+# under C ip_vs and ipvs_rs alike: a raw-socket
+# client opens them (SYN, then ACK, from as many distinct sources) at a service of 4 real
 # servers whose side is a sink (their frames go to a namespace that drops them), so every
 # connection stays ESTABLISHED. Checked: all 100,000 are held (ActiveConn), evenly (rr), the
 # connection table (conn_tab_bits 27, clamped by memory) grew to C's size for that load
@@ -17,8 +18,10 @@
 # timeout, since they still control their connections then) before the slab is measured.
 . "$(dirname "$0")/lib.sh"
 set -e
-# 20,000 on a debug kernel (IPVS_DEBUG_KERNEL, set by guest.sh).
-N=${CONNS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 20000 || echo 100000)}
+# 20,000 on a debug kernel (IPVS_DEBUG_KERNEL, set by guest.sh). (The suite's 50,000 take a
+# minute less than 100,000 and show the same: a table grown and shrunk back, a listing with
+# no buffer for the whole table, which would be 7 MB here.)
+N=${CONNS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 20000 || echo 50000)}
 persist=${PERSIST:+-p 5}
 
 # The client side as in nat_topology; real servers 10.0.1.11-14 behind vsink, whose peer
@@ -47,7 +50,8 @@ for impl in c rs; do
 	settle_slab
 	base=$(unreclaimable_kb)
 	# The largest table C allows here (conn_tab_bits 27 is clamped to what half the memory
-	# holds: 2^22 buckets in a 2 GiB VM), so the table grows to 2^21 for 100,000 connections.
+	# holds: 2^22 buckets in a 2 GiB VM), so the table grows with the load (2^21 buckets for
+	# 100,000 connections), under both to the same size.
 	use_impl $impl conn_tab_bits=27
 	# shellcheck disable=SC2086
 	ipvsadm -A -t $VIP:80 -s rr $persist
