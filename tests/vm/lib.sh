@@ -239,6 +239,22 @@ start_servers() {
 # One TCP request from the client; prints the answer.
 tcp_get() { ip netns exec cl socat -T10 - "TCP:$VIP:${1:-80},connect-timeout=10" </dev/null; }
 
+# tcpgets_start: one tcpgets.py in the client namespace for the test's `tcpgets` calls (a
+# Python start per call takes a second and more on TCG); it goes with the test (cleanup_net).
+tcpgets_start() {
+	coproc TCPGETS { ip netns exec cl python3 "$REPO/tests/vm/tcpgets.py" -; }
+	# (Plain descriptors: the subshells a test calls from do not get the coprocess's.)
+	exec 8>&"${TCPGETS[1]}" 9<&"${TCPGETS[0]}"
+}
+
+# tcpgets ADDR PORT SRC...: a TCP request to ADDR:PORT from each SRC in turn, by tcpgets_start's
+# process ("SRC ANSWER" lines, as tcpgets.py prints them).
+tcpgets() {
+	echo "$*" >&8
+	local line
+	while IFS= read -r line <&9 && [ "$line" != . ]; do echo "$line"; done
+}
+
 # One UDP request from the client; prints the answer.
 udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
 

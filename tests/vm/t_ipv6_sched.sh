@@ -15,6 +15,7 @@ nat_topology 3
 add_v6 3
 for i in 1 2 3; do serve "rs$i" --bind :: 80 "rs$i"; done
 for i in $(seq 3 9); do ip -n cl addr add "fd00::$i/64" dev eth0 nodad; done
+tcpgets_start
 scheds="wrr lblc lblcr dh sh mh"
 [ -n "${SCHED_ALL:-}" ] && scheds="rr wrr lc wlc sed nq fo ovf lblc lblcr dh sh mh"
 n=0
@@ -25,7 +26,7 @@ get() {
 		n=$((n + 1))
 		srcs+=("fd00::$((2 + n % 8))")
 	done
-	ip netns exec cl python3 "$REPO/tests/vm/tcpgets.py" $VIP6 "$port" "${srcs[@]}"
+	tcpgets $VIP6 "$port" "${srcs[@]}"
 }
 run() {
 	local s svc

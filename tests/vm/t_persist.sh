@@ -28,6 +28,7 @@ for i in 1 2 3; do serve "rs$i" --echo 99 "rs$i"; done
 serve rs2 5062 rs2
 serve rs3 5062 rs3
 for i in $(seq 3 12); do ip -n cl addr add "10.0.0.$i/24" dev eth0; done
+tcpgets_start
 nft -f - <<NFT
 table ip persist_test {
 	chain pre {
@@ -41,7 +42,7 @@ NFT
 tcp() {
 	local port=$1
 	shift
-	ip netns exec cl python3 "$REPO/tests/vm/tcpgets.py" "$VIP" "$port" "$@"
+	tcpgets "$VIP" "$port" "$@"
 }
 # sip SPORT CALLID [VPORT]: a SIP request from 10.0.0.2:SPORT with that Call-ID ("-": not
 # SIP) to VIP:VPORT (5060).

@@ -12,6 +12,7 @@ start_servers 3
 # Clients: 10.0.0.2 and seven more addresses, taken in turn, so that the hashing schedulers
 # (sh, mh) see varied sources.
 for i in $(seq 3 9); do ip -n cl addr add 10.0.0.$i/24 dev eth0; done
+tcpgets_start
 # name[:flags] (flags for -b). make check leaves out wrr, lc, sed, nq, fo and ovf (their picks
 # are counts and weights alone, which the host tests check pick by pick; rr and wlc, the ones
 # most used, stay); SCHED_ALL=1 takes them.
@@ -29,7 +30,7 @@ get() {
 		n=$((n + 1))
 		srcs+=("10.0.0.$((2 + n % 8))")
 	done
-	ip netns exec cl python3 "$REPO/tests/vm/tcpgets.py" "$VIP" "$port" "${srcs[@]}"
+	tcpgets "$VIP" "$port" "${srcs[@]}"
 }
 run() {
 	local s flags svc

@@ -7,6 +7,8 @@ was refused, reset, not set up within 3 s (a SYN dropped for want of a destinati
 answered one takes milliseconds, even on the debug kernel) or not answered within 10 s.
 
 usage: tcpgets.py ADDR PORT SRC...   (ADDR and SRC both IPv4 or both IPv6)
+       tcpgets.py -   the same for each line "ADDR PORT SRC..." of its input, each answered
+                      by its lines and one "." (a test's one process: lib.sh tcpgets_start)
 """
 import socket
 import sys
@@ -29,10 +31,19 @@ def get(addr, port, src):
         return "none"
 
 
-def main():
-    addr, port = sys.argv[1], int(sys.argv[2])
-    for src in sys.argv[3:]:
+def gets(addr, port, srcs):
+    for src in srcs:
         print(src, get(addr, port, src), flush=True)
+
+
+def main():
+    if sys.argv[1:] == ["-"]:
+        for line in sys.stdin:
+            addr, port, *srcs = line.split()
+            gets(addr, int(port), srcs)
+            print(".", flush=True)
+    else:
+        gets(sys.argv[1], int(sys.argv[2]), sys.argv[3:])
 
 
 if __name__ == "__main__":
