@@ -318,6 +318,7 @@ fn parse_ip_any(skb: &SkBuff<'_>, family: Family) -> Option<(IpHdr, usize)> {
     }
 }
 
+/// [`parse_ip_any`] for IPv6.
 #[inline(never)]
 fn parse_v6(skb: &SkBuff<'_>, nh: usize) -> Option<(IpHdr, usize)> {
     let ip = IpHdr::parse_v6(skb, nh)?;
@@ -393,7 +394,7 @@ impl From<Verdict> for NoConn {
 
 /// The request-direction hook: schedule new flows, forward packets of known ones.
 fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, pkt: Hooked<'_>) -> Verdict {
-    // (A packet IPVS sent on, re-entering LOCAL_OUT: the test the most calls end at.)
+    // (A packet IPVS sent on, re-entering LOCAL_OUT: the test most calls end at.)
     if pkt.ipvs_property() {
         return Verdict::Accept;
     }
