@@ -116,8 +116,10 @@ show_both "$out"
 cat "$out/moved-c" "$out/moved-rs"
 grep -q '^held connection: b$' "$out/rs" ||
 	fail "ipvs_rs: the held connection did not go on through the new master"
-# VRRP: the stopping master's priority-0 advertisement makes the backup take over at once,
-# well within an advertisement interval (1 s) beyond its skew time.
-[ "$(awk '{print $4}' "$out/moved-rs")" -lt 3000 ] || fail "ipvs_rs: the VIP took 3 s or more to move"
+# VRRP: the stopping master's priority-0 advertisement makes the backup take over at once, so
+# the move takes about what the old master's keepalived takes to send it as it stops: within
+# a second of C's (1.4 s under both on the test kernel, 4.2 s on the debug kernel).
+[ "$(awk '{print $4}' "$out/moved-rs")" -lt "$(($(awk '{print $4}' "$out/moved-c") + 1000))" ] ||
+	fail "ipvs_rs: the VIP took a second or more longer to move than under C"
 diff -u "$out/c" "$out/rs"
 rm -rf "$out"
