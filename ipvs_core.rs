@@ -392,10 +392,17 @@ impl From<Verdict> for NoConn {
     }
 }
 
+/// Whether a packet this host sends is a raw IPv4 socket's with `IP_NODEFRAG` set, which both
+/// hooks leave alone, as C does ("do not break raw sockets": such a sender builds its packets
+/// itself, and they are not reassembled).
+fn raw_nodefrag(hook: Hook, family: Family, pkt: &Hooked<'_>) -> bool {
+    hook == Hook::LocalOut && family == Family::V4 && pkt.sent_by_nodefrag_socket()
+}
+
 /// The request-direction hook: schedule new flows, forward packets of known ones.
 fn hook_in(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, pkt: Hooked<'_>) -> Verdict {
     // (A packet IPVS sent on, re-entering LOCAL_OUT: the test most calls end at.)
-    if pkt.ipvs_property() {
+    if pkt.ipvs_property() || raw_nodefrag(hook, family, &pkt) {
         return Verdict::Accept;
     }
     let mut skb = pkt.skb();
@@ -500,7 +507,7 @@ fn hook_fwd_icmp(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, pkt: Hooked<
 /// The reply-direction hook: rewrite NAT replies from real servers, and ICMP errors about
 /// connections; count DR/TUN replies that pass.
 fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, pkt: Hooked<'_>) -> Verdict {
-    if pkt.ipvs_property() {
+    if pkt.ipvs_property() || raw_nodefrag(hook, family, &pkt) {
         return Verdict::Accept;
     }
     let skb = pkt.skb();

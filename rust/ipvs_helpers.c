@@ -21,6 +21,7 @@
 #include <net/net_namespace.h>
 #include <net/route.h>
 #include <net/dst.h>
+#include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/ip6_route.h>
@@ -70,6 +71,14 @@ __ipvs_helper u32 ipvs_rs_skb_len(const struct sk_buff *skb)
 __ipvs_helper bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb)
 {
 	return skb->ipvs_property;
+}
+
+/* Whether the packet's full socket is an IPv4 one with IP_NODEFRAG set (raw sockets only). */
+__ipvs_helper bool ipvs_rs_skb_sk_nodefrag(const struct sk_buff *skb)
+{
+	const struct sock *sk = skb_to_full_sk(skb);
+
+	return sk && sk->sk_family == PF_INET && inet_test_bit(NODEFRAG, sk);
 }
 
 __ipvs_helper void ipvs_rs_skb_view(const struct sk_buff *skb, struct ipvs_rs_skb_view *v)

@@ -188,6 +188,7 @@ void *ipvs_rs_hook_state(const struct nf_hook_state *state, struct net **net, u3
 /* sk_buff access. */
 u32 ipvs_rs_skb_len(const struct sk_buff *skb);
 bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb);
+bool ipvs_rs_skb_sk_nodefrag(const struct sk_buff *skb);
 /* What the packet path reads of an sk_buff, in one call (rust/shim.rs: SkbView). */
 struct ipvs_rs_skb_view {
 	u8 *data;		/* skb->data */

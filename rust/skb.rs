@@ -75,6 +75,15 @@ impl<'a> Hooked<'a> {
         unsafe { shim::ipvs_rs_skb_ipvs_property(self.ptr.as_ptr()) }
     }
 
+    /// Whether the packet's socket is an IPv4 socket with `IP_NODEFRAG` set, which only raw
+    /// sockets can set.
+    #[inline]
+    pub(crate) fn sent_by_nodefrag_socket(&self) -> bool {
+        // SAFETY: `ptr` is a valid `sk_buff` (type invariant); its socket, if any, is held by
+        // it for the hook's duration.
+        unsafe { shim::ipvs_rs_skb_sk_nodefrag(self.ptr.as_ptr()) }
+    }
+
     /// The packet, its view read.
     #[inline]
     pub(crate) fn skb(self) -> SkBuff<'a> {

@@ -11,6 +11,8 @@
 #   option for it) takes the packet up the director's stack as it is;
 # - a forwarding method number no transmitter has (5, raw netlink too): C lets the packet pass,
 #   so it too reaches the director's own server.
+# - a raw socket on the director: its datagram to the VIP is scheduled, but not with
+#   IP_NODEFRAG set (C: "do not break raw sockets").
 # Every TCP and UDP request gets the same answer, and `ipvsadm -Ln --stats` counts the same,
 # under C ip_vs and ipvs_rs.
 . "$(dirname "$0")/lib.sh"
@@ -55,11 +57,28 @@ for impl in c rs; do
 		done
 	} >"$out/$impl.answers"
 	settled_stats >"$out/$impl.stats"
+	# A raw socket's datagram from the director itself is scheduled like any local client's,
+	# but not one sent with IP_NODEFRAG: C leaves those to the director's own stack.
+	for nf in 0 1; do
+		python3 - $VIP $((41000 + nf)) $nf <<-'EOF'
+			import socket, struct, sys
+			s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+			if sys.argv[3] == "1":
+			    s.setsockopt(socket.SOL_IP, 22, 1)  # IP_NODEFRAG
+			s.sendto(struct.pack("!HHHH", int(sys.argv[2]), 80, 13, 0) + b"ping\n", (sys.argv[1], 0))
+		EOF
+		echo "raw socket, IP_NODEFRAG $nf: $(ipvsadm -Lnc | grep -c ":$((41000 + nf)) ") connection(s)"
+	done >"$out/$impl.raw"
 	unload_ipvs
 done
 cat "$out/rs.answers" "$out/rs.stats"
 diff -u "$out/c.answers" "$out/rs.answers"
 diff -u "$out/c.stats" "$out/rs.stats"
+cat "$out/rs.raw"
+diff -u "$out/c.raw" "$out/rs.raw"
+[ "$(cat "$out/rs.raw")" = "raw socket, IP_NODEFRAG 0: 1 connection(s)
+raw socket, IP_NODEFRAG 1: 0 connection(s)" ] ||
+	fail "ipvs_rs: a raw socket's datagram was not scheduled, or one with IP_NODEFRAG was"
 # (A UDP server bound to 0.0.0.0 does not know the address it was asked at.)
 want="tcp 80: rs1 10.0.1.11
 udp 80: rs1 0.0.0.0
