@@ -11,8 +11,8 @@
 #   option for it) takes the packet up the director's stack as it is;
 # - a forwarding method number no transmitter has (5, raw netlink too): C lets the packet pass,
 #   so it too reaches the director's own server.
-# - a raw socket on the director: its datagram to the VIP is scheduled, but not with
-#   IP_NODEFRAG set (C: "do not break raw sockets").
+# - a raw socket on the director: its datagram to a service is scheduled at LOCAL_OUT, but
+#   not with IP_NODEFRAG set (C: "do not break raw sockets").
 # Every TCP and UDP request gets the same answer, and `ipvsadm -Ln --stats` counts the same,
 # under C ip_vs and ipvs_rs.
 . "$(dirname "$0")/lib.sh"
@@ -57,15 +57,20 @@ for impl in c rs; do
 		done
 	} >"$out/$impl.answers"
 	settled_stats >"$out/$impl.stats"
-	# A raw socket's datagram from the director itself is scheduled like any local client's,
-	# but not one sent with IP_NODEFRAG: C leaves those to the director's own stack.
+	# A raw socket's datagram from the director itself, to a service at an address that is not
+	# the director's (the client's: one of its own comes back through LOCAL_IN, where C
+	# schedules it whatever sent it), is scheduled at LOCAL_OUT like any local client's, but not
+	# one sent with IP_NODEFRAG: C leaves those to the director's own stack.
+	ipvsadm -A -u 10.0.0.2:9 -s rr
+	ipvsadm -a -u 10.0.0.2:9 -r 10.0.1.11:80 -m
 	for nf in 0 1; do
-		python3 - $VIP $((41000 + nf)) $nf <<-'EOF'
+		python3 - 10.0.0.2 9 $((41000 + nf)) $nf <<-'EOF'
 			import socket, struct, sys
 			s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
-			if sys.argv[3] == "1":
+			if sys.argv[4] == "1":
 			    s.setsockopt(socket.SOL_IP, 22, 1)  # IP_NODEFRAG
-			s.sendto(struct.pack("!HHHH", int(sys.argv[2]), 80, 13, 0) + b"ping\n", (sys.argv[1], 0))
+			udp = struct.pack("!HHHH", int(sys.argv[3]), int(sys.argv[2]), 13, 0) + b"ping\n"
+			s.sendto(udp, (sys.argv[1], 0))
 		EOF
 		echo "raw socket, IP_NODEFRAG $nf: $(ipvsadm -Lnc | grep -c ":$((41000 + nf)) ") connection(s)"
 	done >"$out/$impl.raw"
