@@ -249,7 +249,7 @@ impl Ipvs {
             time::jiffies(),
         )
         .ok()?;
-        self.conns.insert_or_get(g, n, self.conn_max()).ok()
+        self.hash_conn(g, n).ok()
     }
 
     /// A client's packet `key` (TCP, no connection of its own) may be the first of a
@@ -289,7 +289,7 @@ impl Ipvs {
         )
         .ok()?;
         n.st.lock().set_tcp(state);
-        self.conns.insert_or_get(g, n, self.conn_max()).ok()
+        self.hash_conn(g, n).ok()
     }
 
     /// The data connection of an active-mode transfer: from the client's `addr`, `port` (what

@@ -688,6 +688,8 @@ pub(crate) struct ConnTable {
     seed: u32,
     /// The load factor the buckets were sized at (`conn_lfactor` then).
     lfactor: Atomic<i32>,
+    /// A resize was asked for by [`ConnTable::outgrown`] and has not begun yet.
+    resize_asked: Atomic<bool>,
 }
 
 impl ConnTable {
@@ -698,6 +700,7 @@ impl ConnTable {
             tab <- tab,
             seed: random_u32(),
             lfactor: Atomic::new(0),
+            resize_asked: Atomic::new(false),
         }))
     }
 
@@ -730,8 +733,26 @@ impl ConnTable {
         self.tab.chain_lengths(g, cap, f)
     }
 
+    /// Whether the table now holds more connections than its buckets are for, when no resize
+    /// was asked for since the last began: the caller then asks for one (C checks its
+    /// `u_thresh` as it hashes a connection and queues its resize work at once).
+    pub(crate) fn outgrown(&self, max_bits: u32) -> bool {
+        let size = self.tab.size() as usize;
+        size != 0
+            && sizing::desired_size(
+                self.tab.count(),
+                size,
+                self.lfactor.load(Relaxed),
+                rcuhash::MIN_BITS,
+                max_bits,
+            ) > size
+            && !self.resize_asked.xchg(true, Relaxed)
+    }
+
     /// Grows or shrinks the table for the current number of connections (process context).
     pub(crate) fn resize(&self, lfactor: i32, max_bits: u32) {
+        // Growth seen from here on asks again.
+        self.resize_asked.store(false, Relaxed);
         let size = self.tab.size() as usize;
         if size == 0 {
             return;

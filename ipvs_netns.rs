@@ -272,6 +272,10 @@ impl PernetState for Ipvs {
         this.tick_work();
     }
 
+    fn resize(this: ArcBorrow<'_, Self>) {
+        this.resize_conns();
+    }
+
     fn sysctl_write(&self, which: Sysctl, vals: &[i32], privileged: bool) -> Result {
         self.sysctl_write_checked(which, vals, privileged)
     }
@@ -284,13 +288,21 @@ impl PernetState for Ipvs {
 }
 
 impl Ipvs {
-    /// The tick's work but for the estimator's thread.
-    fn tick_work(&self) {
-        let now = time::jiffies();
+    /// Sizes the connection table for its connections: only from the namespace's resize work
+    /// (queued by each tick, and at once when the table outgrows its buckets), which never
+    /// runs twice at a time, as `rcuhash::Table::resize` wants.
+    fn resize_conns(&self) {
         self.conns.resize(
             self.sysctls.get(Sysctl::ConnLfactor),
             crate::conn_tab_max_bits(),
         );
+    }
+
+    /// The tick's work but for the estimator's thread.
+    fn tick_work(&self) {
+        let now = time::jiffies();
+        // (A shrink, or a new `conn_lfactor`, is seen here.)
+        self.net.resize_soon();
         self.trash_expire(now);
         self.update_defense();
         if self.drop_entry_on.load(Relaxed) {

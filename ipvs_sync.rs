@@ -481,7 +481,7 @@ impl Ipvs {
             now,
         );
         if let Ok(c) = made {
-            let _ = self.conns.insert_or_get(&g, c, self.conn_max());
+            let _ = self.hash_conn(&g, c);
         }
     }
 

@@ -150,9 +150,7 @@ impl Ipvs {
                     now,
                 )
                 .map_err(|_| Verdict::Drop)?;
-                self.conns
-                    .insert_or_get(g, t, self.conn_max())
-                    .map_err(|_| Verdict::Drop)?
+                self.hash_conn(g, t).map_err(|_| Verdict::Drop)?
             }
         };
         // Each connection it makes keeps the template for its timeout from now, as C's.
@@ -237,7 +235,7 @@ impl Ipvs {
                         now,
                     )
                     .ok()?;
-                    self.conns.insert_or_get(g, t, self.conn_max()).ok()?
+                    self.hash_conn(g, t).ok()?
                 }
             };
             self.conns.set_expiry(
@@ -282,6 +280,21 @@ impl Ipvs {
         usize::try_from(self.sysctls.get(Sysctl::ConnMax)).unwrap_or(0)
     }
 
+    /// Hashes `c` ([`ConnTable::insert_or_get`](crate::ipvs_conn::ConnTable::insert_or_get))
+    /// within `conn_max`; a table it leaves with more connections than buckets are for is
+    /// resized at once, from a work, as C's is.
+    pub(crate) fn hash_conn<'a>(
+        &'a self,
+        g: &'a rcu::Guard,
+        c: Arc<Conn>,
+    ) -> Result<ArcBorrow<'a, Conn>> {
+        let r = self.conns.insert_or_get(g, c, self.conn_max());
+        if self.conns.outgrown(crate::conn_tab_max_bits()) {
+            self.net.resize_soon();
+        }
+        r
+    }
+
     /// Makes the connection of `key` to `dest` (the destination and its port; none: cache
     /// bypass), controlled by the template `control`: hashed, or only for this packet. A
     /// connection to a destination counts on it, on `svc` and on the namespace.
@@ -317,11 +330,7 @@ impl Ipvs {
         let c = if flags.one_packet {
             ConnRef::OnePacket(c)
         } else {
-            ConnRef::Hashed(
-                self.conns
-                    .insert_or_get(g, c, self.conn_max())
-                    .map_err(|_| Verdict::Drop)?,
-            )
+            ConnRef::Hashed(self.hash_conn(g, c).map_err(|_| Verdict::Drop)?)
         };
         // A bypass connection counts nowhere.
         if let Some(d) = &c.dest {

@@ -56,6 +56,17 @@ macro_rules! entry_points {
             unsafe { $crate::rust::pernet::net_tick::<$state>(data) }
         }
 
+        /// The shim's per-namespace resize work.
+        ///
+        /// # Safety
+        ///
+        /// As [`net_resize`](crate::rust::pernet::net_resize).
+        #[no_mangle]
+        unsafe extern "C" fn ipvs_rs_net_resize(data: *mut kernel::ffi::c_void) {
+            // SAFETY: The shim's resize work passes the live state or NULL (function contract).
+            unsafe { $crate::rust::pernet::net_resize::<$state>(data) }
+        }
+
         /// The shim's handler of the sysctl files whose writes Rust decides.
         ///
         /// # Safety

@@ -344,6 +344,21 @@ static void ipvs_rs_tick_fn(struct work_struct *work)
 	queue_delayed_work(system_dfl_long_wq, &n->tick, HZ);
 }
 
+static void ipvs_rs_resize_fn(struct work_struct *work)
+{
+	struct ipvs_rs_net *n = container_of(to_delayed_work(work), struct ipvs_rs_net, resize);
+
+	ipvs_rs_net_resize(READ_ONCE(n->data));
+}
+
+/* Runs the namespace's resize work now (any context; nothing once the namespace exits). */
+void ipvs_rs_net_resize_soon(struct net *net)
+{
+	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
+
+	mod_delayed_work(system_dfl_long_wq, &n->resize, 0);
+}
+
 /*
  * net/ipv4/vs/ sysctls: C IPVS 7.3's files, each an int of struct ipvs_rs_net that Rust reads
  * in place (atomic loads; ipvs_rs_sysctls() gives it the array) and sets at namespace start.
@@ -690,6 +705,8 @@ static int __net_init ipvs_rs_pernet_init(struct net *net)
 	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
 	int err;
 
+	/* Ready before the state can be reached (packets ask for resizes). */
+	INIT_DELAYED_WORK(&n->resize, ipvs_rs_resize_fn);
 	/* Rust's state first: it sets the sysctl values the files then show. */
 	n->data = ipvs_rs_net_init(net);
 	if (!n->data)
@@ -699,6 +716,7 @@ static int __net_init ipvs_rs_pernet_init(struct net *net)
 		err = ipvs_rs_proc_create_all(net);
 	if (err) {
 		ipvs_rs_sysctl_unregister(n);
+		disable_delayed_work_sync(&n->resize);
 		ipvs_rs_net_exit(net, n->data);
 		n->data = NULL;
 		return err;
@@ -713,6 +731,7 @@ static void __net_exit ipvs_rs_pernet_exit(struct net *net)
 	struct ipvs_rs_net *n = net_generic(net, ipvs_rs_net_id);
 
 	disable_delayed_work_sync(&n->tick);
+	disable_delayed_work_sync(&n->resize);
 	ipvs_rs_proc_remove_all(net, ARRAY_SIZE(ipvs_rs_proc_files));
 	ipvs_rs_sysctl_unregister(n);
 	ipvs_rs_net_exit(net, n->data);

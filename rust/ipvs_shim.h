@@ -51,6 +51,7 @@ void *ipvs_rs_net_init(struct net *net);
 void ipvs_rs_net_exit(struct net *net, void *data);
 void ipvs_rs_net_pre_exit(void *data);
 void ipvs_rs_net_tick(void *data);
+void ipvs_rs_net_resize(void *data);
 int ipvs_rs_sysctl_write(void *data, u32 which, int *vals, u32 count, bool privileged);
 void ipvs_rs_netdev_down(void *data);
 int ipvs_rs_proc_show(struct seq_file *seq, struct net *net, long kind);
@@ -128,6 +129,7 @@ struct cpumask;
 struct ipvs_rs_net {
 	void *data;			/* Rust's per-netns state (an Arc raw pointer). */
 	struct delayed_work tick;	/* process context: it may sleep (table resizes) */
+	struct delayed_work resize;	/* the connection table's, when it outgrows its buckets */
 	int sysctl[IPVS_RS_SYSCTL_COUNT];
 	unsigned long sync_qlen_max;	/* sync_qlen_max (for the sync daemon) */
 	struct cpumask *est_cpulist;	/* est_cpulist, once written (else: the kthread CPUs) */
@@ -143,6 +145,7 @@ int *ipvs_rs_sysctls(struct net *net, u32 *count);
 bool ipvs_rs_est_cpulist_empty(struct net *net);
 
 bool ipvs_rs_net_is_init(struct net *net);
+void ipvs_rs_net_resize_soon(struct net *net);
 int ipvs_rs_dev_info(struct net *net, const char *name, int *ifindex, u32 *mtu, __be32 *addr);
 unsigned long ipvs_rs_sync_qlen_max(struct net *net);
 

@@ -26,6 +26,8 @@ pub(crate) trait PernetState: Send + Sync + Sized + 'static {
     fn exit(&self, net: Net);
     /// Called once a second from a delayed work (process context: it may sleep).
     fn tick(this: ArcBorrow<'_, Self>);
+    /// Called from a work that [`Net::resize_soon`] queues (process context: it may sleep).
+    fn resize(this: ArcBorrow<'_, Self>);
     /// A device of the namespace went down (under RTNL).
     fn netdev_down(&self);
     /// A write of `vals` to the file of `which` whose rule is Rust's (process context):
@@ -64,6 +66,14 @@ impl Net {
     /// The raw pointer, for the shim.
     pub(crate) fn raw(self) -> *mut shim::RawNet {
         self.0.as_ptr()
+    }
+
+    /// Has [`PernetState::resize`] run soon, from a work (any context; once the namespace's
+    /// state is going, nothing).
+    pub(crate) fn resize_soon(self) {
+        // SAFETY: The namespace is alive (type invariant); its IPVS data, whose work this
+        // queues, is set up before any handle to the namespace reaches IPVS code.
+        unsafe { shim::ipvs_rs_net_resize_soon(self.raw()) }
     }
 }
 
@@ -561,4 +571,19 @@ pub(crate) unsafe fn net_tick<T: PernetState>(data: *mut c_void) {
     // disabled (function contract), so after this borrow ends.
     let state = unsafe { <Arc<T> as ForeignOwnable>::borrow(data) };
     T::tick(state);
+}
+
+/// The per-namespace resize work (called as `ipvs_rs_net_resize` by the shim).
+///
+/// # Safety
+///
+/// `data` must be null or the state [`net_init`] returned with the same `T`, not yet given to
+/// [`net_exit`] (the shim disables the resize work before that).
+pub(crate) unsafe fn net_resize<T: PernetState>(data: *mut c_void) {
+    if data.is_null() {
+        return;
+    }
+    // SAFETY: As in `net_tick`: taken back only after the resize work is disabled.
+    let state = unsafe { <Arc<T> as ForeignOwnable>::borrow(data) };
+    T::resize(state);
 }
