@@ -1,19 +1,27 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""A test server for TCP and UDP on one port, answering in-process (no child per request, which
-is what made socat's SYSTEM: answers unreliable on the debug kernel).
+"""A test server for TCP and UDP on one port or several, answering in-process (no child per
+request, which is what made socat's SYSTEM: answers unreliable on the debug kernel).
 
-usage: answer.py [--bind ADDR] [--local] [--peer] [--echo] [--udp-only|--tcp-only] PORT TEXT
+usage: answer.py [--bind ADDR] [--local] [--peer] [--echo] [--udp-only|--tcp-only] PORT[,PORT...] TEXT
+
+Once it listens on every port it writes "ready" and a newline to the file (a FIFO) that the
+environment's ANSWER_READY names, if any (lib.sh's serve waits for that line).
 
 Every TCP connection gets TEXT and a newline once the client has closed its side (or after
 10 s), then is closed; with --echo it instead gets back whatever it sends, until it closes.
 The packets of a request are always the same, so that differential tests can compare packet
-counters: the answer waits a quarter second after the client's FIN, so that the (delayed) ACK
-of that FIN goes out alone, then goes out with the server's FIN in one segment. Every UDP datagram gets TEXT and a newline back. With
---local the answer is "TEXT ADDR", ADDR being the local address the request came to; with --peer
-"TEXT from ADDR", ADDR being the address it came from (both: "TEXT LOCAL from PEER").
+counters: the answer waits a quarter second after the client's FIN, so that the ACK of that FIN
+(sent at once, or delayed) goes out alone and is through the director first, then goes out
+with the server's FIN in one segment. (Sent right after that ACK, from another CPU than the
+one that sent it, the answer now and then overtook it: the client, in TIME_WAIT by then,
+answered the late ACK, and the server a reset, a packet more each way.) Every UDP datagram
+gets TEXT and a newline back. With --local the answer is "TEXT ADDR", ADDR being the local
+address the request came to; with --peer "TEXT from ADDR", ADDR being the address it came from
+(both: "TEXT LOCAL from PEER").
 """
 import argparse
+import os
 import socket
 import socketserver
 import threading
@@ -28,7 +36,7 @@ def main():
     ap.add_argument("--echo", action="store_true")
     ap.add_argument("--udp-only", action="store_true")
     ap.add_argument("--tcp-only", action="store_true")
-    ap.add_argument("port", type=int)
+    ap.add_argument("ports", type=lambda s: [int(p) for p in s.split(",")])
     ap.add_argument("text")
     a = ap.parse_args()
 
@@ -69,21 +77,26 @@ def main():
         daemon_threads = True
         request_queue_size = 128
 
+    def udp(u):
+        while True:
+            _, peer = u.recvfrom(65535)
+            u.sendto(answer(u.getsockname()[0], peer[0]), peer)
+
     threads = []
-    if not a.udp_only:
-        srv = Server((a.bind, a.port), Tcp)
-        threads.append(threading.Thread(target=srv.serve_forever, daemon=True))
-    if not a.tcp_only:
-        u = socket.socket(family, socket.SOCK_DGRAM)
-        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        u.bind((a.bind, a.port))
-
-        def udp():
-            while True:
-                _, peer = u.recvfrom(65535)
-                u.sendto(answer(u.getsockname()[0], peer[0]), peer)
-
-        threads.append(threading.Thread(target=udp, daemon=True))
+    for port in a.ports:
+        if not a.udp_only:
+            srv = Server((a.bind, port), Tcp)
+            threads.append(threading.Thread(target=srv.serve_forever, daemon=True))
+        if not a.tcp_only:
+            u = socket.socket(family, socket.SOCK_DGRAM)
+            u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            u.bind((a.bind, port))
+            threads.append(threading.Thread(target=udp, args=(u,), daemon=True))
+    # Bound and listening: connections and datagrams wait in their queues from here on.
+    ready = os.environ.get("ANSWER_READY")
+    if ready:
+        with open(ready, "w") as f:
+            f.write("ready\n")
     for t in threads:
         t.start()
     for t in threads:

@@ -30,7 +30,13 @@ kernel_reports() {
 		grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible recursive locking|circular locking|lockdep|inconsistent lock state|rcu.*stall|RCU stall|panicked|kernel BUG|Call Trace|kmemleak: [0-9]+ new suspected' || true
 }
 
-loaded() { grep -q "^$1 " /proc/modules; }
+# loaded MODULE: whether MODULE is loaded (the shell's own read: a process costs a tenth of a
+# second on TCG, and tests ask often).
+loaded() {
+	local m _
+	while read -r m _; do [ "$m" = "$1" ] && return 0; done </proc/modules
+	return 1
+}
 
 # in_ns NETNS|- COMMAND...: runs COMMAND in network namespace NETNS (- for this one).
 in_ns() { if [ "$1" = - ]; then "${@:2}"; else ip netns exec "$@"; fi; }
@@ -79,14 +85,19 @@ use_impl() {
 # namespace: 10.0.0.1 and the VIP on vcl).
 client_topology() {
 	ip netns add cl
-	ip link add vcl type veth peer name eth0 netns cl
-	ip addr add 10.0.0.1/24 dev vcl
-	ip addr add $VIP/32 dev vcl
-	ip link set vcl up
-	ip -n cl addr add 10.0.0.2/24 dev eth0
-	ip -n cl link set eth0 up
-	ip -n cl link set lo up
-	ip -n cl route add default via 10.0.0.1
+	# (One `ip` a namespace, reading its commands: a process costs a tenth of a second on TCG.)
+	ip -b - <<-EOF
+		link add vcl type veth peer name eth0 netns cl
+		addr add 10.0.0.1/24 dev vcl
+		addr add $VIP/32 dev vcl
+		link set vcl up
+	EOF
+	ip -n cl -b - <<-EOF
+		addr add 10.0.0.2/24 dev eth0
+		link set eth0 up
+		link set lo up
+		route add default via 10.0.0.1
+	EOF
 }
 
 # Topology for NAT: client_topology -- bridge br-rs (10.0.1.1) -- real servers "rs1".."rsN"
@@ -94,17 +105,23 @@ client_topology() {
 nat_topology() {
 	local n=$1 i
 	client_topology
-	ip link add br-rs type bridge
-	ip addr add 10.0.1.1/24 dev br-rs
-	ip link set br-rs up
+	for i in $(seq 1 "$n"); do ip netns add "rs$i"; done
+	{
+		echo "link add br-rs type bridge"
+		echo "addr add 10.0.1.1/24 dev br-rs"
+		echo "link set br-rs up"
+		for i in $(seq 1 "$n"); do
+			echo "link add vrs$i type veth peer name eth0 netns rs$i"
+			echo "link set vrs$i master br-rs up"
+		done
+	} | ip -b -
 	for i in $(seq 1 "$n"); do
-		ip netns add "rs$i"
-		ip link add "vrs$i" type veth peer name eth0 netns "rs$i"
-		ip link set "vrs$i" master br-rs up
-		ip -n "rs$i" addr add "10.0.1.1$i/24" dev eth0
-		ip -n "rs$i" link set eth0 up
-		ip -n "rs$i" link set lo up
-		ip -n "rs$i" route add default via 10.0.1.1
+		ip -n "rs$i" -b - <<-EOF
+			addr add 10.0.1.1$i/24 dev eth0
+			link set eth0 up
+			link set lo up
+			route add default via 10.0.1.1
+		EOF
 	done
 	sysctl -qw net.ipv4.ip_forward=1
 }
@@ -126,30 +143,42 @@ add_v6() {
 	sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
-# serve NETNS|- [answer.py options] PORT TEXT: starts tests/vm/answer.py in network namespace
-# NETNS (- for this one) in the background and waits until it listens.
+# serve NETNS|- [answer.py options] PORT[,PORT...] TEXT: starts tests/vm/answer.py in network
+# namespace NETNS (- for this one) in the background and waits until it listens (its line on a
+# FIFO: no polling, one Python start for all of a real server's ports), and until every server
+# serve_bg started has.
 serve() {
-	local ns=$1 run=() opts=() bind=''
+	serve_bg "$@"
+	serve_wait
+}
+
+# serve_bg: serve's start alone; serve_wait waits for every server started so (their Python
+# starts overlap, on the VM's two CPUs).
+SERVE_PENDING=()
+serve_bg() {
+	local ns=$1 run=() fifo fd
 	shift
 	[ "$ns" = - ] || run=(ip netns exec "$ns")
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--bind) bind=$2 opts+=("$1" "$2") && shift 2 ;;
-		--*) opts+=("$1") && shift ;;
-		*) break ;;
-		esac
+	fifo=$(mktemp -u) && mkfifo "$fifo"
+	# Opened read-write, the FIFO opens at once and a read of it can time out (a server that
+	# could not bind its port never writes); the server opens it through this shell's
+	# descriptor, so that its name can go at once.
+	exec {fd}<>"$fifo"
+	rm -f "$fifo"
+	fifo=/proc/$BASHPID/fd/$fd
+	"${run[@]}" env ANSWER_READY="$fifo" python3 "$REPO/tests/vm/answer.py" "$@" {fd}<&- &
+	SERVE_PENDING+=("$fd:$ns: answer.py $*")
+}
+serve_wait() {
+	local p fd line bad=
+	for p in "${SERVE_PENDING[@]}"; do
+		fd=${p%%:*} line=
+		read -r -t 60 -u "$fd" line || true
+		exec {fd}<&-
+		[ "$line" = ready ] || bad="$bad; ${p#*:}"
 	done
-	"${run[@]}" python3 "$REPO/tests/vm/answer.py" "${opts[@]}" "$@" &
-	# ss shows an IPv6 address in brackets, and the wildcard of both families as "*".
-	case $bind in
-	::) bind='(\[::\]|\*)' ;;
-	*:*) bind="\\[$bind\\]" ;;
-	esac
-	for _ in $(seq 100); do
-		"${run[@]}" ss -lntuH | awk '{print $5}' | grep -Eq "^${bind:-.*}:$1\$" && return 0
-		sleep 0.1
-	done
-	fail "no server on ${bind:-*}:$1 in $ns"
+	SERVE_PENDING=()
+	[ -z "$bad" ] || fail "no server in${bad#;}"
 }
 
 # One LAN for two directors (the sync tests): bridge br0 in netns sw; this namespace 10.0.0.1 on
@@ -233,7 +262,8 @@ wait_raw_socket() {
 # Real server i answers every TCP connection (and UDP datagram) on port 80 with "rs<i>".
 start_servers() {
 	local n=$1 i
-	for i in $(seq 1 "$n"); do serve "rs$i" 80 "rs$i"; done
+	for i in $(seq 1 "$n"); do serve_bg "rs$i" 80 "rs$i"; done
+	serve_wait
 }
 
 # One TCP request from the client; prints the answer.
@@ -255,8 +285,21 @@ tcpgets() {
 	while IFS= read -r line <&9 && [ "$line" != . ]; do echo "$line"; done
 }
 
+# udpgets ADDR PORT SRC...: the same with a datagram from each SRC ("SRC ANSWER" or "SRC none").
+udpgets() { tcpgets udp "$@"; }
+
+# udp_ask NETNS ADDR PORT [SECS]: one datagram ("ping") from NETNS to ADDR:PORT; prints the
+# answer if one comes within SECS (2) and fails on an ICMP error (refused), as socat -T2 did,
+# but by bash's own UDP socket and one read of a datagram: socat waited half a second more
+# after the answer.
+udp_ask() {
+	# shellcheck disable=SC2016
+	ip netns exec "$1" bash -c 'exec 3<>"/dev/udp/$0/$1" && echo ping >&3 || exit 1
+		timeout "$2" dd bs=65536 count=1 status=none <&3 || [ $? = 124 ]' "$2" "$3" "${4:-2}"
+}
+
 # One UDP request from the client; prints the answer.
-udp_get() { echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:${1:-80}"; }
+udp_get() { udp_ask cl $VIP "${1:-80}"; }
 
 # udp_load SECONDS: about 15 UDP requests a second from the client to the VIP, port 80, from
 # one process, each from a new socket (so a new connection): a socat per request manages only
@@ -279,11 +322,12 @@ udp_load() {
 
 # The same to the IPv6 VIP.
 tcp6_get() { ip netns exec cl socat -T10 - "TCP6:[$VIP6]:${1:-80},connect-timeout=10" </dev/null; }
-udp6_get() { echo ping | ip netns exec cl socat -T2 - "UDP6:[$VIP6]:${1:-80}"; }
+udp6_get() { udp_ask cl $VIP6 "${1:-80}"; }
 
 # settle_counters: waits until C's counters have caught up with the traffic (its estimator
-# folds the per-CPU counters in every 2 s); ipvs_rs sums them when asked, so there only the
-# last packets in flight are waited for.
+# folds the per-CPU counters in every 2 s, each service's and real server's at a time of its
+# own: no one change says all are done); ipvs_rs sums them when asked, so there only the last
+# packets in flight are waited for.
 settle_counters() {
 	if loaded ipvs_rs; then sleep 0.5; else sleep 3; fi
 }

@@ -15,8 +15,9 @@ out=$(mktemp -d)
 nat_topology 2
 add_v6 2
 # (An IPv6 wildcard socket takes both families.)
-serve rs1 --bind :: --local 80 origin
-serve rs2 --bind :: --local 80 cache
+serve_bg rs1 --bind :: --local 80 origin
+serve_bg rs2 --bind :: --local 80 cache
+serve_wait
 nft -f - <<NFT
 table inet bypass_test {
 	chain pre {

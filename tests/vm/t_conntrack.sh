@@ -18,14 +18,15 @@ start_servers 2
 dr_real_servers 2
 sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.br-rs.rp_filter=0 net.ipv4.conf.all.rp_filter=0
 for i in 1 2; do
-	serve "rs$i" --tcp-only 81 "rs$i-dr"
-	serve "rs$i" --peer 82 "rs$i"
-	serve "rs$i" --tcp-only 83 "rs$i-tun"
-	serve "rs$i" --echo 84 "rs$i"
+	serve_bg "rs$i" --tcp-only 81 "rs$i-dr"
+	serve_bg "rs$i" --peer 82 "rs$i"
+	serve_bg "rs$i" --tcp-only 83 "rs$i-tun"
+	serve_bg "rs$i" --echo 84 "rs$i"
 	ip -n "rs$i" link set tunl0 up
 	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.all.rp_filter=0
 done
-serve - --tcp-only --bind 10.0.0.1 8080 director
+serve_bg - --tcp-only --bind 10.0.0.1 8080 director
+serve_wait
 nft -f - <<'NFT'
 table ip ct_test {
 	chain pre { type filter hook prerouting priority 0; ct state new counter; }

@@ -18,9 +18,10 @@ dr_tun_real_servers 3
 # Servers that answer "rs<i> <the local address the connection came to>"; the UDP one is bound
 # to the VIP, so that it hears only requests to the VIP and its answers leave from the VIP.
 for i in 1 2 3; do
-	serve "rs$i" --tcp-only --local 80 "rs$i"
-	serve "rs$i" --udp-only --local --bind $VIP 80 "rs$i"
+	serve_bg "rs$i" --tcp-only --local 80 "rs$i"
+	serve_bg "rs$i" --udp-only --local --bind $VIP 80 "rs$i"
 done
+serve_wait
 # IPIP packets received by the real servers' tunl0.
 tunl_rx() { for i in 1 2 3; do ip netns exec "rs$i" cat /sys/class/net/tunl0/statistics/rx_packets; done | awk '{s += $1} END {print s + 0}'; }
 for m in g i; do

@@ -19,14 +19,15 @@
 set -e
 out=$(mktemp -d)
 nat_topology 1
-serve rs1 --local 80 rs1
-serve - --local 8081 director
+serve_bg rs1 --local 80 rs1
+serve_bg - --local 8081 director
 # Bound to the VIP, as a DR or TUN real server's service is: its UDP answers leave from the VIP.
-serve - --bind $VIP --local 8082 director
-serve - --bind $VIP --local 8083 director
-serve - --local 8084 director
-serve - --bind $VIP --local 8085 director
-serve - --bind $VIP --local 8086 director
+serve_bg - --bind $VIP --local 8082 director
+serve_bg - --bind $VIP --local 8083 director
+serve_bg - --local 8084 director
+serve_bg - --bind $VIP --local 8085 director
+serve_bg - --bind $VIP --local 8086 director
+serve_wait
 for impl in c rs; do
 	use_impl $impl
 	for p in t u; do

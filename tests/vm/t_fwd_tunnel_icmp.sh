@@ -42,7 +42,8 @@ ip -n rs1 link set tunl0 up
 ip -n rs1 link set gre0 up
 ip -n rs1 fou add port 6080 gue
 ip netns exec rs1 sysctl -qw net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.gre0.rp_filter=0
-serve rs1 --udp-only --bind $VIP 80 rs1
+serve_bg rs1 --udp-only --bind $VIP 80 rs1
+serve_wait
 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.all.rp_filter=0 \
 	net.ipv4.conf.br-rs.rp_filter=0
 kinds="ipip:--tun-type=ipip gue:--tun-type=gue,--tun-port=6080 gre:--tun-type=gre"

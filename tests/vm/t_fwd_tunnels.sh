@@ -28,9 +28,10 @@ for i in 1 2 3; do
 	ip -n "rs$i" link set gre0 up
 	ip -n "rs$i" fou add port 6080 gue
 	ip netns exec "rs$i" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.gre0.rp_filter=0
-	serve "rs$i" --tcp-only --local 80 "rs$i"
-	serve "rs$i" --udp-only --local --bind $VIP 80 "rs$i"
+	serve_bg "rs$i" --tcp-only --local 80 "rs$i"
+	serve_bg "rs$i" --udp-only --local --bind $VIP 80 "rs$i"
 done
+serve_wait
 sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br-rs.rp_filter=0
 # name:ipvsadm options
 # The make check form takes four: plain GUE and GRE are the checksummed kinds' paths without

@@ -11,11 +11,12 @@ set -e
 out=$(mktemp -d)
 nat_topology 3
 for i in 1 2 3; do
-	serve "rs$i" --local 80 "rs$i:80"
-	serve "rs$i" --local 81 "rs$i:81"
-	serve "rs$i" --local 82 "rs$i:82"
+	serve_bg "rs$i" --local 80 "rs$i:80"
+	serve_bg "rs$i" --local 81 "rs$i:81"
+	serve_bg "rs$i" --local 82 "rs$i:82"
 done
-serve - --local 83 director
+serve_bg - --local 83 director
+serve_wait
 nft -f - <<NFT
 table ip fwm_test {
 	chain pre {

@@ -22,12 +22,13 @@ nat_topology 2
 add_v6 2
 for i in 1 2; do
 	ip -n "rs$i" addr add $VIP6/128 dev lo
-	serve "rs$i" --bind :: 80 "rs$i"
+	serve_bg "rs$i" --bind :: 80 "rs$i"
 	# Direct routing (port 8080): TCP names the address it was reached at; UDP is bound to
 	# the VIP, so that its answers leave from it.
-	serve "rs$i" --tcp-only --bind :: --local 8080 "rs$i"
-	serve "rs$i" --udp-only --bind $VIP6 --local 8080 "rs$i"
+	serve_bg "rs$i" --tcp-only --bind :: --local 8080 "rs$i"
+	serve_bg "rs$i" --udp-only --bind $VIP6 --local 8080 "rs$i"
 done
+serve_wait
 # Masks what differs between two runs: client ports and expiry times.
 mask_conns() { sed -E 's/\]:[0-9]+ +/]:CPORT /; s/ +[0-9]{2}:[0-9]{2} +/ EXP /' | sort; }
 mask_proc() { awk 'NR == 1 {print; next} {$3 = "CPORT"; $9 = "EXP"; print}' | sort; }

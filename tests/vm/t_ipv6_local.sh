@@ -15,11 +15,12 @@ set -e
 out=$(mktemp -d)
 nat_topology 1
 add_v6 1
-serve rs1 --bind :: --local 80 rs1
-serve - --bind :: --local 8081 director
-serve - --bind $VIP6 --local 8082 director
-serve - --bind $VIP6 --local 8083 director
-serve - --bind :: --local 8084 director
+serve_bg rs1 --bind :: --local 80 rs1
+serve_bg - --bind :: --local 8081 director
+serve_bg - --bind $VIP6 --local 8082 director
+serve_bg - --bind $VIP6 --local 8083 director
+serve_bg - --bind :: --local 8084 director
+serve_wait
 for impl in c rs; do
 	use_impl $impl
 	for p in t u; do

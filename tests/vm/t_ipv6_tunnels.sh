@@ -23,10 +23,11 @@ for i in 1 2; do
 	ip -n "rs$i" link add g6 type ip6gre local "fd00:1::1$i"
 	for d in t6 g6 sit0; do ip -n "rs$i" link set $d up; done
 	ip -n "rs$i" fou add port 6080 gue -6
-	serve "rs$i" --tcp-only --bind :: --local 80 "rs$i"
-	serve "rs$i" --udp-only --bind $VIP6 --local 80 "rs$i"
-	serve "rs$i" --udp-only --bind $VIP --local 80 "rs$i"
+	serve_bg "rs$i" --tcp-only --bind :: --local 80 "rs$i"
+	serve_bg "rs$i" --udp-only --bind $VIP6 --local 80 "rs$i"
+	serve_bg "rs$i" --udp-only --bind $VIP --local 80 "rs$i"
 done
+serve_wait
 sysctl -qw net.ipv4.conf.br-rs.accept_local=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br-rs.rp_filter=0
 # name:service family:real server family:ipvsadm options
 # The short form takes IPv6-in-IPv6, GUE over IPv6 and IPv4-in-IPv6 (the mixed family of the

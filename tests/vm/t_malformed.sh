@@ -15,7 +15,8 @@ out=$(mktemp -d)
 nat_topology 2
 add_v6 2
 # Servers of both families (an IPv6 socket on :: takes IPv4 too).
-for i in 1 2; do serve "rs$i" --bind :: 80 "rs$i"; done
+for i in 1 2; do serve_bg "rs$i" --bind :: 80 "rs$i"; done
+serve_wait
 fuzz() { ip netns exec cl env ${DMAC:+DMAC=$DMAC} python3 "$REPO/tests/vm/pktfuzz.py" "$@"; }
 for impl in c rs; do
 	use_impl $impl

@@ -21,12 +21,13 @@ set -e
 out=$(mktemp -d)
 nat_topology 3
 for i in 1 2 3; do
-	for p in 80 90 91 92 93 94 95 96 97 98 5060; do serve "rs$i" "$p" "rs$i"; done
+	serve_bg "rs$i" 80,90,91,92,93,94,95,96,97,98,5060 "rs$i"
 done
-for i in 1 2 3; do serve "rs$i" --echo 99 "rs$i"; done
+for i in 1 2 3; do serve_bg "rs$i" --echo 99 "rs$i"; done
 # rs1's port 5062 is sipout.py's (a SIP request of its own).
-serve rs2 5062 rs2
-serve rs3 5062 rs3
+serve_bg rs2 5062 rs2
+serve_bg rs3 5062 rs3
+serve_wait
 for i in $(seq 3 12); do ip -n cl addr add "10.0.0.$i/24" dev eth0; done
 tcpgets_start
 nft -f - <<NFT
@@ -55,14 +56,12 @@ sip() {
 	echo "$2 ${a:-none}"
 }
 # udp PORT SRC: a datagram from SRC; prints "SRC ANSWER".
-udp() {
-	local a
-	a=$(echo ping | ip netns exec cl socat -T2 - "UDP:$VIP:$1,bind=$2" 2>/dev/null) || true
-	echo "$2 ${a:-none}"
-}
-# reuse PORT SPORT: a TCP request from 10.0.0.2:SPORT (the client port reused).
+udp() { udpgets "$VIP" "$1" "$2"; }
+# reuse PORT SPORT: a TCP request from 10.0.0.2:SPORT (the client port reused); prints the answer.
 reuse() {
-	ip netns exec cl socat -T5 - "TCP:$VIP:$1,bind=10.0.0.2,sourceport=$2,reuseaddr,connect-timeout=3" </dev/null 2>/dev/null || echo none
+	local a
+	a=$(tcpgets "$VIP" "$1" "10.0.0.2/$2")
+	echo "${a#* }"
 }
 # The connection list, sorted, without the expiry (times differ) and with client ports masked
 # (a template's is 0).

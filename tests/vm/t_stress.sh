@@ -17,7 +17,8 @@ ROUNDS=${STRESS_ROUNDS:-$([ -n "${IPVS_DEBUG_KERNEL:-}" ] && echo 10 || echo 16)
 nat_topology 3
 add_v6 3
 # Servers of both families (an IPv6 socket on :: takes IPv4 too).
-for i in 1 2 3; do serve "rs$i" --bind :: 80 "rs$i"; done
+for i in 1 2 3; do serve_bg "rs$i" --bind :: 80 "rs$i"; done
+serve_wait
 use_impl rs
 # Replies that find no connection (their service was just deleted) look up the real-server
 # index while it changes.

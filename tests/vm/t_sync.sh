@@ -77,10 +77,11 @@ udp3() {
 
 lan_topology
 for ns in rs1 rs2; do
-	serve "$ns" --echo 80 "$ns"
-	serve "$ns" 81 "$ns"
-	serve "$ns" --udp-only --bind $VIP 82 "$ns"
+	serve_bg "$ns" --echo 80 "$ns"
+	serve_bg "$ns" 81 "$ns"
+	serve_bg "$ns" --udp-only --bind $VIP 82 "$ns"
 done
+serve_wait
 for impl in c rs; do
 	rm -f "$out/go"
 	use_impl $impl

@@ -11,7 +11,8 @@ set -e
 out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 lan_topology 6
-for ns in rs1 rs2; do serve "$ns" --echo --bind :: 80 "$ns"; done
+for ns in rs1 rs2; do serve_bg "$ns" --echo --bind :: 80 "$ns"; done
+serve_wait
 
 services() {
 	in_ns "$1" ipvsadm -A -t "[$VIP6]:80" -s rr

@@ -16,7 +16,8 @@ trap 'rc=$?; kill $(jobs -p) 2>/dev/null; [ $rc = 0 ] || tail -n 40 "$out"/c "$o
 
 # The LAN of the sync tests (lib.sh).
 lan_topology
-for ns in rs1 rs2; do serve "$ns" --echo 80 "$ns"; done
+for ns in rs1 rs2; do serve_bg "$ns" --echo 80 "$ns"; done
+serve_wait
 
 # config NAME IFACE PRIORITY: a director's keepalived.conf.
 config() {

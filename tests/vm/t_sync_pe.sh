@@ -10,7 +10,8 @@
 set -e
 out=$(mktemp -d)
 lan_topology
-for ns in rs1 rs2; do serve "$ns" --udp-only --bind $VIP 5060 "$ns"; done
+for ns in rs1 rs2; do serve_bg "$ns" --udp-only --bind $VIP 5060 "$ns"; done
+serve_wait
 services() {
 	# (Short-lived, so that C's ip_vs_pe_sip, which its templates hold, can be unloaded.)
 	in_ns "$1" ipvsadm --set 0 0 2

@@ -69,13 +69,17 @@ listing() {
 
 # try FILE VALUE...: writes each value (restoring the file's value after), printing the error
 # and what the file reads then.
+# (The shell's own reads and edits: no process per value.)
 try() {
-	local f=$V/$1 v old err
+	local f=$V/$1 v old err now
 	shift
-	old=$(cat "$f")
+	IFS= read -r old <"$f" || true
 	for v in "$@"; do
-		err=$({ printf '%s\n' "$v" >"$f"; } 2>&1 | sed 's/.*error: //') || true
-		echo "${f##*/} <- '$v': ${err:-ok}; reads $(tr '\t' ' ' <"$f")"
+		err=$({ printf '%s\n' "$v" >"$f"; } 2>&1) || true
+		err=${err##*error: }
+		now=
+		IFS= read -r now <"$f" || true
+		echo "${f##*/} <- '$v': ${err:-ok}; reads ${now//$'\t'/ }"
 	done
 	printf '%s\n' "$old" >"$f" 2>/dev/null || true
 }
@@ -83,7 +87,7 @@ try() {
 # One UDP request from a new socket (so a new connection): "answered" or "dropped".
 # (An answer comes within a second even on a slow kernel: a dropped request costs no more.)
 udp_once() {
-	[ -n "$(echo ping | ip netns exec cl socat -T1 - "UDP:$VIP:80")" ] && echo answered || echo dropped
+	[ -n "$(udp_ask cl $VIP 80 1)" ] && echo answered || echo dropped
 }
 
 # xfrm_tunnel add|del: the client's TCP to the VIP's port 80 goes through an IPComp tunnel-mode

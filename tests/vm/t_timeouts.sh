@@ -8,7 +8,8 @@ set -e
 out=$(mktemp -d)
 nat_topology 1
 start_servers 1
-serve rs1 --tcp-only --echo 81 echo
+serve_bg rs1 --tcp-only --echo 81 echo
+serve_wait
 # state and seconds left of each entry, sorted
 entries() { ipvsadm -Lcn | awk 'NR > 2 {split($2, t, ":"); print $1, $3, t[1] * 60 + t[2]}' | sort; }
 for impl in c rs; do

@@ -14,7 +14,8 @@ nat_topology 1
 dr_real_servers 1
 ip -n rs1 link set tunl0 up
 ip netns exec rs1 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
-for port in 80 81 82; do serve rs1 --udp-only $port rs1; done
+serve_bg rs1 --udp-only 80,81,82 rs1
+serve_wait
 # From the client, for each of VIP's ports 80, 81, 82: a datagram with TTL 2, then one with
 # TTL 1 (from local ports 40202 and 40201). The sockets stay open a while, so that an answer
 # never gets a "port unreachable" back (when it would depends on the timing).
