@@ -3,7 +3,8 @@
 """A test server for TCP and UDP on one port or several, answering in-process (no child per
 request, which is what made socat's SYSTEM: answers unreliable on the debug kernel).
 
-usage: answer.py [--bind ADDR] [--local] [--peer] [--echo] [--udp-only|--tcp-only] PORT[,PORT...] TEXT
+usage: answer.py [--bind ADDR] [--local] [--peer] [--echo|--quick] [--udp-only|--tcp-only]
+                 PORT[,PORT...] TEXT
 
 Once it listens on every port it writes "ready" and a newline to the file (a FIFO) that the
 environment's ANSWER_READY names, if any (lib.sh's serve waits for that line).
@@ -15,7 +16,9 @@ counters: the answer waits a quarter second after the client's FIN, so that the 
 (sent at once, or delayed) goes out alone and is through the director first, then goes out
 with the server's FIN in one segment. (Sent right after that ACK, from another CPU than the
 one that sent it, the answer now and then overtook it: the client, in TIME_WAIT by then,
-answered the late ACK, and the server a reset, a packet more each way.) Every UDP datagram
+answered the late ACK, and the server a reset, a packet more each way.) With --quick the
+answer and the server's FIN go out as soon as the connection is accepted, for tests that
+compare where connections go and not their packets. Every UDP datagram
 gets TEXT and a newline back. With --local the answer is "TEXT ADDR", ADDR being the local
 address the request came to; with --peer "TEXT from ADDR", ADDR being the address it came from
 (both: "TEXT LOCAL from PEER").
@@ -34,6 +37,7 @@ def main():
     ap.add_argument("--local", action="store_true")
     ap.add_argument("--peer", action="store_true")
     ap.add_argument("--echo", action="store_true")
+    ap.add_argument("--quick", action="store_true")
     ap.add_argument("--udp-only", action="store_true")
     ap.add_argument("--tcp-only", action="store_true")
     ap.add_argument("ports", type=lambda s: [int(p) for p in s.split(",")])
@@ -54,6 +58,8 @@ def main():
                     if not data:
                         break
                     s.sendall(data)
+            elif a.quick:
+                s.sendall(answer(s.getsockname()[0], s.getpeername()[0]))
             else:
                 s.settimeout(10)
                 try:

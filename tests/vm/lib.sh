@@ -259,10 +259,12 @@ wait_raw_socket() {
 	fail "no raw socket in $1"
 }
 
-# Real server i answers every TCP connection (and UDP datagram) on port 80 with "rs<i>".
+# start_servers N [answer.py options]: real server i answers every TCP connection (and UDP
+# datagram) on port 80 with "rs<i>".
 start_servers() {
 	local n=$1 i
-	for i in $(seq 1 "$n"); do serve_bg "rs$i" 80 "rs$i"; done
+	shift
+	for i in $(seq 1 "$n"); do serve_bg "rs$i" "$@" 80 "rs$i"; done
 	serve_wait
 }
 

@@ -13,7 +13,8 @@ set -e
 out=$(mktemp -d)
 nat_topology 3
 add_v6 3
-for i in 1 2 3; do serve_bg "rs$i" --bind :: 80 "rs$i"; done
+# (Answers at once: as t_sched_picks.sh's.)
+for i in 1 2 3; do serve_bg "rs$i" --quick --bind :: 80 "rs$i"; done
 serve_wait
 for i in $(seq 3 9); do ip -n cl addr add "fd00::$i/64" dev eth0 nodad; done
 tcpgets_start
