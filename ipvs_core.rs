@@ -511,6 +511,10 @@ fn hook_out(ipvs: &Ipvs, net: Net, family: Family, hook: Hook, pkt: Hooked<'_>) 
         return Verdict::Accept;
     }
     let skb = pkt.skb();
+    // Like C (and as at the request hook): a packet with no route attached passes untouched.
+    if !skb.has_dst() {
+        return Verdict::Accept;
+    }
     let Some((ip, l4off)) = parse_ip_any(&skb, family) else {
         return Verdict::Accept;
     };
