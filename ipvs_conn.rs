@@ -690,17 +690,22 @@ pub(crate) struct ConnTable {
     lfactor: Atomic<i32>,
     /// A resize was asked for by [`ConnTable::outgrown`] and has not begun yet.
     resize_asked: Atomic<bool>,
+    /// log2 of the most buckets the table may grow to (fixed when it is made: working it out
+    /// asks for the machine's memory, which is not for the packet path).
+    max_bits: u32,
 }
 
 impl ConnTable {
-    /// An empty table with no buckets yet (C IPVS allocates it with the first service).
-    pub(crate) fn new() -> Result<impl PinInit<Self>> {
+    /// An empty table with no buckets yet (C IPVS allocates it with the first service), that
+    /// grows to at most `1 << max_bits` of them.
+    pub(crate) fn new(max_bits: u32) -> Result<impl PinInit<Self>> {
         let tab = rcuhash::Table::new(c"ipvs_rs::ConnTable", kernel::static_lock_class!())?;
         Ok(pin_init!(Self {
             tab <- tab,
             seed: random_u32(),
             lfactor: Atomic::new(0),
             resize_asked: Atomic::new(false),
+            max_bits,
         }))
     }
 
@@ -736,7 +741,7 @@ impl ConnTable {
     /// Whether the table now holds more connections than its buckets are for, when no resize
     /// was asked for since the last began: the caller then asks for one (C checks its
     /// `u_thresh` as it hashes a connection and queues its resize work at once).
-    pub(crate) fn outgrown(&self, max_bits: u32) -> bool {
+    pub(crate) fn outgrown(&self) -> bool {
         let size = self.tab.size() as usize;
         size != 0
             && sizing::desired_size(
@@ -744,13 +749,13 @@ impl ConnTable {
                 size,
                 self.lfactor.load(Relaxed),
                 rcuhash::MIN_BITS,
-                max_bits,
+                self.max_bits,
             ) > size
             && !self.resize_asked.xchg(true, Relaxed)
     }
 
     /// Grows or shrinks the table for the current number of connections (process context).
-    pub(crate) fn resize(&self, lfactor: i32, max_bits: u32) {
+    pub(crate) fn resize(&self, lfactor: i32) {
         // Growth seen from here on asks again.
         self.resize_asked.store(false, Relaxed);
         let size = self.tab.size() as usize;
@@ -762,7 +767,7 @@ impl ConnTable {
             size,
             (lfactor, self.lfactor.load(Relaxed)),
             rcuhash::MIN_BITS,
-            max_bits,
+            self.max_bits,
         );
         // Without memory for the new buckets the table keeps its size (and load factor); the
         // next tick retries.

@@ -79,7 +79,8 @@ module! {
 
 /// log2 of the largest connection table (the `conn_tab_bits` parameter, clamped like C's: by
 /// C's connection size, not ipvs_rs's smaller one, so that the table grows to the sizes C's
-/// does, which `ipvsadm -Ln` and `/proc/net/ip_vs` show).
+/// does, which `ipvsadm -Ln` and `/proc/net/ip_vs` show). Process context: it reads the
+/// machine's memory (see [`rust::mem`]).
 pub(crate) fn conn_tab_max_bits() -> u32 {
     ipvs_conn::sizing::conn_tab_max_bits(
         module_parameters::conn_tab_bits.value(),

@@ -216,7 +216,7 @@ impl PernetState for Ipvs {
     fn new(net: Net) -> Result<Arc<Self>> {
         let svc_index = RcuIndex::new(ipvs_ctl::table::SVC_MIN_BITS)?;
         let real_index = RcuIndex::new(ipvs_ctl::table::REAL_BITS)?;
-        let conns = ConnTable::new()?;
+        let conns = ConnTable::new(crate::conn_tab_max_bits())?;
         let stats = Counters::new()?;
         let sysctls = net.sysctls().ok_or(EINVAL)?;
         set_defaults(&sysctls, net);
@@ -292,10 +292,7 @@ impl Ipvs {
     /// (queued by each tick, and at once when the table outgrows its buckets), which never
     /// runs twice at a time, as `rcuhash::Table::resize` wants.
     fn resize_conns(&self) {
-        self.conns.resize(
-            self.sysctls.get(Sysctl::ConnLfactor),
-            crate::conn_tab_max_bits(),
-        );
+        self.conns.resize(self.sysctls.get(Sysctl::ConnLfactor));
     }
 
     /// The tick's work but for the estimator's thread.

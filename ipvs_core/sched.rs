@@ -289,7 +289,7 @@ impl Ipvs {
         c: Arc<Conn>,
     ) -> Result<ArcBorrow<'a, Conn>> {
         let r = self.conns.insert_or_get(g, c, self.conn_max());
-        if self.conns.outgrown(crate::conn_tab_max_bits()) {
+        if self.conns.outgrown() {
             self.net.resize_soon();
         }
         r

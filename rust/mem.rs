@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The system's memory, as the DoS defences and the connection table's size limit see it.
+//!
+//! Process context only: `si_meminfo` counts the block devices' pages under a lock that is not
+//! taken with bottom halves off (lockdep reports a use from the packet path as an inconsistent
+//! lock state).
 
 use kernel::bindings;
 
