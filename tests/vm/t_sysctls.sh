@@ -201,13 +201,18 @@ for impl in c rs; do
 			echo $mode >$V/secure_tcp
 			# A client port of its own (the other run's is in TIME_WAIT).
 			port=$((41000 + mode + ${#impl} * 10))
-			sleep 2 | ip netns exec cl socat -u - "TCP:$VIP:81,sourceport=$port" &
+			# The client holds the connection open until its state is read (its input, a
+			# FIFO, ends then), however long the guest takes to start socat.
+			rm -f "$out/hold" && mkfifo "$out/hold"
+			ip netns exec cl socat -u - "TCP:$VIP:81,sourceport=$port" <"$out/hold" &
 			client=$!
-			for _ in $(seq 30); do
+			exec {hold}>"$out/hold"
+			for _ in $(seq 100); do
 				st=$(ipvsadm -Lnc | awk '$1 == "TCP" && $4 == "10.0.0.2:'$port'" {print $3}')
 				case $st in SYN_RECV | '') sleep 0.1 ;; *) break ;; esac
 			done
 			echo "secure_tcp $mode: $st"
+			exec {hold}>&-
 			wait $client
 			# Then both ends close it (the real server's FIN comes a moment later).
 			for _ in $(seq 100); do
