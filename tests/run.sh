@@ -100,7 +100,7 @@ bench)
 	;;
 debug)
 	# The VM suite (or the tests named in TESTS) on the debug kernel: KASAN, lockdep, RCU and
-	# atomic-sleep checks, kmemleak scanned at the end. About 6x slower than the test kernel.
+	# atomic-sleep checks, kmemleak scanned at the end. A test takes 3 to 7 times as long there.
 	# shellcheck disable=SC2086
 	VM_TIMEOUT=${VM_TIMEOUT:-14400} "$root/tests/vm/run.sh" "$kdir" tests/vm/suite.sh ${TESTS:-}
 	;;
