@@ -61,11 +61,12 @@ run_kind() {
 	settle_counters
 	# Without the connection counts: a destination re-added to the same virtual service is
 	# revived from the trash with connections of earlier kinds, still in TIME_WAIT or not
-	# depending on how fast the run went.
+	# depending on how fast the run went. The table's size (size=) goes by all of those
+	# connections too: left out as well.
 	{
 		ipvsadm -Ln --stats --exact
 		ipvsadm -Ln --tun-info | awk '$1 == "->" && NF > 3 {NF -= 2} {print}'
-	} >"$out/$name.$impl.list"
+	} | sed 's/(size=[0-9]*)/(size=*)/' >"$out/$name.$impl.list"
 	ipvsadm -D -t $VIP:80
 	ipvsadm -D -u $VIP:80
 }
